@@ -1,0 +1,101 @@
+"""One error hierarchy for the whole service, rooted in :class:`VoxregenError`.
+
+Every class carries a stable ``code`` (for job rows, HTTP bodies and CLI messages)
+and a message a producer can act on.
+"""
+
+from typing import ClassVar
+
+
+class VoxregenError(Exception):
+    """Raised when voxregen cannot do what was asked; the root of every voxregen error."""
+
+    code: ClassVar[str] = "internal_error"
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
+class InvalidInputError(VoxregenError):
+    """Raised when an uploaded stem or reference cannot be rendered."""
+
+    code = "invalid_input"
+
+
+class NotAWavError(InvalidInputError):
+    """Raised when the bytes are not a RIFF/WAVE file."""
+
+    code = "not_a_wav"
+
+
+class EmptyInputError(InvalidInputError):
+    """Raised when the file is empty or holds no audio frames."""
+
+    code = "empty_input"
+
+
+class TruncatedInputError(InvalidInputError):
+    """Raised when a header or the data chunk is cut short."""
+
+    code = "truncated_input"
+
+
+class UnsupportedFormatError(InvalidInputError):
+    """Raised when the WAV encoding is not PCM 8/16/24/32-bit or float 32/64."""
+
+    code = "unsupported_format"
+
+
+class TooManyChannelsError(InvalidInputError):
+    """Raised when the WAV has more than two channels."""
+
+    code = "too_many_channels"
+
+
+class UnsupportedSampleRateError(InvalidInputError):
+    """Raised when the sample rate is outside the range voxregen accepts."""
+
+    code = "unsupported_sample_rate"
+
+
+class NonFiniteSamplesError(InvalidInputError):
+    """Raised when a float WAV holds NaN or infinite samples."""
+
+    code = "non_finite_samples"
+
+
+class InputTooLongError(InvalidInputError):
+    """Raised when the stem is longer than the 8-minute limit."""
+
+    code = "input_too_long"
+
+
+class InputTooShortError(InvalidInputError):
+    """Raised when the stem is shorter than one 400 ms loudness block."""
+
+    code = "input_too_short"
+
+
+class InvalidParamsError(VoxregenError, ValueError):
+    """Raised when render params or a domain value are outside their documented range."""
+
+    code = "invalid_params"
+
+
+class InvalidKeyError(VoxregenError, ValueError):
+    """Raised when a string is not a storage key of any of the brief's templates."""
+
+    code = "invalid_key"
+
+
+class FeatureBlobError(VoxregenError):
+    """Raised when a feature blob is malformed, truncated or of an unknown format version."""
+
+    code = "invalid_feature_blob"
+
+
+class ObjectNotFoundError(VoxregenError):
+    """Raised when an object store has no object under the key asked for."""
+
+    code = "object_not_found"
