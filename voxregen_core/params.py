@@ -103,7 +103,9 @@ class RenderParams:
         default="stereo_dual_mono", validator=_locked("stereo_dual_mono")
     )
     target_lufs: float = attrs.field(
-        default=spec.TARGET_LUFS, converter=_number("target_lufs"), validator=_locked(spec.TARGET_LUFS)
+        default=spec.TARGET_LUFS,
+        converter=_number("target_lufs"),
+        validator=_locked(spec.TARGET_LUFS),
     )
     true_peak_db: float = attrs.field(
         default=spec.CEILING_DBTP,

@@ -1,0 +1,62 @@
+"""The model integration interface: one function, ``generate_chunk``.
+
+This is the seam where the machine-learning singer model replaces the v1 stub
+(:mod:`voxregen_core.stub_generator`). A model author implements :class:`Generator`;
+nothing else in the pipeline changes.
+
+Contract for implementers
+-------------------------
+- Input audio and output audio are mono float32 at 48 kHz (:data:`spec.SAMPLE_RATE_HZ`),
+  nominally within [-1, 1]; output may exceed ±1 (mastering handles level and peaks).
+- The output has exactly as many samples as ``chunk.audio`` (the chunk is 18 s, or shorter
+  for the last one); the pipeline rejects anything else.
+- Determinism: identical ``(chunk.job_id, chunk.chunk_index, params)`` with identical input must
+  give identical output. Draw any randomness from ``chunk.seed`` only (it is derived from those
+  three), never from global state, wall time or the device.
+- Chunks overlap by 2 s and are crossfaded afterwards: a model should render the overlap as it
+  renders the rest, without fading its edges.
+- ``generate_chunk`` may run on any device; raise an exception (never return NaN) on failure.
+"""
+
+import hashlib
+import uuid
+from typing import Protocol, runtime_checkable
+
+import attrs
+import numpy as np
+
+from voxregen_core.features import Features
+from voxregen_core.params import RenderParams
+from voxregen_core.profiles import SingerProfile
+
+
+@attrs.frozen(eq=False)
+class ChunkFeatures:
+    """Everything a generator gets about one chunk of a stem.
+
+    audio : np.ndarray [shape=(n_samples,)], float32, 48 kHz mono mid of the input stem
+    features : the stem's v1 features for this chunk's samples
+    """
+
+    audio: np.ndarray
+    features: Features
+    job_id: uuid.UUID
+    chunk_index: int
+    seed: int
+
+    @staticmethod
+    def seed_for(job_id: uuid.UUID, chunk_index: int, params: RenderParams) -> int:
+        """64-bit seed derived from ``(job_id, chunk_index, params)`` alone."""
+        material = f"{job_id}:{chunk_index}:{params.fingerprint()}".encode()
+        return int.from_bytes(hashlib.sha256(material).digest()[:8], "little")
+
+
+@runtime_checkable
+class Generator(Protocol):
+    """Regenerates one chunk of a vocal in a singer's voice."""
+
+    def generate_chunk(
+        self, features: ChunkFeatures, singer_profile: SingerProfile, params: RenderParams
+    ) -> np.ndarray:
+        """Audio for ``features.audio``'s chunk: np.ndarray [shape=(n_samples,)], float32, 48 kHz."""
+        ...
