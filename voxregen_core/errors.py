@@ -99,3 +99,15 @@ class ObjectNotFoundError(VoxregenError):
     """Raised when an object store has no object under the key asked for."""
 
     code = "object_not_found"
+
+
+class GeneratorError(VoxregenError):
+    """Raised when a generator returns audio of the wrong shape or with non-finite samples."""
+
+    code = "generator_error"
+
+
+class ChunkMissingError(VoxregenError):
+    """Raised when a chunk stored earlier in a render is gone or changed when it is stitched."""
+
+    code = "chunk_missing"

@@ -1,0 +1,282 @@
+"""The render pipeline over ports: decode → features (cache) → chunks → stitch → master → export.
+
+Every runner (the ``voxregen render`` CLI now, the worker later) calls :func:`render`, so
+they all get the same behaviour:
+
+- Features are looked up in the user's cache by ``(input_hash, feature_version)`` and only
+  extracted on a miss; a hit touches the entry. Params are not part of the cache key, so a
+  re-render with new params never re-extracts.
+- Chunk-level resumability: each chunk is stored under its key as soon as it is generated;
+  a chunk already stored with the same provenance (job, index, params, input) is reused, not
+  regenerated. A killed render loses at most the chunk in flight.
+- Progress is reported after every chunk; the core never logs, it returns metrics.
+"""
+
+import time
+from collections.abc import Callable, Iterator
+
+import attrs
+import numpy as np
+
+from voxregen_core import spec
+from voxregen_core.audio_input import Stem, load_stem
+from voxregen_core.chunk_codec import decode_chunk, encode_chunk
+from voxregen_core.chunking import ChunkPlan, plan_chunks
+from voxregen_core.crossfade import stitch
+from voxregen_core.errors import (
+    ChunkMissingError,
+    FeatureBlobError,
+    GeneratorError,
+    ObjectNotFoundError,
+)
+from voxregen_core.export import encode_dual_mono_wav16
+from voxregen_core.feature_blob import decode_features, encode_features
+from voxregen_core.feature_cache import FeatureCacheEntry
+from voxregen_core.features import Features, extract_features
+from voxregen_core.generator import ChunkFeatures
+from voxregen_core.input_hash import input_hash
+from voxregen_core.jobs import Progress, RenderJob
+from voxregen_core.keys import chunk_key
+from voxregen_core.mastering import master
+from voxregen_core.metrics import RenderMetrics
+from voxregen_core.ports import (
+    Clock,
+    FeatureCacheRepository,
+    Generator,
+    ObjectStore,
+    ProgressReporter,
+)
+from voxregen_core.profiles import SingerProfile
+
+
+@attrs.frozen
+class RenderPorts:
+    """What :func:`render` talks to."""
+
+    store: ObjectStore
+    feature_cache: FeatureCacheRepository
+    generator: Generator
+    progress: ProgressReporter
+    clock: Clock
+
+
+@attrs.frozen(eq=False)
+class RenderOutcome:
+    output_wav: bytes
+    """The delivered file: 48 kHz stereo dual-mono 16-bit PCM WAV."""
+    input_hash: str
+    feature_cache_entry: FeatureCacheEntry
+    metrics: RenderMetrics
+
+
+class _StageTimer:
+    """Wall time per named stage, in milliseconds."""
+
+    def __init__(self) -> None:
+        self.stage_ms: dict[str, float] = {}
+        self._started = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.stage_ms[stage] = self.stage_ms.get(stage, 0.0) + 1000.0 * (now - self._started)
+        self._started = now
+
+    @property
+    def total_s(self) -> float:
+        return sum(self.stage_ms.values()) / 1000.0
+
+
+def render(
+    job: RenderJob,
+    *,
+    read_input: Callable[[], bytes],
+    profile: SingerProfile,
+    ports: RenderPorts,
+) -> RenderOutcome:
+    """Render ``job`` and return the delivered WAV with its metrics.
+
+    ``read_input`` returns the uploaded WAV's bytes; it is called once and the bytes are
+    dropped as soon as they are decoded (an 8-minute stem is ~130 MB). Raises an
+    :class:`~voxregen_core.errors.InvalidInputError` subclass for input that cannot be
+    rendered, before any chunk is generated.
+    """
+    timer = _StageTimer()
+    stem, hash_hex = _decode(read_input)
+    timer.lap("decode")
+
+    features, entry, cache_hit = _features(job, stem, hash_hex, ports)
+    timer.lap("features")
+
+    plan = plan_chunks(stem.audio.shape[0])
+    provenance = _Provenance(job=job, input_hash=hash_hex, profile=profile)
+    chunks_reused = _store_chunks(job, stem, features, plan, profile, provenance, ports)
+    del stem
+    timer.lap("chunks")
+
+    stitched = stitch(_load_chunks(job, plan, provenance, ports.store), plan)
+    timer.lap("stitch")
+
+    mastered = master(
+        stitched,
+        sample_rate_hz=spec.SAMPLE_RATE_HZ,
+        target_lufs=job.params.target_lufs,
+        ceiling_dbtp=job.params.true_peak_db,
+        seed=ChunkFeatures.seed_for(job.id, plan.chunks_total, job.params),
+    )
+    del stitched
+    timer.lap("master")
+
+    output_wav = encode_dual_mono_wav16(mastered.pcm16, sample_rate_hz=spec.SAMPLE_RATE_HZ)
+    timer.lap("export")
+
+    duration_s = plan.n_samples / spec.SAMPLE_RATE_HZ
+    f0_stats = features.f0_stats()
+    metrics = RenderMetrics(
+        runtime_sec=round(timer.total_s, 3),
+        rtf_estimate=round(timer.total_s / duration_s, 4),
+        chunks_total=plan.chunks_total,
+        true_peak_db=_rounded(mastered.true_peak_dbtp),
+        loudness_lufs=_rounded(mastered.loudness_lufs),
+        input_duration_s=round(duration_s, 3),
+        gain_db=round(mastered.gain_db, 3),
+        limiter_gain_reduction_db=round(mastered.limiter_gain_reduction_db, 3),
+        f0_p50_hz=_rounded(f0_stats["f0_p50_hz"]),
+        f0_p90_hz=_rounded(f0_stats["f0_p90_hz"]),
+        voiced_pct=round(f0_stats["voiced_pct"], 2),
+        feature_cache_hit=cache_hit,
+        chunks_reused=chunks_reused,
+        stage_ms={stage: round(ms, 1) for stage, ms in timer.stage_ms.items()},
+    )
+    return RenderOutcome(
+        output_wav=output_wav, input_hash=hash_hex, feature_cache_entry=entry, metrics=metrics
+    )
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+def _decode(read_input: Callable[[], bytes]) -> tuple[Stem, str]:
+    data = read_input()
+    return load_stem(data), input_hash(data)
+
+
+def _features(
+    job: RenderJob, stem: Stem, hash_hex: str, ports: RenderPorts
+) -> tuple[Features, FeatureCacheEntry, bool]:
+    """The stem's features from the user's cache, or extracted and cached on a miss."""
+    version = spec.FEATURE_VERSION
+    entry = ports.feature_cache.find(
+        user_id=job.user_id, input_hash=hash_hex, feature_version=version
+    )
+    if entry is not None and ports.store.exists(entry.object_key):
+        try:
+            features = decode_features(ports.store.get(entry.object_key))
+        except FeatureBlobError:
+            features = None  # a damaged blob is replaced below, never trusted
+        if features is not None:
+            ports.feature_cache.touch(
+                user_id=job.user_id, entry_id=entry.id, accessed_at=ports.clock.now()
+            )
+            return features, entry, True
+
+    features = extract_features(stem.audio, sample_rate_hz=spec.SAMPLE_RATE_HZ)
+    candidate = entry or FeatureCacheEntry.new(
+        user_id=job.user_id,
+        input_hash=hash_hex,
+        feature_version=version,
+        duration_s=stem.audio.shape[0] / spec.SAMPLE_RATE_HZ,
+        now=ports.clock.now(),
+    )
+    ports.store.put(candidate.object_key, encode_features(features))
+    return features, ports.feature_cache.add(candidate), False
+
+
+@attrs.frozen
+class _Provenance:
+    """What a stored chunk must have been made from to be reused."""
+
+    job: RenderJob
+    input_hash: str
+    profile: SingerProfile
+
+    def of(self, chunk_index: int) -> str:
+        return (
+            f"{self.job.id}:{chunk_index}:{self.job.params.fingerprint()}"
+            f":{self.input_hash}:{self.profile.id}"
+        )
+
+
+def _store_chunks(
+    job: RenderJob,
+    stem: Stem,
+    features: Features,
+    plan: ChunkPlan,
+    profile: SingerProfile,
+    provenance: _Provenance,
+    ports: RenderPorts,
+) -> int:
+    """Generate and store every chunk not already stored with this render's provenance;
+    report progress after each. Returns how many stored chunks were reused."""
+    reused = 0
+    ports.progress.report(Progress(chunks_done=0, chunks_total=plan.chunks_total))
+    for span in plan.spans:
+        key = chunk_key(job.user_id, job.id, span.index)
+        if (
+            _stored_chunk(ports.store, key, provenance.of(span.index), span.stop - span.start)
+            is None
+        ):
+            request = ChunkFeatures(
+                audio=stem.audio[span.start : span.stop],
+                features=features.for_samples(span.start, span.stop),
+                job_id=job.id,
+                chunk_index=span.index,
+                seed=ChunkFeatures.seed_for(job.id, span.index, job.params),
+            )
+            audio = _checked(ports.generator.generate_chunk(request, profile, job.params), request)
+            ports.store.put(key, encode_chunk(audio, provenance=provenance.of(span.index)))
+        else:
+            reused += 1
+        ports.progress.report(Progress(chunks_done=span.index + 1, chunks_total=plan.chunks_total))
+    return reused
+
+
+def _load_chunks(
+    job: RenderJob, plan: ChunkPlan, provenance: _Provenance, store: ObjectStore
+) -> Iterator[np.ndarray]:
+    """Each stored chunk in order, checked against this render's provenance."""
+    for span in plan.spans:
+        key = chunk_key(job.user_id, job.id, span.index)
+        audio = _stored_chunk(store, key, provenance.of(span.index), span.stop - span.start)
+        if audio is None:
+            raise ChunkMissingError(
+                f"chunk {span.index} vanished or changed before stitching: {key}"
+            )
+        yield audio
+
+
+def _stored_chunk(
+    store: ObjectStore, key: str, provenance: str, n_samples: int
+) -> np.ndarray | None:
+    """The chunk stored under ``key`` if it has ``provenance`` and ``n_samples``, else None."""
+    try:
+        data = store.get(key)
+    except ObjectNotFoundError:
+        return None
+    audio, stored_provenance = decode_chunk(data)
+    if stored_provenance != provenance or audio.shape != (n_samples,):
+        return None
+    return audio
+
+
+def _checked(audio: np.ndarray, request: ChunkFeatures) -> np.ndarray:
+    expected = request.audio.shape
+    audio = np.asarray(audio)
+    if audio.shape != expected:
+        raise GeneratorError(
+            f"generator returned shape {audio.shape} for chunk {request.chunk_index}, "
+            f"expected {expected}"
+        )
+    if not np.isfinite(audio).all():
+        raise GeneratorError(f"generator returned NaN or Inf in chunk {request.chunk_index}")
+    return audio.astype(np.float32, copy=False)
