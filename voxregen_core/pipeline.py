@@ -175,9 +175,7 @@ def _features(
         except FeatureBlobError:
             features = None  # a damaged blob is replaced below, never trusted
         if features is not None:
-            ports.feature_cache.touch(
-                user_id=job.user_id, entry_id=entry.id, accessed_at=ports.clock.now()
-            )
+            ports.feature_cache.touch(entry, accessed_at=ports.clock.now())
             return features, entry, True
 
     features = extract_features(stem.audio, sample_rate_hz=spec.SAMPLE_RATE_HZ)

@@ -58,8 +58,8 @@ class FeatureCacheRepository(Protocol):
         version (a concurrent render won), return that one instead."""
         ...
 
-    def touch(self, *, user_id: uuid.UUID, entry_id: uuid.UUID, accessed_at: datetime) -> None:
-        """Record a cache hit: set ``last_accessed_at``."""
+    def touch(self, entry: FeatureCacheEntry, *, accessed_at: datetime) -> None:
+        """Record a cache hit: set the entry's ``last_accessed_at`` (scoped by its user_id)."""
         ...
 
 

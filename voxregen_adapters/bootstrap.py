@@ -1,0 +1,40 @@
+"""The composition root: builds the core's ports from real adapters.
+
+Keyword arguments have real defaults; tests override them with fakes. Nothing connects to
+anything at import time.
+"""
+
+from pathlib import Path
+
+from voxregen_adapters.clock import SystemClock
+from voxregen_adapters.local_feature_cache import LocalFeatureCacheRepository
+from voxregen_adapters.local_object_store import LocalObjectStore
+from voxregen_core.pipeline import RenderPorts
+from voxregen_core.ports import (
+    Clock,
+    FeatureCacheRepository,
+    Generator,
+    ObjectStore,
+    ProgressReporter,
+)
+from voxregen_core.stub_generator import StubGenerator
+
+
+def local_render_ports(
+    cache_dir: Path,
+    *,
+    progress: ProgressReporter,
+    store: ObjectStore | None = None,
+    feature_cache: FeatureCacheRepository | None = None,
+    generator: Generator | None = None,
+    clock: Clock | None = None,
+) -> RenderPorts:
+    """Ports for rendering on one machine: objects and feature-cache rows under ``cache_dir``."""
+    return RenderPorts(
+        store=store or LocalObjectStore(cache_dir / "objects"),
+        feature_cache=feature_cache
+        or LocalFeatureCacheRepository(cache_dir / "feature-cache-index"),
+        generator=generator or StubGenerator(),
+        progress=progress,
+        clock=clock or SystemClock(),
+    )

@@ -1,0 +1,49 @@
+"""``LocalObjectStore``: the object store as files under one root folder.
+
+Keys map to relative paths one to one (``users/…/output.wav`` → ``ROOT/users/…/output.wav``).
+Only keys of the brief's templates are accepted (:func:`voxregen_core.keys.parse_key`), so no
+key can name a path outside the root; writes are atomic.
+"""
+
+from pathlib import Path
+
+from voxregen_adapters.atomic_file import write_atomically
+from voxregen_core.errors import InvalidKeyError, ObjectNotFoundError
+from voxregen_core.keys import parse_key
+
+
+class LocalObjectStore:
+    def __init__(self, root: Path) -> None:
+        self._root = Path(root).resolve()
+
+    def _path(self, key: str) -> Path:
+        parse_key(key)  # raises InvalidKeyError for anything but a template's key
+        return self._root / key
+
+    def put(self, key: str, data: bytes) -> None:
+        write_atomically(self._path(key), data)
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self._path(key).read_bytes()
+        except FileNotFoundError:
+            raise ObjectNotFoundError(f"no object under {key}") from None
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def list(self, prefix: str) -> list[str]:
+        if prefix.startswith("/") or ".." in prefix.split("/") or "\\" in prefix:
+            raise InvalidKeyError(f"not a key prefix: {prefix[:200]!r}")
+        folder = self._root / prefix.rpartition("/")[0]
+        if not folder.is_dir():
+            return []
+        keys = (
+            path.relative_to(self._root).as_posix()
+            for path in folder.rglob("*")
+            if path.is_file() and not path.name.startswith(".")
+        )
+        return sorted(key for key in keys if key.startswith(prefix))
