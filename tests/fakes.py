@@ -1,0 +1,113 @@
+"""In-memory fakes of the core's ports, for unit tests. The contract suites in
+tests/contracts run against these and the real adapters alike, so they cannot drift."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import attrs
+import numpy as np
+
+from voxregen_core.errors import ObjectNotFoundError
+from voxregen_core.feature_cache import FeatureCacheEntry
+from voxregen_core.generator import ChunkFeatures
+from voxregen_core.jobs import Progress
+from voxregen_core.keys import parse_key
+from voxregen_core.params import RenderParams
+from voxregen_core.profiles import SingerProfile
+
+
+class InMemoryObjectStore:
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+
+    def put(self, key: str, data: bytes) -> None:
+        parse_key(key)
+        self.objects[key] = bytes(data)
+
+    def get(self, key: str) -> bytes:
+        parse_key(key)
+        try:
+            return self.objects[key]
+        except KeyError:
+            raise ObjectNotFoundError(f"no object under {key}") from None
+
+    def exists(self, key: str) -> bool:
+        parse_key(key)
+        return key in self.objects
+
+    def delete(self, key: str) -> None:
+        parse_key(key)
+        self.objects.pop(key, None)
+
+    def list(self, prefix: str) -> list[str]:
+        return sorted(key for key in self.objects if key.startswith(prefix))
+
+
+class InMemoryFeatureCacheRepository:
+    def __init__(self) -> None:
+        self.rows: dict[tuple[uuid.UUID, str, str], FeatureCacheEntry] = {}
+
+    def find(
+        self, *, user_id: uuid.UUID, input_hash: str, feature_version: str
+    ) -> FeatureCacheEntry | None:
+        return self.rows.get((user_id, input_hash, feature_version))
+
+    def add(self, entry: FeatureCacheEntry) -> FeatureCacheEntry:
+        return self.rows.setdefault((entry.user_id, entry.input_hash, entry.feature_version), entry)
+
+    def touch(self, entry: FeatureCacheEntry, *, accessed_at: datetime) -> None:
+        row_key = (entry.user_id, entry.input_hash, entry.feature_version)
+        stored = self.rows.get(row_key)
+        if stored is not None and stored.id == entry.id:
+            self.rows[row_key] = attrs.evolve(stored, last_accessed_at=accessed_at)
+
+
+class SteppingClock:
+    """Starts at a fixed time and moves one second per reading."""
+
+    def __init__(self, start: datetime = datetime(2026, 1, 1, tzinfo=UTC)) -> None:
+        self._now = start
+
+    def now(self) -> datetime:
+        self._now += timedelta(seconds=1)
+        return self._now
+
+
+class RecordingProgress:
+    def __init__(self) -> None:
+        self.reports: list[Progress] = []
+
+    def report(self, progress: Progress) -> None:
+        self.reports.append(progress)
+
+
+class IdentityGenerator:
+    """Returns each chunk's input audio unchanged; counts calls."""
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+
+    def generate_chunk(
+        self, features: ChunkFeatures, singer_profile: SingerProfile, params: RenderParams
+    ) -> np.ndarray:
+        self.calls.append(features.chunk_index)
+        return features.audio.copy()
+
+
+class GeneratorCrash(Exception):
+    """Stands in for a worker dying mid-render."""
+
+
+class CrashingGenerator(IdentityGenerator):
+    """Identity generator that raises on the chunk with index ``crash_at``."""
+
+    def __init__(self, crash_at: int) -> None:
+        super().__init__()
+        self.crash_at = crash_at
+
+    def generate_chunk(
+        self, features: ChunkFeatures, singer_profile: SingerProfile, params: RenderParams
+    ) -> np.ndarray:
+        if features.chunk_index == self.crash_at:
+            raise GeneratorCrash(f"crash at chunk {self.crash_at}")
+        return super().generate_chunk(features, singer_profile, params)

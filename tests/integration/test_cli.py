@@ -1,0 +1,143 @@
+"""The real `voxregen render` command, run as a user runs it."""
+
+import json
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from tests.meters import ffmpeg_ebur128
+from tests.signals import synthetic_singing
+
+VOXREGEN = str(Path(sys.executable).with_name("voxregen"))
+
+
+@pytest.fixture(scope="module")
+def stem(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("in") / "vocal.wav"
+    mono = synthetic_singing(20.0, seed=7, fs=44_100).audio
+    sf.write(path, np.stack([mono, 0.7 * mono], axis=1), 44_100, subtype="PCM_24")
+    return path
+
+
+def _run(*args: str, cache_dir: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [VOXREGEN, *args, "--cache-dir", str(cache_dir)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_render_writes_the_delivered_file_metrics_and_progress(stem, tmp_path):
+    out, metrics = tmp_path / "out.wav", tmp_path / "metrics.json"
+    done = _run("render", str(stem), "-o", str(out), "--metrics", str(metrics), cache_dir=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "2/2 chunks" in done.stderr
+    info = sf.info(out)
+    assert (info.samplerate, info.channels, info.subtype, info.frames) == (
+        48_000,
+        2,
+        "PCM_16",
+        960_000,
+    )
+    reading = ffmpeg_ebur128(out)
+    assert reading.integrated_lufs == pytest.approx(-18.0, abs=0.1)
+    assert reading.true_peak_dbtp <= -1.0
+    stored = json.loads(metrics.read_text())
+    assert stored["chunks_total"] == 2
+    assert stored["feature_cache_hit"] is False
+    assert stored["loudness_lufs"] == pytest.approx(-18.0, abs=0.05)
+    assert not list((tmp_path / "objects").rglob("chunks/*.wav")), "temporary chunks were left"
+
+
+def test_second_render_reuses_features_and_same_job_id_gives_same_bytes(stem, tmp_path):
+    job_id = str(uuid.uuid4())
+    first, second = tmp_path / "a.wav", tmp_path / "b.wav"
+    metrics = tmp_path / "m.json"
+    assert (
+        _run(
+            "render", str(stem), "-o", str(first), "--job-id", job_id, cache_dir=tmp_path
+        ).returncode
+        == 0
+    )
+    done = _run(
+        "render",
+        str(stem),
+        "-o",
+        str(second),
+        "--job-id",
+        job_id,
+        "--metrics",
+        str(metrics),
+        cache_dir=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(metrics.read_text())["feature_cache_hit"] is True
+    assert "features from cache" in done.stderr
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_other_params_change_the_output(stem, tmp_path):
+    a, b = tmp_path / "a.wav", tmp_path / "b.wav"
+    job_id = str(uuid.uuid4())
+    assert (
+        _run(
+            "render",
+            str(stem),
+            "-o",
+            str(a),
+            "--job-id",
+            job_id,
+            "--style",
+            "warm",
+            cache_dir=tmp_path,
+        ).returncode
+        == 0
+    )
+    assert (
+        _run(
+            "render",
+            str(stem),
+            "-o",
+            str(b),
+            "--job-id",
+            job_id,
+            "--style",
+            "bright",
+            "--intensity",
+            "1",
+            cache_dir=tmp_path,
+        ).returncode
+        == 0
+    )
+    assert a.read_bytes() != b.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("content", "args", "message"),
+    [
+        (b"ID3\x03\x00\x00\x00" + bytes(4000), (), "not a WAV"),
+        (b"", (), "empty"),
+        (None, (), "no such file"),
+        (b"RIFF", ("--intensity", "1.5"), "intensity"),
+        (b"RIFF", ("--style", "grunge"), "style"),
+        (b"RIFF", ("--job-id", "nope"), "not a UUID"),
+    ],
+)
+def test_bad_input_or_arguments_exit_2_with_one_line(tmp_path, content, args, message):
+    path = tmp_path / "bad.wav"
+    if content is not None:
+        path.write_bytes(content)
+    done = _run("render", str(path), "-o", str(tmp_path / "o.wav"), *args, cache_dir=tmp_path)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert message in lines[0]
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "o.wav").exists()
