@@ -24,5 +24,14 @@ test: lint
 bench: install
 	$(BIN)/python -m benchmarks.bench_render
 
+# Until the service lands (`voxregen serve`), `make run` renders a synthetic 40 s demo stem.
+DEMO := .voxregen/demo
+run: install
+	mkdir -p $(DEMO)
+	$(BIN)/python -m tests.signals $(DEMO)/in.wav --seconds 40 --rate 44100 --stereo
+	$(BIN)/voxregen render $(DEMO)/in.wav -o $(DEMO)/out.wav --metrics $(DEMO)/metrics.json \
+		--cache-dir .voxregen/cache
+	@echo "wrote $(DEMO)/out.wav and $(DEMO)/metrics.json"
+
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis .voxregen
