@@ -1,0 +1,174 @@
+"""The v1 placeholder generator: a mild, deterministic EQ and compressor, no model.
+
+:class:`StubGenerator` is THE placeholder for the machine-learning singer model. It satisfies
+:class:`voxregen_core.generator.Generator` structurally; a model replaces it by implementing
+that port, and nothing else in the pipeline changes.
+
+What it does to a chunk, with every amount scaled by ``params.intensity`` (0 leaves the audio
+unchanged up to float32 rounding, 1 is the full amount below):
+
+1. EQ by ``params.style``, RBJ biquads (R. Bristow-Johnson, "Cookbook formulae for audio EQ
+   biquad filter coefficients"):
+
+   - ``natural``: presence peak, +2.5 dB at 3 kHz (Q 0.9)
+   - ``warm``: low shelf +3 dB at 250 Hz and high shelf -3 dB at 6 kHz
+   - ``bright``: high shelf +4 dB at 4 kHz
+   - ``airy``: peak +4 dB at 10 kHz (Q 0.8)
+
+2. Compression: level from a centered 52.5 ms RMS window, soft-knee gain computer (threshold
+   -28 dBFS, knee 10 dB, ratio ``1 + 1.5 * intensity``, so up to 2.5:1), with a fixed make-up
+   gain that leaves a signal at -18 dBFS RMS at its level. Loudness is normalized after
+   stitching anyway; the make-up only keeps the chunk near its input level.
+
+It is a pure function of the chunk's audio and the params: identical input gives identical
+output on every machine, so the output is deterministic per (job_id, chunk_index, params)
+without drawing on ``chunk.seed``. It ignores ``params.quality``, the chunk's features and the
+singer profile. It never changes the length and returns float32.
+
+Continuity across chunks (chunks overlap by 2 s and are crossfaded): the EQ starts from the
+steady state of the chunk's first sample (``sosfilt_zi``), and the compressor's level window
+is centered and mirrored at the chunk edges, so there is no start transient, and away from
+the edges both renders of an overlap compute the same gain. The gain is computed every
+2.5 ms (a hop that divides the 16 s stride, so overlapping chunks share the grid) and
+interpolated linearly between.
+"""
+
+import enum
+
+import attrs
+import numpy as np
+import scipy.ndimage
+import scipy.signal
+
+from voxregen_core import spec, units
+from voxregen_core.errors import InvalidParamsError
+from voxregen_core.generator import ChunkFeatures
+from voxregen_core.params import RenderParams, Style
+from voxregen_core.profiles import SingerProfile
+
+
+class _Shape(enum.Enum):
+    PEAK = "peak"
+    LOW_SHELF = "low_shelf"
+    HIGH_SHELF = "high_shelf"
+
+
+@attrs.frozen
+class _Band:
+    """One EQ band at full intensity; shelves use Q = 1/sqrt(2) (the cookbook's slope S = 1)."""
+
+    shape: _Shape
+    freq_hz: float
+    gain_db: float
+    q: float = 1 / np.sqrt(2)
+
+
+EQ_BANDS: dict[Style, tuple[_Band, ...]] = {
+    Style.NATURAL: (_Band(_Shape.PEAK, 3000.0, 2.5, q=0.9),),
+    Style.WARM: (_Band(_Shape.LOW_SHELF, 250.0, 3.0), _Band(_Shape.HIGH_SHELF, 6000.0, -3.0)),
+    Style.BRIGHT: (_Band(_Shape.HIGH_SHELF, 4000.0, 4.0),),
+    Style.AIRY: (_Band(_Shape.PEAK, 10_000.0, 4.0, q=0.8),),
+}
+"""The EQ of each style at intensity 1; gains scale linearly with intensity (in dB)."""
+
+THRESHOLD_DBFS = -28.0
+KNEE_DB = 10.0
+MAX_RATIO = 2.5
+NOMINAL_RMS_DBFS = -18.0
+"""RMS level the compressor's make-up gain leaves unchanged."""
+LEVEL_HOP_SAMPLES = 120
+"""2.5 ms at 48 kHz; divides the 16 s stride so overlapping chunks share the gain grid."""
+LEVEL_WINDOW_HOPS = 21
+"""Centered RMS window of 21 hops = 52.5 ms."""
+_LEVEL_FLOOR_DBFS = -120.0
+
+
+class StubGenerator:
+    """The placeholder :class:`~voxregen_core.generator.Generator` (EQ + compression)."""
+
+    def generate_chunk(
+        self, features: ChunkFeatures, singer_profile: SingerProfile, params: RenderParams
+    ) -> np.ndarray:
+        """``features.audio`` EQ'd and compressed as the module describes.
+
+        features.audio : np.ndarray [shape=(n_samples,)], float32, 48 kHz mono, n_samples >= 1
+
+        Returns np.ndarray [shape=(n_samples,)], float32, 48 kHz. Raises
+        :class:`InvalidParamsError` for audio that is not one-dimensional or is empty.
+        """
+        audio = np.asarray(features.audio)
+        if audio.ndim != 1 or audio.shape[0] == 0:
+            raise InvalidParamsError(f"chunk audio must be (n_samples >= 1,), got {audio.shape}")
+        equalized = _equalize(audio.astype(np.float32), params)
+        return (equalized * _compressor_gain(equalized, intensity=params.intensity)).astype(
+            np.float32, copy=False
+        )
+
+
+def _equalize(x: np.ndarray, params: RenderParams) -> np.ndarray:
+    """The style's EQ at ``params.intensity``, started from the steady state of ``x[0]``."""
+    sos = np.stack(
+        [_biquad(band, gain_db=params.intensity * band.gain_db) for band in EQ_BANDS[params.style]]
+    )
+    zi = scipy.signal.sosfilt_zi(sos) * float(x[0])
+    equalized, _ = scipy.signal.sosfilt(sos.astype(np.float32), x, zi=zi.astype(np.float32))
+    return equalized
+
+
+def _biquad(band: _Band, *, gain_db: float) -> np.ndarray:
+    """One second-order section ``[b0, b1, b2, 1, a1, a2]`` (RBJ cookbook, float64).
+
+    A gain of 0 dB gives b == a, the identity filter.
+    """
+    amplitude = 10.0 ** (gain_db / 40.0)  # cookbook: A = 10^(dBgain/40)
+    w0 = 2.0 * np.pi * band.freq_hz / spec.SAMPLE_RATE_HZ
+    cos_w0 = np.cos(w0)
+    alpha = np.sin(w0) / (2.0 * band.q)
+    if band.shape is _Shape.PEAK:
+        b = [1.0 + alpha * amplitude, -2.0 * cos_w0, 1.0 - alpha * amplitude]
+        a = [1.0 + alpha / amplitude, -2.0 * cos_w0, 1.0 - alpha / amplitude]
+    else:
+        # Shelves: the high shelf is the low shelf with the sign of the (A-1)·cos terms flipped.
+        sign = 1.0 if band.shape is _Shape.LOW_SHELF else -1.0
+        ap, am = amplitude + 1.0, amplitude - 1.0
+        root = 2.0 * np.sqrt(amplitude) * alpha
+        b = [
+            amplitude * (ap - sign * am * cos_w0 + root),
+            2.0 * sign * amplitude * (am - sign * ap * cos_w0),
+            amplitude * (ap - sign * am * cos_w0 - root),
+        ]
+        a = [
+            ap + sign * am * cos_w0 + root,
+            -2.0 * sign * (am + sign * ap * cos_w0),
+            ap + sign * am * cos_w0 - root,
+        ]
+    return np.concatenate([b, a]) / a[0]
+
+
+def _compressor_gain(x: np.ndarray, *, intensity: float) -> np.ndarray:
+    """Per-sample linear gain of the soft-knee compressor, float32 [shape=(n_samples,)]."""
+    n_samples = x.shape[0]
+    starts = np.arange(0, n_samples, LEVEL_HOP_SAMPLES)
+    counts = np.diff(np.append(starts, n_samples))
+    hop_power = np.add.reduceat(np.square(x, dtype=np.float64), starts) / counts
+    level_power = scipy.ndimage.uniform_filter1d(hop_power, LEVEL_WINDOW_HOPS, mode="reflect")
+    level_db = np.maximum(units.power_to_db(level_power), _LEVEL_FLOOR_DBFS)
+    ratio = 1.0 + intensity * (MAX_RATIO - 1.0)
+    gain_db = _gain_computer_db(level_db, ratio=ratio) - _gain_computer_db(
+        NOMINAL_RMS_DBFS, ratio=ratio
+    )
+    centers = starts + (counts - 1) / 2.0
+    return np.interp(np.arange(n_samples), centers, units.db_to_gain(gain_db)).astype(np.float32)
+
+
+def _gain_computer_db(level_db, *, ratio: float):
+    """Gain in dB of a soft-knee compressor for an input level in dB.
+
+    Giannoulis, Massberg & Reiss, "Digital Dynamic Range Compressor Design — A Tutorial and
+    Analysis", JAES 60(6), 2012, eq. 4: no gain below T - W/2, slope (1/R - 1) above T + W/2,
+    and the quadratic (1/R - 1)·(x - T + W/2)² / (2W) in the knee between.
+    """
+    over_db = np.asarray(level_db) - THRESHOLD_DBFS
+    in_knee_db = np.clip(over_db + KNEE_DB / 2.0, 0.0, KNEE_DB)
+    above_knee_db = np.maximum(over_db - KNEE_DB / 2.0, 0.0)
+    return (1.0 / ratio - 1.0) * (in_knee_db**2 / (2.0 * KNEE_DB) + above_knee_db)
