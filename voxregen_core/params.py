@@ -65,7 +65,11 @@ def _number(name: str):
 
 def _whole_number(name: str):
     def convert(got: object) -> int:
-        if isinstance(got, bool) or not isinstance(got, int | float) or got != int(got):
+        if (
+            isinstance(got, bool)
+            or not isinstance(got, int | float)
+            or (isinstance(got, float) and not got.is_integer())  # also NaN and ±inf
+        ):
             raise InvalidParamsError(f"{name} must be a whole number, got {got!r}")
         return int(got)
 
