@@ -47,27 +47,30 @@ from voxregen_core.params import RenderParams, Style
 from voxregen_core.profiles import SingerProfile
 
 
-class _Shape(enum.Enum):
+class BandShape(enum.Enum):
     PEAK = "peak"
     LOW_SHELF = "low_shelf"
     HIGH_SHELF = "high_shelf"
 
 
 @attrs.frozen
-class _Band:
+class EqBand:
     """One EQ band at full intensity; shelves use Q = 1/sqrt(2) (the cookbook's slope S = 1)."""
 
-    shape: _Shape
+    shape: BandShape
     freq_hz: float
     gain_db: float
     q: float = 1 / np.sqrt(2)
 
 
-EQ_BANDS: dict[Style, tuple[_Band, ...]] = {
-    Style.NATURAL: (_Band(_Shape.PEAK, 3000.0, 2.5, q=0.9),),
-    Style.WARM: (_Band(_Shape.LOW_SHELF, 250.0, 3.0), _Band(_Shape.HIGH_SHELF, 6000.0, -3.0)),
-    Style.BRIGHT: (_Band(_Shape.HIGH_SHELF, 4000.0, 4.0),),
-    Style.AIRY: (_Band(_Shape.PEAK, 10_000.0, 4.0, q=0.8),),
+EQ_BANDS: dict[Style, tuple[EqBand, ...]] = {
+    Style.NATURAL: (EqBand(BandShape.PEAK, 3000.0, 2.5, q=0.9),),
+    Style.WARM: (
+        EqBand(BandShape.LOW_SHELF, 250.0, 3.0),
+        EqBand(BandShape.HIGH_SHELF, 6000.0, -3.0),
+    ),
+    Style.BRIGHT: (EqBand(BandShape.HIGH_SHELF, 4000.0, 4.0),),
+    Style.AIRY: (EqBand(BandShape.PEAK, 10_000.0, 4.0, q=0.8),),
 }
 """The EQ of each style at intensity 1; gains scale linearly with intensity (in dB)."""
 
@@ -96,10 +99,10 @@ class StubGenerator:
         Returns np.ndarray [shape=(n_samples,)], float32, 48 kHz. Raises
         :class:`InvalidParamsError` for audio that is not one-dimensional or is empty.
         """
-        audio = np.asarray(features.audio)
+        audio = np.asarray(features.audio, dtype=np.float32)
         if audio.ndim != 1 or audio.shape[0] == 0:
             raise InvalidParamsError(f"chunk audio must be (n_samples >= 1,), got {audio.shape}")
-        equalized = _equalize(audio.astype(np.float32), params)
+        equalized = _equalize(audio, params)
         return (equalized * _compressor_gain(equalized, intensity=params.intensity)).astype(
             np.float32, copy=False
         )
@@ -115,7 +118,7 @@ def _equalize(x: np.ndarray, params: RenderParams) -> np.ndarray:
     return equalized
 
 
-def _biquad(band: _Band, *, gain_db: float) -> np.ndarray:
+def _biquad(band: EqBand, *, gain_db: float) -> np.ndarray:
     """One second-order section ``[b0, b1, b2, 1, a1, a2]`` (RBJ cookbook, float64).
 
     A gain of 0 dB gives b == a, the identity filter.
@@ -124,12 +127,12 @@ def _biquad(band: _Band, *, gain_db: float) -> np.ndarray:
     w0 = 2.0 * np.pi * band.freq_hz / spec.SAMPLE_RATE_HZ
     cos_w0 = np.cos(w0)
     alpha = np.sin(w0) / (2.0 * band.q)
-    if band.shape is _Shape.PEAK:
+    if band.shape is BandShape.PEAK:
         b = [1.0 + alpha * amplitude, -2.0 * cos_w0, 1.0 - alpha * amplitude]
         a = [1.0 + alpha / amplitude, -2.0 * cos_w0, 1.0 - alpha / amplitude]
     else:
         # Shelves: the high shelf is the low shelf with the sign of the (A-1)·cos terms flipped.
-        sign = 1.0 if band.shape is _Shape.LOW_SHELF else -1.0
+        sign = 1.0 if band.shape is BandShape.LOW_SHELF else -1.0
         ap, am = amplitude + 1.0, amplitude - 1.0
         root = 2.0 * np.sqrt(amplitude) * alpha
         b = [

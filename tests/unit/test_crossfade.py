@@ -29,7 +29,7 @@ def window_power_db(x):
     return 10 * np.log10(np.mean(frames**2, axis=1))
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25)
 @given(
     n_samples=st.one_of(
         st.sampled_from([1, CHUNK - 1, CHUNK, CHUNK + 1, 34 * 48_000]),

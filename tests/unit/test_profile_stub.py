@@ -149,7 +149,7 @@ def test_deterministic():
     assert [e.embedding for e in first.exemplars] == [e.embedding for e in again.exemplars]
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=20)
 @given(st.permutations(GOOD))
 def test_order_independent(shuffled):
     build = build_stub_profile(shuffled, sample_rate_hz=FS)

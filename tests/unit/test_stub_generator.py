@@ -66,7 +66,7 @@ def test_conforms_to_the_generator_port():
     assert isinstance(StubGenerator(), Generator)
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=20)
 @given(params=vst.render_params())
 def test_keeps_length_and_dtype_and_is_finite(params):
     out = generate(SINGING[: 3 * FS + 17], params)
@@ -75,7 +75,7 @@ def test_keeps_length_and_dtype_and_is_finite(params):
     assert np.all(np.isfinite(out))
 
 
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=10)
 @given(params=vst.render_params())
 def test_deterministic(params):
     first = generate(SINGING.copy(), params, chunk_index=3)
