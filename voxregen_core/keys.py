@@ -61,17 +61,25 @@ class ParsedKey:
     feature_version: str | None = None
 
 
+def _id(value: uuid.UUID | str, name: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise InvalidKeyError(f"{name} must be a UUID, got {value!r}") from None
+
+
 def _user(user_id: uuid.UUID) -> str:
-    return f"users/{uuid.UUID(str(user_id))}"
+    return f"users/{_id(user_id, 'user_id')}"
 
 
 def reference_key(user_id: uuid.UUID, profile_id: uuid.UUID, ref_id: uuid.UUID) -> str:
-    return f"{_user(user_id)}/profiles/{uuid.UUID(str(profile_id))}/references/{uuid.UUID(str(ref_id))}.wav"
+    profile, ref = _id(profile_id, "profile_id"), _id(ref_id, "ref_id")
+    return f"{_user(user_id)}/profiles/{profile}/references/{ref}.wav"
 
 
 def job_prefix(user_id: uuid.UUID, job_id: uuid.UUID) -> str:
     """Prefix of every object of one job (ends with '/')."""
-    return f"{_user(user_id)}/jobs/{uuid.UUID(str(job_id))}/"
+    return f"{_user(user_id)}/jobs/{_id(job_id, 'job_id')}/"
 
 
 def job_input_key(user_id: uuid.UUID, job_id: uuid.UUID) -> str:
