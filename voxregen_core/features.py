@@ -9,6 +9,10 @@ import math
 import attrs
 import numpy as np
 
+from voxregen_core import units
+from voxregen_core.errors import InvalidParamsError
+from voxregen_core.pitch import estimate_f0
+
 
 @attrs.frozen
 class ContentPlaceholder:
@@ -88,3 +92,57 @@ class Features:
 
 V1_HOP_S = 0.010
 V1_TOKEN_RATE_HZ = 50.0
+
+V1_RMS_WINDOW_S = 0.025
+V1_RMS_FLOOR_DB = -120.0
+
+
+def extract_features(audio: np.ndarray, *, sample_rate_hz: int) -> Features:
+    """The ``v1`` features of a stem: YIN f0 and voicing, the RMS curve, content metadata.
+
+    audio : np.ndarray [shape=(n_samples,)], float32, mono (48 kHz from ``load_stem``)
+    """
+    audio = np.asarray(audio)
+    if audio.ndim != 1 or audio.dtype.kind != "f" or sample_rate_hz <= 0:
+        raise InvalidParamsError(
+            f"audio must be a 1-D float array at a rate > 0 Hz, got {audio.dtype} "
+            f"{audio.shape} at {sample_rate_hz} Hz"
+        )
+    pitch = estimate_f0(audio, sample_rate_hz=sample_rate_hz, hop_s=V1_HOP_S)
+    duration_s = units.samples_to_seconds(audio.shape[0], sample_rate_hz=sample_rate_hz)
+    return Features(
+        feature_version="v1",
+        sample_rate_hz=sample_rate_hz,
+        hop_s=V1_HOP_S,
+        f0_hz=pitch.f0_hz,
+        voiced=pitch.voiced,
+        rms_db=_rms_db(
+            audio,
+            hop_samples=units.seconds_to_samples(V1_HOP_S, sample_rate_hz=sample_rate_hz),
+            window_samples=units.seconds_to_samples(V1_RMS_WINDOW_S, sample_rate_hz=sample_rate_hz),
+        ),
+        content=ContentPlaceholder(
+            token_rate_hz=V1_TOKEN_RATE_HZ,
+            n_tokens=math.ceil(duration_s * V1_TOKEN_RATE_HZ),
+        ),
+        duration_s=duration_s,
+    )
+
+
+def _rms_db(audio: np.ndarray, *, hop_samples: int, window_samples: int) -> np.ndarray:
+    """RMS level (dBFS, floored) of a window centred on each frame; zeros outside the audio.
+
+    Windows are summed from the energies of blocks that tile every window exactly (120
+    samples at 48 kHz), so no running sum over the whole stem can lose the quiet frames.
+    """
+    half = window_samples // 2
+    block = math.gcd(hop_samples, window_samples, half)
+    n_frames = audio.shape[0] // hop_samples + 1
+    n_full = audio.shape[0] // block
+    energy = np.zeros((half + n_frames * hop_samples + window_samples) // block)
+    blocks = audio[: n_full * block].reshape(n_full, block)
+    energy[half // block :][:n_full] = np.einsum("ij,ij->i", blocks, blocks)
+    energy[half // block + n_full] = np.square(audio[n_full * block :], dtype=np.float64).sum()
+    windows = np.lib.stride_tricks.sliding_window_view(energy, window_samples // block)
+    mean_square = windows[:: hop_samples // block][:n_frames].sum(axis=1) / window_samples
+    return np.maximum(units.power_to_db(mean_square), V1_RMS_FLOOR_DB).astype(np.float32)
