@@ -297,7 +297,7 @@ def _not_a_wav(data: bytes) -> Exception:
     for magic, kind in _OTHER_FILE_TYPES.items():
         if data.startswith(magic):
             error = UnsupportedFormatError if "WAV" in kind else NotAWavError
-            return error(f"the file is {kind}, not a standard WAV; {_HOW_TO_FIX}")
+            return error(f"the file is {kind}, not a WAV; {_HOW_TO_FIX}")
     if data[:4] == b"RIFF":
         return NotAWavError(f"the file is a RIFF {data[8:12]!r} file, not a WAV; {_HOW_TO_FIX}")
     return NotAWavError(f"the file is not a WAV (it starts with {data[:8]!r}); {_HOW_TO_FIX}")
