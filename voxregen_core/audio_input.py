@@ -56,6 +56,7 @@ _FORMAT_NAMES = {
     0x0050: "MPEG",
     0x0055: "MP3",
 }
+_NEEDED_CHUNKS = (b"fmt ", b"data")
 _OTHER_FILE_TYPES = {
     b"ID3": "an MP3",
     b"\xff\xfb": "an MP3",
@@ -153,36 +154,12 @@ def _read_header(data: bytes) -> _Header:
     if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
         raise _not_a_wav(data)
 
-    found: dict[bytes, tuple[int, int]] = {}  # chunk id → (body offset, declared size)
-    cut = None
-    position = 12
-    while position + 8 <= len(data) and len(found) < 2:
-        chunk_id, chunk_size = struct.unpack_from("<4sI", data, position)
-        body = position + 8
-        if chunk_id in (b"fmt ", b"data"):
-            found.setdefault(chunk_id, (body, chunk_size))
-        if body + chunk_size > len(data):
-            cut = _truncated(f"its {_chunk_name(chunk_id)} chunk", chunk_size, len(data) - body)
-            break
-        position = body + chunk_size + (chunk_size & 1)  # RIFF: chunks are word-aligned
-
-    for chunk_id in (b"fmt ", b"data"):
-        if chunk_id not in found:
-            (riff_size,) = struct.unpack_from("<I", data, 4)
-            if cut is None and riff_size + 8 > len(data):
-                cut = _truncated("its RIFF header", riff_size + 8, len(data))
-            raise cut or NotAWavError(
-                f"the WAV is damaged: it has no {_chunk_name(chunk_id)} chunk; {_HOW_TO_FIX}"
-            )
-    fmt_offset, fmt_size = found[b"fmt "]
-    if fmt_offset + fmt_size > len(data):
-        raise cut
+    chunks = _find_chunks(data)
+    fmt_offset, fmt_size = chunks[b"fmt "]
     encoding, channels, sample_rate_hz, block_align = _read_fmt(
         data[fmt_offset : fmt_offset + fmt_size]
     )
-    data_offset, data_size = found[b"data"]
-    if data_offset + data_size > len(data):
-        raise _truncated("its audio data", data_size, len(data) - data_offset)
+    data_offset, data_size = chunks[b"data"]
     header = _Header(
         encoding=encoding,
         channels=channels,
@@ -202,6 +179,29 @@ def _read_header(data: bytes) -> _Header:
             f"the stem is {header.duration_s:.3f} s long; it must be at least {MIN_INPUT_S} s"
         )
     return header
+
+
+def _find_chunks(data: bytes) -> dict[bytes, tuple[int, int]]:
+    """Body offset and declared size of the ``fmt `` and ``data`` chunks."""
+    found: dict[bytes, tuple[int, int]] = {}
+    position = 12
+    while position + 8 <= len(data) and len(found) < len(_NEEDED_CHUNKS):
+        chunk_id, chunk_size = struct.unpack_from("<4sI", data, position)
+        body = position + 8
+        if body + chunk_size > len(data):
+            raise _truncated(f"its {_chunk_name(chunk_id)} chunk", chunk_size, len(data) - body)
+        if chunk_id in _NEEDED_CHUNKS:
+            found.setdefault(chunk_id, (body, chunk_size))
+        position = body + chunk_size + (chunk_size & 1)  # RIFF: chunks are word-aligned
+    missing = [chunk_id for chunk_id in _NEEDED_CHUNKS if chunk_id not in found]
+    if missing:
+        (riff_size,) = struct.unpack_from("<I", data, 4)
+        if riff_size + 8 > len(data):
+            raise _truncated("its RIFF header", riff_size + 8, len(data))
+        raise NotAWavError(
+            f"the WAV is damaged: it has no {_chunk_name(missing[0])} chunk; {_HOW_TO_FIX}"
+        )
+    return found
 
 
 def _read_fmt(body: bytes) -> tuple[_Encoding, int, int, int]:
@@ -299,7 +299,9 @@ def _not_a_wav(data: bytes) -> Exception:
             error = UnsupportedFormatError if "WAV" in kind else NotAWavError
             return error(f"the file is {kind}, not a WAV; {_HOW_TO_FIX}")
     if data[:4] == b"RIFF":
-        return NotAWavError(f"the file is a RIFF {data[8:12]!r} file, not a WAV; {_HOW_TO_FIX}")
+        return NotAWavError(
+            f"the file is a RIFF {_chunk_name(data[8:12])} file, not a WAV; {_HOW_TO_FIX}"
+        )
     return NotAWavError(f"the file is not a WAV (it starts with {data[:8]!r}); {_HOW_TO_FIX}")
 
 
@@ -310,4 +312,5 @@ def _truncated(what: str, declared: int, present: int) -> TruncatedInputError:
 
 
 def _chunk_name(chunk_id: bytes) -> str:
-    return repr(chunk_id.decode("latin-1"))
+    """A chunk id as a producer reads it, quoted, any odd byte escaped: 'fmt ', 'LIST'."""
+    return repr(chunk_id)[1:]

@@ -161,7 +161,7 @@ def test_too_long_is_decided_from_the_header_before_decoding():
         (b"fLaC" + bytes(200), NotAWavError, "FLAC"),
         (b"Lorem ipsum dolor sit amet, consectetur adipiscing elit.", NotAWavError, "not a WAV"),
         (bytes(range(256)), NotAWavError, "not a WAV"),
-        (b"RIFF\x24\x00\x00\x00AVI LIST", NotAWavError, "RIFF b'AVI "),
+        (b"RIFF\x24\x00\x00\x00AVI LIST", NotAWavError, "RIFF 'AVI ' file"),
         (b"RF64\xff\xff\xff\xffWAVEds64", UnsupportedFormatError, "RF64"),
         (b"RIFF\x24\x00", TruncatedInputError, "6 bytes"),
     ],
