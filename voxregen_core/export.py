@@ -1,0 +1,109 @@
+"""Delivery format: TPDF-dithered 16-bit PCM and the stereo dual-mono RIFF/WAVE file around it.
+
+A float sample ``v`` maps to the PCM value ``v * 32768`` (so -1.0 is -32768 and the positive
+limit is 32767 / 32768); everything that reads int16 in this package uses the same convention.
+"""
+
+import struct
+
+import numpy as np
+
+from voxregen_core.errors import InvalidParamsError
+
+PCM16_FULL_SCALE = 32768.0
+"""PCM value of a float sample of 1.0."""
+
+_CHUNK_SAMPLES = 1 << 18
+"""Samples dithered per step, so no temporary is longer than this."""
+
+_WAV_HEADER_BYTES = 44
+_MAX_RIFF_BYTES = 0xFFFF_FFFF
+
+
+def dither_to_pcm16(x: np.ndarray, *, seed: int) -> np.ndarray:
+    """Quantize to 16-bit PCM with TPDF dither of ±1 LSB, clipping to the int16 range.
+
+    Parameters
+    ----------
+    x : np.ndarray [shape=(n_samples,)], float, nominally within [-1, 1)
+    seed : non-negative integer; the same seed and input give the same output, bit for bit
+
+    Returns
+    -------
+    pcm16 : np.ndarray [shape=(n_samples,)], int16
+
+    The dither is the difference of two independent uniform variables on [0, 1) LSB: triangular
+    on (-1, 1) LSB, which makes the quantization error's mean and variance independent of the
+    signal (total error power LSB²/4, about -101 dBFS; it moves loudness and true peak of
+    programme material by far less than 0.01 dB).
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise InvalidParamsError(f"seed must be a non-negative integer, got {seed!r}")
+    x = np.asarray(x)
+    if x.ndim != 1 or not np.issubdtype(x.dtype, np.floating):
+        raise InvalidParamsError(f"x must be a 1-D float array, got {x.dtype} of shape {x.shape}")
+    rng = np.random.default_rng(seed)
+    pcm16 = np.empty(x.shape[0], np.int16)
+    for start in range(0, x.shape[0], _CHUNK_SAMPLES):
+        chunk = x[start : start + _CHUNK_SAMPLES].astype(np.float32) * np.float32(PCM16_FULL_SCALE)
+        uniform = rng.random((2, chunk.shape[0]), dtype=np.float32)
+        chunk += uniform[0]
+        chunk -= uniform[1]
+        np.rint(chunk, out=chunk)
+        np.clip(chunk, -PCM16_FULL_SCALE, PCM16_FULL_SCALE - 1.0, out=chunk)
+        pcm16[start : start + chunk.shape[0]] = chunk
+    return pcm16
+
+
+def encode_dual_mono_wav16(pcm16: np.ndarray, *, sample_rate_hz: int) -> bytes:
+    """A canonical 44-byte-header RIFF/WAVE file, PCM 16-bit stereo, with L and R both ``pcm16``.
+
+    Parameters
+    ----------
+    pcm16 : np.ndarray [shape=(n_samples,)], int16
+    sample_rate_hz : frames per second written to the header
+
+    The file is written into one preallocated buffer (the only other full-size copy is the final
+    conversion to immutable ``bytes``).
+    """
+    pcm16 = np.asarray(pcm16)
+    if pcm16.ndim != 1 or pcm16.dtype != np.int16:
+        raise InvalidParamsError(
+            f"pcm16 must be a 1-D int16 array, got {pcm16.dtype} of shape {pcm16.shape}"
+        )
+    if (
+        isinstance(sample_rate_hz, bool)
+        or not isinstance(sample_rate_hz, int | np.integer)
+        or sample_rate_hz <= 0
+    ):
+        raise InvalidParamsError(
+            f"sample_rate_hz must be a positive integer, got {sample_rate_hz!r}"
+        )
+    channels, bytes_per_sample = 2, 2
+    block_align = channels * bytes_per_sample
+    data_bytes = pcm16.shape[0] * block_align
+    if _WAV_HEADER_BYTES - 8 + data_bytes > _MAX_RIFF_BYTES:
+        raise InvalidParamsError(f"a WAV file holds at most 4 GiB, got {data_bytes} bytes of audio")
+    buffer = bytearray(_WAV_HEADER_BYTES + data_bytes)
+    struct.pack_into(
+        "<4sI4s4sIHHIIHH4sI",
+        buffer,
+        0,
+        b"RIFF",
+        _WAV_HEADER_BYTES - 8 + data_bytes,
+        b"WAVE",
+        b"fmt ",
+        16,  # fmt chunk size for PCM
+        1,  # WAVE_FORMAT_PCM
+        channels,
+        int(sample_rate_hz),
+        int(sample_rate_hz) * block_align,
+        block_align,
+        8 * bytes_per_sample,
+        b"data",
+        data_bytes,
+    )
+    frames = np.frombuffer(buffer, dtype="<i2", offset=_WAV_HEADER_BYTES).reshape(-1, channels)
+    frames[:, 0] = pcm16
+    frames[:, 1] = pcm16
+    return bytes(buffer)
