@@ -12,6 +12,8 @@ from pathlib import Path
 
 import attrs
 import numpy as np
+import scipy.fft
+import scipy.signal
 import soundfile as sf
 
 
@@ -65,3 +67,19 @@ def ffmpeg_ebur128_array(audio: np.ndarray, *, fs: int, subtype: str = "FLOAT") 
         path = Path(folder) / "in.wav"
         sf.write(path, audio, fs, subtype=subtype)
         return ffmpeg_ebur128(path)
+
+
+def reference_true_peak_dbtp(x: np.ndarray, *, fs: int, oversample: int = 16) -> float:
+    """True peak by ideal band-limited interpolation: FFT resampling of the whole signal.
+
+    Independent of voxregen's polyphase FIR. The signal is zero-padded on both sides (as a file
+    is silent outside its samples) so the FFT's periodic wrap-around joins silence to silence; an
+    abrupt start or end therefore shows its real overshoot. ``fs`` only documents the rate: ideal
+    interpolation does not depend on it.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    length = scipy.fft.next_fast_len(x.shape[0] + 8192)  # >= 4096 zeros on each side
+    padded = np.zeros(length)
+    padded[4096 : 4096 + x.shape[0]] = x
+    peak = np.abs(scipy.signal.resample(padded, padded.shape[0] * oversample)).max()
+    return 20 * np.log10(peak) if peak > 0 else float("-inf")

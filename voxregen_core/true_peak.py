@@ -1,0 +1,290 @@
+"""True peak (ITU-R BS.1770-4 Annex 2): the largest magnitude of a signal between its samples.
+
+The signal is oversampled with a polyphase interpolation FIR (Kaiser-windowed sinc, 32 taps per
+phase, flat within 0.01 dB to 20 kHz at 48 kHz) and the absolute maximum is taken. Digital
+silence reads ``-inf``. Outside the signal the samples are taken as zero, so the interpolation's
+lead-in before the first sample and tail after the last one count too.
+
+Two things keep this fast on an 8-minute stem without approximating anything:
+
+- Skipping. An interpolated value is a FIR sum, so ``|y| <= S * max|x|`` over the filter's span,
+  where ``S`` is the largest per-phase sum of ``|h|``. A block of :data:`BLOCK_SAMPLES` samples whose
+  bound (from its own and its neighbours' sample peaks) cannot beat the answer, or the caller's
+  threshold, is never oversampled.
+- BLAS. The blocks that are oversampled go through one matrix product per batch, with a banded
+  Toeplitz matrix holding every phase: the same sums ``scipy.signal.upfirdn`` computes, several
+  times faster.
+
+int16 arrays are read as PCM (value / 32768), the convention of :mod:`voxregen_core.export`.
+"""
+
+import functools
+
+import attrs
+import numpy as np
+import scipy.signal
+from numpy.lib.stride_tricks import sliding_window_view
+
+from voxregen_core.errors import InvalidParamsError, NonFiniteSamplesError
+from voxregen_core.export import PCM16_FULL_SCALE
+from voxregen_core.units import gain_to_db
+
+BLOCK_SAMPLES = 1024
+"""Granularity of the skipping: blocks are oversampled whole or not at all."""
+
+_TAPS_PER_PHASE = 32
+_KAISER_BETA = 7.0
+_ROWS = 32
+"""Base samples per row of the Toeplitz product (a divisor of BLOCK_SAMPLES)."""
+_BATCH_BLOCKS = 64
+"""Blocks oversampled per matrix product (bounds the temporaries to a few MB)."""
+
+
+@attrs.frozen(eq=False)
+class _Interpolator:
+    """The interpolation FIR of one oversampling factor, arranged for a matrix product.
+
+    taps : np.ndarray [shape=(2 * half_span + 1, oversample + 1)], float64; ``taps[u, d]`` weighs
+        ``x[n + u - half_span]`` in the value at time ``n + (d - oversample // 2) / oversample``
+    toeplitz : np.ndarray [shape=(_ROWS + 2 * half_span, (oversample + 1) * _ROWS)], float32; maps
+        a stretch of ``_ROWS + 2 * half_span`` samples to the interpolated values within half a
+        sample of each of its ``_ROWS`` middle samples, phase-major (so the max over phases is a
+        reduction over a middle axis, which numpy does fast)
+    """
+
+    oversample: int
+    half_span: int
+    taps: np.ndarray
+    toeplitz: np.ndarray
+
+    @property
+    def bound(self) -> float:
+        """S: the largest per-phase sum of |h|, so that |y| <= S * max|x| over the span."""
+        return float(np.abs(self.taps).sum(axis=0).max())
+
+
+@functools.cache
+def _interpolator(oversample: int) -> _Interpolator:
+    phases = oversample
+    half_span = _TAPS_PER_PHASE // 2
+    # Kaiser-windowed sinc with its cutoff at the base rate's Nyquist frequency; scaled by the
+    # oversampling factor so every phase has unit gain, and zero at every other multiple of
+    # `phases` so the phase that lands on a sample reproduces it.
+    h = phases * scipy.signal.firwin(
+        phases * _TAPS_PER_PHASE + 1, 1.0 / phases, window=("kaiser", _KAISER_BETA), scale=False
+    )
+    centre = phases * half_span
+    offsets = np.arange(-(phases // 2), phases // 2 + 1)
+    neighbours = np.arange(-half_span, half_span + 1)
+    index = centre + offsets[None, :] - phases * neighbours[:, None]
+    inside = (index >= 0) & (index < h.size)
+    taps = np.where(inside, h[np.clip(index, 0, h.size - 1)], 0.0)
+
+    row = np.arange(_ROWS)[:, None]
+    toeplitz = np.zeros((_ROWS + 2 * half_span, phases + 1, _ROWS))
+    toeplitz[row + np.arange(2 * half_span + 1)[None, :], :, row] = taps[None, :, :]
+    return _Interpolator(
+        oversample=oversample,
+        half_span=half_span,
+        taps=taps,
+        toeplitz=toeplitz.reshape(_ROWS + 2 * half_span, -1).astype(np.float32),
+    )
+
+
+def true_peak_dbtp(x: np.ndarray, *, sample_rate_hz: int, oversample: int = 4) -> float:
+    """True-peak level of ``x`` in dBTP (BS.1770-4 Annex 2); ``-inf`` for digital silence.
+
+    Parameters
+    ----------
+    x : np.ndarray [shape=(n_samples,) or (n_samples, n_channels)], float or int16 PCM
+    sample_rate_hz : the rate of ``x``; the interpolation filter scales with it, so the reading
+        does not depend on it (checked for sanity only)
+    oversample : interpolation factor; BS.1770-4 asks for 4 at 48 kHz
+
+    Blocks are oversampled in descending order of their bound until the next bound falls below
+    the largest value found, which gives exactly the answer of oversampling everything.
+    """
+    _check_rate(sample_rate_hz)
+    interp = _interpolator(_checked_oversample(oversample))
+    channels = _checked_signal(x, allow_channels=True)
+    return gain_to_db(max((_peak(channel, interp) for channel in channels), default=0.0))
+
+
+def true_peak_envelope(
+    x: np.ndarray, *, oversample: int, above: float = 0.0, start: int = 0, stop: int | None = None
+) -> np.ndarray:
+    """Per-sample true-peak envelope: the max |oversampled signal| within half a sample of each.
+
+    Parameters
+    ----------
+    x : np.ndarray [shape=(n_samples,)], float or int16 PCM
+    oversample : interpolation factor
+    above : linear threshold; only blocks whose bound exceeds it are oversampled, elsewhere the
+        envelope is ``|x|`` (which is then ``<= above`` too, so anything compared against the
+        threshold sees the same answer)
+    start, stop : the stretch of samples wanted (default: all); ``x`` around it is still read,
+        so this is not the envelope of ``x[start:stop]`` in isolation
+
+    Returns
+    -------
+    envelope : np.ndarray [shape=(stop - start,)], float32, linear. The first sample of ``x`` also
+        takes the interpolation's lead-in and the last one its tail, so the envelope covers
+        everything a meter sees.
+    """
+    interp = _interpolator(_checked_oversample(oversample))
+    (x,) = _checked_signal(x, allow_channels=False)
+    n = x.shape[0]
+    stop = n if stop is None else stop
+    if not 0 <= start <= stop <= n:
+        raise InvalidParamsError(
+            f"start, stop must satisfy 0 <= start <= stop <= {n}, got {start}, {stop}"
+        )
+    if stop == start:
+        return np.zeros(0, np.float32)
+    first, last = start // BLOCK_SAMPLES, (stop - 1) // BLOCK_SAMPLES + 1
+    bounds = _bounds(x, first, last, interp)
+    lo, hi = first * BLOCK_SAMPLES, last * BLOCK_SAMPLES
+    envelope = np.zeros(hi - lo, np.float32)  # whole blocks; the last one may reach past x
+    envelope[: min(hi, n) - lo] = np.abs(x[lo:hi].astype(np.float32)) * np.float32(_pcm_scale(x))
+    blocks = envelope.reshape(-1, BLOCK_SAMPLES)
+    flagged = np.flatnonzero(bounds > above)
+    for first_flagged in range(0, flagged.size, _BATCH_BLOCKS):
+        batch = flagged[first_flagged : first_flagged + _BATCH_BLOCKS]
+        blocks[batch] = _peaks_around(x, (first + batch) * BLOCK_SAMPLES, BLOCK_SAMPLES, interp)
+    lead, tail = _edge_peaks(x, interp)
+    if start == 0:
+        envelope[0] = max(envelope[0], lead)
+    if stop == n:
+        envelope[n - 1 - lo] = max(envelope[n - 1 - lo], tail)
+    return envelope[start - lo : stop - lo]
+
+
+def _peak(x: np.ndarray, interp: _Interpolator) -> float:
+    """Largest |interpolated value| of a 1-D signal, oversampling only blocks that could hold it."""
+    n = x.shape[0]
+    if n == 0:
+        return 0.0
+    n_blocks = -(-n // BLOCK_SAMPLES)
+    bounds = _bounds(x, 0, n_blocks, interp)
+    found = max(_edge_peaks(x, interp))
+    order = np.argsort(-bounds, kind="stable")
+    for first in range(0, n_blocks, _BATCH_BLOCKS):
+        batch = order[first : first + _BATCH_BLOCKS]
+        batch = batch[bounds[batch] > found]
+        if batch.size == 0:
+            break  # descending order: no later block can beat `found` either
+        found = max(
+            found, float(_peaks_around(x, batch * BLOCK_SAMPLES, BLOCK_SAMPLES, interp).max())
+        )
+    return found
+
+
+def _bounds(x: np.ndarray, first: int, stop: int, interp: _Interpolator) -> np.ndarray:
+    """Upper bound of the envelope in blocks ``[first, stop)``: S times the largest sample
+    magnitude in the block and its two neighbours (the filter reaches half_span < one block)."""
+    lo = max(first - 1, 0)
+    hi = min(stop + 1, -(-x.shape[0] // BLOCK_SAMPLES))
+    maxima = _block_maxima(x[lo * BLOCK_SAMPLES : hi * BLOCK_SAMPLES])
+    reach = maxima.copy()
+    reach[1:] = np.maximum(reach[1:], maxima[:-1])
+    reach[:-1] = np.maximum(reach[:-1], maxima[1:])
+    if not np.isfinite(reach).all():
+        raise NonFiniteSamplesError("x holds NaN or infinite samples")
+    return interp.bound * _pcm_scale(x) * reach[first - lo : stop - lo]
+
+
+def _block_maxima(x: np.ndarray) -> np.ndarray:
+    """max |x| per block of BLOCK_SAMPLES (the last one may be short), float64, in x's units."""
+    full = x.shape[0] // BLOCK_SAMPLES * BLOCK_SAMPLES
+    blocks = x[:full].reshape(-1, BLOCK_SAMPLES)
+    # max and -min rather than abs: no full-size temporary, and no int16 overflow at -32768
+    maxima = np.maximum(
+        blocks.max(axis=1).astype(np.float64), -blocks.min(axis=1).astype(np.float64)
+    )
+    if full < x.shape[0]:
+        rest = x[full:]
+        maxima = np.append(maxima, max(float(rest.max()), -float(rest.min())))
+    return maxima
+
+
+def _edge_peaks(x: np.ndarray, interp: _Interpolator) -> tuple[float, float]:
+    """Largest |interpolated value| before the first sample and after the last one."""
+    lead, tail = _peaks_around(x, np.array([-_ROWS, x.shape[0]]), _ROWS, interp).max(axis=1)
+    return float(lead), float(tail)
+
+
+def _peaks_around(
+    x: np.ndarray, starts: np.ndarray, length: int, interp: _Interpolator
+) -> np.ndarray:
+    """Envelope of the samples ``[s, s + length)`` for each ``s`` in ``starts`` (zeros outside x).
+
+    Returns np.ndarray [shape=(len(starts), length)], float32, linear.
+    """
+    span = interp.half_span
+    stretches = _gather(x, starts - span, length + 2 * span)
+    windows = sliding_window_view(stretches, _ROWS + 2 * span, axis=1)[:, ::_ROWS]
+    values = windows.reshape(-1, _ROWS + 2 * span) @ interp.toeplitz
+    np.abs(values, out=values)
+    return (
+        values.reshape(len(starts), -1, interp.oversample + 1, _ROWS)
+        .max(axis=2)
+        .reshape(len(starts), length)
+    )
+
+
+def _gather(x: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
+    """Rows ``x[s : s + width]`` for each start, zero where they reach outside x; float32, scaled."""
+    n = x.shape[0]
+    rows = np.zeros((len(starts), width), np.float32)
+    inside = (starts >= 0) & (starts + width <= n)
+    if inside.any():
+        rows[inside] = sliding_window_view(x, width)[starts[inside]]
+    for row in np.flatnonzero(~inside):  # only rows at the two ends of the signal
+        lo, hi = max(starts[row], 0), min(starts[row] + width, n)
+        if lo < hi:
+            rows[row, lo - starts[row] : hi - starts[row]] = x[lo:hi]
+    scale = _pcm_scale(x)
+    if scale != 1.0:
+        rows *= np.float32(scale)
+    return rows
+
+
+def _pcm_scale(x: np.ndarray) -> float:
+    return 1.0 / PCM16_FULL_SCALE if x.dtype == np.int16 else 1.0
+
+
+def _checked_signal(x: np.ndarray, *, allow_channels: bool) -> list[np.ndarray]:
+    """The channels of x as 1-D arrays, after checking shape and dtype (finiteness: _bounds)."""
+    x = np.asarray(x)
+    if x.dtype != np.int16 and not np.issubdtype(x.dtype, np.floating):
+        raise InvalidParamsError(f"x must be float or int16 PCM, got dtype {x.dtype}")
+    if x.ndim == 1:
+        channels = [x]
+    elif x.ndim == 2 and allow_channels:
+        channels = [x[:, channel] for channel in range(x.shape[1])]
+    else:
+        raise InvalidParamsError(
+            f"x must be 1-D{' or 2-D' if allow_channels else ''}, got shape {x.shape}"
+        )
+    return channels
+
+
+def _checked_oversample(oversample: int) -> int:
+    if (
+        isinstance(oversample, bool)
+        or not isinstance(oversample, int | np.integer)
+        or not 2 <= oversample <= 32
+    ):
+        raise InvalidParamsError(f"oversample must be an integer in [2, 32], got {oversample!r}")
+    return int(oversample)
+
+
+def _check_rate(sample_rate_hz: int) -> None:
+    if (
+        isinstance(sample_rate_hz, bool)
+        or not isinstance(sample_rate_hz, int | np.integer)
+        or sample_rate_hz <= 0
+    ):
+        raise InvalidParamsError(
+            f"sample_rate_hz must be a positive integer, got {sample_rate_hz!r}"
+        )
