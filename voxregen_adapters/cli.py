@@ -115,8 +115,8 @@ def _render(args: argparse.Namespace) -> None:
         input_object_key=job_input_key(LOCAL_USER_ID, job_id),
         params=params,
     )
-    ports = local_render_ports(_cache_dir(args.cache_dir), progress=TerminalProgressBar(sys.stderr))
-    print(f"voxregen: job {job_id}", file=sys.stderr)
+    progress = TerminalProgressBar(sys.stderr, label=f"voxregen: job {job_id}")
+    ports = local_render_ports(_cache_dir(args.cache_dir), progress=progress)
     try:
         outcome = render(job, read_input=args.input.read_bytes, profile=LOCAL_PROFILE, ports=ports)
     except InvalidInputError as error:
