@@ -23,6 +23,7 @@ import attrs
 from attrs import validators as v
 
 from voxregen_core import spec
+from voxregen_core.errors import InvalidParamsError
 from voxregen_core.keys import feature_cache_key
 
 
@@ -90,8 +91,10 @@ def evictable(
     """Entries unused for more than ``max_idle_s`` seconds, least recently used first.
 
     Entries whose id is in ``keep`` (those a queued or running job refers to) are never
-    evictable, however long idle.
+    evictable, however long idle. Raises :class:`InvalidParamsError` for a negative ``max_idle_s``.
     """
+    if not max_idle_s >= 0:
+        raise InvalidParamsError(f"max_idle_s must be >= 0 seconds, got {max_idle_s!r}")
     idle = [
         entry
         for entry in entries

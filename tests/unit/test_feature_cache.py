@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 
 from voxregen_core import spec
-from voxregen_core.errors import InvalidKeyError
+from voxregen_core.errors import InvalidKeyError, InvalidParamsError
 from voxregen_core.feature_cache import FeatureCacheEntry, evictable, is_reusable, touched
 from voxregen_core.keys import KeyKind, parse_key
 
@@ -136,3 +136,8 @@ def test_an_entry_idle_exactly_the_limit_is_kept():
     later = T0 + timedelta(days=1, seconds=1)
     assert evictable([entry], now=later, max_idle_s=day_s) == [entry]
     assert evictable([entry], now=later, max_idle_s=day_s, keep={entry.id}) == []
+
+
+def test_evictable_refuses_a_negative_idle_time():
+    with pytest.raises(InvalidParamsError, match="max_idle_s must be >= 0"):
+        evictable([], now=datetime(2026, 1, 1, tzinfo=UTC), max_idle_s=-1.0)
