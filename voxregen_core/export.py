@@ -32,10 +32,11 @@ def dither_to_pcm16(x: np.ndarray, *, seed: int) -> np.ndarray:
     -------
     pcm16 : np.ndarray [shape=(n_samples,)], int16
 
-    The dither is the difference of two independent uniform variables on [0, 1) LSB: triangular
-    on (-1, 1) LSB, which makes the quantization error's mean and variance independent of the
-    signal (total error power LSB²/4, about -101 dBFS; it moves loudness and true peak of
-    programme material by far less than 0.01 dB).
+    The dither is the difference of two independent uniform variables on [0, 1) LSB (16-bit
+    random fractions): triangular on (-1, 1) LSB, which makes the mean and
+    variance of the quantization error independent of the signal (total error power LSB²/4,
+    about -101 dBFS; it moves loudness and true peak of programme material by far less than
+    0.01 dB).
     """
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise InvalidParamsError(f"seed must be a non-negative integer, got {seed!r}")
@@ -46,9 +47,11 @@ def dither_to_pcm16(x: np.ndarray, *, seed: int) -> np.ndarray:
     pcm16 = np.empty(x.shape[0], np.int16)
     for start in range(0, x.shape[0], _CHUNK_SAMPLES):
         chunk = x[start : start + _CHUNK_SAMPLES].astype(np.float32) * np.float32(PCM16_FULL_SCALE)
-        uniform = rng.random((2, chunk.shape[0]), dtype=np.float32)
-        chunk += uniform[0]
-        chunk -= uniform[1]
+        fractions = rng.integers(0, 1 << 16, size=(2, chunk.shape[0]), dtype=np.uint16)
+        dither = fractions[0].astype(np.float32)
+        dither -= fractions[1]
+        dither *= np.float32(1.0 / (1 << 16))  # triangular on (-1, 1) LSB
+        chunk += dither
         np.rint(chunk, out=chunk)
         np.clip(chunk, -PCM16_FULL_SCALE, PCM16_FULL_SCALE - 1.0, out=chunk)
         pcm16[start : start + chunk.shape[0]] = chunk

@@ -154,51 +154,72 @@ def _limit_pass(
     """One analysis-and-gain pass (module docstring, steps 1–4); returns the deepest reduction."""
     n = audio.shape[0]
     la = lookahead_samples
-    window = la + 1
     carry_index, carry_log = -1, -math.inf  # log of the release value r at carry_index
     pending = None  # (start, gain) of the previous chunk, applied once the next is analysed
     deepest_db = 0.0
     for start in range(0, n, _CHUNK_SAMPLES):
         stop = min(start + _CHUNK_SAMPLES, n)
-        first, last = start - la, stop + la  # the span this chunk's gains depend on
-        lo, hi = max(first, 0), min(last, n)
-        envelope = true_peak_envelope(
-            audio, oversample=oversample, above=threshold, start=lo, stop=hi
+        first = start - la  # the chunk's gains depend on samples [first, stop + la)
+        required_db = _required_db(
+            audio, first, stop + la, threshold=threshold, oversample=oversample
         )
-        over = envelope > threshold
-        carried_log = (
-            carry_log + (first - carry_index) * log_decay
-        )  # log r at `first`, from the past
+        carried_log = carry_log + (first - carry_index) * log_decay  # log r at `first`
         gain = None
-        if over.any() or carried_log > math.log(_NEGLIGIBLE_DB):
-            required_db = np.zeros(last - first)
-            required_db[lo - first : hi - first][over] = (
-                gain_to_db(envelope[over] / threshold) + _AIM_BELOW_DB
-            )
-            # Release (step 2), relative to `first` so the exponents stay small.
-            decay = np.arange(last - first) * log_decay
-            with np.errstate(divide="ignore"):
-                log_release = np.log(required_db) - decay
-            np.maximum.accumulate(log_release, out=log_release)
-            np.maximum(log_release, carried_log, out=log_release)
-            log_release += decay
+        if required_db.any() or carried_log > math.log(_NEGLIGIBLE_DB):
+            log_release = _log_release_db(required_db, carried_log=carried_log, log_decay=log_decay)
             carry_index, carry_log = stop - la - 1, float(log_release[stop - la - 1 - first])
-            release_db = np.exp(log_release)
-            # Attack (step 3): forward max over `window`, then backward mean over `window`.
-            ahead = scipy.ndimage.maximum_filter1d(
-                release_db, window, mode="constant", origin=-(window // 2)
-            )
-            smoothed_db = scipy.ndimage.uniform_filter1d(
-                ahead[: stop - first], window, mode="constant", origin=(window - 1) // 2
-            )[la:]
+            smoothed_db = _attack_db(np.exp(log_release), lookahead_samples=la)
             deepest_db = max(deepest_db, float(smoothed_db.max()))
-            gain = db_to_gain(-smoothed_db).astype(np.float32)
+            gain = db_to_gain(-smoothed_db)
         if pending is not None:
             audio[pending[0] : pending[0] + pending[1].shape[0]] *= pending[1]
         pending = None if gain is None else (start, gain)
     if pending is not None:
         audio[pending[0] : pending[0] + pending[1].shape[0]] *= pending[1]
     return deepest_db
+
+
+def _required_db(
+    audio: np.ndarray, first: int, last: int, *, threshold: float, oversample: int
+) -> np.ndarray:
+    """Step 1 for samples [first, last) (zero outside the signal); float32 dB."""
+    lo, hi = max(first, 0), min(last, audio.shape[0])
+    envelope = true_peak_envelope(audio, oversample=oversample, above=threshold, start=lo, stop=hi)
+    over = envelope > threshold
+    required_db = np.zeros(last - first, np.float32)
+    required_db[lo - first : hi - first][over] = (
+        gain_to_db(envelope[over] / threshold) + _AIM_BELOW_DB
+    )
+    return required_db
+
+
+def _log_release_db(required_db: np.ndarray, *, carried_log: float, log_decay: float) -> np.ndarray:
+    """Step 2: ``log r`` over the span, given ``log r`` at its first sample from before it.
+
+    float32: the exponents stay under ~25 (they count from the span's start), so rounding moves r
+    by a few parts per million, far inside the reductions' aim below the threshold.
+    """
+    decay = np.arange(required_db.shape[0], dtype=np.float32) * np.float32(log_decay)
+    log_release = np.full(required_db.shape[0], -np.inf, np.float32)
+    over = required_db > 0
+    log_release[over] = np.log(required_db[over]) - decay[over]
+    np.maximum.accumulate(log_release, out=log_release)
+    np.maximum(log_release, np.float32(carried_log), out=log_release)
+    log_release += decay
+    return log_release
+
+
+def _attack_db(release_db: np.ndarray, *, lookahead_samples: int) -> np.ndarray:
+    """Step 3: forward max then backward mean, both over ``La + 1`` samples; drops the first and
+    last ``La`` samples of the span (they only feed the samples in between)."""
+    window = lookahead_samples + 1
+    ahead = scipy.ndimage.maximum_filter1d(
+        release_db, window, mode="constant", origin=-(window // 2)
+    )
+    smoothed = scipy.ndimage.uniform_filter1d(
+        ahead[:-lookahead_samples], window, mode="constant", origin=(window - 1) // 2
+    )
+    return smoothed[lookahead_samples:]
 
 
 def _check(

@@ -1,0 +1,148 @@
+"""master(): the delivered dual-mono WAV, measured by ffmpeg and the ideal-interpolation meter."""
+
+import numpy as np
+import pytest
+
+from tests.meters import ffmpeg_ebur128, reference_true_peak_dbtp
+from tests.signals import sine, synthetic_singing
+from voxregen_core.errors import EmptyInputError, InvalidParamsError, NonFiniteSamplesError
+from voxregen_core.export import encode_dual_mono_wav16
+from voxregen_core.mastering import MasterResult, master
+
+FS = 48_000
+TARGET_LUFS = -18.0
+CEILING_DBTP = -1.0
+
+
+def mastered(x: np.ndarray, *, seed: int = 1) -> MasterResult:
+    return master(
+        np.asarray(x, dtype=np.float32),
+        sample_rate_hz=FS,
+        target_lufs=TARGET_LUFS,
+        ceiling_dbtp=CEILING_DBTP,
+        seed=seed,
+    )
+
+
+def delivered(result: MasterResult):
+    """ffmpeg's reading of the delivered stereo file."""
+    return ffmpeg_ebur128(encode_dual_mono_wav16(result.pcm16, sample_rate_hz=FS))
+
+
+def with_plosives(x: np.ndarray, *, seed: int, per_second: float, level: float) -> np.ndarray:
+    """Add short low-frequency bursts (plosive-like) that peak well above the singing."""
+    rng = np.random.default_rng(seed)
+    x = x.copy()
+    length = 960
+    bump = np.hanning(length) * np.sin(2 * np.pi * 120 * np.arange(length) / FS)
+    for start in rng.integers(0, x.size - length, int(per_second * x.size / FS)):
+        x[start : start + length] += level * rng.uniform(0.5, 1.0) * bump
+    return x
+
+
+def test_singing_that_needs_only_gain_reads_the_target_on_ffmpeg():
+    result = mastered(synthetic_singing(10.0, seed=5).audio)
+    reading = delivered(result)
+    assert result.limiter_gain_reduction_db == 0.0
+    assert reading.integrated_lufs == pytest.approx(TARGET_LUFS, abs=0.1)
+    assert result.loudness_lufs == pytest.approx(TARGET_LUFS, abs=0.02)
+    assert result.iterations == 1
+
+
+def test_singing_with_plosives_is_limited_under_the_ceiling_on_both_meters():
+    x = with_plosives(synthetic_singing(10.0, seed=6).audio * 0.3, seed=6, per_second=2, level=0.9)
+    result = mastered(x)
+    reading = delivered(result)
+    assert result.limiter_gain_reduction_db > 1.0
+    assert reading.integrated_lufs == pytest.approx(TARGET_LUFS, abs=0.2)
+    assert reading.true_peak_dbtp <= CEILING_DBTP
+    assert reference_true_peak_dbtp(result.pcm16 / 32768.0, fs=FS) <= CEILING_DBTP
+    assert result.true_peak_dbtp <= CEILING_DBTP
+
+
+def test_a_very_peaky_signal_still_reaches_the_target_within_0_2_lu():
+    # Full-band noise bursts over a quiet tone: the limiter has to take off well over 10 dB.
+    rng = np.random.default_rng(7)
+    x = 0.003 * sine(220, peak_dbfs=0, duration_s=8.0)
+    for start in rng.integers(0, x.size - 200, 60):
+        x[start : start + 200] += (
+            rng.uniform(0.3, 0.9) * np.hanning(200) * rng.choice([-1.0, 1.0], 200)
+        )
+    result = mastered(x)
+    reading = delivered(result)
+    assert result.limiter_gain_reduction_db > 10.0
+    assert reading.integrated_lufs == pytest.approx(TARGET_LUFS, abs=0.2)
+    assert reference_true_peak_dbtp(result.pcm16 / 32768.0, fs=FS) <= CEILING_DBTP
+
+
+def test_dc_offset_is_removed_and_costs_no_headroom():
+    fade = np.minimum(1.0, np.minimum(np.arange(5 * FS), np.arange(5 * FS)[::-1]) / 480)
+    x = 0.8 + fade * sine(1_000, peak_dbfs=-20, duration_s=5.0)  # with the DC, peaks pass 1.0
+    result = mastered(x)
+    assert result.limiter_gain_reduction_db == 0.0
+    assert abs(result.pcm16.mean()) < 0.001 * 32768
+    assert result.true_peak_dbtp == pytest.approx(-18.0, abs=0.1)  # the tone alone, at -18 LUFS
+    assert delivered(result).integrated_lufs == pytest.approx(TARGET_LUFS, abs=0.1)
+
+
+def test_same_seed_same_samples_other_seed_other_dither_same_loudness():
+    x = synthetic_singing(3.0, seed=8).audio
+    first = mastered(x, seed=123)
+    np.testing.assert_array_equal(mastered(x, seed=123).pcm16, first.pcm16)
+    other = mastered(x, seed=124)
+    assert not np.array_equal(other.pcm16, first.pcm16)
+    assert other.loudness_lufs == pytest.approx(first.loudness_lufs, abs=0.01)
+
+
+def test_digital_silence_comes_out_as_digital_silence():
+    result = mastered(np.zeros(FS * 2))
+    np.testing.assert_array_equal(result.pcm16, np.zeros(FS * 2, np.int16))
+    assert (result.gain_db, result.limiter_gain_reduction_db) == (0.0, 0.0)
+    assert result.loudness_lufs is None and result.true_peak_dbtp is None
+
+
+def test_input_below_the_absolute_gate_gets_no_gain():
+    x = np.random.default_rng(9).standard_normal(FS * 2) * 10 ** (-85 / 20)
+    result = mastered(x)
+    assert result.gain_db == 0.0 and result.loudness_lufs is None
+    assert result.true_peak_dbtp is not None and result.true_peak_dbtp < -60.0
+    assert np.std(result.pcm16 / 32768.0) == pytest.approx(np.std(x), rel=0.2)
+
+
+def test_input_shorter_than_one_loudness_block_gets_no_gain_but_is_still_limited():
+    x = sine(1_000, peak_dbfs=3.0, duration_s=0.3)  # over full scale, too short to measure
+    result = mastered(x)
+    assert result.gain_db == 0.0 and result.loudness_lufs is None
+    assert result.limiter_gain_reduction_db > 4.0
+    assert result.true_peak_dbtp <= CEILING_DBTP
+    assert not np.isnan(result.pcm16).any()
+
+
+def test_input_is_not_changed():
+    x = synthetic_singing(1.0, seed=10).audio.astype(np.float32)
+    before = x.copy()
+    mastered(x)
+    np.testing.assert_array_equal(x, before)
+
+
+@pytest.mark.parametrize(
+    ("x", "kwargs", "error", "message"),
+    [
+        (np.zeros(0, np.float32), {}, EmptyInputError, "no samples"),
+        (np.full(100, np.nan, np.float32), {}, NonFiniteSamplesError, "NaN"),
+        (np.zeros((100, 2), np.float32), {}, InvalidParamsError, "1-D"),
+        (np.zeros(100, np.float32), {"target_lufs": 3.0}, InvalidParamsError, "target_lufs"),
+        (np.zeros(100, np.float32), {"ceiling_dbtp": 1.0}, InvalidParamsError, "ceiling_dbtp"),
+        (np.zeros(100, np.float32), {"sample_rate_hz": 100}, InvalidParamsError, "sample_rate_hz"),
+    ],
+)
+def test_bad_arguments_are_refused(x, kwargs, error, message):
+    kwargs = {
+        "sample_rate_hz": FS,
+        "target_lufs": TARGET_LUFS,
+        "ceiling_dbtp": CEILING_DBTP,
+        "seed": 0,
+        **kwargs,
+    }
+    with pytest.raises(error, match=message):
+        master(x, **kwargs)

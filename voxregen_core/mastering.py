@@ -1,0 +1,189 @@
+"""Mastering: the stitched vocal in, the samples of the delivered 16-bit dual-mono file out.
+
+band-limit (remove DC, and content above 20 kHz) → measure → gain → true-peak limit → TPDF dither
+to 16 bit → measure what will be delivered → correct the gain, until the delivered file reads the
+target loudness. Loudness is
+always measured as the delivered stereo L = R file measures (BS.1770-4: channel powers summed,
+so 3.01 LU above the mono signal). See docs/mastering.md for the reasoning behind the numbers.
+"""
+
+import math
+
+import attrs
+import numpy as np
+import scipy.signal
+
+from voxregen_core.errors import EmptyInputError, InvalidParamsError, NonFiniteSamplesError
+from voxregen_core.export import dither_to_pcm16
+from voxregen_core.limiter import limit_in_place
+from voxregen_core.loudness import integrated_loudness_lufs
+from voxregen_core.true_peak import true_peak_dbtp
+from voxregen_core.units import db_to_gain
+
+METER_MARGIN_DB = 0.2
+"""The limiter aims this far under the ceiling, so meters other than ours (different filters,
+oversampling, dither) cannot read the delivered file over it."""
+
+TOLERANCE_LU = 0.02
+"""Iterations stop once the delivered file reads within this of the target."""
+
+MAX_ITERATIONS = 8
+
+_HIGH_PASS_HZ = 10.0
+_LOW_PASS_HZ = 20_000.0
+"""Passband edge at 48 kHz (scaled with the rate below it); stopband -60 dB from 21 kHz."""
+_SETTLE_S = 0.1
+"""The filters start in the steady state of the first 100 ms's mean: no start transient."""
+
+_CHUNK_SAMPLES = 1 << 18
+_MAX_STEP_DB = 12.0
+_SLOPE_RANGE = (0.05, 1.0)
+"""Delivered LU per dB of gain: 1 without limiting, less the harder the limiter works."""
+
+
+@attrs.frozen(eq=False)
+class MasterResult:
+    """What :func:`master` delivers and what it measured on it.
+
+    pcm16 : np.ndarray [shape=(n_samples,)], int16; one channel of the delivered dual-mono file
+        (quantized, dithered)
+    gain_db : loudness gain applied before limiting
+    limiter_gain_reduction_db : deepest reduction the limiter applied (>= 0)
+    loudness_lufs : the delivered file's integrated loudness (dual mono) on our meter; None when
+        gated out (silence, or shorter than one 400 ms block)
+    true_peak_dbtp : the delivered file's true peak on our meter (4x); None for digital silence
+    iterations : gain → limit → measure rounds run
+    """
+
+    pcm16: np.ndarray
+    gain_db: float
+    limiter_gain_reduction_db: float
+    loudness_lufs: float | None
+    true_peak_dbtp: float | None
+    iterations: int
+
+
+def master(
+    x: np.ndarray, *, sample_rate_hz: int, target_lufs: float, ceiling_dbtp: float, seed: int
+) -> MasterResult:
+    """Loudness-normalize, true-peak limit and quantize the stitched vocal for delivery.
+
+    Parameters
+    ----------
+    x : np.ndarray [shape=(n_samples,)], float32, mono
+    sample_rate_hz : rate of ``x`` (and of the delivered file)
+    target_lufs : integrated loudness of the delivered stereo dual-mono file (-60 to -5)
+    ceiling_dbtp : no true peak of the delivered file above this (-20 to 0)
+    seed : seeds the dither; the same input and seed give the same samples
+
+    Input whose loudness is gated out (digital silence, level below -70 LUFS, or shorter than
+    400 ms) gets 0 dB of gain, is still limited and dithered, and reports ``loudness_lufs=None``;
+    digital silence comes out as digital silence (no dither), with ``true_peak_dbtp=None``.
+    """
+    x = np.asarray(x)
+    if x.ndim != 1 or not np.issubdtype(x.dtype, np.floating):
+        raise InvalidParamsError(f"x must be a 1-D float array, got {x.dtype} of shape {x.shape}")
+    if x.shape[0] == 0:
+        raise EmptyInputError("x holds no samples")
+    if not -60.0 <= target_lufs <= -5.0:
+        raise InvalidParamsError(f"target_lufs must be in [-60, -5], got {target_lufs!r}")
+    if not -20.0 <= ceiling_dbtp <= 0.0:
+        raise InvalidParamsError(f"ceiling_dbtp must be in [-20, 0], got {ceiling_dbtp!r}")
+
+    audio = _band_limit(x, sample_rate_hz=sample_rate_hz)
+    if not audio.any():
+        silence = np.zeros(audio.shape[0], np.int16)
+        return MasterResult(silence, 0.0, 0.0, None, None, iterations=1)
+    measured_lufs = integrated_loudness_lufs(audio, sample_rate_hz=sample_rate_hz, dual_mono=True)
+    limit_dbtp = ceiling_dbtp - METER_MARGIN_DB
+    if not math.isfinite(measured_lufs):  # gated out: the defined output is the 0 dB render
+        return _render(audio, gain_db=0.0, limit_dbtp=limit_dbtp, seed=seed, rate_hz=sample_rate_hz)
+    gain_db = target_lufs - measured_lufs
+    tried: list[tuple[float, float]] = []  # (gain_db, delivered_lufs)
+    iterations = 0
+    while iterations < MAX_ITERATIONS:
+        iterations += 1
+        if audio is None:  # each round starts from x again, so gains never compound
+            audio = _band_limit(x, sample_rate_hz=sample_rate_hz)
+        result = _render(
+            audio, gain_db=gain_db, limit_dbtp=limit_dbtp, seed=seed, rate_hz=sample_rate_hz
+        )
+        audio = None
+        peak_dbtp = result.true_peak_dbtp
+        if peak_dbtp is not None and peak_dbtp > limit_dbtp:
+            # Dither can move a peak by a few thousandths of a dB: redo, aiming that much lower.
+            limit_dbtp -= peak_dbtp - limit_dbtp + 0.01
+            continue
+        if result.loudness_lufs is None or abs(result.loudness_lufs - target_lufs) <= TOLERANCE_LU:
+            break
+        tried.append((gain_db, result.loudness_lufs))
+        gain_db = _next_gain_db(tried, target_lufs=target_lufs)
+    return attrs.evolve(result, iterations=iterations)
+
+
+def _render(
+    audio: np.ndarray, *, gain_db: float, limit_dbtp: float, seed: int, rate_hz: int
+) -> MasterResult:
+    """One gain → limit → dither → measure round. Scales and limits ``audio`` in place (the DC-free
+    band-limited signal is recomputed for a next round rather than kept: 92 MB less for 8 minutes)."""
+    audio *= np.float32(db_to_gain(gain_db))
+    reduction_db = limit_in_place(audio, sample_rate_hz=rate_hz, ceiling_dbtp=limit_dbtp)
+    pcm16 = dither_to_pcm16(audio, seed=seed)
+    loudness_lufs = integrated_loudness_lufs(pcm16, sample_rate_hz=rate_hz, dual_mono=True)
+    peak_dbtp = true_peak_dbtp(pcm16, sample_rate_hz=rate_hz, oversample=4)
+    return MasterResult(
+        pcm16=pcm16,
+        gain_db=gain_db,
+        limiter_gain_reduction_db=reduction_db,
+        loudness_lufs=loudness_lufs if math.isfinite(loudness_lufs) else None,
+        true_peak_dbtp=peak_dbtp if math.isfinite(peak_dbtp) else None,
+        iterations=1,
+    )
+
+
+def _next_gain_db(tried: list[tuple[float, float]], *, target_lufs: float) -> float:
+    """Secant step towards the target on (gain, delivered loudness); slope 1 from one point."""
+    gain_db, delivered_lufs = tried[-1]
+    slope = 1.0
+    if len(tried) >= 2:
+        previous_gain_db, previous_lufs = tried[-2]
+        if gain_db != previous_gain_db:
+            slope = (delivered_lufs - previous_lufs) / (gain_db - previous_gain_db)
+    slope = min(max(slope, _SLOPE_RANGE[0]), _SLOPE_RANGE[1])
+    step_db = (target_lufs - delivered_lufs) / slope
+    return gain_db + min(max(step_db, -_MAX_STEP_DB), _MAX_STEP_DB)
+
+
+def _band_limit(x: np.ndarray, *, sample_rate_hz: int) -> np.ndarray:
+    """High-pass at 10 Hz (2nd-order Butterworth) and low-pass at 20 kHz (7th-order elliptic,
+    0.01 dB ripple); float32 out, the filter state carried across chunks.
+
+    DC adds to the true peak without adding loudness (K-weighting removes it), so it would cost
+    headroom for nothing. Content in the last few kHz below Nyquist is inaudible, and it is where
+    true-peak meters disagree: each interpolation filter rolls off differently there, and no
+    finite one bounds the ideal reconstruction of full-band noise. Without it the limiter's
+    ceiling holds on every meter, ideal band-limited interpolation included.
+    """
+    if (
+        isinstance(sample_rate_hz, bool)
+        or not isinstance(sample_rate_hz, int | np.integer)
+        or sample_rate_hz < 8000
+    ):
+        raise InvalidParamsError(
+            f"sample_rate_hz must be an integer >= 8000, got {sample_rate_hz!r}"
+        )
+    high_pass = scipy.signal.butter(
+        2, _HIGH_PASS_HZ, btype="highpass", fs=sample_rate_hz, output="sos"
+    )
+    edge_hz = _LOW_PASS_HZ * min(1.0, sample_rate_hz / 48_000)
+    low_pass = scipy.signal.ellip(7, 0.01, 60.0, edge_hz, fs=sample_rate_hz, output="sos")
+    sos = np.vstack([high_pass, low_pass])
+    settle = x[: max(1, round(_SETTLE_S * sample_rate_hz))].mean(dtype=np.float64)
+    state = scipy.signal.sosfilt_zi(sos) * settle
+    audio = np.empty(x.shape[0], np.float32)
+    for start in range(0, x.shape[0], _CHUNK_SAMPLES):
+        chunk = x[start : start + _CHUNK_SAMPLES].astype(np.float64)
+        audio[start : start + chunk.shape[0]], state = scipy.signal.sosfilt(sos, chunk, zi=state)
+    if not np.isfinite(state).all():  # a NaN or inf anywhere leaves the IIR state non-finite
+        raise NonFiniteSamplesError("x holds NaN or infinite samples")
+    return audio
