@@ -13,6 +13,12 @@ from voxregen_core.errors import InvalidParamsError
 PCM16_FULL_SCALE = 32768.0
 """PCM value of a float sample of 1.0."""
 
+
+def float_scale(dtype: np.dtype) -> float:
+    """Factor that maps samples of ``dtype`` to float full scale: 1 / 32768 for int16 PCM, else 1."""
+    return 1.0 / PCM16_FULL_SCALE if np.dtype(dtype) == np.int16 else 1.0
+
+
 _CHUNK_SAMPLES = 1 << 18
 """Samples dithered per step, so no temporary is longer than this."""
 

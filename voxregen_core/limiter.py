@@ -34,10 +34,11 @@ import scipy.ndimage
 
 from voxregen_core.errors import InvalidParamsError, VoxregenError
 from voxregen_core.true_peak import BLOCK_SAMPLES, true_peak_envelope
-from voxregen_core.units import db_to_gain, gain_to_db
+from voxregen_core.units import db_to_gain, gain_to_db, seconds_to_samples
 
 _CHUNK_SAMPLES = 64 * BLOCK_SAMPLES
-"""Samples per chunk; at least three blocks, so the analysis never reads a chunk already changed."""
+"""Samples per chunk. A chunk's analysis reads back at most the look-ahead plus two blocks and a
+filter span (under 5000 samples), so it never reads a chunk whose gain is already applied."""
 
 _NEGLIGIBLE_DB = 1e-5
 """A release tail below this many dB is dropped (a gain step of about 1e-6)."""
@@ -124,8 +125,10 @@ def limit_in_place(
         )
     grid_allowance = 1.0 - (math.pi / (2 * oversample)) ** 2 / 2.0
     threshold = db_to_gain(ceiling_dbtp - _FILTER_ALLOWANCE_DB) * grid_allowance
-    lookahead_samples = max(1, round(lookahead_ms * sample_rate_hz / 1000.0))
-    log_decay = -1000.0 / (release_ms * sample_rate_hz)  # natural log of a, per sample
+    lookahead_samples = max(
+        1, seconds_to_samples(lookahead_ms / 1000.0, sample_rate_hz=sample_rate_hz)
+    )
+    log_decay = -1.0 / (release_ms / 1000.0 * sample_rate_hz)  # log of a: 1/e per release time
     total_db = 0.0
     for _ in range(_MAX_PASSES):
         deepest_db = _limit_pass(

@@ -13,8 +13,8 @@ import numpy as np
 import scipy.signal
 
 from voxregen_core.errors import InvalidParamsError, NonFiniteSamplesError
-from voxregen_core.export import PCM16_FULL_SCALE
-from voxregen_core.units import power_to_db
+from voxregen_core.export import float_scale
+from voxregen_core.units import db_to_gain, power_to_db, seconds_to_samples
 
 ABSOLUTE_GATE_LUFS = -70.0
 """BS.1770-4 §2.8: blocks at or below this level never count."""
@@ -25,6 +25,7 @@ RELATIVE_GATE_LU = -10.0
 _LOUDNESS_OFFSET_DB = -0.691
 """BS.1770-4 eq. 2: L = -0.691 + 10 log10(sum of weighted channel mean squares)."""
 
+_SUB_BLOCK_S = 0.1
 _SUB_BLOCKS_PER_BLOCK = 4
 """400 ms gating blocks with a 100 ms step: each block is 4 consecutive 100 ms sub-blocks."""
 
@@ -46,7 +47,7 @@ def k_weighting_sos(*, sample_rate_hz: int) -> np.ndarray:
     _check_rate(sample_rate_hz)
     k = math.tan(math.pi * 1681.974450955533 / sample_rate_hz)
     q = 0.7071752369554196
-    vh = 10.0 ** (3.999843853973347 / 20.0)
+    vh = db_to_gain(3.999843853973347)
     vb = vh**0.4996667741545416
     a0 = 1.0 + k / q + k * k
     shelf = [
@@ -110,7 +111,7 @@ def _subblock_powers(x: np.ndarray, *, sample_rate_hz: int) -> np.ndarray:
     length = _sub_block_samples(sample_rate_hz)
     n_sub_blocks = x.shape[0] // length
     powers = np.empty(n_sub_blocks)
-    scale = 1.0 / PCM16_FULL_SCALE if x.dtype == np.int16 else 1.0
+    scale = float_scale(x.dtype)
     state = np.zeros((sos.shape[0], 2))
     for first in range(0, n_sub_blocks, _SUB_BLOCKS_PER_STEP):
         stop = min(first + _SUB_BLOCKS_PER_STEP, n_sub_blocks)
@@ -141,18 +142,18 @@ def _gated_loudness_lufs(subblock_powers: np.ndarray) -> float:
     gated = block_powers[block_powers > absolute]  # BS.1770-4 eq. 4, absolute gate
     if gated.size == 0:
         return float("-inf")
-    relative = gated.mean() * 10.0 ** (RELATIVE_GATE_LU / 10.0)
+    relative = gated.mean() * db_to_gain(RELATIVE_GATE_LU) ** 2
     gated = gated[gated > relative]  # BS.1770-4 eq. 5-6, relative gate
     return _LOUDNESS_OFFSET_DB + power_to_db(gated.mean())
 
 
 def _power(level_lufs: float) -> float:
     """Block power whose loudness is ``level_lufs`` (inverse of BS.1770-4 eq. 2)."""
-    return 10.0 ** ((level_lufs - _LOUDNESS_OFFSET_DB) / 10.0)
+    return db_to_gain(level_lufs - _LOUDNESS_OFFSET_DB) ** 2
 
 
 def _sub_block_samples(sample_rate_hz: int) -> int:
-    return int(round(sample_rate_hz / 10))
+    return seconds_to_samples(_SUB_BLOCK_S, sample_rate_hz=sample_rate_hz)
 
 
 def _check_rate(sample_rate_hz: int) -> None:

@@ -2,9 +2,9 @@
 
 band-limit (remove DC, and content above 20 kHz) → measure → gain → true-peak limit → TPDF dither
 to 16 bit → measure what will be delivered → correct the gain, until the delivered file reads the
-target loudness. Loudness is
-always measured as the delivered stereo L = R file measures (BS.1770-4: channel powers summed,
-so 3.01 LU above the mono signal). See docs/mastering.md for the reasoning behind the numbers.
+target loudness. Loudness is always measured as the delivered stereo L = R file measures
+(BS.1770-4: channel powers summed, so 3.01 LU above the mono signal). See docs/mastering.md for
+the reasoning behind the numbers.
 """
 
 import math
@@ -124,8 +124,8 @@ def master(
 def _render(
     audio: np.ndarray, *, gain_db: float, limit_dbtp: float, seed: int, rate_hz: int
 ) -> MasterResult:
-    """One gain → limit → dither → measure round. Scales and limits ``audio`` in place (the DC-free
-    band-limited signal is recomputed for a next round rather than kept: 92 MB less for 8 minutes)."""
+    """One gain → limit → dither → measure round. Scales and limits ``audio`` in place: the
+    band-limited signal is recomputed for a next round rather than kept (92 MB less for 8 min)."""
     audio *= np.float32(db_to_gain(gain_db))
     reduction_db = limit_in_place(audio, sample_rate_hz=rate_hz, ceiling_dbtp=limit_dbtp)
     pcm16 = dither_to_pcm16(audio, seed=seed)

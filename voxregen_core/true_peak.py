@@ -26,7 +26,7 @@ import scipy.signal
 from numpy.lib.stride_tricks import sliding_window_view
 
 from voxregen_core.errors import InvalidParamsError, NonFiniteSamplesError
-from voxregen_core.export import PCM16_FULL_SCALE
+from voxregen_core.export import float_scale
 from voxregen_core.units import gain_to_db
 
 BLOCK_SAMPLES = 1024
@@ -145,17 +145,20 @@ def true_peak_envelope(
     bounds = _bounds(x, first, last, interp)
     lo, hi = first * BLOCK_SAMPLES, last * BLOCK_SAMPLES
     envelope = np.zeros(hi - lo, np.float32)  # whole blocks; the last one may reach past x
-    envelope[: min(hi, n) - lo] = np.abs(x[lo:hi].astype(np.float32)) * np.float32(_pcm_scale(x))
+    envelope[: min(hi, n) - lo] = np.abs(x[lo:hi].astype(np.float32)) * np.float32(
+        float_scale(x.dtype)
+    )
     blocks = envelope.reshape(-1, BLOCK_SAMPLES)
     flagged = np.flatnonzero(bounds > above)
     for first_flagged in range(0, flagged.size, _BATCH_BLOCKS):
         batch = flagged[first_flagged : first_flagged + _BATCH_BLOCKS]
         blocks[batch] = _peaks_around(x, (first + batch) * BLOCK_SAMPLES, BLOCK_SAMPLES, interp)
-    lead, tail = _edge_peaks(x, interp)
-    if start == 0:
-        envelope[0] = max(envelope[0], lead)
-    if stop == n:
-        envelope[n - 1 - lo] = max(envelope[n - 1 - lo], tail)
+    if start == 0 or stop == n:
+        lead, tail = _edge_peaks(x, interp)
+        if start == 0:
+            envelope[0] = max(envelope[0], lead)
+        if stop == n:
+            envelope[n - 1 - lo] = max(envelope[n - 1 - lo], tail)
     return envelope[start - lo : stop - lo]
 
 
@@ -190,7 +193,7 @@ def _bounds(x: np.ndarray, first: int, stop: int, interp: _Interpolator) -> np.n
     reach[:-1] = np.maximum(reach[:-1], maxima[1:])
     if not np.isfinite(reach).all():
         raise NonFiniteSamplesError("x holds NaN or infinite samples")
-    return interp.bound * _pcm_scale(x) * reach[first - lo : stop - lo]
+    return interp.bound * float_scale(x.dtype) * reach[first - lo : stop - lo]
 
 
 def _block_maxima(x: np.ndarray) -> np.ndarray:
@@ -243,14 +246,10 @@ def _gather(x: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
         lo, hi = max(starts[row], 0), min(starts[row] + width, n)
         if lo < hi:
             rows[row, lo - starts[row] : hi - starts[row]] = x[lo:hi]
-    scale = _pcm_scale(x)
+    scale = float_scale(x.dtype)
     if scale != 1.0:
         rows *= np.float32(scale)
     return rows
-
-
-def _pcm_scale(x: np.ndarray) -> float:
-    return 1.0 / PCM16_FULL_SCALE if x.dtype == np.int16 else 1.0
 
 
 def _checked_signal(x: np.ndarray, *, allow_channels: bool) -> list[np.ndarray]:
