@@ -18,11 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import attrs
-import numpy as np
-import soundfile as sf
 
 from tests.meters import ffmpeg_ebur128
-from tests.signals import synthetic_singing
 
 RUNS = 3
 STEM_S = 480.0
@@ -56,9 +53,27 @@ def median(runs: list[Run]) -> Run:
 
 
 def write_stem(path: Path) -> None:
-    mono = synthetic_singing(STEM_S, seed=11, fs=44_100).audio
-    stereo = np.stack([mono, 0.8 * mono + 0.001 * np.roll(mono, 7)], axis=1)
-    sf.write(path, stereo, 44_100, subtype="PCM_24")
+    """In a child process: ru_maxrss of a forked child counts the parent's pages until exec,
+    so the parent must stay small for the RSS figures to be the commands' own."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.signals",
+            str(path),
+            "--seconds",
+            str(STEM_S),
+            "--rate",
+            "44100",
+            "--stereo",
+            "--subtype",
+            "PCM_24",
+            "--seed",
+            "11",
+            "--consonants",
+        ],
+        check=True,
+    )
 
 
 def machine() -> str:
@@ -140,9 +155,13 @@ Written by `make bench` (`python -m benchmarks.bench_render`) on {datetime.now(U
 
 - Machine: {machine()}
 - Input: an 8-minute synthetic vocal stem (harmonic notes with vibrato and glides, breaths,
-  silences), 44.1 kHz, 24-bit PCM, stereo ({stem_mb:.0f} MB).
+  silences, and plosive/sibilant transients every ~1.5 s so the true-peak limiter has work to
+  do, as with a real vocal), 44.1 kHz, 24-bit PCM, stereo ({stem_mb:.0f} MB):
+  `python -m tests.signals STEM.wav --seconds 480 --rate 44100 --stereo --subtype PCM_24
+  --seed 11 --consonants`.
 - Each command is a fresh process timed end to end (start-up included); median of {RUNS} runs;
-  peak RSS is the largest of the runs (from `wait4`). Readings of the outputs by ffmpeg's
+  peak RSS is the largest of the runs (`ru_maxrss` from `wait4`; the benchmark process itself
+  stays small, since a forked child counts its parent's pages until it execs). Readings of the outputs by ffmpeg's
   `ebur128=peak=true` (an independent meter).
 
 | command | wall time (s) | peak RSS (MB) | output reading (ffmpeg ebur128) |
