@@ -136,7 +136,7 @@ def _render(args: argparse.Namespace) -> None:
     print(
         f"voxregen: wrote {args.output} ({metrics.input_duration_s:.1f} s, "
         f"{_db(metrics.loudness_lufs, 'LUFS')}, {_db(metrics.true_peak_db, 'dBTP')}) "
-        f"in {metrics.runtime_sec:.1f} s"
+        f"in {metrics.runtime_sec:.2f} s"
         f"{', features from cache' if metrics.feature_cache_hit else ''}",
         file=sys.stderr,
     )
