@@ -9,6 +9,7 @@ import struct
 import numpy as np
 
 from voxregen_core.errors import InvalidParamsError
+from voxregen_core.validation import checked_mono_float, checked_sample_rate_hz
 
 PCM16_FULL_SCALE = 32768.0
 """PCM value of a float sample of 1.0."""
@@ -46,9 +47,7 @@ def dither_to_pcm16(x: np.ndarray, *, seed: int) -> np.ndarray:
     """
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise InvalidParamsError(f"seed must be a non-negative integer, got {seed!r}")
-    x = np.asarray(x)
-    if x.ndim != 1 or not np.issubdtype(x.dtype, np.floating):
-        raise InvalidParamsError(f"x must be a 1-D float array, got {x.dtype} of shape {x.shape}")
+    x = checked_mono_float(x)
     rng = np.random.default_rng(seed)
     pcm16 = np.empty(x.shape[0], np.int16)
     for start in range(0, x.shape[0], _CHUNK_SAMPLES):
@@ -80,14 +79,7 @@ def encode_dual_mono_wav16(pcm16: np.ndarray, *, sample_rate_hz: int) -> bytes:
         raise InvalidParamsError(
             f"pcm16 must be a 1-D int16 array, got {pcm16.dtype} of shape {pcm16.shape}"
         )
-    if (
-        isinstance(sample_rate_hz, bool)
-        or not isinstance(sample_rate_hz, int | np.integer)
-        or sample_rate_hz <= 0
-    ):
-        raise InvalidParamsError(
-            f"sample_rate_hz must be a positive integer, got {sample_rate_hz!r}"
-        )
+    sample_rate_hz = checked_sample_rate_hz(sample_rate_hz)
     channels, bytes_per_sample = 2, 2
     block_align = channels * bytes_per_sample
     data_bytes = pcm16.shape[0] * block_align

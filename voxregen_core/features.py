@@ -10,8 +10,8 @@ import attrs
 import numpy as np
 
 from voxregen_core import units
-from voxregen_core.errors import InvalidParamsError
 from voxregen_core.pitch import estimate_f0
+from voxregen_core.validation import checked_mono_float, checked_sample_rate_hz
 
 
 @attrs.frozen
@@ -102,12 +102,8 @@ def extract_features(audio: np.ndarray, *, sample_rate_hz: int) -> Features:
 
     audio : np.ndarray [shape=(n_samples,)], float32, mono (48 kHz from ``load_stem``)
     """
-    audio = np.asarray(audio)
-    if audio.ndim != 1 or audio.dtype.kind != "f" or sample_rate_hz <= 0:
-        raise InvalidParamsError(
-            f"audio must be a 1-D float array at a rate > 0 Hz, got {audio.dtype} "
-            f"{audio.shape} at {sample_rate_hz} Hz"
-        )
+    audio = checked_mono_float(audio, name="audio")
+    checked_sample_rate_hz(sample_rate_hz)
     pitch = estimate_f0(audio, sample_rate_hz=sample_rate_hz, hop_s=V1_HOP_S)
     duration_s = units.samples_to_seconds(audio.shape[0], sample_rate_hz=sample_rate_hz)
     return Features(

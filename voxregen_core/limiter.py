@@ -35,6 +35,7 @@ import scipy.ndimage
 from voxregen_core.errors import InvalidParamsError, VoxregenError
 from voxregen_core.true_peak import BLOCK_SAMPLES, true_peak_envelope
 from voxregen_core.units import db_to_gain, gain_to_db, seconds_to_samples
+from voxregen_core.validation import checked_mono_float, checked_sample_rate_hz
 
 _CHUNK_SAMPLES = 64 * BLOCK_SAMPLES
 """Samples per chunk. A chunk's analysis reads back at most the look-ahead plus two blocks and a
@@ -89,9 +90,7 @@ def limit_true_peak(
     A signal whose true peak is already well under the ceiling (by more than the detector's grid
     allowance, 0.18 dB at 8x) comes back unchanged, sample for sample.
     """
-    x = np.asarray(x)
-    if x.ndim != 1 or not np.issubdtype(x.dtype, np.floating):
-        raise InvalidParamsError(f"x must be a 1-D float array, got {x.dtype} of shape {x.shape}")
+    x = checked_mono_float(x)
     audio = x.astype(np.float32, copy=True)
     reduction_db = limit_in_place(
         audio,
@@ -232,14 +231,7 @@ def _check(
     release_ms: float,
     oversample: int,
 ) -> None:
-    if (
-        isinstance(sample_rate_hz, bool)
-        or not isinstance(sample_rate_hz, int | np.integer)
-        or sample_rate_hz <= 0
-    ):
-        raise InvalidParamsError(
-            f"sample_rate_hz must be a positive integer, got {sample_rate_hz!r}"
-        )
+    checked_sample_rate_hz(sample_rate_hz)
     if not math.isfinite(ceiling_dbtp):
         raise InvalidParamsError(f"ceiling_dbtp must be finite, got {ceiling_dbtp!r}")
     if not 0.1 <= lookahead_ms <= 20.0:

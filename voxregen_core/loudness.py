@@ -15,6 +15,7 @@ import scipy.signal
 from voxregen_core.errors import InvalidParamsError, NonFiniteSamplesError
 from voxregen_core.export import float_scale
 from voxregen_core.units import db_to_gain, power_to_db, seconds_to_samples
+from voxregen_core.validation import checked_sample_rate_hz
 
 ABSOLUTE_GATE_LUFS = -70.0
 """BS.1770-4 §2.8: blocks at or below this level never count."""
@@ -44,7 +45,7 @@ def k_weighting_sos(*, sample_rate_hz: int) -> np.ndarray:
 
     Returns np.ndarray [shape=(2, 6)], float64, rows ``[b0, b1, b2, 1, a1, a2]``.
     """
-    _check_rate(sample_rate_hz)
+    checked_sample_rate_hz(sample_rate_hz, minimum_hz=_MIN_SAMPLE_RATE_HZ)
     k = math.tan(math.pi * 1681.974450955533 / sample_rate_hz)
     q = 0.7071752369554196
     vh = db_to_gain(3.999843853973347)
@@ -154,14 +155,3 @@ def _power(level_lufs: float) -> float:
 
 def _sub_block_samples(sample_rate_hz: int) -> int:
     return seconds_to_samples(_SUB_BLOCK_S, sample_rate_hz=sample_rate_hz)
-
-
-def _check_rate(sample_rate_hz: int) -> None:
-    if (
-        isinstance(sample_rate_hz, bool)
-        or not isinstance(sample_rate_hz, int | np.integer)
-        or sample_rate_hz < _MIN_SAMPLE_RATE_HZ
-    ):
-        raise InvalidParamsError(
-            f"sample_rate_hz must be an integer >= {_MIN_SAMPLE_RATE_HZ}, got {sample_rate_hz!r}"
-        )

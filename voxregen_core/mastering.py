@@ -19,6 +19,7 @@ from voxregen_core.limiter import limit_in_place
 from voxregen_core.loudness import integrated_loudness_lufs
 from voxregen_core.true_peak import true_peak_dbtp
 from voxregen_core.units import db_to_gain
+from voxregen_core.validation import checked_mono_float, checked_sample_rate_hz
 
 METER_MARGIN_DB = 0.2
 """The limiter aims this far under the ceiling, so meters other than ours (different filters,
@@ -80,9 +81,7 @@ def master(
     400 ms) gets 0 dB of gain, is still limited and dithered, and reports ``loudness_lufs=None``;
     digital silence comes out as digital silence (no dither), with ``true_peak_dbtp=None``.
     """
-    x = np.asarray(x)
-    if x.ndim != 1 or not np.issubdtype(x.dtype, np.floating):
-        raise InvalidParamsError(f"x must be a 1-D float array, got {x.dtype} of shape {x.shape}")
+    x = checked_mono_float(x)
     if x.shape[0] == 0:
         raise EmptyInputError("x holds no samples")
     if not -60.0 <= target_lufs <= -5.0:
@@ -164,14 +163,7 @@ def _band_limit(x: np.ndarray, *, sample_rate_hz: int) -> np.ndarray:
     finite one bounds the ideal reconstruction of full-band noise. Without it the limiter's
     ceiling holds on every meter, ideal band-limited interpolation included.
     """
-    if (
-        isinstance(sample_rate_hz, bool)
-        or not isinstance(sample_rate_hz, int | np.integer)
-        or sample_rate_hz < 8000
-    ):
-        raise InvalidParamsError(
-            f"sample_rate_hz must be an integer >= 8000, got {sample_rate_hz!r}"
-        )
+    checked_sample_rate_hz(sample_rate_hz, minimum_hz=8000)
     high_pass = scipy.signal.butter(
         2, _HIGH_PASS_HZ, btype="highpass", fs=sample_rate_hz, output="sos"
     )

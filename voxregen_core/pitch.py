@@ -17,6 +17,7 @@ import soxr
 
 from voxregen_core import units
 from voxregen_core.errors import InvalidParamsError
+from voxregen_core.validation import checked_mono_float, checked_sample_rate_hz
 
 YIN_RATE_HZ = 16_000
 """Analysis rate: ample for f0 up to a few kHz and a ninth of the 48 kHz cost."""
@@ -69,14 +70,10 @@ def estimate_f0(
     power is above both floors. Raises :class:`~voxregen_core.errors.InvalidParamsError`
     for a signal that is not 1-D float, a hop under one sample or a bad f0 range.
     """
-    x = np.asarray(x)
-    if x.ndim != 1 or x.dtype.kind != "f":
-        raise InvalidParamsError(f"x must be a 1-D float array, got {x.dtype} {x.shape}")
-    if sample_rate_hz <= 0 or hop_s * sample_rate_hz < 1:
-        raise InvalidParamsError(
-            f"need sample_rate_hz > 0 and a hop of at least one sample, "
-            f"got {sample_rate_hz} Hz and hop_s={hop_s}"
-        )
+    x = checked_mono_float(x)
+    checked_sample_rate_hz(sample_rate_hz)
+    if hop_s * sample_rate_hz < 1:
+        raise InvalidParamsError(f"hop_s must be at least one sample, got {hop_s}")
     if not YIN_RATE_HZ / WINDOW_SAMPLES <= fmin_hz < fmax_hz <= YIN_RATE_HZ / 4:
         raise InvalidParamsError(
             f"need {YIN_RATE_HZ / WINDOW_SAMPLES} <= fmin_hz < fmax_hz <= {YIN_RATE_HZ / 4}, "

@@ -28,6 +28,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from voxregen_core.errors import InvalidParamsError, NonFiniteSamplesError
 from voxregen_core.export import float_scale
 from voxregen_core.units import gain_to_db
+from voxregen_core.validation import checked_sample_rate_hz
 
 BLOCK_SAMPLES = 1024
 """Granularity of the skipping: blocks are oversampled whole or not at all."""
@@ -104,7 +105,7 @@ def true_peak_dbtp(x: np.ndarray, *, sample_rate_hz: int, oversample: int = 4) -
     Blocks are oversampled in descending order of their bound until the next bound falls below
     the largest value found, which gives exactly the answer of oversampling everything.
     """
-    _check_rate(sample_rate_hz)
+    checked_sample_rate_hz(sample_rate_hz)
     interp = _interpolator(_checked_oversample(oversample))
     channels = _checked_signal(x, allow_channels=True)
     return gain_to_db(max((_peak(channel, interp) for channel in channels), default=0.0))
@@ -276,14 +277,3 @@ def _checked_oversample(oversample: int) -> int:
     ):
         raise InvalidParamsError(f"oversample must be an integer in [2, 32], got {oversample!r}")
     return int(oversample)
-
-
-def _check_rate(sample_rate_hz: int) -> None:
-    if (
-        isinstance(sample_rate_hz, bool)
-        or not isinstance(sample_rate_hz, int | np.integer)
-        or sample_rate_hz <= 0
-    ):
-        raise InvalidParamsError(
-            f"sample_rate_hz must be a positive integer, got {sample_rate_hz!r}"
-        )

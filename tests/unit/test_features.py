@@ -74,5 +74,5 @@ def test_does_not_modify_its_input():
 
 
 def test_refuses_what_is_not_a_mono_float_signal():
-    with pytest.raises(InvalidParamsError, match=r"1-D float array .* \(2, 100\)"):
+    with pytest.raises(InvalidParamsError, match=r"1-D float array.*\(2, 100\)"):
         extract_features(np.zeros((2, 100), np.float32), sample_rate_hz=FS)
