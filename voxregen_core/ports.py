@@ -12,7 +12,15 @@ from voxregen_core.feature_cache import FeatureCacheEntry
 from voxregen_core.generator import Generator
 from voxregen_core.jobs import Progress
 
-__all__ = ["Clock", "FeatureCacheRepository", "Generator", "ObjectStore", "ProgressReporter"]
+__all__ = [
+    "Clock",
+    "FeatureCacheRepository",
+    "Generator",
+    "JobQueue",
+    "JsonPrimitive",
+    "ObjectStore",
+    "ProgressReporter",
+]
 
 
 @runtime_checkable
@@ -42,6 +50,15 @@ class ObjectStore(Protocol):
         """Keys starting with ``prefix``, sorted."""
         ...
 
+    def presigned_put_url(self, key: str, *, expires_s: int) -> str:
+        """A URL that lets a plain HTTP PUT of the body store it under ``key`` (and nowhere
+        else) until ``expires_s`` seconds from now."""
+        ...
+
+    def presigned_get_url(self, key: str, *, expires_s: int) -> str:
+        """A URL that lets a plain HTTP GET read ``key`` until ``expires_s`` seconds from now."""
+        ...
+
 
 @runtime_checkable
 class FeatureCacheRepository(Protocol):
@@ -60,6 +77,20 @@ class FeatureCacheRepository(Protocol):
 
     def touch(self, entry: FeatureCacheEntry, *, accessed_at: datetime) -> None:
         """Record a cache hit: set the entry's ``last_accessed_at`` (scoped by its user_id)."""
+        ...
+
+
+JsonPrimitive = str | int | float | bool | None
+
+
+@runtime_checkable
+class JobQueue(Protocol):
+    """Carries work from the API to the workers. Messages name an actor and carry ids and keys
+    only (JSON primitives), never audio."""
+
+    def enqueue(self, actor_name: str, *args: JsonPrimitive) -> None:
+        """Queue one message for ``actor_name``; raises InvalidParamsError for a non-primitive
+        argument or an unknown actor."""
         ...
 
 
