@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import attrs
 import numpy as np
 
+from voxregen_adapters.url_signing import check_expires_s
 from voxregen_core.errors import ObjectNotFoundError
 from voxregen_core.feature_cache import FeatureCacheEntry
 from voxregen_core.generator import ChunkFeatures
@@ -41,6 +42,18 @@ class InMemoryObjectStore:
 
     def list(self, prefix: str) -> list[str]:
         return sorted(key for key in self.objects if key.startswith(prefix))
+
+    def presigned_put_url(self, key: str, *, expires_s: int) -> str:
+        return self._presigned_url("PUT", key, expires_s)
+
+    def presigned_get_url(self, key: str, *, expires_s: int) -> str:
+        return self._presigned_url("GET", key, expires_s)
+
+    def _presigned_url(self, method: str, key: str, expires_s: int) -> str:
+        """A URL nothing serves, but validated like the real ones."""
+        parse_key(key)
+        check_expires_s(expires_s)
+        return f"memory://objects/{key}?method={method}&expires_s={expires_s}"
 
 
 class InMemoryFeatureCacheRepository:

@@ -4,6 +4,7 @@ Keyword arguments have real defaults; tests override them with fakes. Nothing co
 anything at import time.
 """
 
+import secrets
 from pathlib import Path
 
 from voxregen_adapters.clock import SystemClock
@@ -19,6 +20,10 @@ from voxregen_core.ports import (
 )
 from voxregen_core.stub_generator import StubGenerator
 
+# The CLI renders in-process and never serves a presigned URL, so its store gets a placeholder
+# base URL and a fresh random signing key per process: any URL it could make is useless elsewhere.
+CLI_PUBLIC_URL = "http://127.0.0.1:8000"
+
 
 def local_render_ports(
     cache_dir: Path,
@@ -31,7 +36,10 @@ def local_render_ports(
 ) -> RenderPorts:
     """Ports for rendering on one machine: objects and feature-cache rows under ``cache_dir``."""
     return RenderPorts(
-        store=store or LocalObjectStore(cache_dir / "objects"),
+        store=store
+        or LocalObjectStore(
+            cache_dir / "objects", public_url=CLI_PUBLIC_URL, signing_key=secrets.token_bytes(32)
+        ),
         feature_cache=feature_cache
         or LocalFeatureCacheRepository(cache_dir / "feature-cache-index"),
         generator=generator or StubGenerator(),

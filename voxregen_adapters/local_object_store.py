@@ -3,18 +3,25 @@
 Keys map to relative paths one to one (``users/…/output.wav`` → ``ROOT/users/…/output.wav``).
 Only keys of the brief's templates are accepted (:func:`voxregen_core.keys.parse_key`), so no
 key can name a path outside the root; writes are atomic.
+
+Presigned URLs point at the HTTP app (``{public_url}/storage/{key}?expires=…&signature=…``),
+which serves them after :func:`voxregen_adapters.url_signing.verify`; see that module.
 """
 
+import time
 from pathlib import Path
 
+from voxregen_adapters import url_signing
 from voxregen_adapters.atomic_file import write_atomically
 from voxregen_core.errors import InvalidKeyError, ObjectNotFoundError
 from voxregen_core.keys import parse_key
 
 
 class LocalObjectStore:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, public_url: str, signing_key: bytes) -> None:
         self._root = Path(root).resolve()
+        self._public_url = public_url
+        self._signing_key = url_signing.check_signing_key(signing_key)
 
     def _path(self, key: str) -> Path:
         parse_key(key)  # raises InvalidKeyError for anything but a template's key
@@ -47,3 +54,20 @@ class LocalObjectStore:
             if path.is_file() and not path.name.startswith(".")
         )
         return sorted(key for key in keys if key.startswith(prefix))
+
+    def presigned_put_url(self, key: str, *, expires_s: int) -> str:
+        return self._presigned_url("PUT", key, expires_s)
+
+    def presigned_get_url(self, key: str, *, expires_s: int) -> str:
+        return self._presigned_url("GET", key, expires_s)
+
+    def _presigned_url(self, method: str, key: str, expires_s: int) -> str:
+        parse_key(key)
+        expires_at_s = int(time.time()) + url_signing.check_expires_s(expires_s)
+        return url_signing.signed_url(
+            self._public_url,
+            method=method,
+            key=key,
+            expires_at_s=expires_at_s,
+            signing_key=self._signing_key,
+        )

@@ -111,3 +111,21 @@ class ChunkMissingError(VoxregenError):
     """Raised when a chunk stored earlier in a render is gone or changed when it is stitched."""
 
     code = "chunk_missing"
+
+
+class StorageUnavailableError(VoxregenError):
+    """Raised when the object store cannot be reached."""
+
+    code = "storage_unavailable"
+
+
+class ConfigError(VoxregenError):
+    """Raised when a ``VOXREGEN_*`` environment variable is missing or malformed."""
+
+    code = "invalid_config"
+
+
+class QueueUnavailableError(VoxregenError):
+    """Raised when the job queue's Redis cannot be reached."""
+
+    code = "queue_unavailable"

@@ -1,12 +1,16 @@
-"""ObjectStore contract, run against every implementation of the port."""
+"""ObjectStore contract, run against every implementation of the port: the in-memory fake, the
+local folder and MinIO's SDK against moto's S3 server."""
 
 import uuid
+from collections.abc import Iterator
 
 import pytest
 
 from tests.fakes import InMemoryObjectStore
+from tests.integration.moto_server import ACCESS_KEY, SECRET_KEY, moto_s3_endpoint
 from voxregen_adapters.local_object_store import LocalObjectStore
-from voxregen_core.errors import InvalidKeyError, ObjectNotFoundError
+from voxregen_adapters.minio_object_store import MinioObjectStore
+from voxregen_core.errors import InvalidKeyError, InvalidParamsError, ObjectNotFoundError
 from voxregen_core.keys import chunk_key, chunks_prefix, job_input_key, job_output_key
 from voxregen_core.ports import ObjectStore
 
@@ -14,11 +18,25 @@ USER = uuid.UUID("11111111-1111-4111-8111-111111111111")
 JOB = uuid.UUID("22222222-2222-4222-8222-222222222222")
 
 
-@pytest.fixture(params=["in_memory", "local"])
+@pytest.fixture(scope="module")
+def s3_endpoint() -> Iterator[str]:
+    with moto_s3_endpoint() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(params=["in_memory", "local", "minio"])
 def store(request, tmp_path) -> ObjectStore:
-    return {"in_memory": InMemoryObjectStore, "local": lambda: LocalObjectStore(tmp_path)}[
-        request.param
-    ]()
+    if request.param == "in_memory":
+        return InMemoryObjectStore()
+    if request.param == "local":
+        return LocalObjectStore(tmp_path, public_url="http://127.0.0.1:8000", signing_key=b"k" * 32)
+    return MinioObjectStore(
+        endpoint=request.getfixturevalue("s3_endpoint"),
+        access_key=ACCESS_KEY,
+        secret_key=SECRET_KEY,
+        bucket=f"voxregen-{uuid.uuid4().hex}",
+        secure=False,
+    )
 
 
 def test_satisfies_the_port(store):
@@ -72,3 +90,27 @@ def test_refuses_keys_outside_the_templates(store, bad_key):
         store.put(bad_key, b"x")
     with pytest.raises(InvalidKeyError, match="not a voxregen storage key"):
         store.get(bad_key)
+
+
+def test_presigned_urls_name_their_key_and_differ_by_method(store):
+    key = job_input_key(USER, JOB)
+    put_url = store.presigned_put_url(key, expires_s=600)
+    get_url = store.presigned_get_url(key, expires_s=600)
+    assert key in put_url and key in get_url
+    assert put_url != get_url
+    assert store.presigned_put_url(job_output_key(USER, JOB), expires_s=600) != put_url
+
+
+def test_presigning_refuses_keys_outside_the_templates(store):
+    with pytest.raises(InvalidKeyError, match="not a voxregen storage key"):
+        store.presigned_put_url("../etc/passwd", expires_s=600)
+    with pytest.raises(InvalidKeyError, match="not a voxregen storage key"):
+        store.presigned_get_url("users/x/y.wav", expires_s=600)
+
+
+@pytest.mark.parametrize("expires_s", [0, -5, 7 * 24 * 3600 + 1, 1.5, True])
+def test_presigning_refuses_an_expiry_outside_one_second_to_seven_days(store, expires_s):
+    with pytest.raises(InvalidParamsError, match="expires_s"):
+        store.presigned_put_url(job_input_key(USER, JOB), expires_s=expires_s)
+    with pytest.raises(InvalidParamsError, match="expires_s"):
+        store.presigned_get_url(job_input_key(USER, JOB), expires_s=expires_s)

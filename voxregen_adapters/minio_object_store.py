@@ -1,0 +1,168 @@
+"""``MinioObjectStore``: the object store on MinIO or any S3-compatible server, via the
+``minio`` SDK.
+
+- Only keys of the brief's templates are accepted (:func:`voxregen_core.keys.parse_key`).
+- Puts are single S3 PUTs, which S3 makes atomic: readers see the old object or the new one.
+- Every object put through the store is tagged ``voxregen-class=<class>`` (chunk, input,
+  output, feature-cache, reference) so lifecycle rules can filter on it; see docs/storage.md.
+- Nothing connects at construction. The bucket is created, if missing, on the first operation
+  (:meth:`ensure_bucket`, which a composition root may call at start-up to fail fast).
+- SDK failures become port errors: a missing object is :class:`ObjectNotFoundError`; a server
+  that cannot be reached (or answers with a server error, or refuses our credentials) is
+  :class:`StorageUnavailableError`. Timeouts and retries are short, so an outage is reported in
+  seconds, not the SDK's default minutes.
+"""
+
+import io
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import TypeVar
+
+import certifi
+import urllib3
+from minio import Minio
+from minio.commonconfig import Tags
+from minio.error import MinioException, S3Error
+from minio.helpers import check_bucket_name
+
+from voxregen_adapters.url_signing import check_expires_s
+from voxregen_core.errors import InvalidParamsError, ObjectNotFoundError, StorageUnavailableError
+from voxregen_core.keys import KeyKind, parse_key
+
+CLASS_TAG = "voxregen-class"
+KEY_CLASSES = {
+    KeyKind.REFERENCE: "reference",
+    KeyKind.JOB_INPUT: "input",
+    KeyKind.CHUNK: "chunk",
+    KeyKind.JOB_OUTPUT: "output",
+    KeyKind.FEATURE_CACHE: "feature-cache",
+}
+_MISSING = {"NoSuchKey", "NoSuchObject"}
+T = TypeVar("T")
+
+
+class MinioObjectStore:
+    def __init__(
+        self,
+        *,
+        endpoint: str,
+        access_key: str,
+        secret_key: str,
+        bucket: str,
+        secure: bool = True,
+        region: str = "us-east-1",
+        timeout_s: float = 10.0,
+        retries: int = 2,
+    ) -> None:
+        """``endpoint`` is ``host:port``; the region is fixed so that presigning never has to
+        ask the server where the bucket lives."""
+        try:
+            check_bucket_name(bucket)
+        except ValueError as error:
+            raise InvalidParamsError(f"bucket name {bucket!r}: {error}") from None
+        http = urllib3.PoolManager(
+            timeout=urllib3.Timeout(connect=timeout_s, read=timeout_s),
+            retries=urllib3.Retry(
+                total=retries, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]
+            ),
+            maxsize=10,
+            cert_reqs="CERT_REQUIRED",
+            ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where(),
+        )
+        self._client = Minio(
+            endpoint,
+            access_key=access_key,
+            secret_key=secret_key,
+            secure=secure,
+            region=region,
+            http_client=http,
+        )
+        self._bucket = bucket
+        self._bucket_ready = False
+
+    def ensure_bucket(self) -> None:
+        """Create the bucket if it does not exist (once per store; safe to race)."""
+        if self._bucket_ready:
+            return
+        with _translated(self._bucket):
+            if not self._client.bucket_exists(self._bucket):
+                try:
+                    self._client.make_bucket(self._bucket)
+                except S3Error as error:
+                    if error.code not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
+                        raise
+        self._bucket_ready = True
+
+    def put(self, key: str, data: bytes) -> None:
+        tags = Tags.new_object_tags()
+        tags[CLASS_TAG] = KEY_CLASSES[parse_key(key).kind]
+        self._call(
+            key,
+            lambda: self._client.put_object(
+                self._bucket, key, io.BytesIO(data), len(data), tags=tags
+            ),
+        )
+
+    def get(self, key: str) -> bytes:
+        def read() -> bytes:
+            response = self._client.get_object(self._bucket, key)
+            try:
+                return response.read()
+            finally:
+                response.close()
+                response.release_conn()
+
+        return self._call(key, read)
+
+    def exists(self, key: str) -> bool:
+        try:
+            self._call(key, lambda: self._client.stat_object(self._bucket, key))
+        except ObjectNotFoundError:
+            return False
+        return True
+
+    def delete(self, key: str) -> None:
+        self._call(key, lambda: self._client.remove_object(self._bucket, key))
+
+    def list(self, prefix: str) -> list[str]:
+        self.ensure_bucket()
+        with _translated(prefix):
+            objects = self._client.list_objects(self._bucket, prefix=prefix, recursive=True)
+            return sorted(item.object_name for item in objects if item.object_name is not None)
+
+    def presigned_put_url(self, key: str, *, expires_s: int) -> str:
+        expires = timedelta(seconds=check_expires_s(expires_s))
+        return self._call(
+            key, lambda: self._client.presigned_put_object(self._bucket, key, expires=expires)
+        )
+
+    def presigned_get_url(self, key: str, *, expires_s: int) -> str:
+        expires = timedelta(seconds=check_expires_s(expires_s))
+        return self._call(
+            key, lambda: self._client.presigned_get_object(self._bucket, key, expires=expires)
+        )
+
+    def _call(self, key: str, operation: Callable[[], T]) -> T:
+        """Run one SDK call on a template key, with the bucket in place and errors translated."""
+        parse_key(key)
+        self.ensure_bucket()
+        with _translated(key):
+            return operation()
+
+
+@contextmanager
+def _translated(name: str) -> Iterator[None]:
+    try:
+        yield
+    except S3Error as error:
+        if error.code in _MISSING:
+            raise ObjectNotFoundError(f"no object under {name}") from None
+        raise StorageUnavailableError(
+            f"object store refused the request for {name}: {error.code} {error.message}"
+        ) from error
+    except (MinioException, urllib3.exceptions.HTTPError) as error:
+        raise StorageUnavailableError(
+            f"object store cannot be reached for {name}: {type(error).__name__}: {error}"
+        ) from error
