@@ -129,3 +129,15 @@ class QueueUnavailableError(VoxregenError):
     """Raised when the job queue's Redis cannot be reached."""
 
     code = "queue_unavailable"
+
+
+class ConfigError(VoxregenError):
+    """Raised when a ``VOXREGEN_*`` environment variable is missing or malformed."""
+
+    code = "invalid_config"
+
+
+class QueueUnavailableError(VoxregenError):
+    """Raised when the job queue's Redis cannot be reached."""
+
+    code = "queue_unavailable"

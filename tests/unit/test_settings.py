@@ -1,0 +1,129 @@
+"""load_settings: every VOXREGEN_* variable cast strictly, secrets never shown."""
+
+from pathlib import Path
+
+import attrs
+import pytest
+
+from voxregen_adapters.settings import DEFAULT_PUBLIC_URL, Settings, load_settings
+from voxregen_core.errors import ConfigError
+
+KEY = "k" * 32
+
+
+def test_unset_optional_values_are_none_and_the_rest_have_defaults():
+    settings = load_settings({})
+    assert settings.database_url is None
+    assert settings.redis_url is None
+    assert settings.storage_url is None
+    assert settings.signing_key is None
+    assert settings.public_url == DEFAULT_PUBLIC_URL
+    assert settings.cache_dir.is_absolute()
+    assert settings.data_dir.is_absolute()
+
+
+def test_every_variable_is_read_and_cast():
+    settings = load_settings(
+        {
+            "VOXREGEN_DATABASE_URL": "postgresql://app:pw@db.internal:5432/voxregen",
+            "VOXREGEN_REDIS_URL": "redis://127.0.0.1:6379/2",
+            "VOXREGEN_STORAGE_URL": "file:///srv/voxregen/objects",
+            "VOXREGEN_PUBLIC_URL": "https://voxregen.example/api/",
+            "VOXREGEN_SIGNING_KEY": KEY,
+            "VOXREGEN_CACHE_DIR": "/var/cache/voxregen",
+            "VOXREGEN_DATA_DIR": "/var/lib/voxregen",
+        }
+    )
+    assert settings == Settings(
+        database_url="postgresql+psycopg://app:pw@db.internal:5432/voxregen",
+        redis_url="redis://127.0.0.1:6379/2",
+        storage_url="file:///srv/voxregen/objects",
+        public_url="https://voxregen.example/api",
+        signing_key=KEY.encode(),
+        cache_dir=Path("/var/cache/voxregen"),
+        data_dir=Path("/var/lib/voxregen"),
+    )
+
+
+def test_a_unix_socket_redis_and_a_socket_postgres_are_accepted():
+    settings = load_settings(
+        {
+            "VOXREGEN_DATABASE_URL": "postgresql+psycopg://postgres@/postgres?host=/run/pg",
+            "VOXREGEN_REDIS_URL": "unix:///run/redis/redis.sock?db=0",
+        }
+    )
+    assert settings.database_url == "postgresql+psycopg://postgres@/postgres?host=%2Frun%2Fpg"
+    assert settings.redis_url == "unix:///run/redis/redis.sock?db=0"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "reason"),
+    [
+        ("VOXREGEN_DATABASE_URL", "mysql://db/voxregen", "scheme must be postgresql://"),
+        ("VOXREGEN_DATABASE_URL", "postgresql+psycopg2://db/x", "scheme must be postgresql://"),
+        ("VOXREGEN_DATABASE_URL", "postgresql://db:port/x", "not a URL"),
+        ("VOXREGEN_DATABASE_URL", "localhost", "not a URL"),
+        ("VOXREGEN_REDIS_URL", "127.0.0.1:6379", "scheme must be one of redis://"),
+        ("VOXREGEN_REDIS_URL", "redis://:6379/0", "expected redis://host:port/db"),
+        ("VOXREGEN_REDIS_URL", "redis://h:99999/0", "out of range"),
+        ("VOXREGEN_REDIS_URL", "unix://relative.sock", "expected unix:///absolute"),
+        ("VOXREGEN_STORAGE_URL", "/srv/objects", "scheme must be one of file://, s3://"),
+        ("VOXREGEN_PUBLIC_URL", "127.0.0.1:8000", "scheme must be one of http://, https://"),
+        ("VOXREGEN_PUBLIC_URL", "http://h/?a=1", "no query"),
+        ("VOXREGEN_CACHE_DIR", "relative/cache", "absolute folder path"),
+        ("VOXREGEN_DATA_DIR", "data", "absolute folder path"),
+        ("VOXREGEN_DATA_DIR", "", "set but empty"),
+    ],
+)
+def test_a_malformed_value_names_the_variable_the_value_and_the_reason(name, value, reason):
+    with pytest.raises(ConfigError, match=rf"^{name}='.*' is malformed: .*{reason}") as caught:
+        load_settings({name: value})
+    assert repr(value) in str(caught.value)
+    assert caught.value.code == "invalid_config"
+
+
+def test_a_password_in_a_malformed_url_is_masked():
+    with pytest.raises(
+        ConfigError, match=r"VOXREGEN_REDIS_URL='tcp://user:\*\*\*@h:1/0'"
+    ) as caught:
+        load_settings({"VOXREGEN_REDIS_URL": "tcp://user:hunter2@h:1/0"})
+    assert "hunter2" not in str(caught.value)
+
+
+def test_file_storage_requires_a_signing_key():
+    with pytest.raises(ConfigError, match="VOXREGEN_SIGNING_KEY is required when .* file://"):
+        load_settings({"VOXREGEN_STORAGE_URL": "file:///srv/objects"})
+
+
+def test_s3_storage_needs_no_signing_key():
+    settings = load_settings({"VOXREGEN_STORAGE_URL": "s3://ak:sk@minio:9000/voxregen"})
+    assert settings.signing_key is None
+
+
+def test_a_short_signing_key_is_refused_without_showing_it():
+    with pytest.raises(
+        ConfigError, match=r"^VOXREGEN_SIGNING_KEY is malformed: .* 32 bytes, got 9"
+    ):
+        load_settings({"VOXREGEN_SIGNING_KEY": "too-short"})
+
+
+def test_repr_never_shows_a_secret():
+    settings = load_settings(
+        {
+            "VOXREGEN_DATABASE_URL": "postgresql://app:db-secret@db/voxregen",
+            "VOXREGEN_REDIS_URL": "redis://:redis-secret@cache:6379/0",
+            "VOXREGEN_STORAGE_URL": "s3://ak:s3-secret@minio:9000/voxregen",
+            "VOXREGEN_SIGNING_KEY": "signing-secret-" + KEY,
+        }
+    )
+    shown = repr(settings)
+    for secret in ("db-secret", "redis-secret", "s3-secret", "signing-secret"):
+        assert secret not in shown
+    assert "postgresql+psycopg://app:***@db/voxregen" in shown
+    assert "s3://ak:***@minio:9000/voxregen" in shown
+
+
+def test_settings_are_frozen():
+    settings = load_settings({})
+    with pytest.raises(attrs.exceptions.FrozenInstanceError, match="can't set attribute"):
+        settings.database_url = "postgresql://elsewhere/x"

@@ -1,0 +1,155 @@
+"""Settings: every ``VOXREGEN_*`` environment variable, read once and cast strictly.
+
+:func:`load_settings` is called once per process by the composition root; nothing else reads
+the environment. A set but malformed value raises :class:`ConfigError` naming the variable and
+the value (with any password masked; the signing key is never shown). The README's
+"Configuration" section documents every variable.
+"""
+
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TypeVar
+from urllib.parse import SplitResult, urlsplit
+
+import attrs
+import platformdirs
+import sqlalchemy as sa
+
+from voxregen_core.errors import ConfigError
+
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+MIN_SIGNING_KEY_BYTES = 32
+_POSTGRES_DRIVER = "postgresql+psycopg"
+_REDIS_SCHEMES = ("redis", "rediss", "unix")
+_STORAGE_SCHEMES = ("file", "s3")
+
+T = TypeVar("T")
+
+
+def _masked(url: str | None) -> str:
+    """``repr`` of a URL with its password (if any) replaced by ``***``."""
+    if url is None:
+        return "None"
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "'<unparsable URL>'"
+    if parts.password is None:
+        return repr(url)
+    userinfo, _, hostinfo = parts.netloc.rpartition("@")
+    user = userinfo.partition(":")[0]
+    return repr(parts._replace(netloc=f"{user}:***@{hostinfo}").geturl())
+
+
+@attrs.frozen
+class Settings:
+    """The service's configuration. ``None`` means unset: the database and Redis then come
+    from the embedded runtime (:mod:`voxregen_adapters.embedded`) under ``data_dir``."""
+
+    database_url: str | None = attrs.field(repr=_masked)
+    """SQLAlchemy URL, always with the psycopg 3 driver (``postgresql+psycopg://…``)."""
+    redis_url: str | None = attrs.field(repr=_masked)
+    storage_url: str | None = attrs.field(repr=_masked)
+    """``file:///abs/dir`` or ``s3://…``; parsed by :mod:`voxregen_adapters.storage_url`."""
+    public_url: str
+    """Base URL of the HTTP app as clients reach it, without a trailing slash."""
+    signing_key: bytes | None = attrs.field(repr=False)
+    """HMAC key of local presigned URLs; required when ``storage_url`` is ``file://``."""
+    cache_dir: Path
+    data_dir: Path
+
+
+def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
+    """Read and check every ``VOXREGEN_*`` variable; raises :class:`ConfigError`."""
+    storage_url = _read(environ, "VOXREGEN_STORAGE_URL", _storage_url)
+    signing_key = _read(environ, "VOXREGEN_SIGNING_KEY", _signing_key, secret=True)
+    if signing_key is None and storage_url is not None and storage_url.startswith("file:"):
+        raise ConfigError(
+            "VOXREGEN_SIGNING_KEY is required when VOXREGEN_STORAGE_URL is file://… (it signs "
+            f"the local presigned URLs); set it to at least {MIN_SIGNING_KEY_BYTES} random "
+            'characters, e.g. python -c "import secrets; print(secrets.token_urlsafe(32))"'
+        )
+    return Settings(
+        database_url=_read(environ, "VOXREGEN_DATABASE_URL", _database_url),
+        redis_url=_read(environ, "VOXREGEN_REDIS_URL", _redis_url),
+        storage_url=storage_url,
+        public_url=_read(environ, "VOXREGEN_PUBLIC_URL", _public_url) or DEFAULT_PUBLIC_URL,
+        signing_key=signing_key,
+        cache_dir=_read(environ, "VOXREGEN_CACHE_DIR", _absolute_dir)
+        or Path(platformdirs.user_cache_dir("voxregen")),
+        data_dir=_read(environ, "VOXREGEN_DATA_DIR", _absolute_dir)
+        or Path(platformdirs.user_data_dir("voxregen")),
+    )
+
+
+def _read(
+    environ: Mapping[str, str], name: str, cast: Callable[[str], T], *, secret: bool = False
+) -> T | None:
+    """``cast`` of the variable's value, ``None`` if it is unset. ``cast`` raises ValueError
+    with the reason; this turns it into a ConfigError naming the variable and the value."""
+    value = environ.get(name)
+    if value is None:
+        return None
+    try:
+        if not value.strip():
+            raise ValueError("it is set but empty; unset it to use the default")
+        return cast(value)
+    except ValueError as error:
+        shown = "" if secret else f"={_masked(value)}"
+        raise ConfigError(f"{name}{shown} is malformed: {error}") from None
+
+
+def _database_url(value: str) -> str:
+    try:
+        url = sa.engine.make_url(value)
+    except (sa.exc.ArgumentError, ValueError) as error:
+        raise ValueError(
+            f"not a URL ({error}); expected {_POSTGRES_DRIVER}://user:password@host:port/db"
+        ) from None
+    if url.drivername not in ("postgresql", _POSTGRES_DRIVER):
+        raise ValueError(f"the scheme must be postgresql:// or {_POSTGRES_DRIVER}://")
+    return url.set(drivername=_POSTGRES_DRIVER).render_as_string(hide_password=False)
+
+
+def _redis_url(value: str) -> str:
+    parts = _split(value, _REDIS_SCHEMES)
+    if parts.scheme == "unix" and not parts.path.startswith("/"):
+        raise ValueError("expected unix:///absolute/path.sock")
+    if parts.scheme != "unix" and not parts.hostname:
+        raise ValueError(f"expected {parts.scheme}://host:port/db")
+    return value
+
+
+def _storage_url(value: str) -> str:
+    _split(value, _STORAGE_SCHEMES)
+    return value
+
+
+def _public_url(value: str) -> str:
+    parts = _split(value, ("http", "https"))
+    if not parts.hostname or parts.query or parts.fragment or parts.username:
+        raise ValueError("expected http(s)://host[:port][/path] with no query or credentials")
+    return value.rstrip("/")
+
+
+def _split(value: str, schemes: tuple[str, ...]) -> SplitResult:
+    parts = urlsplit(value)
+    if parts.scheme not in schemes:
+        raise ValueError(f"the scheme must be one of {', '.join(f'{s}://' for s in schemes)}")
+    _ = parts.port  # raises ValueError for a port that is not a number in 0-65535
+    return parts
+
+
+def _signing_key(value: str) -> bytes:
+    key = value.encode()
+    if len(key) < MIN_SIGNING_KEY_BYTES:
+        raise ValueError(f"it must be at least {MIN_SIGNING_KEY_BYTES} bytes, got {len(key)}")
+    return key
+
+
+def _absolute_dir(value: str) -> Path:
+    path = Path(value)
+    if not path.is_absolute():
+        raise ValueError("expected an absolute folder path")
+    return path
