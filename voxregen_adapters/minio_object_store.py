@@ -58,10 +58,6 @@ class MinioObjectStore:
     ) -> None:
         """``endpoint`` is ``host:port``; the region is fixed so that presigning never has to
         ask the server where the bucket lives."""
-        try:
-            check_bucket_name(bucket)
-        except ValueError as error:
-            raise InvalidParamsError(f"bucket name {bucket!r}: {error}") from None
         http = urllib3.PoolManager(
             timeout=urllib3.Timeout(connect=timeout_s, read=timeout_s),
             retries=urllib3.Retry(
@@ -71,14 +67,21 @@ class MinioObjectStore:
             cert_reqs="CERT_REQUIRED",
             ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where(),
         )
-        self._client = Minio(
-            endpoint,
-            access_key=access_key,
-            secret_key=secret_key,
-            secure=secure,
-            region=region,
-            http_client=http,
-        )
+        if not endpoint:
+            raise InvalidParamsError("object store endpoint must be host:port, got ''")
+        try:
+            check_bucket_name(bucket, strict=True)
+            self._client = Minio(
+                endpoint,
+                access_key=access_key,
+                secret_key=secret_key,
+                secure=secure,
+                region=region,
+                http_client=http,
+            )
+        except ValueError as error:
+            raise InvalidParamsError(f"object store {endpoint}/{bucket}: {error}") from None
+        self._endpoint = endpoint
         self._bucket = bucket
         self._bucket_ready = False
 
@@ -86,7 +89,7 @@ class MinioObjectStore:
         """Create the bucket if it does not exist (once per store; safe to race)."""
         if self._bucket_ready:
             return
-        with _translated(self._bucket):
+        with self._translated(f"bucket {self._bucket}"):
             if not self._client.bucket_exists(self._bucket):
                 try:
                     self._client.make_bucket(self._bucket)
@@ -128,7 +131,7 @@ class MinioObjectStore:
 
     def list(self, prefix: str) -> list[str]:
         self.ensure_bucket()
-        with _translated(prefix):
+        with self._translated(prefix):
             objects = self._client.list_objects(self._bucket, prefix=prefix, recursive=True)
             return sorted(item.object_name for item in objects if item.object_name is not None)
 
@@ -148,21 +151,23 @@ class MinioObjectStore:
         """Run one SDK call on a template key, with the bucket in place and errors translated."""
         parse_key(key)
         self.ensure_bucket()
-        with _translated(key):
+        with self._translated(key):
             return operation()
 
-
-@contextmanager
-def _translated(name: str) -> Iterator[None]:
-    try:
-        yield
-    except S3Error as error:
-        if error.code in _MISSING:
-            raise ObjectNotFoundError(f"no object under {name}") from None
-        raise StorageUnavailableError(
-            f"object store refused the request for {name}: {error.code} {error.message}"
-        ) from error
-    except (MinioException, urllib3.exceptions.HTTPError) as error:
-        raise StorageUnavailableError(
-            f"object store cannot be reached for {name}: {type(error).__name__}: {error}"
-        ) from error
+    @contextmanager
+    def _translated(self, name: str) -> Iterator[None]:
+        """SDK failures about ``name`` (a key, prefix or the bucket) as port errors."""
+        try:
+            yield
+        except S3Error as error:
+            if error.code in _MISSING:
+                raise ObjectNotFoundError(f"no object under {name}") from None
+            raise StorageUnavailableError(
+                f"object store {self._endpoint} refused the request for {name}: "
+                f"{error.code} {error.message}"
+            ) from error
+        except (MinioException, urllib3.exceptions.HTTPError) as error:
+            raise StorageUnavailableError(
+                f"object store {self._endpoint} cannot be reached ({name}): "
+                f"{type(error).__name__}: {error}"
+            ) from error
