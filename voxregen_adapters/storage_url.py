@@ -7,7 +7,8 @@
   ``region`` (default ``us-east-1``) are optional; percent-encode ``/``, ``@`` or ``:`` in the
   keys.
 
-A malformed URL raises :class:`InvalidParamsError` naming the setting. Nothing connects here.
+A malformed URL raises :class:`ConfigError` naming the setting and the reason (never the URL,
+which may hold the secret key). Nothing connects here.
 """
 
 from pathlib import Path
@@ -15,7 +16,7 @@ from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
 from voxregen_adapters.local_object_store import LocalObjectStore
 from voxregen_adapters.minio_object_store import MinioObjectStore
-from voxregen_core.errors import InvalidParamsError
+from voxregen_core.errors import ConfigError, InvalidParamsError
 from voxregen_core.ports import ObjectStore
 
 SETTING = "VOXREGEN_STORAGE_URL"
@@ -27,42 +28,40 @@ def object_store_from_url(url: str, *, public_url: str, signing_key: bytes) -> O
     try:
         parts = urlsplit(url)
     except ValueError as error:
-        raise _malformed(url, str(error)) from None
+        raise _malformed(str(error)) from None
     if parts.scheme == "file":
         return _local_store(parts, public_url=public_url, signing_key=signing_key)
     if parts.scheme == "s3":
         return _s3_store(parts)
-    raise _malformed(url, "the scheme must be file:// or s3://")
+    raise _malformed("the scheme must be file:// or s3://")
 
 
 def _local_store(parts: SplitResult, *, public_url: str, signing_key: bytes) -> LocalObjectStore:
-    url = parts.geturl()
     if parts.netloc or parts.query or parts.fragment or not parts.path.startswith("/"):
-        raise _malformed(url, "expected file:///absolute/dir (three slashes, no host or query)")
+        raise _malformed("expected file:///absolute/dir (three slashes, no host or query)")
     return LocalObjectStore(
         Path(unquote(parts.path)), public_url=public_url, signing_key=signing_key
     )
 
 
 def _s3_store(parts: SplitResult) -> MinioObjectStore:
-    url = parts.geturl()
     shape = "expected s3://ACCESS_KEY:SECRET_KEY@host:port/bucket?secure=false"
     try:
         port = parts.port
     except ValueError as error:
-        raise _malformed(url, f"bad port ({error}); {shape}") from None
+        raise _malformed(f"bad port ({error}); {shape}") from None
     if not parts.username or not parts.password or not parts.hostname:
-        raise _malformed(url, f"access key, secret key and host are required; {shape}")
+        raise _malformed(f"access key, secret key and host are required; {shape}")
     bucket = parts.path.strip("/")
     if not bucket or "/" in bucket or parts.fragment:
-        raise _malformed(url, f"the path must be one bucket name; {shape}")
+        raise _malformed(f"the path must be one bucket name; {shape}")
     options = dict(parse_qsl(parts.query, keep_blank_values=True))
     unknown = sorted(set(options) - {"secure", "region"})
     if unknown:
-        raise _malformed(url, f"unknown option(s) {unknown}; allowed: secure, region")
+        raise _malformed(f"unknown option(s) {unknown}; allowed: secure, region")
     secure_text = options.get("secure", "true").lower()
     if secure_text not in _BOOLEANS:
-        raise _malformed(url, f"secure must be true or false, got {options['secure']!r}")
+        raise _malformed(f"secure must be true or false, got {options['secure']!r}")
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
     try:
         return MinioObjectStore(
@@ -74,21 +73,9 @@ def _s3_store(parts: SplitResult) -> MinioObjectStore:
             region=options.get("region") or "us-east-1",
         )
     except InvalidParamsError as error:
-        raise _malformed(url, str(error)) from None
+        raise _malformed(str(error)) from None
 
 
-def _malformed(url: str, reason: str) -> InvalidParamsError:
-    return InvalidParamsError(f"{SETTING} is malformed ({reason}): {_redacted(url)!r}")
-
-
-def _redacted(url: str) -> str:
-    """The URL with any secret key replaced, so error messages never carry it."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparsable URL>"
-    if parts.password is None:
-        return url
-    userinfo, _, hostinfo = parts.netloc.rpartition("@")
-    user = userinfo.partition(":")[0]
-    return parts._replace(netloc=f"{user}:***@{hostinfo}").geturl()
+def _malformed(reason: str) -> ConfigError:
+    # The URL itself is not repeated: it may hold the secret key.
+    return ConfigError(f"{SETTING} is malformed: {reason}")

@@ -12,7 +12,7 @@ from voxregen_adapters.local_object_store import LocalObjectStore
 from voxregen_adapters.minio_object_store import MinioObjectStore
 from voxregen_adapters.storage_url import object_store_from_url
 from voxregen_core import keys
-from voxregen_core.errors import InvalidParamsError, StorageUnavailableError
+from voxregen_core.errors import ConfigError, StorageUnavailableError
 
 PUBLIC_URL = "http://127.0.0.1:8000"
 SIGNING_KEY = b"s" * 32
@@ -92,12 +92,13 @@ def test_s3_is_https_unless_told_otherwise(s3_endpoint):
     ],
 )
 def test_a_malformed_url_names_the_setting_and_the_reason(url, reason):
-    with pytest.raises(InvalidParamsError, match="VOXREGEN_STORAGE_URL is malformed") as raised:
+    with pytest.raises(ConfigError, match="VOXREGEN_STORAGE_URL is malformed") as raised:
         _store(url)
     assert reason in str(raised.value)
 
 
 def test_the_secret_key_never_appears_in_the_error():
-    with pytest.raises(InvalidParamsError, match=r"s3://ak:\*\*\*@minio:9000/bucket/sub") as raised:
-        _store("s3://ak:topsecret@minio:9000/bucket/sub")
-    assert "topsecret" not in str(raised.value)
+    for url in ("s3://ak:topsecret@minio:9000/bucket/sub", "s3://ak:topsecret@minio:9000/B_"):
+        with pytest.raises(ConfigError, match="VOXREGEN_STORAGE_URL is malformed") as raised:
+            _store(url)
+        assert "topsecret" not in str(raised.value)
