@@ -131,13 +131,19 @@ class QueueUnavailableError(VoxregenError):
     code = "queue_unavailable"
 
 
-class ConfigError(VoxregenError):
-    """Raised when a ``VOXREGEN_*`` environment variable is missing or malformed."""
+class NotFoundError(VoxregenError):
+    """Raised when a user has no row with the id asked for (another user's row counts as none)."""
 
-    code = "invalid_config"
+    code = "not_found"
 
 
-class QueueUnavailableError(VoxregenError):
-    """Raised when the job queue's Redis cannot be reached."""
+class ConflictError(VoxregenError):
+    """Raised when a row cannot be added because one with the same id already exists."""
 
-    code = "queue_unavailable"
+    code = "conflict"
+
+
+class DatabaseUnavailableError(VoxregenError):
+    """Raised when the PostgreSQL database cannot be reached."""
+
+    code = "database_unavailable"

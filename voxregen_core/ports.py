@@ -5,12 +5,14 @@ in-memory fakes in ``tests/fakes.py``. A contract suite runs against every imple
 """
 
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from voxregen_core.feature_cache import FeatureCacheEntry
 from voxregen_core.generator import Generator
-from voxregen_core.jobs import Progress
+from voxregen_core.jobs import JobStatus, Progress, RenderJob
+from voxregen_core.profiles import ProfileStatus, SingerExemplar, SingerProfile, SingerReference
 
 __all__ = [
     "Clock",
@@ -20,6 +22,10 @@ __all__ = [
     "JsonPrimitive",
     "ObjectStore",
     "ProgressReporter",
+    "RenderJobRepository",
+    "SingerExemplarRepository",
+    "SingerProfileRepository",
+    "SingerReferenceRepository",
 ]
 
 
@@ -77,6 +83,149 @@ class FeatureCacheRepository(Protocol):
 
     def touch(self, entry: FeatureCacheEntry, *, accessed_at: datetime) -> None:
         """Record a cache hit: set the entry's ``last_accessed_at`` (scoped by its user_id)."""
+        ...
+
+
+@runtime_checkable
+class SingerProfileRepository(Protocol):
+    """Rows of ``singer_profiles``. Every method is scoped by ``user_id``: another user's
+    profile is indistinguishable from a missing one."""
+
+    def add(self, profile: SingerProfile) -> SingerProfile:
+        """Insert ``profile`` for ``profile.user_id``; return it as stored (with the server's
+        ``created_at``/``updated_at``). Raises :class:`~voxregen_core.errors.ConflictError` if
+        its id is taken."""
+        ...
+
+    def get(self, *, user_id: uuid.UUID, profile_id: uuid.UUID) -> SingerProfile | None:
+        """The user's profile, or None."""
+        ...
+
+    def set_status(
+        self, *, user_id: uuid.UUID, profile_id: uuid.UUID, status: ProfileStatus
+    ) -> bool:
+        """Set the status (a build starting or failing); False if the user has no such
+        profile."""
+        ...
+
+    def record_build(
+        self,
+        *,
+        user_id: uuid.UUID,
+        profile_id: uuid.UUID,
+        embedding_version: str,
+        profile_embedding: bytes,
+        cluster_embeddings: bytes,
+        stats: Mapping[str, Any],
+    ) -> bool:
+        """Store a finished build and mark the profile ready, in one statement; False if the
+        user has no such profile."""
+        ...
+
+
+@runtime_checkable
+class SingerReferenceRepository(Protocol):
+    """Rows of ``singer_references``; every method is scoped by ``user_id``."""
+
+    def add(self, reference: SingerReference) -> SingerReference:
+        """Insert ``reference`` for ``reference.user_id``; return it as stored. Raises
+        :class:`~voxregen_core.errors.NotFoundError` if that user has no profile
+        ``reference.singer_profile_id``, :class:`~voxregen_core.errors.ConflictError` if the
+        id is taken."""
+        ...
+
+    def get(self, *, user_id: uuid.UUID, reference_id: uuid.UUID) -> SingerReference | None:
+        """The user's reference, or None."""
+        ...
+
+    def list_for_profile(
+        self, *, user_id: uuid.UUID, profile_id: uuid.UUID
+    ) -> list[SingerReference]:
+        """The references of the user's profile, oldest first (empty for another user's)."""
+        ...
+
+    def record_quality(
+        self,
+        *,
+        user_id: uuid.UUID,
+        reference_id: uuid.UUID,
+        quality_metrics: Mapping[str, Any],
+        accepted: bool,
+    ) -> bool:
+        """Store a reference's quality check; False if the user has no such reference."""
+        ...
+
+
+@runtime_checkable
+class SingerExemplarRepository(Protocol):
+    """Rows of ``singer_exemplars``, scoped by the ``user_id`` of the profile they belong to."""
+
+    def replace_for_profile(
+        self,
+        *,
+        user_id: uuid.UUID,
+        profile_id: uuid.UUID,
+        exemplars: Sequence[SingerExemplar],
+    ) -> None:
+        """Make ``exemplars`` the profile's only exemplars, atomically (so rebuilding a profile
+        is idempotent). Raises :class:`~voxregen_core.errors.NotFoundError`, changing
+        nothing, if the user has no such profile or an exemplar's ``singer_profile_id`` or
+        ``source_reference_id`` is not this profile or one of its references."""
+        ...
+
+    def list_for_profile(
+        self, *, user_id: uuid.UUID, profile_id: uuid.UUID
+    ) -> list[SingerExemplar]:
+        """The exemplars of the user's profile, oldest first (empty for another user's)."""
+        ...
+
+
+@runtime_checkable
+class RenderJobRepository(Protocol):
+    """Rows of ``render_jobs``; every method is scoped by ``user_id``.
+
+    Status moves only along ``queued → running → done | failed``, each move a compare-and-set
+    on the current status, so two workers can never both take a job.
+    """
+
+    def add(self, job: RenderJob) -> RenderJob:
+        """Insert ``job`` for ``job.user_id``; return it as stored. Raises
+        :class:`~voxregen_core.errors.NotFoundError` if that user has no profile
+        ``job.singer_profile_id`` (or no feature-cache entry ``job.stem_feature_cache_id``),
+        :class:`~voxregen_core.errors.ConflictError` if the id is taken."""
+        ...
+
+    def get(self, *, user_id: uuid.UUID, job_id: uuid.UUID) -> RenderJob | None:
+        """The user's job, or None."""
+        ...
+
+    def transition(
+        self,
+        *,
+        user_id: uuid.UUID,
+        job_id: uuid.UUID,
+        from_status: JobStatus,
+        to_status: JobStatus,
+        input_hash: str | None = None,
+        stem_feature_cache_id: uuid.UUID | None = None,
+        output_object_key: str | None = None,
+        metrics: Mapping[str, Any] | None = None,
+        error_code: str | None = None,
+        error_message: str | None = None,
+    ) -> bool:
+        """Move the job from ``from_status`` to ``to_status`` if it is still in
+        ``from_status``, setting the given fields with it; True if this call moved it.
+
+        Fields left None keep their value. ``output_object_key`` goes only with ``done``,
+        ``error_code`` and ``error_message`` only (and always) with ``failed``. Raises
+        :class:`~voxregen_core.errors.InvalidParamsError` for a move the status rules refuse
+        or a field that does not go with ``to_status``, and
+        :class:`~voxregen_core.errors.NotFoundError` if ``stem_feature_cache_id`` is not one
+        of the user's feature-cache entries."""
+        ...
+
+    def update_progress(self, *, user_id: uuid.UUID, job_id: uuid.UUID, progress: Progress) -> bool:
+        """Set the progress of the user's running job; False if no such job is running."""
         ...
 
 
