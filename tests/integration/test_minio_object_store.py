@@ -2,14 +2,18 @@
 HTTP client, lifecycle tags, bucket creation and an unreachable endpoint."""
 
 import io
+import json
+import re
 import socket
 import time
 import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import boto3
 import pytest
 from minio import Minio
 
@@ -144,3 +148,26 @@ def test_an_unreachable_server_raises_storage_unavailable_quickly():
         store.get(keys.job_input_key(USER, JOB))
     assert time.monotonic() - started_s < 3.0
     assert raised.value.code == "storage_unavailable"
+
+
+def test_the_documented_lifecycle_rules_are_a_valid_s3_configuration_on_our_tag(
+    s3_endpoint, client, bucket
+):
+    document = (Path(__file__).parents[2] / "docs" / "storage.md").read_text()
+    rules = json.loads(re.search(r"```json\n(.*?)```", document, re.DOTALL).group(1))
+    client.make_bucket(bucket)
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=f"http://{s3_endpoint}",
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        region_name="us-east-1",
+    )
+    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration=rules)
+    installed = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    assert {rule["Filter"]["Tag"]["Value"]: rule["Expiration"]["Days"] for rule in installed} == {
+        "chunk": 2,
+        "input": 30,
+        "output": 60,
+    }
+    assert {rule["Filter"]["Tag"]["Key"] for rule in installed} == {CLASS_TAG}
