@@ -6,6 +6,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.fakes import InMemoryFeatureCacheRepository
+from tests.integration.conftest import database_url, fresh_database_url  # noqa: F401 (fixtures)
+from tests.integration.migrated_database import migrated_engine
+from voxregen_adapters.db.feature_cache_repository import PostgresFeatureCacheRepository
 from voxregen_adapters.local_feature_cache import LocalFeatureCacheRepository
 from voxregen_core.feature_cache import FeatureCacheEntry
 from voxregen_core.ports import FeatureCacheRepository
@@ -16,12 +19,19 @@ HASH = "ab" * 32
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-@pytest.fixture(params=["in_memory", "local"])
+@pytest.fixture(params=["in_memory", "local", "postgres"])
 def repository(request, tmp_path) -> FeatureCacheRepository:
     return {
         "in_memory": InMemoryFeatureCacheRepository,
         "local": lambda: LocalFeatureCacheRepository(tmp_path),
+        "postgres": lambda: _postgres(request),
     }[request.param]()
+
+
+def _postgres(request) -> PostgresFeatureCacheRepository:
+    engine = migrated_engine(request.getfixturevalue("fresh_database_url"))
+    request.addfinalizer(engine.dispose)
+    return PostgresFeatureCacheRepository(engine)
 
 
 def _entry(user_id: uuid.UUID = USER_A, input_hash: str = HASH) -> FeatureCacheEntry:

@@ -1,0 +1,612 @@
+"""The PostgreSQL repositories over a real, migrated database: round trips, guarded job
+moves (raced by real concurrent connections) and, for every method, user isolation."""
+
+import inspect
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+
+import attrs
+import pytest
+import sqlalchemy as sa
+
+from tests.integration.migrated_database import migrated_engine
+from voxregen_adapters.db import tables
+from voxregen_adapters.db.engine import create_database_engine
+from voxregen_adapters.db.exemplar_repository import PostgresSingerExemplarRepository
+from voxregen_adapters.db.feature_cache_repository import PostgresFeatureCacheRepository
+from voxregen_adapters.db.profile_repository import PostgresSingerProfileRepository
+from voxregen_adapters.db.reference_repository import PostgresSingerReferenceRepository
+from voxregen_adapters.db.render_job_repository import PostgresRenderJobRepository
+from voxregen_core import ports
+from voxregen_core.errors import (
+    ConflictError,
+    DatabaseUnavailableError,
+    InvalidParamsError,
+    NotFoundError,
+)
+from voxregen_core.feature_cache import FeatureCacheEntry
+from voxregen_core.jobs import JobStatus, Progress, RenderJob
+from voxregen_core.keys import job_input_key, job_output_key, reference_key
+from voxregen_core.params import RenderParams, Style
+from voxregen_core.profiles import ProfileStatus, SingerExemplar, SingerProfile, SingerReference
+
+USER_A = uuid.UUID("aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa")
+USER_B = uuid.UUID("bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb")
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@attrs.frozen
+class Repositories:
+    profiles: PostgresSingerProfileRepository
+    references: PostgresSingerReferenceRepository
+    exemplars: PostgresSingerExemplarRepository
+    jobs: PostgresRenderJobRepository
+    feature_cache: PostgresFeatureCacheRepository
+
+
+PORTS = {
+    "profiles": ports.SingerProfileRepository,
+    "references": ports.SingerReferenceRepository,
+    "exemplars": ports.SingerExemplarRepository,
+    "jobs": ports.RenderJobRepository,
+    "feature_cache": ports.FeatureCacheRepository,
+}
+
+
+@pytest.fixture
+def pg_engine(fresh_database_url) -> Iterator[sa.Engine]:
+    engine = migrated_engine(fresh_database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def repos(pg_engine) -> Repositories:
+    return Repositories(
+        profiles=PostgresSingerProfileRepository(pg_engine),
+        references=PostgresSingerReferenceRepository(pg_engine),
+        exemplars=PostgresSingerExemplarRepository(pg_engine),
+        jobs=PostgresRenderJobRepository(pg_engine),
+        feature_cache=PostgresFeatureCacheRepository(pg_engine),
+    )
+
+
+def _profile(user_id: uuid.UUID, **fields) -> SingerProfile:
+    return SingerProfile(
+        id=uuid.uuid4(),
+        user_id=user_id,
+        name="Ada",
+        status=ProfileStatus.BUILDING,
+        embedding_version="stub-v1",
+        **fields,
+    )
+
+
+def _reference(profile: SingerProfile, **fields) -> SingerReference:
+    ref_id = fields.pop("id", uuid.uuid4())
+    return SingerReference(
+        id=ref_id,
+        user_id=profile.user_id,
+        singer_profile_id=profile.id,
+        object_key=reference_key(profile.user_id, profile.id, ref_id),
+        duration_s=12.5,
+        **fields,
+    )
+
+
+def _exemplar(reference: SingerReference, **fields) -> SingerExemplar:
+    exemplar = SingerExemplar(
+        id=uuid.uuid4(),
+        singer_profile_id=reference.singer_profile_id,
+        source_reference_id=reference.id,
+        embedding=b"\x00\x01\x02\x03",
+        f0_p50_hz=220.0,
+        f0_p90_hz=330.0,
+        voiced_pct=64.5,
+        energy_db=-21.5,
+    )
+    return attrs.evolve(exemplar, **fields)
+
+
+def _entry(user_id: uuid.UUID, input_hash: str = "ab" * 32) -> FeatureCacheEntry:
+    return FeatureCacheEntry.new(
+        user_id=user_id, input_hash=input_hash, feature_version="v1", duration_s=12.5, now=T0
+    )
+
+
+def _job(profile: SingerProfile, **fields) -> RenderJob:
+    job_id = uuid.uuid4()
+    return RenderJob(
+        id=job_id,
+        user_id=profile.user_id,
+        singer_profile_id=profile.id,
+        input_object_key=job_input_key(profile.user_id, job_id),
+        params=RenderParams(style=Style.WARM, intensity=0.25),
+        **fields,
+    )
+
+
+def _url(engine: sa.Engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
+
+
+# --- every adapter satisfies its port -------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(PORTS))
+def test_each_repository_satisfies_its_port(repos, name):
+    assert isinstance(getattr(repos, name), PORTS[name])
+
+
+# --- profiles --------------------------------------------------------------------------------
+
+
+def test_profile_round_trip_with_server_timestamps(repos):
+    before = datetime.now(UTC)
+    profile = _profile(USER_A, stats={"n_references": 0})
+    stored = repos.profiles.add(profile)
+    assert attrs.evolve(stored, created_at=None, updated_at=None) == profile
+    assert stored.created_at == stored.updated_at
+    assert before - timedelta(seconds=5) < stored.created_at < before + timedelta(seconds=5)
+    assert stored.created_at.tzinfo == UTC
+    assert repos.profiles.get(user_id=USER_A, profile_id=profile.id) == stored
+
+
+def test_record_build_marks_ready_and_the_trigger_moves_updated_at(repos):
+    stored = repos.profiles.add(_profile(USER_A))
+    assert repos.profiles.record_build(
+        user_id=USER_A,
+        profile_id=stored.id,
+        embedding_version="stub-v1",
+        profile_embedding=b"\x01" * 8,
+        cluster_embeddings=b"\x02" * 16,
+        stats={"n_references": 1, "total_duration_s": 12.5},
+    )
+    built = repos.profiles.get(user_id=USER_A, profile_id=stored.id)
+    assert (built.status, built.profile_embedding, built.cluster_embeddings) == (
+        ProfileStatus.READY,
+        b"\x01" * 8,
+        b"\x02" * 16,
+    )
+    assert built.stats == {"n_references": 1, "total_duration_s": 12.5}
+    assert built.created_at == stored.created_at
+    assert built.updated_at > stored.updated_at
+
+
+def test_set_status(repos):
+    stored = repos.profiles.add(_profile(USER_A))
+    assert repos.profiles.set_status(
+        user_id=USER_A, profile_id=stored.id, status=ProfileStatus.ERROR
+    )
+    assert repos.profiles.get(user_id=USER_A, profile_id=stored.id).status is ProfileStatus.ERROR
+    assert not repos.profiles.set_status(
+        user_id=USER_A, profile_id=uuid.uuid4(), status=ProfileStatus.READY
+    )
+
+
+def test_adding_a_taken_id_is_a_conflict(repos):
+    profile = repos.profiles.add(_profile(USER_A))
+    with pytest.raises(ConflictError, match=rf"singer_profiles: Key \(id\)=\({profile.id}\)"):
+        repos.profiles.add(attrs.evolve(profile, name="Other"))
+    assert repos.profiles.get(user_id=USER_A, profile_id=profile.id).name == "Ada"
+
+
+# --- references and exemplars ---------------------------------------------------------------
+
+
+def test_reference_round_trip_list_and_quality(repos):
+    profile = repos.profiles.add(_profile(USER_A))
+    first = repos.references.add(_reference(profile))
+    second = repos.references.add(_reference(profile, accepted=False))
+    assert first.accepted and first.duration_s == 12.5 and first.quality_metrics == {}
+    assert repos.references.get(user_id=USER_A, reference_id=first.id) == first
+    assert repos.references.list_for_profile(user_id=USER_A, profile_id=profile.id) == [
+        first,
+        second,
+    ]
+    assert repos.references.record_quality(
+        user_id=USER_A,
+        reference_id=second.id,
+        quality_metrics={"problems": ["too short"]},
+        accepted=False,
+    )
+    updated = repos.references.get(user_id=USER_A, reference_id=second.id)
+    assert (updated.quality_metrics, updated.accepted) == ({"problems": ["too short"]}, False)
+
+
+def test_reference_of_a_missing_profile_is_refused(repos):
+    missing = _profile(USER_A)
+    with pytest.raises(NotFoundError, match=f"no singer profile {missing.id}"):
+        repos.references.add(_reference(missing))
+
+
+def test_replacing_exemplars_is_atomic_and_idempotent(repos):
+    profile = repos.profiles.add(_profile(USER_A))
+    reference = repos.references.add(_reference(profile))
+    exemplars = [_exemplar(reference), _exemplar(reference, energy_db=-30.0)]
+    repos.exemplars.replace_for_profile(user_id=USER_A, profile_id=profile.id, exemplars=exemplars)
+    rebuilt = [_exemplar(reference, f0_p50_hz=110.0)]
+    repos.exemplars.replace_for_profile(user_id=USER_A, profile_id=profile.id, exemplars=rebuilt)
+    stored = repos.exemplars.list_for_profile(user_id=USER_A, profile_id=profile.id)
+    assert [attrs.evolve(e, created_at=None) for e in stored] == rebuilt
+
+    unknown = attrs.evolve(rebuilt[0], id=uuid.uuid4(), source_reference_id=uuid.uuid4())
+    with pytest.raises(NotFoundError, match=f"no reference {unknown.source_reference_id}"):
+        repos.exemplars.replace_for_profile(
+            user_id=USER_A, profile_id=profile.id, exemplars=[unknown]
+        )
+    assert repos.exemplars.list_for_profile(user_id=USER_A, profile_id=profile.id) == stored
+
+
+def test_an_exemplar_of_another_profile_is_refused(repos):
+    profile = repos.profiles.add(_profile(USER_A))
+    other = repos.profiles.add(_profile(USER_A))
+    exemplar = _exemplar(repos.references.add(_reference(other)))
+    with pytest.raises(NotFoundError, match=f"is not of singer profile {profile.id}"):
+        repos.exemplars.replace_for_profile(
+            user_id=USER_A, profile_id=profile.id, exemplars=[exemplar]
+        )
+
+
+# --- render jobs ------------------------------------------------------------------------------
+
+
+def test_job_round_trip(repos):
+    profile = repos.profiles.add(_profile(USER_A))
+    job = _job(profile, progress=Progress(chunks_done=0, chunks_total=3))
+    stored = repos.jobs.add(job)
+    assert attrs.evolve(stored, created_at=None, updated_at=None) == job
+    assert repos.jobs.get(user_id=USER_A, job_id=job.id) == stored
+
+
+def test_a_job_moves_queued_running_done_carrying_its_results(repos):
+    profile = repos.profiles.add(_profile(USER_A))
+    entry = repos.feature_cache.add(_entry(USER_A))
+    job = repos.jobs.add(_job(profile))
+    move = {"user_id": USER_A, "job_id": job.id}
+    assert repos.jobs.transition(**move, from_status=JobStatus.QUEUED, to_status=JobStatus.RUNNING)
+    assert repos.jobs.update_progress(**move, progress=Progress(chunks_done=2, chunks_total=5))
+    assert repos.jobs.transition(
+        **move,
+        from_status=JobStatus.RUNNING,
+        to_status=JobStatus.DONE,
+        input_hash=entry.input_hash,
+        stem_feature_cache_id=entry.id,
+        output_object_key=job_output_key(USER_A, job.id),
+        metrics={"runtime_sec": 1.5, "loudness_lufs": -18.0},
+    )
+    done = repos.jobs.get(**move)
+    assert done.status is JobStatus.DONE
+    assert done.progress == Progress(chunks_done=2, chunks_total=5)
+    assert (done.input_hash, done.stem_feature_cache_id) == (entry.input_hash, entry.id)
+    assert done.output_object_key == job_output_key(USER_A, job.id)
+    assert done.metrics == {"runtime_sec": 1.5, "loudness_lufs": -18.0}
+    assert done.updated_at > job.updated_at
+    assert not repos.jobs.update_progress(**move, progress=Progress(chunks_done=5, chunks_total=5))
+    assert repos.jobs.get(**move).progress == Progress(chunks_done=2, chunks_total=5)
+
+
+def test_a_failed_job_keeps_its_error(repos, pg_engine):
+    job = repos.jobs.add(_job(repos.profiles.add(_profile(USER_A))))
+    move = {"user_id": USER_A, "job_id": job.id}
+    assert repos.jobs.transition(
+        **move,
+        from_status=JobStatus.QUEUED,
+        to_status=JobStatus.FAILED,
+        error_code="not_a_wav",
+        error_message="the upload is an MP3",
+    )
+    failed = repos.jobs.get(**move)
+    assert failed.status is JobStatus.FAILED
+    with pg_engine.connect() as connection:  # the error columns are not in the domain model
+        row = connection.execute(
+            sa.select(tables.render_jobs.c.error_code, tables.render_jobs.c.error_message)
+        ).one()
+    assert tuple(row) == ("not_a_wav", "the upload is an MP3")
+
+
+def test_a_stale_from_status_changes_nothing(repos):
+    job = repos.jobs.add(_job(repos.profiles.add(_profile(USER_A))))
+    assert not repos.jobs.transition(
+        user_id=USER_A,
+        job_id=job.id,
+        from_status=JobStatus.RUNNING,
+        to_status=JobStatus.DONE,
+        output_object_key=job_output_key(USER_A, job.id),
+    )
+    assert repos.jobs.get(user_id=USER_A, job_id=job.id) == job
+
+
+@pytest.mark.parametrize(
+    ("from_status", "to_status", "fields", "message"),
+    [
+        (JobStatus.QUEUED, JobStatus.DONE, {}, "cannot move from queued to done"),
+        (JobStatus.DONE, JobStatus.RUNNING, {}, "cannot move from done to running"),
+        (JobStatus.FAILED, JobStatus.QUEUED, {}, "cannot move from failed to queued"),
+        (JobStatus.RUNNING, JobStatus.DONE, {}, "output_object_key goes with a move to done"),
+        (
+            JobStatus.QUEUED,
+            JobStatus.RUNNING,
+            {"output_object_key": "x"},
+            "output_object_key goes with a move to done",
+        ),
+        (JobStatus.RUNNING, JobStatus.FAILED, {"error_code": "x"}, "error_code and error_message"),
+        (
+            JobStatus.QUEUED,
+            JobStatus.RUNNING,
+            {"error_code": "x", "error_message": "y"},
+            "error_code and error_message go with a move to failed",
+        ),
+    ],
+)
+def test_moves_the_rules_refuse_raise(repos, from_status, to_status, fields, message):
+    job = repos.jobs.add(_job(repos.profiles.add(_profile(USER_A))))
+    with pytest.raises(InvalidParamsError, match=message):
+        repos.jobs.transition(
+            user_id=USER_A, job_id=job.id, from_status=from_status, to_status=to_status, **fields
+        )
+    assert repos.jobs.get(user_id=USER_A, job_id=job.id) == job
+
+
+def test_two_workers_racing_for_a_job_exactly_one_wins(repos, pg_engine):
+    profile = repos.profiles.add(_profile(USER_A))
+    jobs = [repos.jobs.add(_job(profile)) for _ in range(20)]
+    # Each worker has its own engine, so the two UPDATEs run on separate connections.
+    engines = [create_database_engine(_url(pg_engine)) for _ in range(2)]
+    workers = [PostgresRenderJobRepository(engine) for engine in engines]
+    barrier = threading.Barrier(len(workers))
+    wins: list[list[bool]] = [[] for _ in workers]
+
+    def work(index: int) -> None:
+        for job in jobs:
+            barrier.wait()
+            won = workers[index].transition(
+                user_id=USER_A,
+                job_id=job.id,
+                from_status=JobStatus.QUEUED,
+                to_status=JobStatus.RUNNING,
+            )
+            wins[index].append(won)
+
+    threads = [threading.Thread(target=work, args=(index,)) for index in range(len(workers))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    for engine in engines:
+        engine.dispose()
+    assert [a + b for a, b in zip(*wins, strict=True)] == [1] * len(jobs)
+    assert {repos.jobs.get(user_id=USER_A, job_id=job.id).status for job in jobs} == {
+        JobStatus.RUNNING
+    }
+
+
+def test_racing_adds_of_one_feature_cache_entry_agree(repos, pg_engine):
+    rivals = [_entry(USER_A), _entry(USER_A)]
+    engines = [create_database_engine(_url(pg_engine)) for _ in rivals]
+    barrier = threading.Barrier(len(rivals))
+    results: dict[int, FeatureCacheEntry] = {}
+
+    def add(index: int) -> None:
+        repository = PostgresFeatureCacheRepository(engines[index])
+        barrier.wait()
+        results[index] = repository.add(rivals[index])
+
+    threads = [threading.Thread(target=add, args=(index,)) for index in range(len(rivals))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    for engine in engines:
+        engine.dispose()
+    assert results[0] == results[1]
+    assert results[0].id in {rival.id for rival in rivals}
+
+
+def test_an_unreachable_database_raises_database_unavailable():
+    engine = create_database_engine("postgresql://postgres@127.0.0.1:1/none")
+    with pytest.raises(DatabaseUnavailableError, match="cannot use the database: .*127.0.0.1"):
+        PostgresSingerProfileRepository(engine).get(user_id=USER_A, profile_id=uuid.uuid4())
+
+
+# --- user isolation: user B can neither read nor change user A's rows, through any method ----
+
+
+@attrs.frozen
+class World:
+    """User A's rows (one of each table) and user B's own profile."""
+
+    profile: SingerProfile
+    reference: SingerReference
+    exemplar: SingerExemplar
+    entry: FeatureCacheEntry
+    job: RenderJob
+    b_profile: SingerProfile
+
+
+@pytest.fixture
+def world(repos) -> World:
+    profile = repos.profiles.add(_profile(USER_A, stats={"n_references": 1}))
+    reference = repos.references.add(_reference(profile))
+    exemplar = _exemplar(reference)
+    repos.exemplars.replace_for_profile(user_id=USER_A, profile_id=profile.id, exemplars=[exemplar])
+    entry = repos.feature_cache.add(_entry(USER_A))
+    job = repos.jobs.add(_job(profile))
+    repos.jobs.transition(
+        user_id=USER_A, job_id=job.id, from_status=JobStatus.QUEUED, to_status=JobStatus.RUNNING
+    )
+    b_profile = repos.profiles.add(_profile(USER_B))
+    return World(profile, reference, exemplar, entry, job, b_profile)
+
+
+def _b_adds_a_profile_with_as_id(repos: Repositories, w: World) -> None:
+    with pytest.raises(ConflictError, match="already exists"):
+        repos.profiles.add(attrs.evolve(w.profile, user_id=USER_B, name="Mine now"))
+
+
+def _b_gets_as_profile(repos: Repositories, w: World) -> None:
+    assert repos.profiles.get(user_id=USER_B, profile_id=w.profile.id) is None
+
+
+def _b_sets_as_profile_status(repos: Repositories, w: World) -> None:
+    assert not repos.profiles.set_status(
+        user_id=USER_B, profile_id=w.profile.id, status=ProfileStatus.ERROR
+    )
+
+
+def _b_records_a_build_on_as_profile(repos: Repositories, w: World) -> None:
+    assert not repos.profiles.record_build(
+        user_id=USER_B,
+        profile_id=w.profile.id,
+        embedding_version="stub-v9",
+        profile_embedding=b"x",
+        cluster_embeddings=b"y",
+        stats={},
+    )
+
+
+def _b_adds_a_reference_to_as_profile(repos: Repositories, w: World) -> None:
+    with pytest.raises(NotFoundError, match=f"no singer profile {w.profile.id}"):
+        repos.references.add(attrs.evolve(_reference(w.profile), user_id=USER_B))
+
+
+def _b_gets_as_reference(repos: Repositories, w: World) -> None:
+    assert repos.references.get(user_id=USER_B, reference_id=w.reference.id) is None
+
+
+def _b_lists_as_references(repos: Repositories, w: World) -> None:
+    assert repos.references.list_for_profile(user_id=USER_B, profile_id=w.profile.id) == []
+
+
+def _b_records_quality_on_as_reference(repos: Repositories, w: World) -> None:
+    assert not repos.references.record_quality(
+        user_id=USER_B, reference_id=w.reference.id, quality_metrics={"x": 1}, accepted=False
+    )
+
+
+def _b_replaces_as_exemplars(repos: Repositories, w: World) -> None:
+    with pytest.raises(NotFoundError, match=f"no singer profile {w.profile.id}"):
+        repos.exemplars.replace_for_profile(user_id=USER_B, profile_id=w.profile.id, exemplars=[])
+    stolen = attrs.evolve(_exemplar(w.reference), singer_profile_id=w.b_profile.id)
+    with pytest.raises(NotFoundError, match=f"no reference {w.reference.id}"):
+        repos.exemplars.replace_for_profile(
+            user_id=USER_B, profile_id=w.b_profile.id, exemplars=[stolen]
+        )
+
+
+def _b_lists_as_exemplars(repos: Repositories, w: World) -> None:
+    assert repos.exemplars.list_for_profile(user_id=USER_B, profile_id=w.profile.id) == []
+
+
+def _b_adds_a_job_on_as_rows(repos: Repositories, w: World) -> None:
+    with pytest.raises(NotFoundError, match=f"no singer profile {w.profile.id}"):
+        repos.jobs.add(attrs.evolve(_job(w.profile), user_id=USER_B))
+    with pytest.raises(NotFoundError, match=f"no feature-cache entry {w.entry.id}"):
+        repos.jobs.add(_job(w.b_profile, stem_feature_cache_id=w.entry.id))
+
+
+def _b_gets_as_job(repos: Repositories, w: World) -> None:
+    assert repos.jobs.get(user_id=USER_B, job_id=w.job.id) is None
+
+
+def _b_moves_as_job(repos: Repositories, w: World) -> None:
+    assert not repos.jobs.transition(
+        user_id=USER_B,
+        job_id=w.job.id,
+        from_status=JobStatus.RUNNING,
+        to_status=JobStatus.FAILED,
+        error_code="x",
+        error_message="y",
+    )
+    own = repos.jobs.add(_job(w.b_profile, status=JobStatus.RUNNING))
+    with pytest.raises(NotFoundError, match=f"no feature-cache entry {w.entry.id}"):
+        repos.jobs.transition(
+            user_id=USER_B,
+            job_id=own.id,
+            from_status=JobStatus.RUNNING,
+            to_status=JobStatus.DONE,
+            stem_feature_cache_id=w.entry.id,
+            output_object_key=job_output_key(USER_B, own.id),
+        )
+
+
+def _b_updates_as_progress(repos: Repositories, w: World) -> None:
+    assert not repos.jobs.update_progress(
+        user_id=USER_B, job_id=w.job.id, progress=Progress(chunks_done=1, chunks_total=1)
+    )
+
+
+def _b_finds_as_entry(repos: Repositories, w: World) -> None:
+    found = repos.feature_cache.find(
+        user_id=USER_B, input_hash=w.entry.input_hash, feature_version=w.entry.feature_version
+    )
+    assert found is None
+
+
+def _b_adds_an_entry_for_the_same_input(repos: Repositories, w: World) -> None:
+    own = repos.feature_cache.add(_entry(USER_B, w.entry.input_hash))
+    assert own.user_id == USER_B and own.id != w.entry.id
+
+
+def _b_touches_as_entry(repos: Repositories, w: World) -> None:
+    forged = attrs.evolve(w.entry, user_id=USER_B)
+    repos.feature_cache.touch(forged, accessed_at=T0 + timedelta(days=9))
+
+
+CROSS_USER_ATTEMPTS: dict[tuple[str, str], Callable[[Repositories, World], None]] = {
+    ("profiles", "add"): _b_adds_a_profile_with_as_id,
+    ("profiles", "get"): _b_gets_as_profile,
+    ("profiles", "set_status"): _b_sets_as_profile_status,
+    ("profiles", "record_build"): _b_records_a_build_on_as_profile,
+    ("references", "add"): _b_adds_a_reference_to_as_profile,
+    ("references", "get"): _b_gets_as_reference,
+    ("references", "list_for_profile"): _b_lists_as_references,
+    ("references", "record_quality"): _b_records_quality_on_as_reference,
+    ("exemplars", "replace_for_profile"): _b_replaces_as_exemplars,
+    ("exemplars", "list_for_profile"): _b_lists_as_exemplars,
+    ("jobs", "add"): _b_adds_a_job_on_as_rows,
+    ("jobs", "get"): _b_gets_as_job,
+    ("jobs", "transition"): _b_moves_as_job,
+    ("jobs", "update_progress"): _b_updates_as_progress,
+    ("feature_cache", "find"): _b_finds_as_entry,
+    ("feature_cache", "add"): _b_adds_an_entry_for_the_same_input,
+    ("feature_cache", "touch"): _b_touches_as_entry,
+}
+
+
+def _public_methods(cls: type) -> set[str]:
+    return {name for name, _ in inspect.getmembers(cls, inspect.isfunction) if name[0] != "_"}
+
+
+def test_every_repository_method_has_a_cross_user_attempt(repos):
+    for name, port in PORTS.items():
+        adapter_methods = _public_methods(type(getattr(repos, name)))
+        assert adapter_methods == _public_methods(port)
+        assert {method for repo, method in CROSS_USER_ATTEMPTS if repo == name} == adapter_methods
+
+
+def _rows_of_user_a(engine: sa.Engine) -> dict[str, list[tuple]]:
+    exemplars_of_a = sa.select(tables.singer_exemplars).join(tables.singer_profiles)
+    queries = {
+        table.name: sa.select(table).where(table.c.user_id == USER_A)
+        for table in tables.metadata.sorted_tables
+        if "user_id" in table.c
+    }
+    queries["singer_exemplars"] = exemplars_of_a.where(tables.singer_profiles.c.user_id == USER_A)
+    with engine.connect() as connection:
+        return {
+            name: sorted(tuple(row) for row in connection.execute(query))
+            for name, query in queries.items()
+        }
+
+
+@pytest.mark.parametrize(
+    "attempt", CROSS_USER_ATTEMPTS.values(), ids=[".".join(key) for key in CROSS_USER_ATTEMPTS]
+)
+def test_user_b_cannot_read_or_change_user_as_rows(repos, world, pg_engine, attempt):
+    before = _rows_of_user_a(pg_engine)
+    assert all(before.values())  # A has a row in every table
+    attempt(repos, world)
+    assert _rows_of_user_a(pg_engine) == before

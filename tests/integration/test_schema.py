@@ -1,0 +1,271 @@
+"""The migrations against real PostgreSQL: the brief's columns exactly, a reversible history,
+metadata that matches the head revision, and the `voxregen migrate` / `voxregen seed` commands."""
+
+import contextlib
+import io
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from voxregen_adapters.db import migrate
+from voxregen_adapters.db.engine import create_database_engine
+from voxregen_adapters.db.tables import metadata
+from voxregen_core.jobs import JobStatus
+from voxregen_core.profiles import ProfileStatus
+
+TABLES = {
+    "singer_profiles",
+    "singer_references",
+    "singer_exemplars",
+    "stem_feature_cache",
+    "render_jobs",
+}
+
+# (column, PostgreSQL type, nullable), in table order: the brief's columns, plus the two
+# columns a failed job needs (render_jobs.error_code, error_message; docs/schema.md).
+COLUMNS = {
+    "singer_profiles": [
+        ("id", "uuid", False),
+        ("user_id", "uuid", False),
+        ("name", "text", False),
+        ("status", "profile_status", False),
+        ("embedding_version", "text", True),
+        ("profile_embedding", "bytea", True),
+        ("cluster_embeddings", "bytea", True),
+        ("stats", "jsonb", False),
+        ("created_at", "timestamp with time zone", False),
+        ("updated_at", "timestamp with time zone", False),
+    ],
+    "singer_references": [
+        ("id", "uuid", False),
+        ("user_id", "uuid", False),
+        ("singer_profile_id", "uuid", False),
+        ("object_key", "text", False),
+        ("duration_sec", "double precision", False),
+        ("quality_metrics", "jsonb", False),
+        ("accepted", "boolean", False),
+        ("created_at", "timestamp with time zone", False),
+    ],
+    "singer_exemplars": [
+        ("id", "uuid", False),
+        ("singer_profile_id", "uuid", False),
+        ("embedding", "bytea", False),
+        ("f0_p50", "double precision", False),
+        ("f0_p90", "double precision", False),
+        ("voiced_pct", "double precision", False),
+        ("energy", "double precision", False),
+        ("source_reference_id", "uuid", False),
+        ("created_at", "timestamp with time zone", False),
+    ],
+    "stem_feature_cache": [
+        ("id", "uuid", False),
+        ("user_id", "uuid", False),
+        ("input_hash", "text", False),
+        ("feature_version", "text", False),
+        ("sample_rate", "integer", False),
+        ("object_key", "text", False),
+        ("duration_sec", "double precision", False),
+        ("created_at", "timestamp with time zone", False),
+        ("last_accessed_at", "timestamp with time zone", False),
+    ],
+    "render_jobs": [
+        ("id", "uuid", False),
+        ("user_id", "uuid", False),
+        ("singer_profile_id", "uuid", False),
+        ("input_object_key", "text", False),
+        ("output_object_key", "text", True),
+        ("input_hash", "text", True),
+        ("stem_feature_cache_id", "uuid", True),
+        ("status", "job_status", False),
+        ("params", "jsonb", False),
+        ("progress", "jsonb", False),
+        ("metrics", "jsonb", False),
+        ("error_code", "text", True),
+        ("error_message", "text", True),
+        ("created_at", "timestamp with time zone", False),
+        ("updated_at", "timestamp with time zone", False),
+    ],
+}
+
+
+def _query(url: str, sql: str) -> list[tuple]:
+    engine = create_database_engine(url)
+    try:
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(sa.text(sql))]
+    finally:
+        engine.dispose()
+
+
+def _tables(url: str) -> set[str]:
+    rows = _query(url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+    return {name for (name,) in rows}
+
+
+def _schema_objects(url: str) -> list[tuple]:
+    """Types and functions we own (tables are checked by name)."""
+    return _query(
+        url,
+        "SELECT 'type', typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
+        "WHERE nspname = 'public' AND typtype = 'e' "
+        "UNION ALL SELECT 'function', proname FROM pg_proc p "
+        "JOIN pg_namespace n ON n.oid = p.pronamespace WHERE nspname = 'public' ORDER BY 1, 2",
+    )
+
+
+@pytest.fixture
+def migrated_url(fresh_database_url) -> str:
+    migrate.upgrade(fresh_database_url)
+    return fresh_database_url
+
+
+def test_upgrade_downgrade_to_base_and_upgrade_again(fresh_database_url):
+    url = fresh_database_url
+    migrate.upgrade(url)
+    assert _tables(url) == TABLES | {"alembic_version"}
+    created = _schema_objects(url)
+    assert created == [
+        ("function", "set_updated_at"),
+        ("type", "job_status"),
+        ("type", "profile_status"),
+    ]
+    migrate.downgrade(url, "base")
+    assert _tables(url) == {"alembic_version"}
+    assert _schema_objects(url) == []
+    assert migrate.current_revision(url) is None
+    migrate.upgrade(url)
+    assert _tables(url) == TABLES | {"alembic_version"}
+    assert _schema_objects(url) == created
+    assert migrate.current_revision(url) == migrate.head_revision() == "0001"
+
+
+def _differences(url: str, target: sa.MetaData) -> list:
+    engine = create_database_engine(url)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(
+                connection, opts={"compare_type": True, "compare_server_default": True}
+            )
+            return compare_metadata(context, target)
+    finally:
+        engine.dispose()
+
+
+def test_the_table_definitions_match_the_head_revision(migrated_url):
+    assert _differences(migrated_url, metadata) == []
+
+
+def test_the_comparison_would_see_a_drift(migrated_url):
+    drifted = sa.MetaData(naming_convention=metadata.naming_convention)
+    for table in metadata.sorted_tables:
+        table.to_metadata(drifted)
+    drifted.tables["singer_profiles"].append_column(sa.Column("nickname", sa.Text))
+    differences = _differences(migrated_url, drifted)
+    assert [(kind, table, column.name) for kind, _, table, column in differences] == [
+        ("add_column", "singer_profiles", "nickname")
+    ]
+
+
+def test_every_column_has_the_briefs_name_type_and_nullability(migrated_url):
+    rows = _query(
+        migrated_url,
+        "SELECT table_name, column_name, "
+        "CASE data_type WHEN 'USER-DEFINED' THEN udt_name ELSE data_type END, "
+        "is_nullable = 'YES' FROM information_schema.columns "
+        "WHERE table_schema = 'public' AND table_name <> 'alembic_version' "
+        "ORDER BY table_name, ordinal_position",
+    )
+    found: dict[str, list[tuple]] = {}
+    for table, column, data_type, nullable in rows:
+        found.setdefault(table, []).append((column, data_type, nullable))
+    assert found == COLUMNS
+
+
+def test_the_status_enums_hold_the_domains_values(migrated_url):
+    rows = _query(
+        migrated_url,
+        "SELECT typname, array_agg(enumlabel ORDER BY enumsortorder)::text[] FROM pg_enum "
+        "JOIN pg_type ON pg_type.oid = enumtypid GROUP BY typname",
+    )
+    assert dict(rows) == {
+        "profile_status": [status.value for status in ProfileStatus],
+        "job_status": [status.value for status in JobStatus],
+    }
+
+
+def test_keys_indexes_defaults_and_the_feature_cache_uniqueness(migrated_url):
+    indexes = _query(
+        migrated_url, "SELECT indexname FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1"
+    )
+    assert {name for (name,) in indexes} == {
+        "alembic_version_pkc",
+        "pk_singer_profiles",
+        "pk_singer_references",
+        "pk_singer_exemplars",
+        "pk_stem_feature_cache",
+        "pk_render_jobs",
+        "ix_singer_profiles_user_id",
+        "ix_singer_references_user_id",
+        "ix_singer_exemplars_singer_profile_id",
+        "ix_stem_feature_cache_user_id",
+        "ix_stem_feature_cache_input_hash",
+        "ix_render_jobs_user_id",
+        "ix_render_jobs_input_hash",
+        "uq_stem_feature_cache_user_id_input_hash_feature_version",
+    }
+    foreign_keys = _query(
+        migrated_url,
+        "SELECT conrelid::regclass::text, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE contype = 'f' ORDER BY 1, 2",
+    )
+    assert foreign_keys == [
+        ("render_jobs", "FOREIGN KEY (singer_profile_id) REFERENCES singer_profiles(id)"),
+        (
+            "render_jobs",
+            "FOREIGN KEY (stem_feature_cache_id) REFERENCES stem_feature_cache(id) "
+            "ON DELETE SET NULL",
+        ),
+        (
+            "singer_exemplars",
+            "FOREIGN KEY (singer_profile_id) REFERENCES singer_profiles(id) ON DELETE CASCADE",
+        ),
+        (
+            "singer_exemplars",
+            "FOREIGN KEY (source_reference_id) REFERENCES singer_references(id) ON DELETE CASCADE",
+        ),
+        (
+            "singer_references",
+            "FOREIGN KEY (singer_profile_id) REFERENCES singer_profiles(id) ON DELETE CASCADE",
+        ),
+    ]
+    defaults = _query(
+        migrated_url,
+        "SELECT table_name || '.' || column_name, column_default FROM information_schema.columns "
+        "WHERE table_schema = 'public' AND column_default IS NOT NULL ORDER BY 1",
+    )
+    assert dict(defaults) == {
+        "render_jobs.created_at": "now()",
+        "render_jobs.updated_at": "now()",
+        "singer_exemplars.created_at": "now()",
+        "singer_profiles.created_at": "now()",
+        "singer_profiles.updated_at": "now()",
+        "singer_references.accepted": "true",
+        "singer_references.created_at": "now()",
+        "stem_feature_cache.created_at": "now()",
+        "stem_feature_cache.last_accessed_at": "now()",
+    }
+
+
+def test_offline_mode_writes_the_migration_sql():
+    out = io.StringIO()
+    config = migrate.alembic_config("postgresql://nobody@127.0.0.1:1/none")
+    config.stdout = out
+    with contextlib.redirect_stdout(out):
+        command.upgrade(config, "head", sql=True)
+    sql = out.getvalue()
+    assert "CREATE TYPE profile_status AS ENUM ('building', 'ready', 'error');" in sql
+    assert "CREATE TABLE render_jobs (" in sql
+    assert "CREATE TRIGGER render_jobs_set_updated_at BEFORE UPDATE ON render_jobs" in sql

@@ -1,0 +1,1 @@
+"""PostgreSQL: the schema (SQLAlchemy Core, no ORM), engines, migrations and repositories."""

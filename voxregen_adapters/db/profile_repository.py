@@ -1,0 +1,90 @@
+"""``PostgresSingerProfileRepository``: ``singer_profiles`` rows, scoped by user."""
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+
+from voxregen_adapters.db.tables import singer_profiles
+from voxregen_adapters.db.timestamps import utc
+from voxregen_adapters.db.transaction import transaction
+from voxregen_core.profiles import ProfileStatus, SingerProfile
+
+
+class PostgresSingerProfileRepository:
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+
+    def add(self, profile: SingerProfile) -> SingerProfile:
+        statement = (
+            sa.insert(singer_profiles)
+            .values(
+                id=profile.id,
+                user_id=profile.user_id,
+                name=profile.name,
+                status=profile.status.value,
+                embedding_version=profile.embedding_version,
+                profile_embedding=profile.profile_embedding,
+                cluster_embeddings=profile.cluster_embeddings,
+                stats=profile.stats,
+            )
+            .returning(singer_profiles)
+        )
+        with transaction(self._engine) as connection:
+            return _profile_from_row(connection.execute(statement).one())
+
+    def get(self, *, user_id: uuid.UUID, profile_id: uuid.UUID) -> SingerProfile | None:
+        query = sa.select(singer_profiles).where(_owned(user_id, profile_id))
+        with transaction(self._engine) as connection:
+            row = connection.execute(query).first()
+        return None if row is None else _profile_from_row(row)
+
+    def set_status(
+        self, *, user_id: uuid.UUID, profile_id: uuid.UUID, status: ProfileStatus
+    ) -> bool:
+        return self._update(user_id, profile_id, status=ProfileStatus(status).value)
+
+    def record_build(
+        self,
+        *,
+        user_id: uuid.UUID,
+        profile_id: uuid.UUID,
+        embedding_version: str,
+        profile_embedding: bytes,
+        cluster_embeddings: bytes,
+        stats: Mapping[str, Any],
+    ) -> bool:
+        return self._update(
+            user_id,
+            profile_id,
+            status=ProfileStatus.READY.value,
+            embedding_version=embedding_version,
+            profile_embedding=profile_embedding,
+            cluster_embeddings=cluster_embeddings,
+            stats=dict(stats),
+        )
+
+    def _update(self, user_id: uuid.UUID, profile_id: uuid.UUID, **values: object) -> bool:
+        statement = sa.update(singer_profiles).where(_owned(user_id, profile_id)).values(**values)
+        with transaction(self._engine) as connection:
+            return connection.execute(statement).rowcount == 1
+
+
+def _owned(user_id: uuid.UUID, profile_id: uuid.UUID) -> sa.ColumnElement[bool]:
+    return sa.and_(singer_profiles.c.id == profile_id, singer_profiles.c.user_id == user_id)
+
+
+def _profile_from_row(row: sa.Row) -> SingerProfile:
+    return SingerProfile(
+        id=row.id,
+        user_id=row.user_id,
+        name=row.name,
+        status=ProfileStatus(row.status),
+        embedding_version=row.embedding_version,
+        profile_embedding=row.profile_embedding,
+        cluster_embeddings=row.cluster_embeddings,
+        stats=row.stats,
+        created_at=utc(row.created_at),
+        updated_at=utc(row.updated_at),
+    )

@@ -1,0 +1,91 @@
+"""``PostgresSingerReferenceRepository``: ``singer_references`` rows, scoped by user."""
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+
+from voxregen_adapters.db.ownership import require_profile
+from voxregen_adapters.db.tables import singer_references
+from voxregen_adapters.db.timestamps import utc
+from voxregen_adapters.db.transaction import transaction
+from voxregen_core.profiles import SingerReference
+
+
+class PostgresSingerReferenceRepository:
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+
+    def add(self, reference: SingerReference) -> SingerReference:
+        statement = (
+            sa.insert(singer_references)
+            .values(
+                id=reference.id,
+                user_id=reference.user_id,
+                singer_profile_id=reference.singer_profile_id,
+                object_key=reference.object_key,
+                duration_sec=reference.duration_s,
+                quality_metrics=reference.quality_metrics,
+                accepted=reference.accepted,
+            )
+            .returning(singer_references)
+        )
+        with transaction(self._engine) as connection:
+            require_profile(
+                connection, user_id=reference.user_id, profile_id=reference.singer_profile_id
+            )
+            return _reference_from_row(connection.execute(statement).one())
+
+    def get(self, *, user_id: uuid.UUID, reference_id: uuid.UUID) -> SingerReference | None:
+        query = sa.select(singer_references).where(_owned(user_id, reference_id))
+        with transaction(self._engine) as connection:
+            row = connection.execute(query).first()
+        return None if row is None else _reference_from_row(row)
+
+    def list_for_profile(
+        self, *, user_id: uuid.UUID, profile_id: uuid.UUID
+    ) -> list[SingerReference]:
+        query = (
+            sa.select(singer_references)
+            .where(
+                singer_references.c.singer_profile_id == profile_id,
+                singer_references.c.user_id == user_id,
+            )
+            .order_by(singer_references.c.created_at, singer_references.c.id)
+        )
+        with transaction(self._engine) as connection:
+            return [_reference_from_row(row) for row in connection.execute(query)]
+
+    def record_quality(
+        self,
+        *,
+        user_id: uuid.UUID,
+        reference_id: uuid.UUID,
+        quality_metrics: Mapping[str, Any],
+        accepted: bool,
+    ) -> bool:
+        statement = (
+            sa.update(singer_references)
+            .where(_owned(user_id, reference_id))
+            .values(quality_metrics=dict(quality_metrics), accepted=accepted)
+        )
+        with transaction(self._engine) as connection:
+            return connection.execute(statement).rowcount == 1
+
+
+def _owned(user_id: uuid.UUID, reference_id: uuid.UUID) -> sa.ColumnElement[bool]:
+    return sa.and_(singer_references.c.id == reference_id, singer_references.c.user_id == user_id)
+
+
+def _reference_from_row(row: sa.Row) -> SingerReference:
+    return SingerReference(
+        id=row.id,
+        user_id=row.user_id,
+        singer_profile_id=row.singer_profile_id,
+        object_key=row.object_key,
+        duration_s=row.duration_sec,
+        quality_metrics=row.quality_metrics,
+        accepted=row.accepted,
+        created_at=utc(row.created_at),
+    )

@@ -1,0 +1,148 @@
+"""``PostgresRenderJobRepository``: ``render_jobs`` rows, scoped by user, with status moves as
+compare-and-set statements."""
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+
+from voxregen_adapters.db.ownership import require_feature_cache_entry, require_profile
+from voxregen_adapters.db.tables import render_jobs
+from voxregen_adapters.db.timestamps import utc
+from voxregen_adapters.db.transaction import transaction
+from voxregen_core.errors import InvalidParamsError
+from voxregen_core.jobs import JobStatus, Progress, RenderJob
+from voxregen_core.params import RenderParams
+
+
+class PostgresRenderJobRepository:
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+
+    def add(self, job: RenderJob) -> RenderJob:
+        statement = (
+            sa.insert(render_jobs)
+            .values(
+                id=job.id,
+                user_id=job.user_id,
+                singer_profile_id=job.singer_profile_id,
+                input_object_key=job.input_object_key,
+                output_object_key=job.output_object_key,
+                input_hash=job.input_hash,
+                stem_feature_cache_id=job.stem_feature_cache_id,
+                status=job.status.value,
+                params=job.params.to_json(),
+                progress=job.progress.to_json(),
+                metrics=job.metrics,
+            )
+            .returning(render_jobs)
+        )
+        with transaction(self._engine) as connection:
+            require_profile(connection, user_id=job.user_id, profile_id=job.singer_profile_id)
+            if job.stem_feature_cache_id is not None:
+                require_feature_cache_entry(
+                    connection, user_id=job.user_id, entry_id=job.stem_feature_cache_id
+                )
+            return _job_from_row(connection.execute(statement).one())
+
+    def get(self, *, user_id: uuid.UUID, job_id: uuid.UUID) -> RenderJob | None:
+        query = sa.select(render_jobs).where(_owned(user_id, job_id))
+        with transaction(self._engine) as connection:
+            row = connection.execute(query).first()
+        return None if row is None else _job_from_row(row)
+
+    def transition(
+        self,
+        *,
+        user_id: uuid.UUID,
+        job_id: uuid.UUID,
+        from_status: JobStatus,
+        to_status: JobStatus,
+        input_hash: str | None = None,
+        stem_feature_cache_id: uuid.UUID | None = None,
+        output_object_key: str | None = None,
+        metrics: Mapping[str, Any] | None = None,
+        error_code: str | None = None,
+        error_message: str | None = None,
+    ) -> bool:
+        _check_move(from_status, to_status, output_object_key, error_code, error_message)
+        changes = {
+            "input_hash": input_hash,
+            "stem_feature_cache_id": stem_feature_cache_id,
+            "output_object_key": output_object_key,
+            "metrics": None if metrics is None else dict(metrics),
+            "error_code": error_code,
+            "error_message": error_message,
+        }
+        statement = (
+            sa.update(render_jobs)
+            .where(_owned(user_id, job_id), render_jobs.c.status == from_status.value)
+            .values(
+                status=to_status.value,
+                **{name: value for name, value in changes.items() if value is not None},
+            )
+        )
+        with transaction(self._engine) as connection:
+            if stem_feature_cache_id is not None:
+                require_feature_cache_entry(
+                    connection, user_id=user_id, entry_id=stem_feature_cache_id
+                )
+            return connection.execute(statement).rowcount == 1
+
+    def update_progress(self, *, user_id: uuid.UUID, job_id: uuid.UUID, progress: Progress) -> bool:
+        statement = (
+            sa.update(render_jobs)
+            .where(_owned(user_id, job_id), render_jobs.c.status == JobStatus.RUNNING.value)
+            .values(progress=progress.to_json())
+        )
+        with transaction(self._engine) as connection:
+            return connection.execute(statement).rowcount == 1
+
+
+def _check_move(
+    from_status: JobStatus,
+    to_status: JobStatus,
+    output_object_key: str | None,
+    error_code: str | None,
+    error_message: str | None,
+) -> None:
+    if not from_status.can_become(to_status):
+        raise InvalidParamsError(
+            f"a render job cannot move from {from_status.value} to {to_status.value}"
+        )
+    if (output_object_key is not None) != (to_status is JobStatus.DONE):
+        raise InvalidParamsError(
+            f"output_object_key goes with a move to done, and only then; got "
+            f"{output_object_key!r} for a move to {to_status.value}"
+        )
+    failing = to_status is JobStatus.FAILED
+    if (error_code is not None) != failing or (error_message is not None) != failing:
+        raise InvalidParamsError(
+            f"error_code and error_message go with a move to failed, and only then; got "
+            f"{error_code!r} and {error_message!r} for a move to {to_status.value}"
+        )
+
+
+def _owned(user_id: uuid.UUID, job_id: uuid.UUID) -> sa.ColumnElement[bool]:
+    return sa.and_(render_jobs.c.id == job_id, render_jobs.c.user_id == user_id)
+
+
+def _job_from_row(row: sa.Row) -> RenderJob:
+    return RenderJob(
+        id=row.id,
+        user_id=row.user_id,
+        singer_profile_id=row.singer_profile_id,
+        input_object_key=row.input_object_key,
+        params=RenderParams.from_json(row.params),
+        status=JobStatus(row.status),
+        progress=Progress(
+            chunks_done=row.progress["chunks_done"], chunks_total=row.progress["chunks_total"]
+        ),
+        output_object_key=row.output_object_key,
+        input_hash=row.input_hash,
+        stem_feature_cache_id=row.stem_feature_cache_id,
+        metrics=row.metrics,
+        created_at=utc(row.created_at),
+        updated_at=utc(row.updated_at),
+    )
