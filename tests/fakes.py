@@ -8,7 +8,7 @@ import attrs
 import numpy as np
 
 from voxregen_adapters.url_signing import check_expires_s
-from voxregen_core.errors import ObjectNotFoundError
+from voxregen_core.errors import InvalidParamsError, ObjectNotFoundError
 from voxregen_core.feature_cache import FeatureCacheEntry
 from voxregen_core.generator import ChunkFeatures
 from voxregen_core.jobs import Progress
@@ -124,3 +124,22 @@ class CrashingGenerator(IdentityGenerator):
         if features.chunk_index == self.crash_at:
             raise GeneratorCrash(f"crash at chunk {self.crash_at}")
         return super().generate_chunk(features, singer_profile, params)
+
+
+class InMemoryJobQueue:
+    """Records each message as ``(actor_name, args)``; refuses what DramatiqJobQueue refuses."""
+
+    def __init__(self, *, actor_names: frozenset[str] | set[str]) -> None:
+        self.actor_names = frozenset(actor_names)
+        self.messages: list[tuple[str, tuple]] = []
+
+    def enqueue(self, actor_name: str, *args: str | int | float | bool | None) -> None:
+        if actor_name not in self.actor_names:
+            raise InvalidParamsError(f"unknown actor {actor_name!r}")
+        for index, arg in enumerate(args):
+            finite = type(arg) is not float or np.isfinite(arg)
+            if type(arg) not in (str, int, float, bool, type(None)) or not finite:
+                raise InvalidParamsError(
+                    f"{actor_name} argument {index} must be a finite JSON primitive, got {type(arg).__name__}"
+                )
+        self.messages.append((actor_name, args))
