@@ -3,6 +3,9 @@
 ``voxregen render INPUT.wav -o OUTPUT.wav`` runs the whole render pipeline on local files:
 a progress bar on stderr, exit 0 on success, exit 2 with one line on stderr for bad input or
 bad arguments (never a traceback), and the render's metrics as JSON with ``--metrics``.
+
+``voxregen migrate`` upgrades the database named by ``VOXREGEN_DATABASE_URL`` to the newest
+schema; ``voxregen seed`` inserts demo rows into it. Both fail with one line and exit 2.
 """
 
 import argparse
@@ -18,8 +21,16 @@ import platformdirs
 
 from voxregen_adapters.atomic_file import write_atomically
 from voxregen_adapters.bootstrap import local_render_ports
+from voxregen_adapters.db import migrate
+from voxregen_adapters.db.engine import configured_database_url, create_database_engine
 from voxregen_adapters.progress_bar import TerminalProgressBar
-from voxregen_core.errors import InvalidInputError, InvalidParamsError
+from voxregen_adapters.seed import seed_demo
+from voxregen_core.errors import (
+    ConfigError,
+    DatabaseUnavailableError,
+    InvalidInputError,
+    InvalidParamsError,
+)
 from voxregen_core.jobs import RenderJob
 from voxregen_core.keys import chunks_prefix, job_input_key
 from voxregen_core.params import Quality, RenderParams, Style
@@ -86,6 +97,19 @@ def _parser() -> argparse.ArgumentParser:
         help="feature cache and chunk folder (default: $VOXREGEN_CACHE_DIR, "
         "else the platform's user cache folder, e.g. ~/.cache/voxregen)",
     )
+    commands.add_parser(
+        "migrate",
+        help="upgrade the database to the newest schema",
+        description="Upgrade the PostgreSQL database named by VOXREGEN_DATABASE_URL to the "
+        "newest schema (a no-op when it is there).",
+    )
+    commands.add_parser(
+        "seed",
+        help="insert demo rows",
+        description="Insert demo rows into the migrated database named by "
+        "VOXREGEN_DATABASE_URL: a user with a ready singer profile and its reference, and a "
+        "done render job (a no-op when they are there).",
+    )
     return parser
 
 
@@ -146,10 +170,51 @@ def _db(value: float | None, unit: str) -> str:
     return f"{value:.2f} {unit}" if value is not None else f"silent (no {unit} reading)"
 
 
+def _migrate() -> None:
+    url = _database_url()
+    try:
+        migrate.upgrade(url)
+        revision = migrate.current_revision(url)
+    except DatabaseUnavailableError as error:
+        _fail(str(error))
+    print(f"voxregen: database at revision {revision} (the newest)", file=sys.stderr)
+
+
+def _seed() -> None:
+    url = _database_url()
+    try:
+        if migrate.current_revision(url) != migrate.head_revision():
+            _fail("the database is not at the newest schema; run `voxregen migrate` first")
+        engine = create_database_engine(url)
+        try:
+            outcome = seed_demo(engine)
+        finally:
+            engine.dispose()
+    except DatabaseUnavailableError as error:
+        _fail(str(error))
+    rows = (
+        f"user {outcome.user_id}: ready profile {outcome.profile_id} with reference "
+        f"{outcome.reference_id}, done job {outcome.job_id}"
+    )
+    done = "seeded demo" if outcome.inserted else "demo rows already there for"
+    print(f"voxregen: {done} {rows}", file=sys.stderr)
+
+
+def _database_url() -> str:
+    try:
+        return configured_database_url()
+    except ConfigError as error:
+        _fail(str(error))
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "render":
         _render(args)
+    elif args.command == "migrate":
+        _migrate()
+    elif args.command == "seed":
+        _seed()
     return 0
 
 

@@ -3,6 +3,10 @@ metadata that matches the head revision, and the `voxregen migrate` / `voxregen 
 
 import contextlib
 import io
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -12,10 +16,15 @@ from alembic.runtime.migration import MigrationContext
 
 from voxregen_adapters.db import migrate
 from voxregen_adapters.db.engine import create_database_engine
+from voxregen_adapters.db.profile_repository import PostgresSingerProfileRepository
+from voxregen_adapters.db.render_job_repository import PostgresRenderJobRepository
 from voxregen_adapters.db.tables import metadata
-from voxregen_core.jobs import JobStatus
+from voxregen_adapters.seed import DEMO_JOB_ID, DEMO_PROFILE_ID, DEMO_USER_ID
+from voxregen_core.jobs import JobStatus, Progress
+from voxregen_core.profile_stub import EMBEDDING_DIMS
 from voxregen_core.profiles import ProfileStatus
 
+VOXREGEN = str(Path(sys.executable).with_name("voxregen"))
 TABLES = {
     "singer_profiles",
     "singer_references",
@@ -269,3 +278,90 @@ def test_offline_mode_writes_the_migration_sql():
     assert "CREATE TYPE profile_status AS ENUM ('building', 'ready', 'error');" in sql
     assert "CREATE TABLE render_jobs (" in sql
     assert "CREATE TRIGGER render_jobs_set_updated_at BEFORE UPDATE ON render_jobs" in sql
+
+
+# --- the real `voxregen migrate` and `voxregen seed` ---------------------------------------
+
+
+def _voxregen(command_name: str, *, database_url: str | None) -> subprocess.CompletedProcess:
+    env = {name: value for name, value in os.environ.items() if not name.startswith("VOXREGEN_")}
+    if database_url is not None:
+        env["VOXREGEN_DATABASE_URL"] = database_url
+    return subprocess.run(
+        [VOXREGEN, command_name],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def _row_counts(url: str) -> dict[str, int]:
+    return {table: _query(url, f"SELECT count(*) FROM {table}")[0][0] for table in sorted(TABLES)}
+
+
+def test_migrate_then_seed_through_the_cli(fresh_database_url):
+    url = fresh_database_url
+    early = _voxregen("seed", database_url=url)
+    assert (early.returncode, early.stderr) == (
+        2,
+        "voxregen: error: the database is not at the newest schema; run `voxregen migrate` first\n",
+    )
+    migrated = _voxregen("migrate", database_url=url)
+    assert (migrated.returncode, migrated.stderr) == (
+        0,
+        "voxregen: database at revision 0001 (the newest)\n",
+    )
+    assert migrate.current_revision(url) == "0001"
+
+    seeded = _voxregen("seed", database_url=url)
+    assert seeded.returncode == 0, seeded.stderr
+    assert seeded.stderr.startswith(f"voxregen: seeded demo user {DEMO_USER_ID}: ready profile")
+    counts = _row_counts(url)
+    assert counts == dict.fromkeys(sorted(TABLES), 1)
+
+    engine = create_database_engine(url)
+    try:
+        profile = PostgresSingerProfileRepository(engine).get(
+            user_id=DEMO_USER_ID, profile_id=DEMO_PROFILE_ID
+        )
+        job = PostgresRenderJobRepository(engine).get(user_id=DEMO_USER_ID, job_id=DEMO_JOB_ID)
+    finally:
+        engine.dispose()
+    assert profile.status is ProfileStatus.READY
+    assert len(profile.profile_embedding) == EMBEDDING_DIMS * 4  # float32
+    assert job.status is JobStatus.DONE
+    assert job.progress == Progress(chunks_done=3, chunks_total=3)
+    assert job.stem_feature_cache_id is not None and job.output_object_key.endswith("output.wav")
+
+    again = _voxregen("seed", database_url=url)
+    assert again.returncode == 0 and "demo rows already there" in again.stderr
+    assert _row_counts(url) == counts
+    assert (_voxregen("migrate", database_url=url).returncode, migrate.current_revision(url)) == (
+        0,
+        "0001",
+    )
+
+
+@pytest.mark.parametrize(
+    ("command_name", "database_url", "message"),
+    [
+        ("migrate", None, "VOXREGEN_DATABASE_URL is not set; set it to postgresql://"),
+        (
+            "seed",
+            "postgresql://postgres@127.0.0.1:1/none",
+            "cannot use the database: connection failed",
+        ),
+        (
+            "migrate",
+            "mysql://db/voxregen",
+            "VOXREGEN_DATABASE_URL='mysql://db/voxregen' is malformed",
+        ),
+    ],
+)
+def test_migrate_and_seed_fail_with_one_line(command_name, database_url, message):
+    done = _voxregen(command_name, database_url=database_url)
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"voxregen: error: {message}")
+    assert done.stderr.count("\n") == 1
