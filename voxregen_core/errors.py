@@ -147,3 +147,9 @@ class DatabaseUnavailableError(VoxregenError):
     """Raised when the PostgreSQL database cannot be reached."""
 
     code = "database_unavailable"
+
+
+class EmbeddedServerError(VoxregenError):
+    """Raised when the embedded PostgreSQL or Redis cannot be started or stopped."""
+
+    code = "embedded_server_failed"
