@@ -16,10 +16,10 @@ import attrs
 import platformdirs
 import sqlalchemy as sa
 
+from voxregen_adapters.url_signing import MIN_SIGNING_KEY_BYTES
 from voxregen_core.errors import ConfigError
 
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
-MIN_SIGNING_KEY_BYTES = 32
 _POSTGRES_DRIVER = "postgresql+psycopg"
 _REDIS_SCHEMES = ("redis", "rediss", "unix")
 _STORAGE_SCHEMES = ("file", "s3")
