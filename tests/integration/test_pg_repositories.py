@@ -302,7 +302,9 @@ def test_a_failed_job_keeps_its_error(repos, pg_engine):
     assert failed.status is JobStatus.FAILED
     with pg_engine.connect() as connection:  # the error columns are not in the domain model
         row = connection.execute(
-            sa.select(tables.render_jobs.c.error_code, tables.render_jobs.c.error_message)
+            sa.select(tables.render_jobs.c.error_code, tables.render_jobs.c.error_message).where(
+                tables.render_jobs.c.id == job.id
+            )
         ).one()
     assert tuple(row) == ("not_a_wav", "the upload is an MP3")
 
