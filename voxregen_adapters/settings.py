@@ -14,7 +14,6 @@ from urllib.parse import SplitResult, urlsplit
 
 import attrs
 import platformdirs
-import sqlalchemy as sa
 
 from voxregen_adapters.url_signing import MIN_SIGNING_KEY_BYTES
 from voxregen_core.errors import ConfigError
@@ -101,15 +100,10 @@ def _read(
 
 
 def _database_url(value: str) -> str:
-    try:
-        url = sa.engine.make_url(value)
-    except (sa.exc.ArgumentError, ValueError) as error:
-        raise ValueError(
-            f"not a URL ({error}); expected {_POSTGRES_DRIVER}://user:password@host:port/db"
-        ) from None
-    if url.drivername not in ("postgresql", _POSTGRES_DRIVER):
-        raise ValueError(f"the scheme must be postgresql:// or {_POSTGRES_DRIVER}://")
-    return url.set(drivername=_POSTGRES_DRIVER).render_as_string(hide_password=False)
+    parts = _split(value, ("postgresql", _POSTGRES_DRIVER))
+    if not parts.path.strip("/"):
+        raise ValueError(f"expected {_POSTGRES_DRIVER}://user:password@host:port/database")
+    return _POSTGRES_DRIVER + value[len(parts.scheme) :]
 
 
 def _redis_url(value: str) -> str:

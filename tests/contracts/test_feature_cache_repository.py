@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.fakes import InMemoryFeatureCacheRepository
-from tests.integration.conftest import database_url, fresh_database_url  # noqa: F401 (fixtures)
 from tests.integration.migrated_database import migrated_engine
 from voxregen_adapters.db.feature_cache_repository import PostgresFeatureCacheRepository
 from voxregen_adapters.local_feature_cache import LocalFeatureCacheRepository

@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from tests.fakes import InMemoryJobQueue
-from tests.integration.conftest import redis_url  # noqa: F401  (fixture: real Redis)
 from voxregen_adapters.broker import make_broker
 from voxregen_adapters.dramatiq_job_queue import QUEUE_NAME, DramatiqJobQueue
 from voxregen_core.errors import InvalidParamsError

@@ -52,17 +52,18 @@ def test_a_unix_socket_redis_and_a_socket_postgres_are_accepted():
             "VOXREGEN_REDIS_URL": "unix:///run/redis/redis.sock?db=0",
         }
     )
-    assert settings.database_url == "postgresql+psycopg://postgres@/postgres?host=%2Frun%2Fpg"
+    assert settings.database_url == "postgresql+psycopg://postgres@/postgres?host=/run/pg"
     assert settings.redis_url == "unix:///run/redis/redis.sock?db=0"
 
 
 @pytest.mark.parametrize(
     ("name", "value", "reason"),
     [
-        ("VOXREGEN_DATABASE_URL", "mysql://db/voxregen", "scheme must be postgresql://"),
-        ("VOXREGEN_DATABASE_URL", "postgresql+psycopg2://db/x", "scheme must be postgresql://"),
-        ("VOXREGEN_DATABASE_URL", "postgresql://db:port/x", "not a URL"),
-        ("VOXREGEN_DATABASE_URL", "localhost", "not a URL"),
+        ("VOXREGEN_DATABASE_URL", "mysql://db/voxregen", "scheme must be one of postgresql://"),
+        ("VOXREGEN_DATABASE_URL", "postgresql+psycopg2://db/x", "scheme must be one of postgresql://"),
+        ("VOXREGEN_DATABASE_URL", "postgresql://db:port/x", "Port could not be cast"),
+        ("VOXREGEN_DATABASE_URL", "postgresql://db:5432", "expected postgresql\\+psycopg://"),
+        ("VOXREGEN_DATABASE_URL", "localhost", "scheme must be one of postgresql://"),
         ("VOXREGEN_REDIS_URL", "127.0.0.1:6379", "scheme must be one of redis://"),
         ("VOXREGEN_REDIS_URL", "redis://:6379/0", "expected redis://host:port/db"),
         ("VOXREGEN_REDIS_URL", "redis://h:99999/0", "out of range"),

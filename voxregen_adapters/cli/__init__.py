@@ -1,0 +1,99 @@
+"""The ``voxregen`` command line.
+
+``voxregen render INPUT.wav -o OUTPUT.wav`` runs the whole render pipeline on local files;
+``voxregen migrate`` and ``voxregen seed`` manage the database. Every command exits 0 on
+success and 2 with one line on stderr for bad input, arguments or configuration (never a
+traceback). Each command's module is imported only when that command runs, so ``render``
+does not pay for the database libraries.
+"""
+
+import argparse
+import importlib
+import sys
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from voxregen_core.params import Quality, Style
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        fail(f"{self.prog}: {message}")
+
+
+def fail(message: str) -> NoReturn:
+    """One line on stderr, exit 2."""
+    print(f"voxregen: error: {message}", file=sys.stderr)
+    sys.exit(EXIT_USAGE)
+
+
+def _uuid(text: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a UUID: {text!r}") from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="voxregen", description="Vocal regeneration.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    render_cmd = commands.add_parser(
+        "render",
+        help="render a WAV stem to a mastered 48 kHz 16-bit dual-mono WAV",
+        description="Regenerate a vocal stem and master it to -18 LUFS, -1 dBTP.",
+    )
+    render_cmd.set_defaults(handler="render:render_command")
+    render_cmd.add_argument("input", type=Path, help="WAV stem, mono or stereo, up to 8 minutes")
+    render_cmd.add_argument("-o", "--output", type=Path, required=True, help="WAV file to write")
+    render_cmd.add_argument("--style", choices=[style.value for style in Style])
+    render_cmd.add_argument("--intensity", type=float, help="0.0 to 1.0 (default 0.5)")
+    render_cmd.add_argument("--quality", choices=[quality.value for quality in Quality])
+    render_cmd.add_argument(
+        "--job-id",
+        type=_uuid,
+        help="job id (default: a new one); the same input, params and job id give the same bytes, "
+        "and rerunning an interrupted job id resumes it",
+    )
+    render_cmd.add_argument("--metrics", type=Path, help="write the render's metrics as JSON here")
+    render_cmd.add_argument(
+        "--cache-dir",
+        type=Path,
+        help="feature cache and chunk folder (default: $VOXREGEN_CACHE_DIR, "
+        "else the platform's user cache folder, e.g. ~/.cache/voxregen)",
+    )
+    migrate_cmd = commands.add_parser(
+        "migrate",
+        help="upgrade the database to the newest schema",
+        description="Upgrade the PostgreSQL database named by VOXREGEN_DATABASE_URL to the "
+        "newest schema (a no-op when it is there).",
+    )
+    seed_cmd = commands.add_parser(
+        "seed",
+        help="insert demo rows",
+        description="Insert demo rows into the migrated database named by "
+        "VOXREGEN_DATABASE_URL: a user with a ready singer profile and its reference, and a "
+        "done render job (a no-op when they are there).",
+    )
+    migrate_cmd.set_defaults(handler="database:migrate_command")
+    seed_cmd.set_defaults(handler="database:seed_command")
+    return parser
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    module_name, function_name = args.handler.split(":")
+    command = getattr(
+        importlib.import_module(f"voxregen_adapters.cli.{module_name}"), function_name
+    )
+    command(args)
+    return 0
+
+
+def main() -> None:
+    sys.exit(run())

@@ -1,0 +1,88 @@
+"""`voxregen render`: the render pipeline on local files, with the local adapters."""
+
+import argparse
+import json
+import sys
+import uuid
+
+from voxregen_adapters.atomic_file import write_atomically
+from voxregen_adapters.bootstrap import local_render_ports
+from voxregen_adapters.cli import fail
+from voxregen_adapters.progress_bar import TerminalProgressBar
+from voxregen_adapters.settings import Settings, load_settings
+from voxregen_core.errors import ConfigError, InvalidInputError, InvalidParamsError
+from voxregen_core.jobs import RenderJob
+from voxregen_core.keys import chunks_prefix, job_input_key
+from voxregen_core.params import RenderParams
+from voxregen_core.pipeline import render
+from voxregen_core.profiles import ProfileStatus, SingerProfile
+
+LOCAL_USER_ID = uuid.UUID("00000000-0000-4000-8000-000000000001")
+"""The one user of a local cache folder."""
+
+LOCAL_PROFILE = SingerProfile(
+    id=uuid.UUID("00000000-0000-4000-8000-000000000002"),
+    user_id=LOCAL_USER_ID,
+    name="local placeholder singer",
+    status=ProfileStatus.READY,
+    embedding_version="stub-v1",
+)
+"""The CLI renders with a built-in placeholder profile: the v1 stub generator ignores it."""
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as error:
+        fail(str(error))
+
+
+def render_command(args: argparse.Namespace) -> None:
+    """`voxregen render`."""
+    chosen = {"style": args.style, "intensity": args.intensity, "quality": args.quality}
+    try:
+        params = RenderParams.from_json({name: v for name, v in chosen.items() if v is not None})
+    except InvalidParamsError as error:
+        fail(str(error))
+    if not args.input.is_file():
+        fail(f"cannot read {args.input}: no such file")
+    if not args.output.parent.is_dir():
+        fail(f"cannot write {args.output}: folder {args.output.parent} does not exist")
+
+    job_id = args.job_id or uuid.uuid4()
+    job = RenderJob(
+        id=job_id,
+        user_id=LOCAL_USER_ID,
+        singer_profile_id=LOCAL_PROFILE.id,
+        input_object_key=job_input_key(LOCAL_USER_ID, job_id),
+        params=params,
+    )
+    progress = TerminalProgressBar(sys.stderr, label=f"voxregen: job {job_id}")
+    ports = local_render_ports(args.cache_dir or _settings().cache_dir, progress=progress)
+    try:
+        outcome = render(job, read_input=args.input.read_bytes, profile=LOCAL_PROFILE, ports=ports)
+    except InvalidInputError as error:
+        fail(f"{args.input}: {error} [{error.code}]")
+    except OSError as error:
+        fail(f"cannot read {args.input}: {error.strerror or error}")
+    except KeyboardInterrupt:
+        print(f"\nvoxregen: interrupted; rerun with --job-id {job_id} to resume", file=sys.stderr)
+        sys.exit(130)
+
+    write_atomically(args.output, outcome.output_wav)
+    for key in ports.store.list(chunks_prefix(LOCAL_USER_ID, job_id)):
+        ports.store.delete(key)  # chunks are temporary: the output is what stays
+    metrics = outcome.metrics
+    if args.metrics is not None:
+        write_atomically(args.metrics, json.dumps(metrics.to_json(), indent=2).encode() + b"\n")
+    print(
+        f"voxregen: wrote {args.output} ({metrics.input_duration_s:.1f} s, "
+        f"{_db(metrics.loudness_lufs, 'LUFS')}, {_db(metrics.true_peak_db, 'dBTP')}) "
+        f"in {metrics.runtime_sec:.2f} s"
+        f"{', features from cache' if metrics.feature_cache_hit else ''}",
+        file=sys.stderr,
+    )
+
+
+def _db(value: float | None, unit: str) -> str:
+    return f"{value:.2f} {unit}" if value is not None else f"silent (no {unit} reading)"
