@@ -17,40 +17,45 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import settings
 
+from tests.integration.moto_server import moto_s3_endpoint
+from voxregen_adapters import embedded
+
 settings.register_profile("dev", deadline=None)
 settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> Iterator[str]:
-    """URL of a PostgreSQL server's maintenance database (SQLAlchemy form)."""
-    url = os.environ.get("VOXREGEN_TEST_DATABASE_URL")
+def _service_url(environ_name: str, start_embedded, folder) -> Iterator[str]:
+    """The URL in ``environ_name`` if set, else that of an embedded server run for the session."""
+    url = os.environ.get(environ_name)
     if url:
         yield url
         return
-    from voxregen_adapters.embedded import start_postgres
-
-    server = start_postgres(tmp_path_factory.mktemp("embedded-postgres"))
+    server = start_embedded(folder)
     try:
         yield server.url
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> Iterator[str]:
+    """URL of a PostgreSQL server's maintenance database (SQLAlchemy form)."""
+    folder = tmp_path_factory.mktemp("embedded-postgres")
+    yield from _service_url("VOXREGEN_TEST_DATABASE_URL", embedded.start_postgres, folder)
 
 
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory) -> Iterator[str]:
-    url = os.environ.get("VOXREGEN_TEST_REDIS_URL")
-    if url:
-        yield url
-        return
-    from voxregen_adapters.embedded import start_redis
+    folder = tmp_path_factory.mktemp("embedded-redis")
+    yield from _service_url("VOXREGEN_TEST_REDIS_URL", embedded.start_redis, folder)
 
-    server = start_redis(tmp_path_factory.mktemp("embedded-redis"))
-    try:
-        yield server.url
-    finally:
-        server.stop()
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """``host:port`` of moto's S3 server, run for the session."""
+    with moto_s3_endpoint() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture

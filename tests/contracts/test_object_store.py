@@ -2,12 +2,11 @@
 local folder and MinIO's SDK against moto's S3 server."""
 
 import uuid
-from collections.abc import Iterator
 
 import pytest
 
 from tests.fakes import InMemoryObjectStore
-from tests.integration.moto_server import ACCESS_KEY, SECRET_KEY, moto_s3_endpoint
+from tests.integration.moto_server import ACCESS_KEY, SECRET_KEY
 from voxregen_adapters.local_object_store import LocalObjectStore
 from voxregen_adapters.minio_object_store import MinioObjectStore
 from voxregen_core.errors import InvalidKeyError, InvalidParamsError, ObjectNotFoundError
@@ -16,12 +15,6 @@ from voxregen_core.ports import ObjectStore
 
 USER = uuid.UUID("11111111-1111-4111-8111-111111111111")
 JOB = uuid.UUID("22222222-2222-4222-8222-222222222222")
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    with moto_s3_endpoint() as endpoint:
-        yield endpoint
 
 
 @pytest.fixture(params=["in_memory", "local", "minio"])

@@ -9,7 +9,6 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -17,19 +16,13 @@ import boto3
 import pytest
 from minio import Minio
 
-from tests.integration.moto_server import ACCESS_KEY, SECRET_KEY, moto_s3_endpoint
+from tests.integration.moto_server import ACCESS_KEY, SECRET_KEY
 from voxregen_adapters.minio_object_store import CLASS_TAG, MinioObjectStore
 from voxregen_core import keys
 from voxregen_core.errors import StorageUnavailableError
 
 USER = uuid.UUID("11111111-1111-4111-8111-111111111111")
 JOB = uuid.UUID("22222222-2222-4222-8222-222222222222")
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    with moto_s3_endpoint() as endpoint:
-        yield endpoint
 
 
 @pytest.fixture
