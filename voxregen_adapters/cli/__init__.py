@@ -80,6 +80,31 @@ def _parser() -> argparse.ArgumentParser:
         "VOXREGEN_DATABASE_URL: a user with a ready singer profile and its reference, and a "
         "done render job (a no-op when they are there).",
     )
+    api_cmd = commands.add_parser(
+        "api",
+        help="run the HTTP API",
+        description="Run the HTTP API (uvicorn) over the configured database, Redis and storage.",
+    )
+    api_cmd.add_argument("--host", default="127.0.0.1")
+    api_cmd.add_argument("--port", type=int, default=8000)
+    api_cmd.set_defaults(handler="service:api_command")
+    worker_cmd = commands.add_parser(
+        "worker",
+        help="run a render worker",
+        description="Run a worker that takes profile builds and render jobs from the queue.",
+    )
+    worker_cmd.set_defaults(handler="service:worker_command")
+    serve_cmd = commands.add_parser(
+        "serve",
+        help="run the whole service on this machine",
+        description="All-in-one: embedded PostgreSQL and Redis unless their URLs are set, the "
+        "local object store unless VOXREGEN_STORAGE_URL is set, migrations, then the API and a "
+        "worker as supervised child processes. Ctrl-C stops everything; data survives restarts.",
+    )
+    serve_cmd.add_argument("--host", default="127.0.0.1")
+    serve_cmd.add_argument("--port", type=int, default=8000)
+    serve_cmd.add_argument("--data-dir", type=Path, default=Path(".voxregen"))
+    serve_cmd.set_defaults(handler="service:serve_command")
     migrate_cmd.set_defaults(handler="database:migrate_command")
     seed_cmd.set_defaults(handler="database:seed_command")
     return parser

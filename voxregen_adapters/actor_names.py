@@ -1,0 +1,9 @@
+"""Names of the queue's actors: the API enqueues by these names, the worker declares them."""
+
+PROFILE_BUILD = "profile_build"
+"""Build a singer profile from its references; message args: (user_id, profile_id) as strings."""
+
+RENDER_JOB = "render_job"
+"""Render one job; message args: (user_id, job_id) as strings."""
+
+ALL = (PROFILE_BUILD, RENDER_JOB)
