@@ -77,6 +77,12 @@ class InputTooShortError(InvalidInputError):
     code = "input_too_short"
 
 
+class UploadTooLargeError(InvalidInputError):
+    """Raised when an uploaded object is larger than the largest stem or reference accepted."""
+
+    code = "upload_too_large"
+
+
 class InvalidParamsError(VoxregenError, ValueError):
     """Raised when render params or a domain value are outside their documented range."""
 
@@ -141,6 +147,13 @@ class ConflictError(VoxregenError):
     """Raised when a row cannot be added because one with the same id already exists."""
 
     code = "conflict"
+
+
+class NotReadyError(VoxregenError):
+    """Raised when a profile or job is not yet in the status a request needs (a render needs a
+    ready profile, a download a done job)."""
+
+    code = "not_ready"
 
 
 class DatabaseUnavailableError(VoxregenError):

@@ -62,5 +62,8 @@ class RenderJob:
     input_hash: str | None = None
     stem_feature_cache_id: uuid.UUID | None = None
     metrics: dict[str, Any] = attrs.field(factory=dict)
+    error_code: str | None = None
+    """Why a ``failed`` job failed: a :class:`~voxregen_core.errors.VoxregenError` code."""
+    error_message: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None

@@ -143,6 +143,8 @@ def _job_from_row(row: sa.Row) -> RenderJob:
         input_hash=row.input_hash,
         stem_feature_cache_id=row.stem_feature_cache_id,
         metrics=row.metrics,
+        error_code=row.error_code,
+        error_message=row.error_message,
         created_at=utc(row.created_at),
         updated_at=utc(row.updated_at),
     )
