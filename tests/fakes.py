@@ -36,6 +36,9 @@ class InMemoryObjectStore:
         parse_key(key)
         return key in self.objects
 
+    def size(self, key: str) -> int:
+        return len(self.get(key))
+
     def delete(self, key: str) -> None:
         parse_key(key)
         self.objects.pop(key, None)

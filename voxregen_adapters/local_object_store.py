@@ -39,6 +39,12 @@ class LocalObjectStore:
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
 
+    def size(self, key: str) -> int:
+        try:
+            return self._path(key).stat().st_size
+        except FileNotFoundError:
+            raise ObjectNotFoundError(f"no object under {key}") from None
+
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 

@@ -126,6 +126,10 @@ class MinioObjectStore:
             return False
         return True
 
+    def size(self, key: str) -> int:
+        stat = self._call(key, lambda: self._client.stat_object(self._bucket, key))
+        return stat.size or 0
+
     def delete(self, key: str) -> None:
         self._call(key, lambda: self._client.remove_object(self._bucket, key))
 

@@ -48,6 +48,11 @@ class ObjectStore(Protocol):
         """Whether an object is stored under ``key``."""
         ...
 
+    def size(self, key: str) -> int:
+        """The object's size in bytes; raises
+        :class:`~voxregen_core.errors.ObjectNotFoundError`."""
+        ...
+
     def delete(self, key: str) -> None:
         """Remove the object; deleting a missing key is not an error."""
         ...

@@ -43,6 +43,19 @@ def test_put_then_get_returns_the_same_bytes(store):
     assert store.exists(key)
 
 
+def test_size_is_the_stored_byte_count(store):
+    key = job_input_key(USER, JOB)
+    store.put(key, b"RIFF" + bytes(1000))
+    assert store.size(key) == 1004
+    store.put(key, b"")
+    assert store.size(key) == 0
+
+
+def test_size_of_a_missing_key_raises_not_found(store):
+    with pytest.raises(ObjectNotFoundError, match="input.wav"):
+        store.size(job_input_key(USER, JOB))
+
+
 def test_put_replaces(store):
     key = job_output_key(USER, JOB)
     store.put(key, b"old")
