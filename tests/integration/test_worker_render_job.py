@@ -1,0 +1,206 @@
+"""The render_job actor's work over real PostgreSQL and a local object store: the happy path
+with its logs, redelivery, resume after a crash, invalid input, a profile that is not ready,
+clones reusing the feature cache, and giving up."""
+
+import io
+import uuid
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+import soundfile as sf
+import structlog
+
+from tests.integration.worker_world import (
+    STEM_S,
+    add_job,
+    add_profile,
+    count_rows,
+    job_error,
+    make_service,
+)
+from voxregen_adapters.db import tables
+from voxregen_adapters.service import Service
+from voxregen_core.errors import StorageUnavailableError
+from voxregen_core.jobs import JobStatus, Progress
+from voxregen_core.keys import chunk_key, chunks_prefix, job_output_key
+from voxregen_core.params import RenderParams, Style
+from voxregen_core.profiles import ProfileStatus
+from voxregen_core.stub_generator import StubGenerator
+from voxregen_worker.render_job import abandon_render_job, render_job
+
+USER = uuid.UUID("aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa")
+CHUNKS_TOTAL = 3
+
+
+@pytest.fixture
+def service(fresh_database_url, redis_url, tmp_path) -> Iterator[Service]:
+    service = make_service(fresh_database_url, redis_url, tmp_path)
+    yield service
+    service.close()
+
+
+class Crash(Exception):
+    """A worker dying in the middle of a chunk."""
+
+
+class CrashingAt(StubGenerator):
+    def __init__(self, chunk_index: int) -> None:
+        self._chunk_index = chunk_index
+
+    def generate_chunk(self, features, singer_profile, params):
+        if features.chunk_index == self._chunk_index:
+            raise Crash(f"killed while generating chunk {features.chunk_index}")
+        return super().generate_chunk(features, singer_profile, params)
+
+
+def test_a_job_renders_to_done_with_its_output_progress_metrics_and_logs(service):
+    job = add_job(service, add_profile(service, USER))
+    with structlog.testing.capture_logs(
+        processors=[structlog.contextvars.merge_contextvars]
+    ) as logs:
+        render_job(service, USER, job.id)
+
+    done = service.jobs.get(user_id=USER, job_id=job.id)
+    assert done.status is JobStatus.DONE
+    assert done.progress == Progress(chunks_done=CHUNKS_TOTAL, chunks_total=CHUNKS_TOTAL)
+    assert done.output_object_key == job_output_key(USER, job.id)
+    assert done.input_hash is not None and done.stem_feature_cache_id is not None
+    metrics = done.metrics
+    assert metrics["chunks_total"] == CHUNKS_TOTAL
+    assert metrics["chunks_reused"] == 0 and metrics["feature_cache_hit"] is False
+    assert abs(metrics["loudness_lufs"] - (-18.0)) <= 0.5 and metrics["true_peak_db"] <= -1.0
+    assert set(metrics["stage_ms"]) == {
+        "decode",
+        "features",
+        "chunks",
+        "stitch",
+        "master",
+        "export",
+    }
+
+    audio, rate_hz = sf.read(io.BytesIO(service.store.get(done.output_object_key)), dtype="int16")
+    assert rate_hz == 48_000 and audio.shape == (int(STEM_S * 48_000), 2)
+    assert np.array_equal(audio[:, 0], audio[:, 1])
+    assert len(service.store.list(chunks_prefix(USER, job.id))) == CHUNKS_TOTAL
+
+    assert all(line["job_id"] == str(job.id) and line["user_id"] == str(USER) for line in logs)
+    chunk_lines = [line for line in logs if line["event"] == "render_chunk"]
+    assert [line["chunk_index"] for line in chunk_lines] == list(range(CHUNKS_TOTAL))
+    stage_lines = [line for line in logs if line["event"] == "render_stage"]
+    assert sorted(line["stage"] for line in stage_lines) == sorted([*metrics["stage_ms"], "upload"])
+    (summary,) = [line for line in logs if line["event"] == "render_job_done"]
+    assert summary["chunks_total"] == CHUNKS_TOTAL and summary["elapsed_ms"] > 0
+    assert all(line["elapsed_ms"] >= 0 for line in chunk_lines + stage_lines)
+
+
+def test_a_redelivered_message_for_a_done_job_changes_nothing(service):
+    job = add_job(service, add_profile(service, USER))
+    render_job(service, USER, job.id)
+    done = service.jobs.get(user_id=USER, job_id=job.id)
+    output = service.store.get(done.output_object_key)
+    rows = count_rows(service, tables.stem_feature_cache)
+
+    render_job(service, USER, job.id)
+
+    assert service.jobs.get(user_id=USER, job_id=job.id) == done
+    assert service.store.get(done.output_object_key) == output
+    assert count_rows(service, tables.stem_feature_cache) == rows == 1
+
+
+def test_a_job_killed_mid_render_resumes_regenerating_only_the_missing_chunks(service, tmp_path):
+    job = add_job(service, add_profile(service, USER))
+    with pytest.raises(Crash, match="killed while generating chunk 2"):
+        render_job(service, USER, job.id, generator=CrashingAt(2))
+    crashed = service.jobs.get(user_id=USER, job_id=job.id)
+    assert crashed.status is JobStatus.RUNNING
+    assert crashed.progress == Progress(chunks_done=2, chunks_total=CHUNKS_TOTAL)
+    stored = {i: tmp_path / chunk_key(USER, job.id, i) for i in range(2)}
+    before = {i: (path.read_bytes(), path.stat().st_mtime_ns) for i, path in stored.items()}
+
+    render_job(service, USER, job.id)  # the message, redelivered to a new worker
+
+    resumed = service.jobs.get(user_id=USER, job_id=job.id)
+    assert resumed.status is JobStatus.DONE
+    assert resumed.metrics["chunks_reused"] == 2
+    assert resumed.metrics["feature_cache_hit"] is True  # stored before the crash
+    assert {i: (p.read_bytes(), p.stat().st_mtime_ns) for i, p in stored.items()} == before
+    assert count_rows(service, tables.stem_feature_cache) == 1
+
+    uninterrupted = add_job(service, add_profile(service, USER))
+    render_job(service, USER, uninterrupted.id)
+    # same input and params, another job id (other seeds): same length, same loudness
+    again = service.jobs.get(user_id=USER, job_id=uninterrupted.id).metrics
+    assert again["chunks_total"] == resumed.metrics["chunks_total"]
+    assert abs(again["loudness_lufs"] - resumed.metrics["loudness_lufs"]) < 0.1
+
+
+@pytest.mark.parametrize(
+    ("data", "code", "message"),
+    [
+        (b"not audio at all", "not_a_wav", "not a WAV"),
+        (None, "object_not_found", "input.wav"),
+    ],
+    ids=["not_a_wav", "input_missing"],
+)
+def test_invalid_input_fails_the_job_at_once_with_its_code(service, data, code, message):
+    job = add_job(service, add_profile(service, USER), data=data)
+    render_job(service, USER, job.id)
+    failed = service.jobs.get(user_id=USER, job_id=job.id)
+    assert failed.status is JobStatus.FAILED and failed.output_object_key is None
+    error_code, error_message = job_error(service, job)
+    assert error_code == code and message in error_message
+    assert service.store.list(chunks_prefix(USER, job.id)) == []
+
+
+def test_a_job_whose_profile_is_not_ready_fails_with_profile_not_ready(service):
+    job = add_job(service, add_profile(service, USER, status=ProfileStatus.BUILDING))
+    render_job(service, USER, job.id)
+    assert service.jobs.get(user_id=USER, job_id=job.id).status is JobStatus.FAILED
+    code, message = job_error(service, job)
+    assert code == "profile_not_ready" and message.endswith("is building")
+
+
+def test_a_clone_reuses_the_feature_cache_row_and_blob(service, tmp_path):
+    profile = add_profile(service, USER)
+    original = add_job(service, profile)
+    render_job(service, USER, original.id)
+    cache_dir = tmp_path / "users" / str(USER) / "feature-cache"
+    blobs = sorted(cache_dir.rglob("*.bin"))
+
+    clone = add_job(
+        service,
+        profile,
+        data=None,
+        input_object_key=original.input_object_key,
+        params=RenderParams(style=Style.BRIGHT, intensity=0.9),
+    )
+    render_job(service, USER, clone.id)
+
+    done = service.jobs.get(user_id=USER, job_id=clone.id)
+    assert done.status is JobStatus.DONE
+    assert done.metrics["feature_cache_hit"] is True and done.metrics["chunks_reused"] == 0
+    first = service.jobs.get(user_id=USER, job_id=original.id)
+    assert done.stem_feature_cache_id == first.stem_feature_cache_id
+    assert count_rows(service, tables.stem_feature_cache) == 1
+    assert sorted(cache_dir.rglob("*.bin")) == blobs and len(blobs) == 1
+
+
+def test_another_users_job_id_is_left_alone(service):
+    job = add_job(service, add_profile(service, USER))
+    render_job(service, uuid.uuid4(), job.id)
+    assert service.jobs.get(user_id=USER, job_id=job.id).status is JobStatus.QUEUED
+
+
+def test_giving_up_fails_a_running_job_with_the_last_errors_code(service):
+    job = add_job(service, add_profile(service, USER))
+    with pytest.raises(Crash, match="chunk 0"):
+        render_job(service, USER, job.id, generator=CrashingAt(0))
+
+    abandon_render_job(service, USER, job.id, StorageUnavailableError("storage is down"))
+
+    assert service.jobs.get(user_id=USER, job_id=job.id).status is JobStatus.FAILED
+    assert job_error(service, job) == (
+        "storage_unavailable",
+        "gave up: StorageUnavailableError: storage is down",
+    )

@@ -1,0 +1,109 @@
+"""A real service for the worker's tests: a migrated PostgreSQL database of its own, the
+session's Redis and a local object store in a temporary folder; plus rows to work on."""
+
+import uuid
+from pathlib import Path
+
+import numpy as np
+import sqlalchemy as sa
+
+from tests.integration.migrated_database import migrated_engine
+from tests.signals import synthetic_singing, wav_bytes
+from voxregen_adapters.db import tables
+from voxregen_adapters.service import Service, build_service
+from voxregen_adapters.settings import Settings
+from voxregen_core.jobs import RenderJob
+from voxregen_core.keys import job_input_key, reference_key
+from voxregen_core.params import RenderParams
+from voxregen_core.profiles import ProfileStatus, SingerProfile, SingerReference
+
+SIGNING_KEY = b"worker-tests-signing-key-0123456789abcdef"
+STEM_S = 36.0
+"""Three chunks (18 s chunks on a 16 s stride)."""
+STEM_WAV = wav_bytes(synthetic_singing(STEM_S, seed=4).audio, subtype="PCM_16")
+
+
+def make_service(database_url: str, redis_url: str, storage_dir: Path) -> Service:
+    """The service over a freshly migrated ``database_url``; the caller closes it."""
+    migrated_engine(database_url).dispose()
+    settings = Settings(
+        database_url=database_url,
+        redis_url=redis_url,
+        storage_url=storage_dir.as_uri(),
+        public_url="http://127.0.0.1:8000",
+        signing_key=SIGNING_KEY,
+        cache_dir=storage_dir / "cache",
+        data_dir=storage_dir / "data",
+    )
+    return build_service(settings)
+
+
+def reference_wav(*, seconds: float = 4.0) -> bytes:
+    """A usable reference: a vibrato tone with a half-second pause in the middle."""
+    t_s = np.arange(int(seconds * 48_000)) / 48_000
+    audio = 0.3 * np.sin(2 * np.pi * 220.0 * t_s + 0.3 * np.sin(2 * np.pi * 5.5 * t_s))
+    middle = len(audio) // 2
+    audio[middle - 12_000 : middle + 12_000] = 0.0
+    return wav_bytes(audio, subtype="PCM_16")
+
+
+def add_profile(
+    service: Service, user_id: uuid.UUID, *, status: ProfileStatus = ProfileStatus.READY
+) -> SingerProfile:
+    return service.profiles.add(
+        SingerProfile(id=uuid.uuid4(), user_id=user_id, name="Ada", status=status)
+    )
+
+
+def add_reference(service: Service, profile: SingerProfile, data: bytes) -> SingerReference:
+    """A reference row of ``profile`` with ``data`` uploaded under its key."""
+    reference_id = uuid.uuid4()
+    key = reference_key(profile.user_id, profile.id, reference_id)
+    service.store.put(key, data)
+    return service.references.add(
+        SingerReference(
+            id=reference_id,
+            user_id=profile.user_id,
+            singer_profile_id=profile.id,
+            object_key=key,
+            duration_s=0.0,
+        )
+    )
+
+
+def add_job(
+    service: Service,
+    profile: SingerProfile,
+    *,
+    data: bytes | None = STEM_WAV,
+    input_object_key: str | None = None,
+    params: RenderParams | None = None,
+) -> RenderJob:
+    """A queued job of ``profile``; ``data`` (if any) uploaded to its input key."""
+    job_id = uuid.uuid4()
+    key = input_object_key or job_input_key(profile.user_id, job_id)
+    if data is not None:
+        service.store.put(key, data)
+    return service.jobs.add(
+        RenderJob(
+            id=job_id,
+            user_id=profile.user_id,
+            singer_profile_id=profile.id,
+            input_object_key=key,
+            params=params or RenderParams(),
+        )
+    )
+
+
+def job_error(service: Service, job: RenderJob) -> tuple[str | None, str | None]:
+    """The job row's ``(error_code, error_message)``."""
+    query = sa.select(tables.render_jobs.c.error_code, tables.render_jobs.c.error_message).where(
+        tables.render_jobs.c.id == job.id
+    )
+    with service.engine.connect() as connection:
+        return tuple(connection.execute(query).one())
+
+
+def count_rows(service: Service, table: sa.Table) -> int:
+    with service.engine.connect() as connection:
+        return connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
