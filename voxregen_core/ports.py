@@ -107,10 +107,15 @@ class SingerProfileRepository(Protocol):
         ...
 
     def set_status(
-        self, *, user_id: uuid.UUID, profile_id: uuid.UUID, status: ProfileStatus
+        self,
+        *,
+        user_id: uuid.UUID,
+        profile_id: uuid.UUID,
+        status: ProfileStatus,
+        stats: Mapping[str, Any] | None = None,
     ) -> bool:
-        """Set the status (a build starting or failing); False if the user has no such
-        profile."""
+        """Set the status (a build starting or failing) and, if given, replace the stats (why
+        a build failed); False if the user has no such profile."""
         ...
 
     def record_build(

@@ -41,9 +41,17 @@ class PostgresSingerProfileRepository:
         return None if row is None else _profile_from_row(row)
 
     def set_status(
-        self, *, user_id: uuid.UUID, profile_id: uuid.UUID, status: ProfileStatus
+        self,
+        *,
+        user_id: uuid.UUID,
+        profile_id: uuid.UUID,
+        status: ProfileStatus,
+        stats: Mapping[str, Any] | None = None,
     ) -> bool:
-        return self._update(user_id, profile_id, status=ProfileStatus(status).value)
+        values = {"status": ProfileStatus(status).value}
+        if stats is not None:
+            values["stats"] = dict(stats)
+        return self._update(user_id, profile_id, **values)
 
     def record_build(
         self,

@@ -1,0 +1,163 @@
+"""The ``profile_build`` actor's work: a singer profile built from its references,
+``building → ready``, or ``error`` with the reason in its stats.
+
+Each reference is read from the store and decoded; one that cannot be (not a WAV, missing)
+is stored as not accepted with that reason, and the v1 stub build
+(:func:`voxregen_core.profile_stub.build_stub_profile`) judges the rest. With no usable
+reference the profile ends in ``error``. Rebuilding is idempotent: the exemplars are replaced
+(with ids derived from the profile and reference), the quality and stats overwritten.
+Transient failures propagate for Dramatiq to retry; when it gives up,
+:func:`abandon_profile_build` moves the profile to ``error`` so it never stays ``building``.
+"""
+
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+
+import structlog
+
+from voxregen_adapters.service import Service
+from voxregen_core import spec
+from voxregen_core.audio_input import load_stem
+from voxregen_core.errors import InvalidInputError, ObjectNotFoundError
+from voxregen_core.input_hash import input_hash
+from voxregen_core.profile_stub import (
+    ProfileBuild,
+    ReferenceAudio,
+    ReferenceQuality,
+    assess_reference,
+    build_stub_profile,
+)
+from voxregen_core.profiles import ProfileStatus, SingerExemplar, SingerReference
+from voxregen_worker.elapsed import ms_since
+from voxregen_worker.error_codes import error_code
+
+
+def profile_build(service: Service, user_id: uuid.UUID, profile_id: uuid.UUID) -> None:
+    """Build the user's profile ``profile_id`` (see the module docstring); raises only
+    transient errors (for a retry) and unexpected ones."""
+    with structlog.contextvars.bound_contextvars(
+        profile_id=str(profile_id), user_id=str(user_id), stage="profile_build"
+    ):
+        _profile_build(service, user_id, profile_id)
+
+
+def _profile_build(service: Service, user_id: uuid.UUID, profile_id: uuid.UUID) -> None:
+    log = structlog.get_logger()
+    started = time.perf_counter()
+    scope = {"user_id": user_id, "profile_id": profile_id}
+    if not service.profiles.set_status(**scope, status=ProfileStatus.BUILDING):
+        log.warning("profile_build_missing")
+        return
+    references = service.references.list_for_profile(**scope)
+    decoded = []
+    for reference in references:
+        audio = _decoded(service, reference)
+        if audio is not None:
+            decoded.append(audio)
+    try:
+        build = build_stub_profile(decoded, sample_rate_hz=spec.SAMPLE_RATE_HZ)
+    except InvalidInputError as error:
+        _record_qualities(service, user_id, _assessed(decoded))
+        service.exemplars.replace_for_profile(**scope, exemplars=[])
+        _set_error(service, user_id, profile_id, error, n_rejected=len(references))
+        log.warning("profile_build_failed", error=error.message, elapsed_ms=ms_since(started))
+        return
+    _record_qualities(service, user_id, build.qualities)
+    service.exemplars.replace_for_profile(**scope, exemplars=_exemplars(profile_id, build))
+    service.profiles.record_build(
+        **scope,
+        embedding_version=build.embedding_version,
+        profile_embedding=build.profile_embedding,
+        cluster_embeddings=build.cluster_embeddings,
+        stats={**build.stats, "n_rejected": len(references) - build.stats["n_references"]},
+    )
+    log.info(
+        "profile_build_done",
+        n_references=build.stats["n_references"],
+        n_rejected=len(references) - build.stats["n_references"],
+        elapsed_ms=ms_since(started),
+    )
+
+
+def abandon_profile_build(
+    service: Service, user_id: uuid.UUID, profile_id: uuid.UUID, error: BaseException
+) -> None:
+    """Move the profile to ``error`` after Dramatiq gave up on its message."""
+    profile = service.profiles.get(user_id=user_id, profile_id=profile_id)
+    if profile is not None and profile.status is ProfileStatus.BUILDING:
+        _set_error(service, user_id, profile_id, error, n_rejected=0)
+        structlog.get_logger().warning(
+            "profile_build_abandoned", profile_id=str(profile_id), user_id=str(user_id)
+        )
+
+
+def _decoded(service: Service, reference: SingerReference) -> ReferenceAudio | None:
+    """The reference's audio, or None after recording why it cannot be used."""
+    try:
+        data = service.store.get(reference.object_key)
+        stem = load_stem(data)
+    except (InvalidInputError, ObjectNotFoundError) as error:
+        service.references.record_quality(
+            user_id=reference.user_id,
+            reference_id=reference.id,
+            quality_metrics={"problems": [f"{error.code}: {error.message}"]},
+            accepted=False,
+        )
+        return None
+    return ReferenceAudio(reference.id, input_hash(data), stem.audio)
+
+
+def _assessed(decoded: Sequence[ReferenceAudio]) -> dict[uuid.UUID, ReferenceQuality]:
+    return {
+        reference.ref_id: assess_reference(reference.audio, sample_rate_hz=spec.SAMPLE_RATE_HZ)
+        for reference in decoded
+    }
+
+
+def _record_qualities(
+    service: Service, user_id: uuid.UUID, qualities: Mapping[uuid.UUID, ReferenceQuality]
+) -> None:
+    for reference_id, quality in qualities.items():
+        service.references.record_quality(
+            user_id=user_id,
+            reference_id=reference_id,
+            quality_metrics=quality.to_json(),
+            accepted=quality.accepted,
+        )
+
+
+def _exemplars(profile_id: uuid.UUID, build: ProfileBuild) -> list[SingerExemplar]:
+    return [
+        SingerExemplar(
+            id=uuid.uuid5(profile_id, f"exemplar:{exemplar.ref_id}"),
+            singer_profile_id=profile_id,
+            source_reference_id=exemplar.ref_id,
+            embedding=exemplar.embedding,
+            f0_p50_hz=exemplar.f0_p50_hz,
+            f0_p90_hz=exemplar.f0_p90_hz,
+            voiced_pct=exemplar.voiced_pct,
+            energy_db=exemplar.energy_db,
+        )
+        for exemplar in build.exemplars
+    ]
+
+
+def _set_error(
+    service: Service,
+    user_id: uuid.UUID,
+    profile_id: uuid.UUID,
+    error: BaseException,
+    *,
+    n_rejected: int,
+) -> None:
+    service.profiles.set_status(
+        user_id=user_id,
+        profile_id=profile_id,
+        status=ProfileStatus.ERROR,
+        stats={
+            "n_references": 0,
+            "n_rejected": n_rejected,
+            "error": {"code": error_code(error), "message": str(error)},
+        },
+    )
