@@ -1,0 +1,192 @@
+"""`voxregen api`, `voxregen worker` and `voxregen serve`: the service's processes.
+
+``serve`` is the all-in-one single-machine mode: embedded PostgreSQL and Redis under
+``--data-dir`` unless ``VOXREGEN_DATABASE_URL`` / ``VOXREGEN_REDIS_URL`` are set, the local
+object store in ``<data-dir>/objects`` unless ``VOXREGEN_STORAGE_URL`` is set, a signing key
+made once and kept in ``<data-dir>/signing-key`` (mode 0600) unless ``VOXREGEN_SIGNING_KEY`` is
+set, migrations, then ``voxregen api`` and ``voxregen worker`` as supervised children that get
+those settings through their environment. SIGINT (Ctrl-C) or SIGTERM stops the children, then
+the embedded servers; the data stays in ``<data-dir>`` for the next start.
+"""
+
+import argparse
+import contextlib
+import fcntl
+import os
+import secrets
+import signal
+import socket
+import sys
+import threading
+from pathlib import Path
+
+import structlog
+
+from voxregen_adapters import embedded
+from voxregen_adapters.cli import fail
+from voxregen_adapters.db import migrate
+from voxregen_adapters.log_config import configure_logging
+from voxregen_adapters.settings import Settings, load_settings
+from voxregen_adapters.supervisor import ChildSpec, Supervisor
+from voxregen_adapters.url_signing import MIN_SIGNING_KEY_BYTES
+from voxregen_core.errors import ConfigError, VoxregenError
+
+SIGNING_KEY_FILE = "signing-key"
+_LOCK_FILE = "serve.lock"
+_ANY_ADDRESS = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}
+_UVICORN_GRACEFUL_SHUTDOWN_S = 5
+
+
+def api_command(args: argparse.Namespace) -> None:
+    """`voxregen api`: uvicorn serving the app of ``voxregen_http.app``."""
+    import uvicorn  # only this command needs the web server
+
+    _settings()  # a malformed setting: one line here, not a traceback from the app factory
+    configure_logging()
+    uvicorn.run(
+        "voxregen_http.app:app_from_environment",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        log_config=_uvicorn_log_config(),
+        access_log=False,  # the app logs one summary line per request
+        timeout_graceful_shutdown=_UVICORN_GRACEFUL_SHUTDOWN_S,
+    )
+
+
+def worker_command(args: argparse.Namespace) -> None:
+    """`voxregen worker`: the Dramatiq worker of ``voxregen_worker.main``."""
+    from voxregen_worker.main import run_worker  # only this command needs the worker
+
+    try:
+        run_worker(_settings())  # which configures its logging and stops on SIGINT/SIGTERM
+    except ConfigError as error:
+        fail(str(error))
+
+
+def serve_command(args: argparse.Namespace) -> None:
+    """`voxregen serve` (see the module docstring)."""
+    configure_logging()
+    stop = threading.Event()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signal_number, lambda *_: stop.set())
+    settings = _settings()
+    data_dir = args.data_dir.expanduser().resolve()
+    _check_port_is_free(args.host, args.port)
+    with contextlib.ExitStack() as running:
+        try:
+            data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            running.enter_context(_only_serve_on(data_dir))
+            env = _child_environment(settings, data_dir, args.host, args.port, running)
+            migrate.upgrade(env["VOXREGEN_DATABASE_URL"])
+        except (VoxregenError, OSError) as error:
+            fail(str(error))
+        print(
+            f"voxregen: serving {env['VOXREGEN_PUBLIC_URL']} (data in {data_dir}); Ctrl-C stops it",
+            file=sys.stderr,
+        )
+        command = (sys.executable, "-m", "voxregen_adapters.cli")
+        Supervisor(
+            [
+                ChildSpec(
+                    "api", (*command, "api", "--host", args.host, "--port", str(args.port)), env
+                ),
+                ChildSpec("worker", (*command, "worker"), env),
+            ]
+        ).run(stop)
+    print("voxregen: stopped", file=sys.stderr)
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except VoxregenError as error:
+        fail(str(error))
+
+
+def _child_environment(
+    settings: Settings, data_dir: Path, host: str, port: int, running: contextlib.ExitStack
+) -> dict[str, str]:
+    """The children's environment: this one plus every URL and key ``serve`` chose, starting
+    the embedded servers it needs (each stopped when ``running`` closes)."""
+    env = dict(os.environ)
+    env["VOXREGEN_DATA_DIR"] = str(data_dir)
+    if settings.database_url is None:
+        postgres = embedded.start_postgres(data_dir)
+        running.callback(postgres.stop)
+        env["VOXREGEN_DATABASE_URL"] = postgres.url
+    if settings.redis_url is None:
+        redis_server = embedded.start_redis(data_dir)
+        running.callback(redis_server.stop)
+        env["VOXREGEN_REDIS_URL"] = redis_server.url
+    if settings.storage_url is None:
+        env["VOXREGEN_STORAGE_URL"] = (data_dir / "objects").as_uri()
+    if settings.signing_key is None:
+        env["VOXREGEN_SIGNING_KEY"] = _kept_signing_key(data_dir / SIGNING_KEY_FILE)
+    if "VOXREGEN_PUBLIC_URL" not in os.environ:
+        env["VOXREGEN_PUBLIC_URL"] = f"http://{_ANY_ADDRESS.get(host, host)}:{port}"
+    load_settings(env)  # the children will read these: fail here, once, if one is wrong
+    return env
+
+
+def _kept_signing_key(path: Path) -> str:
+    """The key in ``path``, made (random, readable by the owner alone) on the first start."""
+    if path.exists():
+        key = path.read_text().strip()
+        if len(key.encode()) < MIN_SIGNING_KEY_BYTES:
+            raise ConfigError(f"{path} holds no valid signing key; delete it to make a new one")
+        return key
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    key = secrets.token_urlsafe(32)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(key + "\n")
+    return key
+
+
+@contextlib.contextmanager
+def _only_serve_on(data_dir: Path):
+    """Hold ``<data-dir>/serve.lock``: two ``serve`` on one folder would share its servers."""
+    with open(data_dir / _LOCK_FILE, "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ConfigError(f"another voxregen serve is running on {data_dir}") from None
+        yield
+
+
+def _check_port_is_free(host: str, port: int) -> None:
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as error:
+        fail(f"cannot listen on {host}:{port}: {error.strerror}")
+
+
+def _uvicorn_log_config() -> dict:
+    """uvicorn's own log records (start-up, errors) as JSON lines, like structlog's."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "json": {
+                "()": structlog.stdlib.ProcessorFormatter,
+                "foreign_pre_chain": [
+                    structlog.stdlib.add_logger_name,
+                    structlog.processors.add_log_level,
+                    structlog.processors.TimeStamper(fmt="iso", utc=True),
+                ],
+                "processors": [
+                    structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                    structlog.processors.JSONRenderer(),
+                ],
+            }
+        },
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "loggers": {"uvicorn": {"handlers": ["stderr"], "level": "INFO", "propagate": False}},
+    }
