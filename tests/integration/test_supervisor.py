@@ -7,8 +7,7 @@ import threading
 import time
 from pathlib import Path
 
-import psutil
-
+from tests.integration.processes import is_gone, still_running
 from voxregen_adapters.supervisor import ChildSpec, Supervisor
 
 
@@ -33,14 +32,6 @@ def _run_until(supervisor: Supervisor, condition, *, timeout_s: float = 10.0) ->
     assert not thread.is_alive()
     assert condition()
     return time.monotonic() - stopping_s
-
-
-def _is_gone(pid: int) -> bool:
-    """No such process, or one that only waits for its parent to reap it."""
-    try:
-        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return True
 
 
 def _lines(path: Path) -> list[str]:
@@ -76,7 +67,7 @@ def test_stopping_terminates_children_and_what_they_spawned(tmp_path):
     _run_until(Supervisor([ChildSpec("polite", polite)]), lambda: len(_lines(pids)) == 2)
 
     assert terminated.read_text() == "yes"
-    assert all(_is_gone(int(pid)) for pid in _lines(pids))
+    assert still_running([int(pid) for pid in _lines(pids)], timeout_s=5) == []
 
 
 def test_a_child_that_ignores_sigterm_is_killed_after_the_grace_period(tmp_path):
@@ -91,4 +82,4 @@ def test_a_child_that_ignores_sigterm_is_killed_after_the_grace_period(tmp_path)
     stopping_s = _run_until(supervisor, lambda: bool(_lines(pid_file)))
 
     assert 0.5 <= stopping_s < 5.0
-    assert _is_gone(int(pid_file.read_text()))
+    assert is_gone(int(pid_file.read_text()))

@@ -81,10 +81,8 @@ def serve_command(args: argparse.Namespace) -> None:
             migrate.upgrade(env["VOXREGEN_DATABASE_URL"])
         except (VoxregenError, OSError) as error:
             fail(str(error))
-        print(
-            f"voxregen: serving {env['VOXREGEN_PUBLIC_URL']} (data in {data_dir}); Ctrl-C stops it",
-            file=sys.stderr,
-        )
+        print(f"voxregen: serving {env['VOXREGEN_PUBLIC_URL']}; Ctrl-C stops it", file=sys.stderr)
+        print(f"voxregen: data: {_where_data_lives(settings, data_dir)}", file=sys.stderr)
         command = (sys.executable, "-m", "voxregen_adapters.cli")
         Supervisor(
             [
@@ -127,6 +125,17 @@ def _child_environment(
         env["VOXREGEN_PUBLIC_URL"] = f"http://{_ANY_ADDRESS.get(host, host)}:{port}"
     load_settings(env)  # the children will read these: fail here, once, if one is wrong
     return env
+
+
+def _where_data_lives(settings: Settings, data_dir: Path) -> str:
+    return ", ".join(
+        f"{what} in {data_dir / place}" if setting is None else f"{what} at ${variable}"
+        for what, place, setting, variable in (
+            ("PostgreSQL", "pgdata", settings.database_url, "VOXREGEN_DATABASE_URL"),
+            ("Redis", "appendonly.aof", settings.redis_url, "VOXREGEN_REDIS_URL"),
+            ("objects", "objects", settings.storage_url, "VOXREGEN_STORAGE_URL"),
+        )
+    )
 
 
 def _kept_signing_key(path: Path) -> str:

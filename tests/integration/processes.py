@@ -1,0 +1,22 @@
+"""Waiting for processes to be gone, for the tests that prove nothing is left running."""
+
+import time
+
+import psutil
+
+
+def is_gone(pid: int) -> bool:
+    """No such process, or a zombie: it has exited and only waits for its parent to reap it."""
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def still_running(pids: list[int], *, timeout_s: float) -> list[int]:
+    """Those of ``pids`` still running after up to ``timeout_s`` (an empty list once all are
+    gone)."""
+    deadline_s = time.monotonic() + timeout_s
+    while (running := [pid for pid in pids if not is_gone(pid)]) and time.monotonic() < deadline_s:
+        time.sleep(0.05)
+    return running

@@ -1,0 +1,208 @@
+"""`voxregen serve`, run as a user runs it: embedded PostgreSQL and Redis under the data folder,
+migrations, the API and a worker as children; a child that dies comes back; SIGINT or SIGTERM
+stops every process it started; a second start finds the data of the first."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psutil
+import pytest
+import sqlalchemy as sa
+
+from tests.integration.processes import still_running
+from voxregen_adapters.db.migrate import head_revision
+from voxregen_adapters.db.profile_repository import PostgresSingerProfileRepository
+from voxregen_core.profiles import SingerProfile
+
+VOXREGEN = str(Path(sys.executable).with_name("voxregen"))
+START_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 30.0
+
+
+def _free_port() -> int:
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        return server.getsockname()[1]
+
+
+def _environment_without_voxregen_settings() -> dict[str, str]:
+    return {name: value for name, value in os.environ.items() if not name.startswith("VOXREGEN_")}
+
+
+@contextmanager
+def _serving(data_dir: Path, port: int, log: Path) -> Iterator[subprocess.Popen]:
+    """``voxregen serve`` on ``port``, once its worker has started; killed (with everything it
+    started) if the test fails before stopping it."""
+    starts = log.read_text().count('"worker_started"') if log.exists() else 0
+    with log.open("ab") as log_file:
+        serve = subprocess.Popen(
+            [VOXREGEN, "serve", "--port", str(port), "--data-dir", str(data_dir)],
+            env=_environment_without_voxregen_settings(),
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=log_file,
+        )
+    try:
+        _wait_until(lambda: log.read_text().count('"worker_started"') > starts, serve, log)
+        yield serve
+    finally:
+        if serve.poll() is None:
+            for process in _family(serve.pid, data_dir):
+                process.kill()
+            serve.wait(timeout=STOP_TIMEOUT_S)
+
+
+def _wait_until(condition, serve: subprocess.Popen, log: Path) -> None:
+    deadline_s = time.monotonic() + START_TIMEOUT_S
+    while not condition():
+        assert serve.poll() is None, f"serve exited early:\n{log.read_text()}"
+        assert time.monotonic() < deadline_s, f"gave up waiting:\n{log.read_text()}"
+        time.sleep(0.1)
+
+
+def _family(serve_pid: int, data_dir: Path) -> list[psutil.Process]:
+    """serve, its children (API, worker, Redis) and the PostgreSQL server of ``data_dir``
+    (which pg_ctl detached from serve)."""
+    serve = psutil.Process(serve_pid)
+    postmaster = psutil.Process(
+        int((data_dir / "pgdata" / "postmaster.pid").read_text().split()[0])
+    )
+    return [serve, *serve.children(recursive=True), postmaster, *postmaster.children()]
+
+
+def _child(serve: subprocess.Popen, command: str) -> psutil.Process:
+    """serve's child running ``python -m voxregen_adapters.cli <command> …``."""
+    (child,) = [
+        process
+        for process in psutil.Process(serve.pid).children()
+        if _cmdline(process)[2:4] == ["voxregen_adapters.cli", command]
+    ]
+    return child
+
+
+def _cmdline(process: psutil.Process) -> list[str]:
+    try:
+        return process.cmdline()
+    except psutil.Error:  # exited (or a zombie until serve reaps it)
+        return []
+
+
+def _stop(serve: subprocess.Popen, processes: list[psutil.Process], signal_number: int) -> None:
+    serve.send_signal(signal_number)
+    assert serve.wait(timeout=STOP_TIMEOUT_S) == 0
+    assert still_running([process.pid for process in processes], timeout_s=STOP_TIMEOUT_S) == []
+
+
+@contextmanager
+def _embedded_database(data_dir: Path) -> Iterator[sa.Engine]:
+    """An engine on the embedded PostgreSQL that serve runs for ``data_dir``."""
+    socket_dir = (data_dir / "pgdata" / "postmaster.pid").read_text().splitlines()[4]
+    engine = sa.create_engine(
+        sa.URL.create("postgresql+psycopg", username="postgres", query={"host": socket_dir})
+    )
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def test_serve_runs_supervises_stops_cleanly_and_keeps_its_data(tmp_path):
+    data_dir, log, port = tmp_path / "data", tmp_path / "serve.log", _free_port()
+    key_file = data_dir / "signing-key"
+    profile = SingerProfile(id=uuid.uuid4(), user_id=uuid.uuid4(), name="kept", status="ready")
+
+    with _serving(data_dir, port, log) as serve:
+        assert f"voxregen: serving http://127.0.0.1:{port}; Ctrl-C stops it" in log.read_text()
+        assert f"PostgreSQL in {data_dir / 'pgdata'}" in log.read_text()
+        with _embedded_database(data_dir) as engine:
+            assert _revision(engine) == head_revision()
+            PostgresSingerProfileRepository(engine).add(profile)
+        assert key_file.stat().st_mode & 0o777 == 0o600
+        signing_key = key_file.read_text()
+
+        worker = _child(serve, "worker")
+        worker.kill()
+        _wait_until(lambda: _restarted(serve, worker), serve, log)
+        exits = {record["pid"]: record for record in _events(log, "child_exited")}
+        assert exits[worker.pid]["returncode"] == -signal.SIGKILL
+
+        _stop(serve, _family(serve.pid, data_dir), signal.SIGINT)
+    assert not (data_dir / "pgdata" / "postmaster.pid").exists()
+    assert {"child": "worker", "how": "terminated"}.items() <= _events(log, "child_stopped")[
+        -1
+    ].items()
+
+    with _serving(data_dir, port, log) as serve:
+        assert key_file.read_text() == signing_key
+        with _embedded_database(data_dir) as engine:
+            repository = PostgresSingerProfileRepository(engine)
+            kept = repository.get(user_id=profile.user_id, profile_id=profile.id)
+        assert kept.name == "kept"
+        _stop(serve, _family(serve.pid, data_dir), signal.SIGTERM)
+    assert log.read_text().count("voxregen: stopped") == 2
+
+
+def _events(log: Path, event: str) -> list[dict]:
+    """The JSON log lines of ``event``, oldest first."""
+    lines = [line for line in log.read_text().splitlines() if line.startswith("{")]
+    return [record for record in map(json.loads, lines) if record["event"] == event]
+
+
+def _revision(engine: sa.Engine) -> str:
+    with engine.connect() as connection:
+        return connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
+
+
+def _restarted(serve: subprocess.Popen, dead: psutil.Process) -> bool:
+    try:
+        return _child(serve, "worker").pid != dead.pid
+    except ValueError:  # between the death and the restart there is no worker
+        return False
+
+
+def test_serve_fails_in_one_line_when_its_port_is_taken(tmp_path):
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [VOXREGEN, "serve", "--port", str(port), "--data-dir", str(tmp_path)],
+            env=_environment_without_voxregen_settings(),
+            capture_output=True,
+            text=True,
+            timeout=STOP_TIMEOUT_S,
+        )
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"voxregen: error: cannot listen on 127.0.0.1:{port}: ")
+    assert done.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        (
+            "VOXREGEN_DATABASE_URL",
+            "mysql://db/x",
+            "VOXREGEN_DATABASE_URL='mysql://db/x' is malformed",
+        ),
+        ("VOXREGEN_SIGNING_KEY", "short", "VOXREGEN_SIGNING_KEY is malformed"),
+    ],
+)
+def test_serve_fails_in_one_line_on_a_malformed_setting(tmp_path, name, value, message):
+    done = subprocess.run(
+        [VOXREGEN, "serve", "--port", str(_free_port()), "--data-dir", str(tmp_path)],
+        env={**_environment_without_voxregen_settings(), name: value},
+        capture_output=True,
+        text=True,
+        timeout=STOP_TIMEOUT_S,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"voxregen: error: {message}")
+    assert done.stderr.count("\n") == 1
+    assert not (tmp_path / "pgdata").exists()
