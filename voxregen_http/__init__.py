@@ -1,1 +1,1 @@
-"""The Starlette HTTP API (arrives with the service milestone; see the README's roadmap)."""
+"""The Starlette HTTP API: ``voxregen_http.app.create_app(service)``; see ``docs/openapi.yaml``."""

@@ -1,0 +1,108 @@
+"""The HTTP app over a real service for the API's tests: a migrated PostgreSQL database of its
+own, the session's Redis under a broker namespace of its own (so the queued messages can be
+read back) and a local object store in a temporary folder, behind Starlette's TestClient."""
+
+import uuid
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import attrs
+from dramatiq import Message
+from dramatiq.brokers.redis import RedisBroker
+from starlette.exceptions import StarletteDeprecationWarning
+
+from tests.integration.migrated_database import migrated_engine
+from voxregen_adapters import actor_names
+from voxregen_adapters.broker import make_broker
+from voxregen_adapters.dramatiq_job_queue import QUEUE_NAME, DramatiqJobQueue
+from voxregen_adapters.service import Service, build_service
+from voxregen_adapters.settings import load_settings
+from voxregen_core.jobs import JobStatus
+from voxregen_core.keys import job_output_key
+from voxregen_core.ports import JobQueue
+from voxregen_http.app import create_app
+
+with warnings.catch_warnings():
+    # Starlette 1.x asks for its httpx2 fork in the TestClient; httpx (the dev dependency)
+    # still works, and the warning is raised once, at this import.
+    warnings.filterwarnings(
+        "ignore", "Using `httpx` with `starlette.testclient`", StarletteDeprecationWarning
+    )
+    from starlette.testclient import TestClient
+
+PUBLIC_URL = "http://testserver"  # TestClient's host, so presigned URLs reach the app
+SIGNING_KEY = "http-tests-signing-key-0123456789abcdef"
+
+
+@attrs.frozen
+class Api:
+    client: TestClient
+    service: Service
+    broker: RedisBroker
+
+    def queued(self) -> list[tuple[str, tuple]]:
+        """Every message on the queue, oldest first, as ``(actor_name, args)``."""
+        raw = self.broker.client.hvals(f"{self.broker.namespace}:{QUEUE_NAME}.msgs")
+        messages = sorted((Message.decode(data) for data in raw), key=lambda m: m.message_timestamp)
+        return [(message.actor_name, tuple(message.args)) for message in messages]
+
+
+@contextmanager
+def running_api(
+    database_url: str, redis_url: str, storage_dir: Path, *, queue: JobQueue | None = None
+) -> Iterator[Api]:
+    """The app over a fresh service; ``queue`` replaces the Dramatiq queue on ``api.broker``."""
+    migrated_engine(database_url).dispose()
+    settings = load_settings(
+        {
+            "VOXREGEN_DATABASE_URL": database_url,
+            "VOXREGEN_REDIS_URL": redis_url,
+            "VOXREGEN_STORAGE_URL": storage_dir.as_uri(),
+            "VOXREGEN_PUBLIC_URL": PUBLIC_URL,
+            "VOXREGEN_SIGNING_KEY": SIGNING_KEY,
+        }
+    )
+    broker = make_broker(redis_url, namespace=f"voxregen-test-{uuid.uuid4().hex}")
+    service = build_service(
+        settings, queue=queue or DramatiqJobQueue(broker, actor_names=actor_names.ALL)
+    )
+    try:
+        with TestClient(create_app(service)) as client:
+            yield Api(client=client, service=service, broker=broker)
+    finally:
+        broker.flush_all()
+        broker.client.connection_pool.disconnect()
+
+
+def as_user(user_id: uuid.UUID) -> dict[str, str]:
+    return {"X-User-Id": str(user_id)}
+
+
+def build_profile(service: Service, user_id: uuid.UUID, profile_id: uuid.UUID) -> None:
+    """What the worker's profile build does to the row: stub embeddings, ready."""
+    assert service.profiles.record_build(
+        user_id=user_id,
+        profile_id=profile_id,
+        embedding_version="stub-v1",
+        profile_embedding=b"\x00" * 8,
+        cluster_embeddings=b"\x00" * 8,
+        stats={"references": 1},
+    )
+
+
+def finish_job(service: Service, user_id: uuid.UUID, job_id: uuid.UUID, output: bytes) -> None:
+    """What the worker's render does to the row and the store: running, output stored, done."""
+    move = {"user_id": user_id, "job_id": job_id}
+    assert service.jobs.transition(
+        **move, from_status=JobStatus.QUEUED, to_status=JobStatus.RUNNING
+    )
+    service.store.put(job_output_key(user_id, job_id), output)
+    assert service.jobs.transition(
+        **move,
+        from_status=JobStatus.RUNNING,
+        to_status=JobStatus.DONE,
+        output_object_key=job_output_key(user_id, job_id),
+        metrics={"runtime_sec": 1.0, "feature_cache_hit": False},
+    )

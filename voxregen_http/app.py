@@ -1,0 +1,54 @@
+"""The Starlette app: :func:`create_app` over a built :class:`Service`, and
+:func:`app_from_environment`, the factory ``voxregen api`` hands to uvicorn.
+
+Routes: the /v1 API (:mod:`.routes.profiles`, :mod:`.routes.render_jobs`), the local store's
+signed URLs (:mod:`.routes.storage`, when the service signs them), health
+(:mod:`.routes.health`) and ``/openapi.yaml``. Errors answer through one table
+(:mod:`.errors`); every request leaves one log line (:mod:`.access_log`).
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+
+from voxregen_adapters.log_config import configure_logging
+from voxregen_adapters.service import Service, build_service
+from voxregen_adapters.settings import load_settings
+from voxregen_http.access_log import AccessLogMiddleware
+from voxregen_http.errors import EXCEPTION_HANDLERS
+from voxregen_http.routes import health, openapi, profiles, render_jobs, storage
+
+
+def create_app(service: Service) -> Starlette:
+    """The app over ``service``, which it closes at shutdown."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            service.close()
+
+    signs_urls = service.settings.signing_key is not None
+    app = Starlette(
+        routes=[
+            *profiles.ROUTES,
+            *render_jobs.ROUTES,
+            *(storage.ROUTES if signs_urls else []),
+            *health.ROUTES,
+            *openapi.routes(),
+        ],
+        middleware=[Middleware(AccessLogMiddleware)],
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=lifespan,
+    )
+    app.state.service = service
+    return app
+
+
+def app_from_environment() -> Starlette:
+    """The app over the service the ``VOXREGEN_*`` settings describe, with JSON logging."""
+    configure_logging()
+    return create_app(build_service(load_settings()))

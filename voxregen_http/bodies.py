@@ -1,0 +1,176 @@
+"""Request bodies: the shapes each /v1 endpoint accepts, and the one cattrs converter that
+builds them from JSON.
+
+The converter is strict: unknown fields, missing fields and JSON of the wrong type are refused
+(no ``"5"`` for a number, no ``5`` for a string, no ``true`` for a number), and every problem
+is reported with its JSON path (``$.params``) as :class:`InvalidBodyError`, a 422. An empty
+body counts as ``{}``. Render params are checked by :meth:`RenderParams.from_json`, so their
+documented ranges hold at the edge.
+"""
+
+import json
+import math
+import re
+import uuid
+from typing import Any, NewType, TypeVar
+
+import attrs
+import cattrs
+from cattrs.errors import ClassValidationError
+from starlette.requests import Request
+
+from voxregen_core import spec
+from voxregen_core.params import RenderParams
+from voxregen_core.profiles import MAX_NAME_CHARS
+from voxregen_http.errors import InvalidBodyError, MalformedJsonError, Problem
+
+ProfileName = NewType("ProfileName", str)
+"""1 to ``MAX_NAME_CHARS`` characters, not blank."""
+ClipSeconds = NewType("ClipSeconds", float)
+"""A clip's duration in seconds: more than 0, at most the 8-minute input limit."""
+ParamsOverrides = NewType("ParamsOverrides", dict)
+"""A JSON object of render params fields, applied over another job's params."""
+
+
+@attrs.frozen
+class NewProfile:
+    name: ProfileName
+
+
+@attrs.frozen
+class ReferenceCommit:
+    ref_id: uuid.UUID
+    object_key: str
+    duration_sec: ClipSeconds
+
+
+@attrs.frozen
+class NewRenderJob:
+    singer_profile_id: uuid.UUID
+    input_object_key: str
+    params: RenderParams = attrs.field(factory=RenderParams)
+
+
+@attrs.frozen
+class RenderJobClone:
+    params: ParamsOverrides = attrs.field(factory=lambda: ParamsOverrides({}))
+
+
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def _string(value: Any, _: type) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {_json_type(value)}")
+    return value
+
+
+def _uuid(value: Any, _: type) -> uuid.UUID:
+    if not isinstance(value, str) or not _UUID.fullmatch(value):
+        raise ValueError(f"expected a UUID string, got {_shown(value)}")
+    return uuid.UUID(value)
+
+
+def _profile_name(value: Any, _: type) -> ProfileName:
+    name = _string(value, str)
+    if not name.strip() or len(name) > MAX_NAME_CHARS:
+        raise ValueError(
+            f"expected 1 to {MAX_NAME_CHARS} characters, not blank; got {len(name)} characters"
+        )
+    return ProfileName(name)
+
+
+def _clip_seconds(value: Any, _: type) -> ClipSeconds:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"expected a number of seconds, got {_json_type(value)}")
+    if not 0 < value <= spec.MAX_INPUT_S:
+        raise ValueError(f"expected more than 0 and at most {spec.MAX_INPUT_S:g} s, got {value!r}")
+    return ClipSeconds(float(value))
+
+
+def _json_object(value: Any, _: type) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise TypeError(f"expected a JSON object, got {_json_type(value)}")
+    return value
+
+
+def _render_params(value: Any, _: type) -> RenderParams:
+    return RenderParams.from_json(_json_object(value, dict))  # InvalidParamsError is a ValueError
+
+
+converter = cattrs.Converter()
+"""The HTTP boundary's converter: JSON objects to the body classes above (unknown fields are
+reported by :func:`structure`, with every other problem)."""
+converter.register_structure_hook(str, _string)
+converter.register_structure_hook(uuid.UUID, _uuid)
+converter.register_structure_hook(ProfileName, _profile_name)
+converter.register_structure_hook(ClipSeconds, _clip_seconds)
+converter.register_structure_hook(ParamsOverrides, _json_object)
+converter.register_structure_hook(RenderParams, _render_params)
+
+Body = TypeVar("Body")
+
+
+def structure(data: Any, body_type: type[Body]) -> Body:
+    """``data`` (decoded JSON) as ``body_type``; raises :class:`InvalidBodyError` listing every
+    problem with its JSON path."""
+    if not isinstance(data, dict):
+        raise InvalidBodyError([Problem("$", f"expected a JSON object, got {_json_type(data)}")])
+    fields = {field.name for field in attrs.fields(body_type)}
+    problems = [
+        Problem(_member_path(name), f"unknown field; allowed: {', '.join(sorted(fields))}")
+        for name in data
+        if name not in fields
+    ]
+    try:
+        body = converter.structure({k: v for k, v in data.items() if k in fields}, body_type)
+    except ClassValidationError as error:
+        messages = cattrs.transform_error(error, path="$", format_exception=_describe)
+        problems += [Problem(*reversed(message.rsplit(" @ ", 1))) for message in messages]
+    if problems:
+        raise InvalidBodyError(problems)
+    return body
+
+
+async def read_body(request: Request, body_type: type[Body]) -> Body:
+    """The request's JSON body as ``body_type``; raises :class:`MalformedJsonError` (400) or
+    :class:`InvalidBodyError` (422)."""
+    raw = await request.body()
+    return structure(_decoded(raw) if raw.strip() else {}, body_type)
+
+
+def _decoded(raw: bytes) -> Any:
+    try:
+        return json.loads(raw, parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise MalformedJsonError(f"the body is not valid JSON: {error}") from None
+
+
+def _refuse_constant(name: str) -> float:
+    raise json.JSONDecodeError(f"{name} is not JSON", name, 0)
+
+
+def _member_path(name: str) -> str:
+    return f"$.{name}" if name.isidentifier() else f"$[{json.dumps(name)}]"
+
+
+def _describe(error: BaseException, _type: Any) -> str:
+    if isinstance(error, KeyError):
+        return "required field missing"
+    if isinstance(error, TypeError | ValueError):
+        return str(error)
+    return cattrs.v.format_exception(error, _type)
+
+
+def _json_type(value: Any) -> str:
+    names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
+    if value is None:
+        return "null"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return "a number"
+    return names.get(type(value), type(value).__name__)
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value) if not isinstance(value, float) or math.isfinite(value) else "NaN"
+    return text if len(text) <= 80 else text[:77] + "..."

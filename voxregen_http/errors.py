@@ -1,0 +1,125 @@
+"""Errors as HTTP responses: one table from error class to status code, and the JSON body
+every error response has: ``{"error": {"code", "message", "problems"?}}``.
+
+The table is looked up along the raised class's MRO, so a subclass inherits its parent's
+status unless it has a row of its own. The two errors that only the HTTP edge raises (a
+request without a caller, a body that does not parse) are defined here.
+"""
+
+from collections.abc import Sequence
+
+import attrs
+import structlog
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from voxregen_core.errors import (
+    ConflictError,
+    DatabaseUnavailableError,
+    InvalidInputError,
+    InvalidKeyError,
+    InvalidParamsError,
+    NotFoundError,
+    NotReadyError,
+    ObjectNotFoundError,
+    QueueUnavailableError,
+    StorageUnavailableError,
+    VoxregenError,
+)
+
+
+class UnauthenticatedError(VoxregenError):
+    """Raised when a /v1 request has no ``X-User-Id`` header holding a UUID."""
+
+    code = "unauthenticated"
+
+
+@attrs.frozen
+class Problem:
+    """One thing wrong with a request body: where (a JSON path such as ``$.params.intensity``)
+    and what."""
+
+    path: str
+    message: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"path": self.path, "message": self.message}
+
+
+class InvalidBodyError(InvalidParamsError):
+    """Raised when a request body is not JSON, or has unknown, missing, wrong-typed or
+    out-of-range fields."""
+
+    code = "invalid_body"
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("; ".join(f"{p.message} @ {p.path}" for p in self.problems))
+
+
+class MalformedJsonError(VoxregenError):
+    """Raised when a request body is not well-formed JSON."""
+
+    code = "malformed_json"
+
+
+STATUS_CODES: dict[type[VoxregenError], int] = {
+    MalformedJsonError: 400,
+    UnauthenticatedError: 401,
+    NotFoundError: 404,
+    ObjectNotFoundError: 404,
+    ConflictError: 409,
+    NotReadyError: 409,
+    InvalidParamsError: 422,
+    InvalidKeyError: 422,
+    InvalidInputError: 422,
+    DatabaseUnavailableError: 503,
+    StorageUnavailableError: 503,
+    QueueUnavailableError: 503,
+    VoxregenError: 500,
+}
+
+
+def status_code(error: VoxregenError) -> int:
+    """The status of ``error``: the row of its nearest class in :data:`STATUS_CODES`."""
+    return next(STATUS_CODES[cls] for cls in type(error).__mro__ if cls in STATUS_CODES)
+
+
+def error_response(status: int, code: str, message: str, **extra: object) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message, **extra}}, status_code=status)
+
+
+async def voxregen_error(request: Request, error: VoxregenError) -> JSONResponse:
+    status = status_code(error)
+    if status >= 500:
+        structlog.get_logger().warning("request_failed", code=error.code, message=error.message)
+    extra = (
+        {"problems": [p.to_json() for p in error.problems]}
+        if isinstance(error, InvalidBodyError)
+        else {}
+    )
+    return error_response(status, error.code, error.message, **extra)
+
+
+async def http_error(request: Request, error: HTTPException) -> JSONResponse:
+    """Starlette's own errors (no such route, method not allowed) in the same JSON shape."""
+    codes = {404: "not_found", 405: "method_not_allowed"}
+    response = error_response(
+        error.status_code, codes.get(error.status_code, "http_error"), error.detail
+    )
+    response.headers.update(error.headers or {})
+    return response
+
+
+async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
+    """Anything else is a bug: logged with its traceback, answered without details."""
+    structlog.get_logger().error("unhandled_error", exc_info=error)
+    return error_response(500, "internal_error", "internal error; see the server's log")
+
+
+EXCEPTION_HANDLERS = {
+    VoxregenError: voxregen_error,
+    HTTPException: http_error,
+    Exception: unexpected_error,
+}

@@ -1,0 +1,58 @@
+"""The JSON the API answers with for profiles, references and render jobs."""
+
+from datetime import datetime
+from typing import Any
+
+from voxregen_core.jobs import JobStatus, RenderJob
+from voxregen_core.profiles import SingerProfile, SingerReference
+
+
+def _timestamp(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def reference_json(reference: SingerReference) -> dict[str, Any]:
+    return {
+        "id": str(reference.id),
+        "object_key": reference.object_key,
+        "duration_sec": reference.duration_s,
+        "accepted": reference.accepted,
+        "quality_metrics": reference.quality_metrics,
+        "created_at": _timestamp(reference.created_at),
+    }
+
+
+def profile_json(profile: SingerProfile, references: list[SingerReference]) -> dict[str, Any]:
+    """A profile with its status, stats and references (embeddings stay server-side)."""
+    return {
+        "id": str(profile.id),
+        "name": profile.name,
+        "status": profile.status.value,
+        "embedding_version": profile.embedding_version,
+        "stats": profile.stats,
+        "references": [reference_json(reference) for reference in references],
+        "created_at": _timestamp(profile.created_at),
+        "updated_at": _timestamp(profile.updated_at),
+    }
+
+
+def job_json(job: RenderJob) -> dict[str, Any]:
+    """A job with its status, progress and metrics, and for a failed job ``error``."""
+    failed = job.status is JobStatus.FAILED
+    return {
+        "id": str(job.id),
+        "status": job.status.value,
+        "singer_profile_id": str(job.singer_profile_id),
+        "input_object_key": job.input_object_key,
+        "output_object_key": job.output_object_key,
+        "params": job.params.to_json(),
+        "progress": job.progress.to_json(),
+        "metrics": job.metrics,
+        "error": {"code": job.error_code, "message": job.error_message} if failed else None,
+        "input_hash": job.input_hash,
+        "stem_feature_cache_id": (
+            None if job.stem_feature_cache_id is None else str(job.stem_feature_cache_id)
+        ),
+        "created_at": _timestamp(job.created_at),
+        "updated_at": _timestamp(job.updated_at),
+    }

@@ -1,0 +1,72 @@
+"""``/storage/{key}``: the local object store's presigned URLs, served.
+
+:class:`~voxregen_adapters.local_object_store.LocalObjectStore` issues URLs to this route
+(``{VOXREGEN_PUBLIC_URL}/storage/{key}?expires=…&signature=…``). A request is served only if
+the signature grants the request's own method (GET or PUT) on that key and has not expired
+(:func:`voxregen_adapters.url_signing.verify`); anything else is 403, whatever the key. A PUT
+stores its body through the store (at most ``MAX_UPLOAD_BYTES``, else 413); a GET answers the
+object's bytes. No ``X-User-Id`` is needed: the signature is the grant.
+
+Mounted only when the service has a signing key (local storage); with S3, presigned URLs
+point at the S3 server itself.
+"""
+
+import re
+import time
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from voxregen_adapters import url_signing
+from voxregen_http.endpoint import service_of
+from voxregen_http.errors import error_response
+from voxregen_http.uploads import MAX_UPLOAD_BYTES
+
+_DIGITS = re.compile(r"[0-9]{1,12}")
+
+
+async def storage_object(request: Request) -> Response:
+    service = service_of(request)
+    key = request.path_params["key"]
+    expires = request.query_params.get("expires", "")
+    signature = request.query_params.get("signature", "")
+    if not _DIGITS.fullmatch(expires) or not url_signing.verify(
+        method=request.method,
+        key=key,
+        expires_at_s=int(expires),
+        signature=signature,
+        signing_key=service.settings.signing_key or b"",
+        now_s=time.time(),
+    ):
+        return error_response(
+            403, "forbidden", "the URL's signature is invalid or expired for this method and key"
+        )
+    if request.method == "GET":
+        data = await run_in_threadpool(service.store.get, key)
+        return Response(data, media_type="audio/wav")
+    body = await _bounded_body(request)
+    if body is None:
+        return error_response(
+            413, "upload_too_large", f"the upload is over the limit of {MAX_UPLOAD_BYTES} bytes"
+        )
+    await run_in_threadpool(service.store.put, key, body)
+    return Response(status_code=204)
+
+
+async def _bounded_body(request: Request) -> bytes | None:
+    """The request body, or None as soon as it exceeds ``MAX_UPLOAD_BYTES``."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES:
+        return None
+    chunks, size_bytes = [], 0
+    async for chunk in request.stream():
+        size_bytes += len(chunk)
+        if size_bytes > MAX_UPLOAD_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+ROUTES = [Route("/storage/{key:path}", storage_object, methods=["GET", "PUT"])]
