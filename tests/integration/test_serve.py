@@ -2,6 +2,7 @@
 migrations, the API and a worker as children; a child that dies comes back; SIGINT or SIGTERM
 stops every process it started; a second start finds the data of the first."""
 
+import functools
 import json
 import os
 import signal
@@ -14,14 +15,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import psutil
 import pytest
 import sqlalchemy as sa
 
 from tests.integration.processes import still_running
 from voxregen_adapters.db.migrate import head_revision
-from voxregen_adapters.db.profile_repository import PostgresSingerProfileRepository
-from voxregen_core.profiles import SingerProfile
 
 VOXREGEN = str(Path(sys.executable).with_name("voxregen"))
 START_TIMEOUT_S = 60.0
@@ -52,12 +52,20 @@ def _serving(data_dir: Path, port: int, log: Path) -> Iterator[subprocess.Popen]
         )
     try:
         _wait_until(lambda: log.read_text().count('"worker_started"') > starts, serve, log)
+        _wait_until(lambda: _status(f"http://127.0.0.1:{port}/healthz") == 200, serve, log)
         yield serve
     finally:
         if serve.poll() is None:
             for process in _family(serve.pid, data_dir):
                 process.kill()
             serve.wait(timeout=STOP_TIMEOUT_S)
+
+
+def _status(url: str) -> int | None:
+    try:
+        return httpx.get(url, timeout=2.0).status_code
+    except httpx.TransportError:
+        return None
 
 
 def _wait_until(condition, serve: subprocess.Popen, log: Path) -> None:
@@ -116,36 +124,41 @@ def _embedded_database(data_dir: Path) -> Iterator[sa.Engine]:
 
 def test_serve_runs_supervises_stops_cleanly_and_keeps_its_data(tmp_path):
     data_dir, log, port = tmp_path / "data", tmp_path / "serve.log", _free_port()
+    base_url, user = f"http://127.0.0.1:{port}", {"X-User-Id": str(uuid.uuid4())}
     key_file = data_dir / "signing-key"
-    profile = SingerProfile(id=uuid.uuid4(), user_id=uuid.uuid4(), name="kept", status="ready")
 
     with _serving(data_dir, port, log) as serve:
-        assert f"voxregen: serving http://127.0.0.1:{port}; Ctrl-C stops it" in log.read_text()
+        assert f"voxregen: serving {base_url}; Ctrl-C stops it" in log.read_text()
         assert f"PostgreSQL in {data_dir / 'pgdata'}" in log.read_text()
+        assert _status(f"{base_url}/readyz") == 200
         with _embedded_database(data_dir) as engine:
             assert _revision(engine) == head_revision()
-            PostgresSingerProfileRepository(engine).add(profile)
         assert key_file.stat().st_mode & 0o777 == 0o600
         signing_key = key_file.read_text()
+        created = httpx.post(
+            f"{base_url}/v1/singer-profiles", json={"name": "kept"}, headers=user, timeout=10
+        )
+        assert created.status_code == 201, created.text
 
-        worker = _child(serve, "worker")
-        worker.kill()
-        _wait_until(lambda: _restarted(serve, worker), serve, log)
-        exits = {record["pid"]: record for record in _events(log, "child_exited")}
-        assert exits[worker.pid]["returncode"] == -signal.SIGKILL
+        for command in ("worker", "api"):
+            dead = _child(serve, command)
+            dead.kill()
+            _wait_until(functools.partial(_restarted, serve, command, dead.pid), serve, log)
+            exits = {record["pid"]: record for record in _events(log, "child_exited")}
+            assert exits[dead.pid]["returncode"] == -signal.SIGKILL
+        _wait_until(lambda: _status(f"{base_url}/healthz") == 200, serve, log)
 
         _stop(serve, _family(serve.pid, data_dir), signal.SIGINT)
     assert not (data_dir / "pgdata" / "postmaster.pid").exists()
-    assert {"child": "worker", "how": "terminated"}.items() <= _events(log, "child_stopped")[
-        -1
-    ].items()
+    stopped = {record["child"]: record["how"] for record in _events(log, "child_stopped")}
+    assert stopped == {"api": "terminated", "worker": "terminated"}
 
     with _serving(data_dir, port, log) as serve:
         assert key_file.read_text() == signing_key
-        with _embedded_database(data_dir) as engine:
-            repository = PostgresSingerProfileRepository(engine)
-            kept = repository.get(user_id=profile.user_id, profile_id=profile.id)
-        assert kept.name == "kept"
+        profile_url = f"{base_url}/v1/singer-profiles/{created.json()['id']}"
+        kept = httpx.get(profile_url, headers=user, timeout=10)
+        assert kept.status_code == 200, kept.text
+        assert kept.json()["name"] == "kept"
         _stop(serve, _family(serve.pid, data_dir), signal.SIGTERM)
     assert log.read_text().count("voxregen: stopped") == 2
 
@@ -161,10 +174,11 @@ def _revision(engine: sa.Engine) -> str:
         return connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
 
 
-def _restarted(serve: subprocess.Popen, dead: psutil.Process) -> bool:
+def _restarted(serve: subprocess.Popen, command: str, dead_pid: int) -> bool:
+    """serve runs ``command`` again, in a child other than the dead one."""
     try:
-        return _child(serve, "worker").pid != dead.pid
-    except ValueError:  # between the death and the restart there is no worker
+        return _child(serve, command).pid != dead_pid
+    except ValueError:  # between the death and the restart there is no such child
         return False
 
 

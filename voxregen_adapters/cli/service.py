@@ -38,11 +38,11 @@ _UVICORN_GRACEFUL_SHUTDOWN_S = 5
 
 
 def api_command(args: argparse.Namespace) -> None:
-    """`voxregen api`: uvicorn serving the app of ``voxregen_http.app``."""
+    """`voxregen api`: uvicorn serving the app of ``voxregen_http.app`` (whose factory
+    configures structlog)."""
     import uvicorn  # only this command needs the web server
 
     _settings()  # a malformed setting: one line here, not a traceback from the app factory
-    configure_logging()
     uvicorn.run(
         "voxregen_http.app:app_from_environment",
         factory=True,
