@@ -129,14 +129,13 @@ def test_commit_refuses_a_key_of_another_profile_or_user(api, owner):
     response = api.client.post(
         f"/v1/singer-profiles/{profile_id}/references:commit", json=body, headers=as_user(ALICE)
     )
-    assert response.status_code == 422
-    assert response.json()["error"]["problems"] == [
-        {
-            "path": "$.object_key",
-            "message": "expected the key prepared for this ref_id: "
-            + reference_key(ALICE, uuid.UUID(profile_id), ref_id),
-        }
-    ]
+    assert response.status_code == 404
+    assert response.json()["error"] == {
+        "code": "object_not_found",
+        "message": f"no upload of reference {ref_id} under {key}; commit the object_key its "
+        f"prepare-upload returned, {reference_key(ALICE, uuid.UUID(profile_id), ref_id)}",
+    }
+    assert api.queued() == []
 
 
 def test_commit_refuses_an_upload_over_the_size_limit(api, monkeypatch):

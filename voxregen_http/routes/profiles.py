@@ -17,12 +17,11 @@ from typing import Any
 
 from voxregen_adapters import actor_names
 from voxregen_adapters.service import Service
-from voxregen_core.errors import ConflictError, NotFoundError
+from voxregen_core.errors import ConflictError, NotFoundError, ObjectNotFoundError
 from voxregen_core.keys import reference_key
 from voxregen_core.profiles import ProfileStatus, SingerProfile, SingerReference
 from voxregen_http.bodies import NewProfile, ReferenceCommit
 from voxregen_http.endpoint import v1_route
-from voxregen_http.errors import InvalidBodyError, Problem
 from voxregen_http.representations import profile_json
 from voxregen_http.uploads import UPLOAD_URL_EXPIRES_S, check_upload, expires_at
 
@@ -69,9 +68,10 @@ def commit_reference(
 ) -> dict[str, Any]:
     owned_profile(service, user_id, profile_id)
     key = reference_key(user_id, profile_id, body.ref_id)
-    if body.object_key != key:
-        raise InvalidBodyError(
-            [Problem("$.object_key", f"expected the key prepared for this ref_id: {key}")]
+    if body.object_key != key:  # another profile's or user's key: as if never uploaded
+        raise ObjectNotFoundError(
+            f"no upload of reference {body.ref_id} under {body.object_key}; "
+            f"commit the object_key its prepare-upload returned, {key}"
         )
     check_upload(service.store, key)
     existing = service.references.get(user_id=user_id, reference_id=body.ref_id)
