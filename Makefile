@@ -24,14 +24,9 @@ test: lint
 bench: install
 	$(BIN)/python -m benchmarks.bench_render
 
-# Until the service lands (`voxregen serve`), `make run` renders a synthetic 40 s demo stem.
-DEMO := .voxregen/demo
+# The whole service on this machine: embedded PostgreSQL and Redis, data in .voxregen/ (Ctrl-C stops it).
 run: install
-	mkdir -p $(DEMO)
-	$(BIN)/python -m tests.signals $(DEMO)/in.wav --seconds 40 --rate 44100 --stereo
-	$(BIN)/voxregen render $(DEMO)/in.wav -o $(DEMO)/out.wav --metrics $(DEMO)/metrics.json \
-		--cache-dir .voxregen/cache
-	@echo "wrote $(DEMO)/out.wav and $(DEMO)/metrics.json"
+	$(BIN)/voxregen serve --data-dir .voxregen
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .voxregen
