@@ -8,11 +8,12 @@ import structlog
 import yaml
 
 from tests.integration.http_api import TestClient, as_user, running_api
+from tests.integration.migrated_database import migrated_engine
 from voxregen_adapters.log_config import configure_logging
 from voxregen_adapters.minio_object_store import MinioObjectStore
 from voxregen_adapters.service import build_service
 from voxregen_adapters.settings import load_settings
-from voxregen_http.app import create_app
+from voxregen_http.app import app_from_environment, create_app
 
 ALICE = uuid.UUID("a11ce000-0000-4000-8000-000000000001")
 OPENAPI = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
@@ -124,3 +125,27 @@ def test_the_summary_line_is_json_on_stderr(fresh_database_url, redis_url, tmp_p
         "level": "info",
     }
     assert entry["timestamp"].endswith("Z")
+
+
+def test_the_uvicorn_factory_builds_the_app_from_the_environment(
+    fresh_database_url, redis_url, tmp_path, monkeypatch
+):
+    migrated_engine(fresh_database_url).dispose()
+    for name, value in {
+        "VOXREGEN_DATABASE_URL": fresh_database_url,
+        "VOXREGEN_REDIS_URL": redis_url,
+        "VOXREGEN_STORAGE_URL": tmp_path.as_uri(),
+        "VOXREGEN_SIGNING_KEY": "factory-test-signing-key-0123456789abcdef",
+    }.items():
+        monkeypatch.setenv(name, value)
+    previous = structlog.get_config()
+    try:
+        with TestClient(app_from_environment()) as client:
+            ready = client.get("/readyz").json()
+            created = client.post(
+                "/v1/singer-profiles", json={"name": "Alto"}, headers=as_user(ALICE)
+            )
+    finally:
+        structlog.configure(**previous)
+    assert ready["status"] == "ready"
+    assert created.status_code == 201
