@@ -3,15 +3,18 @@
 ``voxregen serve`` runs the API and a worker this way. Each child leads its own process group,
 so a Ctrl-C in the terminal reaches only the supervisor, which then stops the children in order
 (SIGTERM to the group, a grace period, then SIGKILL), and nothing a child spawned is left
-behind. A child that exits while the supervisor is running is logged and restarted after a
-backoff that doubles with every quick failure (from ``min_backoff_s`` to ``max_backoff_s``) and
-starts over once a child has stayed up for ``stable_after_s``.
+behind; on Linux a child also gets SIGTERM if the supervisor itself dies (``PR_SET_PDEATHSIG``).
+A child that exits while the supervisor is running is logged and restarted after a backoff that
+doubles with every quick failure (from ``min_backoff_s`` to ``max_backoff_s``) and starts over
+once a child has stayed up for ``stable_after_s``.
 """
 
 import contextlib
+import ctypes
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -20,6 +23,7 @@ import attrs
 import structlog
 
 POLL_INTERVAL_S = 0.1
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 _log = structlog.get_logger("voxregen.supervisor")
 
 
@@ -72,6 +76,7 @@ class Supervisor:
                     env=None if child.spec.env is None else dict(child.spec.env),
                     stdin=subprocess.DEVNULL,
                     process_group=0,  # its own group: the terminal's Ctrl-C is ours to forward
+                    preexec_fn=_terminate_with_parent,
                 )
                 child.started_at_s = now_s
                 _log.info("child_started", child=child.spec.name, pid=child.process.pid)
@@ -118,6 +123,13 @@ class Supervisor:
                 returncode=child.process.returncode,
                 elapsed_ms=round((time.monotonic() - started_s) * 1000),
             )
+
+
+def _terminate_with_parent() -> None:
+    """In the child, before exec: on Linux, get SIGTERM when the supervisor dies, even by
+    SIGKILL, so no child outlives it holding its port (elsewhere, a no-op)."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _kill_group(process_group: int, signal_number: int) -> None:

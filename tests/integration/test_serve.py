@@ -77,13 +77,25 @@ def _wait_until(condition, serve: subprocess.Popen, log: Path) -> None:
 
 
 def _family(serve_pid: int, data_dir: Path) -> list[psutil.Process]:
-    """serve, its children (API, worker, Redis) and the PostgreSQL server of ``data_dir``
-    (which pg_ctl detached from serve)."""
+    """serve, its descendants (API, worker, Redis), and the PostgreSQL and Redis servers of
+    ``data_dir`` however they were started (pg_ctl detaches PostgreSQL from serve; a serve
+    that attached to a running Redis is not its parent)."""
     serve = psutil.Process(serve_pid)
     postmaster = psutil.Process(
         int((data_dir / "pgdata" / "postmaster.pid").read_text().split()[0])
     )
-    return [serve, *serve.children(recursive=True), postmaster, *postmaster.children()]
+    redis_servers = [
+        process
+        for process in psutil.process_iter()
+        if str(data_dir) in _cmdline(process) and "redis-server" in _cmdline(process)[0]
+    ]
+    return [
+        serve,
+        *serve.children(recursive=True),
+        postmaster,
+        *postmaster.children(),
+        *redis_servers,
+    ]
 
 
 def _child(serve: subprocess.Popen, command: str) -> psutil.Process:
@@ -123,6 +135,8 @@ def _embedded_database(data_dir: Path) -> Iterator[sa.Engine]:
 
 
 def test_serve_runs_supervises_stops_cleanly_and_keeps_its_data(tmp_path):
+    """Three starts on one data folder: stopped by SIGINT, killed by SIGKILL, stopped by
+    SIGTERM."""
     data_dir, log, port = tmp_path / "data", tmp_path / "serve.log", _free_port()
     base_url, user = f"http://127.0.0.1:{port}", {"X-User-Id": str(uuid.uuid4())}
     key_file = data_dir / "signing-key"
@@ -153,12 +167,20 @@ def test_serve_runs_supervises_stops_cleanly_and_keeps_its_data(tmp_path):
     stopped = {record["child"]: record["how"] for record in _events(log, "child_stopped")}
     assert stopped == {"api": "terminated", "worker": "terminated"}
 
+    profile_url = f"{base_url}/v1/singer-profiles/{created.json()['id']}"
     with _serving(data_dir, port, log) as serve:
         assert key_file.read_text() == signing_key
-        profile_url = f"{base_url}/v1/singer-profiles/{created.json()['id']}"
         kept = httpx.get(profile_url, headers=user, timeout=10)
         assert kept.status_code == 200, kept.text
         assert kept.json()["name"] == "kept"
+        children = [_child(serve, "api").pid, _child(serve, "worker").pid]
+        serve.kill()  # no clean stop: its children must not outlive it
+        serve.wait(timeout=STOP_TIMEOUT_S)
+        assert still_running(children, timeout_s=STOP_TIMEOUT_S) == []
+
+    # the next start takes over the PostgreSQL and Redis the killed serve left running
+    with _serving(data_dir, port, log) as serve:
+        assert httpx.get(profile_url, headers=user, timeout=10).json()["name"] == "kept"
         _stop(serve, _family(serve.pid, data_dir), signal.SIGTERM)
     assert log.read_text().count("voxregen: stopped") == 2
 
