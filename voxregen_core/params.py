@@ -58,7 +58,12 @@ def _number(name: str):
     def convert(got: object) -> float:
         if isinstance(got, bool) or not isinstance(got, int | float):
             raise InvalidParamsError(f"{name} must be a number, got {got!r}")
-        return float(got)
+        try:
+            return float(got)
+        except OverflowError:  # a JSON integer beyond the float range
+            raise InvalidParamsError(
+                f"{name} must be a number, got an integer of {len(str(got))} digits"
+            ) from None
 
     return convert
 

@@ -142,7 +142,7 @@ async def read_body(request: Request, body_type: type[Body]) -> Body:
 def _decoded(raw: bytes) -> Any:
     try:
         return json.loads(raw, parse_constant=_refuse_constant)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except ValueError as error:  # JSONDecodeError, UnicodeDecodeError, too many int digits
         raise MalformedJsonError(f"the body is not valid JSON: {error}") from None
 
 

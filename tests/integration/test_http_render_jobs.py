@@ -423,3 +423,20 @@ def test_a_job_the_queue_cannot_take_fails_at_once(fresh_database_url, redis_url
             "failed",
             "queue_unavailable",
         )
+
+
+@pytest.mark.parametrize(
+    ("raw", "status", "code"),
+    [
+        (b'{"params": {"intensity": 1' + b"0" * 400 + b"}}", 422, "invalid_body"),
+        (b'{"params": {"intensity": ' + b"1" * 5000 + b"}}", 400, "malformed_json"),
+    ],
+)
+def test_huge_numbers_are_refused_not_crashed_on(api, raw, status, code):
+    job_id = create_job(api)["id"]
+    response = api.client.post(
+        f"/v1/render-jobs/{job_id}:clone",
+        content=raw,
+        headers={**as_user(ALICE), "Content-Type": "application/json"},
+    )
+    assert (response.status_code, response.json()["error"]["code"]) == (status, code)

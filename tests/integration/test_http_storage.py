@@ -92,3 +92,8 @@ def test_a_put_over_the_size_limit_is_a_413_and_stores_nothing(api, monkeypatch)
     response = api.client.put(signed("PUT"), content=b"RIFF+")
     assert (response.status_code, response.json()["error"]["code"]) == (413, "upload_too_large")
     assert not api.service.store.exists(KEY)
+
+
+def test_a_key_with_a_line_break_is_no_storage_route(api):
+    response = api.client.put("/storage/users%0Ax.wav?expires=1&signature=0", content=b"x")
+    assert (response.status_code, response.json()["error"]["code"]) == (404, "not_found")

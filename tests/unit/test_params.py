@@ -75,6 +75,14 @@ def test_non_numbers_are_refused_naming_field_and_value(field, value):
     assert str(raised.value).endswith(repr(value))
 
 
+@pytest.mark.parametrize("field", ["intensity", "target_lufs", "true_peak_db"])
+def test_integers_beyond_the_float_range_are_refused(field):
+    with pytest.raises(
+        InvalidParamsError, match=f"^{field} must be a number, got an integer of 401 digits$"
+    ):
+        RenderParams.from_json({field: 10**400})
+
+
 @given(
     st.one_of(
         st.floats(max_value=0.0, exclude_max=True),
