@@ -25,7 +25,7 @@ from voxregen_core.profiles import MAX_NAME_CHARS
 from voxregen_http.errors import InvalidBodyError, MalformedJsonError, Problem
 
 ProfileName = NewType("ProfileName", str)
-"""1 to ``MAX_NAME_CHARS`` characters, not blank."""
+"""1 to ``MAX_NAME_CHARS`` characters, not blank, without control characters."""
 ClipSeconds = NewType("ClipSeconds", float)
 """A clip's duration in seconds: more than 0, at most the 8-minute input limit."""
 ParamsOverrides = NewType("ParamsOverrides", dict)
@@ -56,12 +56,17 @@ class RenderJobClone:
     params: ParamsOverrides = attrs.field(factory=lambda: ParamsOverrides({}))
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 def _string(value: Any, _: type) -> str:
     if not isinstance(value, str):
         raise TypeError(f"expected a string, got {_json_type(value)}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # JSON's "\ud800": a lone surrogate, not text
+        raise ValueError("expected Unicode text, got a lone surrogate") from None
     return value
 
 
@@ -77,6 +82,8 @@ def _profile_name(value: Any, _: type) -> ProfileName:
         raise ValueError(
             f"expected 1 to {MAX_NAME_CHARS} characters, not blank; got {len(name)} characters"
         )
+    if _CONTROL.search(name):
+        raise ValueError("expected no control characters (tab, line break, NUL, ...)")
     return ProfileName(name)
 
 

@@ -165,6 +165,10 @@ def test_commit_refuses_an_upload_over_the_size_limit(api, monkeypatch):
             [("$.name", "expected 1 to 200 characters, not blank; got 201 characters")],
         ),
         ({"name": "Alto", "owner": "bob"}, [("$.owner", "unknown field; allowed: name")]),
+        (
+            {"name": "Al\x00to"},
+            [("$.name", "expected no control characters (tab, line break, NUL, ...)")],
+        ),
         (["Alto"], [("$", "expected a JSON object, got an array")]),
     ],
 )
@@ -174,6 +178,18 @@ def test_create_refuses_bad_bodies_naming_the_json_path(api, body, problems):
     error = response.json()["error"]
     assert error["code"] == "invalid_body"
     assert [(p["path"], p["message"]) for p in error["problems"]] == problems
+
+
+def test_a_lone_surrogate_is_not_text(api):
+    response = api.client.post(
+        "/v1/singer-profiles",
+        content=b'{"name": "Al\\ud800to"}',  # valid JSON, but no UTF-8 string
+        headers={**as_user(ALICE), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["problems"] == [
+        {"path": "$.name", "message": "expected Unicode text, got a lone surrogate"}
+    ]
 
 
 @pytest.mark.parametrize(
