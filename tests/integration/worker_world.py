@@ -15,6 +15,7 @@ from voxregen_adapters.settings import Settings
 from voxregen_core.jobs import RenderJob
 from voxregen_core.keys import job_input_key, reference_key
 from voxregen_core.params import RenderParams
+from voxregen_core.ports import ObjectStore
 from voxregen_core.profiles import ProfileStatus, SingerProfile, SingerReference
 
 SIGNING_KEY = b"worker-tests-signing-key-0123456789abcdef"
@@ -23,19 +24,27 @@ STEM_S = 36.0
 STEM_WAV = wav_bytes(synthetic_singing(STEM_S, seed=4).audio, subtype="PCM_16")
 
 
-def make_service(database_url: str, redis_url: str, storage_dir: Path) -> Service:
-    """The service over a freshly migrated ``database_url``; the caller closes it."""
+def make_service(
+    database_url: str,
+    redis_url: str,
+    storage_dir: Path,
+    *,
+    storage_url: str | None = None,
+    store: ObjectStore | None = None,
+) -> Service:
+    """The service over a freshly migrated ``database_url`` and a local store in
+    ``storage_dir`` (unless ``storage_url`` or ``store`` say otherwise); the caller closes it."""
     migrated_engine(database_url).dispose()
     settings = Settings(
         database_url=database_url,
         redis_url=redis_url,
-        storage_url=storage_dir.as_uri(),
+        storage_url=storage_url or storage_dir.as_uri(),
         public_url="http://127.0.0.1:8000",
         signing_key=SIGNING_KEY,
         cache_dir=storage_dir / "cache",
         data_dir=storage_dir / "data",
     )
-    return build_service(settings)
+    return build_service(settings, store=store)
 
 
 def reference_wav(*, seconds: float = 4.0) -> bytes:

@@ -1,0 +1,160 @@
+"""The worker as Dramatiq runs it: real Worker threads consuming real Redis messages sent the
+way the API sends them, over real PostgreSQL and an S3 server (moto) or a local store.
+
+Each test uses its own broker namespace, so tests run in any order and leave no shared keys.
+"""
+
+import os
+import signal
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+
+import dramatiq
+import pytest
+import structlog
+from dramatiq.brokers.redis import RedisBroker
+
+from tests.integration.moto_server import ACCESS_KEY, SECRET_KEY
+from tests.integration.worker_world import (
+    add_job,
+    add_profile,
+    add_reference,
+    job_error,
+    make_service,
+    reference_wav,
+)
+from voxregen_adapters import actor_names
+from voxregen_adapters.broker import make_broker
+from voxregen_adapters.dramatiq_job_queue import DramatiqJobQueue
+from voxregen_adapters.minio_object_store import MinioObjectStore
+from voxregen_adapters.service import Service
+from voxregen_core.jobs import JobStatus, Progress
+from voxregen_core.profiles import ProfileStatus
+from voxregen_worker.actors import RetryPolicy, declare_actors
+from voxregen_worker.main import run_worker
+
+USER = uuid.UUID("aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa")
+FAST_RETRIES = RetryPolicy(max_retries=2, min_backoff_ms=10, max_backoff_ms=50)
+
+
+@pytest.fixture
+def broker(redis_url) -> Iterator[RedisBroker]:
+    broker = make_broker(redis_url, namespace=f"voxregen-test-{uuid.uuid4().hex}")
+    yield broker
+    broker.flush_all()
+    broker.client.connection_pool.disconnect()  # RedisBroker.close() is a no-op
+
+
+@pytest.fixture
+def s3_service(fresh_database_url, redis_url, tmp_path, s3_endpoint) -> Iterator[Service]:
+    bucket = f"worker-{uuid.uuid4().hex[:12]}"
+    storage_url = f"s3://{ACCESS_KEY}:{SECRET_KEY}@{s3_endpoint}/{bucket}?secure=false"
+    service = make_service(fresh_database_url, redis_url, tmp_path, storage_url=storage_url)
+    yield service
+    service.close()
+
+
+def _enqueue(broker: RedisBroker, actor_name: str, user_id: uuid.UUID, row_id: uuid.UUID) -> None:
+    """Send a message as the API does."""
+    queue = DramatiqJobQueue(broker, actor_names=actor_names.ALL)
+    queue.enqueue(actor_name, str(user_id), str(row_id))
+
+
+def _wait_for(condition: Callable[[], bool], *, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def _run(broker: RedisBroker, service: Service, **options) -> dramatiq.Worker:
+    declare_actors(broker, service, **options)
+    worker = dramatiq.Worker(broker, worker_threads=1, worker_timeout=50)
+    worker.start()
+    return worker
+
+
+def test_a_real_worker_builds_a_profile_then_renders_a_job_over_s3(broker, s3_service):
+    profile = add_profile(s3_service, USER, status=ProfileStatus.BUILDING)
+    add_reference(s3_service, profile, reference_wav())
+    job = add_job(s3_service, profile)
+    worker = _run(broker, s3_service)
+    try:
+        _enqueue(broker, actor_names.PROFILE_BUILD, USER, profile.id)
+        _wait_for(
+            lambda: (
+                s3_service.profiles.get(user_id=USER, profile_id=profile.id).status
+                is ProfileStatus.READY
+            )
+        )
+        _enqueue(broker, actor_names.RENDER_JOB, USER, job.id)
+        _wait_for(lambda: s3_service.jobs.get(user_id=USER, job_id=job.id).status is JobStatus.DONE)
+    finally:
+        worker.stop()
+    done = s3_service.jobs.get(user_id=USER, job_id=job.id)
+    assert done.progress == Progress(chunks_done=3, chunks_total=3)
+    assert s3_service.store.exists(done.output_object_key)
+    assert done.metrics["chunks_total"] == 3
+
+
+def test_a_storage_outage_is_retried_then_the_job_fails_with_its_code(
+    broker, fresh_database_url, redis_url, tmp_path
+):
+    local = make_service(fresh_database_url, redis_url, tmp_path)
+    job = add_job(local, add_profile(local, USER))
+    local.close()
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    unreachable = MinioObjectStore(
+        endpoint=f"127.0.0.1:{closed_port}",
+        access_key=ACCESS_KEY,
+        secret_key=SECRET_KEY,
+        bucket="voxregen-nowhere",
+        secure=False,
+        timeout_s=1.0,
+        retries=0,
+    )
+    service = make_service(fresh_database_url, redis_url, tmp_path, store=unreachable)
+    worker = _run(broker, service, policy=FAST_RETRIES)
+    try:
+        with structlog.testing.capture_logs() as attempts:
+            _enqueue(broker, actor_names.RENDER_JOB, USER, job.id)
+            _wait_for(
+                lambda: service.jobs.get(user_id=USER, job_id=job.id).status is JobStatus.FAILED
+            )
+        code, message = job_error(service, job)
+    finally:
+        worker.stop()
+        service.close()
+    starts = [line for line in attempts if line["event"] == "render_job_started"]
+    assert [line["resumed"] for line in starts] == [False, True, True]  # 1 try + 2 retries
+    assert code == "storage_unavailable"
+    assert message.startswith("gave up: StorageUnavailableError:")
+
+
+def test_run_worker_consumes_until_sigterm_then_stops(
+    broker, fresh_database_url, redis_url, tmp_path
+):
+    service = make_service(fresh_database_url, redis_url, tmp_path)
+    job = add_job(service, add_profile(service, USER))
+    _enqueue(broker, actor_names.RENDER_JOB, USER, job.id)
+
+    def stop_when_done() -> None:
+        _wait_for(lambda: service.jobs.get(user_id=USER, job_id=job.id).status is JobStatus.DONE)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    stopper = threading.Thread(target=stop_when_done)
+    stopper.start()
+    try:
+        run_worker(service.settings, threads=2, broker=broker)
+        stopper.join()
+        assert service.jobs.get(user_id=USER, job_id=job.id).status is JobStatus.DONE
+    finally:
+        stopper.join()
+        service.close()
+        structlog.reset_defaults()  # run_worker configured logging for the whole process
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # its handler is gone

@@ -1,0 +1,97 @@
+"""The worker's Dramatiq actors, ``profile_build`` and ``render_job``, declared on a broker.
+
+Messages carry ``(user_id, id)`` as strings (:mod:`voxregen_adapters.actor_names`); each actor
+parses them and calls :func:`~voxregen_worker.profile_build.profile_build` or
+:func:`~voxregen_worker.render_job.render_job`, which do the work over the service's ports.
+
+Only transient failures are retried, with exponential backoff (:class:`RetryPolicy`); any
+other error, a spent retry budget or the time limit makes Dramatiq give up, and then
+:class:`~voxregen_worker.give_up.GiveUpMiddleware` fails the job (or the profile build).
+"""
+
+import uuid
+
+import attrs
+import dramatiq
+from dramatiq.middleware import Retries
+
+from voxregen_adapters import actor_names
+from voxregen_adapters.dramatiq_job_queue import QUEUE_NAME
+from voxregen_adapters.service import Service
+from voxregen_core.errors import (
+    DatabaseUnavailableError,
+    QueueUnavailableError,
+    StorageUnavailableError,
+)
+from voxregen_core.ports import Generator
+from voxregen_worker.give_up import GiveUpMiddleware
+from voxregen_worker.profile_build import abandon_profile_build, profile_build
+from voxregen_worker.render_job import abandon_render_job, render_job
+
+TRANSIENT_ERRORS = (DatabaseUnavailableError, StorageUnavailableError, QueueUnavailableError)
+
+
+@attrs.frozen
+class RetryPolicy:
+    """Dramatiq's retry, backoff and time-limit options of both actors, in milliseconds."""
+
+    max_retries: int = 8
+    min_backoff_ms: int = 1_000
+    """The first retry waits up to this; each next one up to twice as long."""
+    max_backoff_ms: int = 120_000
+    time_limit_ms: int = 20 * 60_000
+    """Longer than an 8-minute stem's render on a CPU worker."""
+
+    def should_retry(self, retries: int, error: BaseException) -> bool:
+        """Dramatiq's ``retry_when``: ``retries`` is how many were already made."""
+        return isinstance(error, TRANSIENT_ERRORS) and retries < self.max_retries
+
+    def actor_options(self) -> dict[str, object]:
+        return {
+            "queue_name": QUEUE_NAME,
+            "max_retries": self.max_retries,
+            "min_backoff": self.min_backoff_ms,
+            "max_backoff": self.max_backoff_ms,
+            "time_limit": self.time_limit_ms,
+            "retry_when": self.should_retry,
+        }
+
+
+def declare_actors(
+    broker: dramatiq.Broker,
+    service: Service,
+    *,
+    policy: RetryPolicy = RetryPolicy(),
+    generator: Generator | None = None,
+) -> None:
+    """Declare both actors on ``broker`` (and the give-up middleware); ``generator``
+    overrides the render's stub generator."""
+
+    def profile_build_message(user_id: str, profile_id: str) -> None:
+        profile_build(service, uuid.UUID(user_id), uuid.UUID(profile_id))
+
+    def render_job_message(user_id: str, job_id: str) -> None:
+        render_job(service, uuid.UUID(user_id), uuid.UUID(job_id), generator=generator)
+
+    def give_up_profile_build(args: tuple, error: BaseException) -> None:
+        user_id, profile_id = args
+        abandon_profile_build(service, uuid.UUID(user_id), uuid.UUID(profile_id), error)
+
+    def give_up_render_job(args: tuple, error: BaseException) -> None:
+        user_id, job_id = args
+        abandon_render_job(service, uuid.UUID(user_id), uuid.UUID(job_id), error)
+
+    broker.add_middleware(
+        GiveUpMiddleware(
+            {
+                actor_names.PROFILE_BUILD: give_up_profile_build,
+                actor_names.RENDER_JOB: give_up_render_job,
+            }
+        ),
+        before=Retries,
+    )
+    options = policy.actor_options()
+    dramatiq.actor(
+        profile_build_message, broker=broker, actor_name=actor_names.PROFILE_BUILD, **options
+    )
+    dramatiq.actor(render_job_message, broker=broker, actor_name=actor_names.RENDER_JOB, **options)
