@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
+import redis
 import sqlalchemy as sa
 
 from tests.integration.processes import still_running
@@ -84,17 +85,17 @@ def _family(serve_pid: int, data_dir: Path) -> list[psutil.Process]:
     postmaster = psutil.Process(
         int((data_dir / "pgdata" / "postmaster.pid").read_text().split()[0])
     )
-    redis_servers = [
-        process
-        for process in psutil.process_iter()
-        if str(data_dir) in _cmdline(process) and "redis-server" in _cmdline(process)[0]
-    ]
+    client = redis.Redis(unix_socket_path=str(data_dir / "redis.sock"))
+    try:
+        redis_server = psutil.Process(int(client.info("server")["process_id"]))
+    finally:
+        client.close()
     return [
         serve,
         *serve.children(recursive=True),
         postmaster,
         *postmaster.children(),
-        *redis_servers,
+        redis_server,
     ]
 
 
