@@ -1,6 +1,7 @@
 """`voxregen serve`, run as a user runs it: embedded PostgreSQL and Redis under the data folder,
 migrations, the API and a worker as children; a child that dies comes back; SIGINT or SIGTERM
-stops every process it started; a second start finds the data of the first."""
+stops every process it started; a second start finds the data of the first. And `voxregen api`
+and `voxregen worker`, serve's children, fail in one line when their settings are wrong."""
 
 import functools
 import json
@@ -243,3 +244,24 @@ def test_serve_fails_in_one_line_on_a_malformed_setting(tmp_path, name, value, m
     assert done.stderr.startswith(f"voxregen: error: {message}")
     assert done.stderr.count("\n") == 1
     assert not (tmp_path / "pgdata").exists()
+
+
+@pytest.mark.parametrize("command", ["api", "worker"])
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({}, "VOXREGEN_DATABASE_URL is not set (voxregen serve sets it)"),
+        ({"VOXREGEN_REDIS_URL": "ftp://x"}, "VOXREGEN_REDIS_URL='ftp://x' is malformed"),
+    ],
+)
+def test_api_and_worker_fail_in_one_line_without_their_settings(command, settings, message):
+    done = subprocess.run(
+        [VOXREGEN, command],
+        env={**_environment_without_voxregen_settings(), **settings},
+        capture_output=True,
+        text=True,
+        timeout=STOP_TIMEOUT_S,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"voxregen: error: {message}")
+    assert done.stderr.count("\n") == 1

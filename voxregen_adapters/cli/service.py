@@ -40,12 +40,16 @@ _UVICORN_GRACEFUL_SHUTDOWN_S = 5
 def api_command(args: argparse.Namespace) -> None:
     """`voxregen api`: uvicorn serving the app of ``voxregen_http.app`` (whose factory
     configures structlog)."""
-    import uvicorn  # only this command needs the web server
+    import uvicorn  # only this command needs the web server and the app
 
-    _settings()  # a malformed setting: one line here, not a traceback from the app factory
+    from voxregen_http.app import app_from_environment
+
+    try:
+        app = app_from_environment()  # here, so a bad setting is one line, not a traceback
+    except ConfigError as error:
+        fail(str(error))
     uvicorn.run(
-        "voxregen_http.app:app_from_environment",
-        factory=True,
+        app,
         host=args.host,
         port=args.port,
         log_config=_uvicorn_log_config(),
