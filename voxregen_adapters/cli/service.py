@@ -33,7 +33,7 @@ from voxregen_core.errors import ConfigError, VoxregenError
 
 SIGNING_KEY_FILE = "signing-key"
 _LOCK_FILE = "serve.lock"
-_ANY_ADDRESS = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}
+_ANY_ADDRESS = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}  # what a local client can reach
 _UVICORN_GRACEFUL_SHUTDOWN_S = 5
 
 
@@ -126,7 +126,8 @@ def _child_environment(
     if settings.signing_key is None:
         env["VOXREGEN_SIGNING_KEY"] = _kept_signing_key(data_dir / SIGNING_KEY_FILE)
     if "VOXREGEN_PUBLIC_URL" not in os.environ:
-        env["VOXREGEN_PUBLIC_URL"] = f"http://{_ANY_ADDRESS.get(host, host)}:{port}"
+        reachable = _ANY_ADDRESS.get(host, f"[{host}]" if ":" in host else host)
+        env["VOXREGEN_PUBLIC_URL"] = f"http://{reachable}:{port}"
     load_settings(env)  # the children will read these: fail here, once, if one is wrong
     return env
 
