@@ -26,7 +26,7 @@ from voxregen_core.jobs import JobStatus, Progress, RenderJob
 from voxregen_core.keys import job_input_key, job_output_key, reference_key
 from voxregen_core.params import RenderParams, Style
 from voxregen_core.profile_stub import EMBEDDING_VERSION, ReferenceAudio, build_stub_profile
-from voxregen_core.profiles import ProfileStatus, SingerExemplar, SingerProfile, SingerReference
+from voxregen_core.profiles import ProfileStatus, SingerProfile, SingerReference
 
 DEMO_USER_ID = uuid.UUID("00000000-0000-4000-8000-00000000de00")
 DEMO_PROFILE_ID = uuid.UUID("00000000-0000-4000-8000-00000000de01")
@@ -99,18 +99,7 @@ def _seed_profile(engine: sa.Engine, profiles: PostgresSingerProfileRepository) 
     PostgresSingerExemplarRepository(engine).replace_for_profile(
         user_id=DEMO_USER_ID,
         profile_id=DEMO_PROFILE_ID,
-        exemplars=[
-            SingerExemplar(
-                id=DEMO_EXEMPLAR_ID,
-                singer_profile_id=DEMO_PROFILE_ID,
-                source_reference_id=exemplar.ref_id,
-                embedding=exemplar.embedding,
-                f0_p50_hz=exemplar.f0_p50_hz,
-                f0_p90_hz=exemplar.f0_p90_hz,
-                voiced_pct=exemplar.voiced_pct,
-                energy_db=exemplar.energy_db,
-            )
-        ],
+        exemplars=[exemplar.to_exemplar(exemplar_id=DEMO_EXEMPLAR_ID, profile_id=DEMO_PROFILE_ID)],
     )
     profiles.record_build(
         user_id=DEMO_USER_ID,

@@ -26,6 +26,7 @@ import numpy as np
 
 from voxregen_core import units
 from voxregen_core.errors import InvalidInputError, InvalidParamsError
+from voxregen_core.profiles import SingerExemplar
 
 EMBEDDING_VERSION = "stub-v1"
 EMBEDDING_DIMS = 256
@@ -119,6 +120,19 @@ class ExemplarStub:
     f0_p90_hz: float
     voiced_pct: float
     energy_db: float
+
+    def to_exemplar(self, *, exemplar_id: uuid.UUID, profile_id: uuid.UUID) -> SingerExemplar:
+        """The stored exemplar row of this build result."""
+        return SingerExemplar(
+            id=exemplar_id,
+            singer_profile_id=profile_id,
+            source_reference_id=self.ref_id,
+            embedding=self.embedding,
+            f0_p50_hz=self.f0_p50_hz,
+            f0_p90_hz=self.f0_p90_hz,
+            voiced_pct=self.voiced_pct,
+            energy_db=self.energy_db,
+        )
 
 
 @attrs.frozen(eq=False)

@@ -129,15 +129,8 @@ def _record_qualities(
 
 def _exemplars(profile_id: uuid.UUID, build: ProfileBuild) -> list[SingerExemplar]:
     return [
-        SingerExemplar(
-            id=uuid.uuid5(profile_id, f"exemplar:{exemplar.ref_id}"),
-            singer_profile_id=profile_id,
-            source_reference_id=exemplar.ref_id,
-            embedding=exemplar.embedding,
-            f0_p50_hz=exemplar.f0_p50_hz,
-            f0_p90_hz=exemplar.f0_p90_hz,
-            voiced_pct=exemplar.voiced_pct,
-            energy_db=exemplar.energy_db,
+        exemplar.to_exemplar(
+            exemplar_id=uuid.uuid5(profile_id, f"exemplar:{exemplar.ref_id}"), profile_id=profile_id
         )
         for exemplar in build.exemplars
     ]
