@@ -2,7 +2,9 @@
 the level, context variables (job_id, user_id, chunk_index, stage) and formatted exceptions.
 
 Call :func:`configure_logging` once at process start (the API, the worker); then
-``structlog.get_logger()`` anywhere in the adapters. The core never logs.
+``structlog.get_logger()`` anywhere in the adapters. The core never logs. The stdlib
+``logging`` records of the libraries (Dramatiq, uvicorn, SQLAlchemy, …) go through the same
+processors, so every line a process prints is one JSON object.
 """
 
 import logging
@@ -11,13 +13,23 @@ import sys
 import structlog
 
 
+class _JsonLinesHandler(logging.StreamHandler):
+    """The root logger's handler that :func:`configure_logging` installs (and replaces when it
+    is called again)."""
+
+
 def configure_logging(*, level: str = "INFO") -> None:
+    """JSON lines on stderr at ``level`` and above, for structlog and stdlib loggers alike.
+    Idempotent: a second call replaces the first's configuration, never doubles a line."""
     level_number = logging.getLevelName(level.upper())
+    stamped = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
     structlog.configure(
         processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            *stamped,
             structlog.processors.format_exc_info,
             structlog.processors.JSONRenderer(),
         ],
@@ -25,3 +37,19 @@ def configure_logging(*, level: str = "INFO") -> None:
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=True,
     )
+    handler = _JsonLinesHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[structlog.stdlib.add_logger_name, *stamped],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                structlog.processors.JSONRenderer(),
+            ],
+        )
+    )
+    root = logging.getLogger()
+    for previous in [h for h in root.handlers if isinstance(h, _JsonLinesHandler)]:
+        root.removeHandler(previous)
+    root.addHandler(handler)
+    root.setLevel(level_number)
