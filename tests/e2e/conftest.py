@@ -8,7 +8,7 @@ Redis: the processes use the broker's fixed ``voxregen`` namespace (no setting c
 each run claims a Redis database index of its own (1 to 15; the other tests use database 0 under
 namespaces of their own) with an atomic ``SET NX``, and empties that namespace first. Two runs
 at once on one Redis (two people testing one checkout) would otherwise take each other's
-messages: that happened.
+messages; one run's worker did take another's profile build.
 """
 
 import os
@@ -120,10 +120,9 @@ def _environment(**settings: str) -> dict[str, str]:
 def _on_database(redis_url: str, db: int) -> str:
     """``redis_url`` pointing at database ``db`` instead."""
     parts = urlsplit(redis_url)
-    if parts.scheme == "unix":
-        return parts._replace(
-            query=urlencode(dict(parse_qsl(parts.query)) | {"db": str(db)})
-        ).geturl()
+    if parts.scheme == "unix":  # geturl() would drop the empty host: unix:/path
+        query = urlencode(dict(parse_qsl(parts.query)) | {"db": str(db)})
+        return f"unix://{parts.path}?{query}"
     return parts._replace(path=f"/{db}").geturl()
 
 

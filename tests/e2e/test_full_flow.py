@@ -108,6 +108,19 @@ def _poll(read: Callable[[], dict], *, until: Callable[[dict], bool]) -> list[di
     return seen
 
 
+def _check_delivered(wav: bytes, *, input_frames: int) -> None:
+    """48 kHz, 16-bit, two identical channels, the input's duration, -18 LUFS and at most
+    -1 dBTP on the independent meter."""
+    info = sf.info(io.BytesIO(wav))
+    assert (info.samplerate, info.subtype, info.channels) == (48_000, "PCM_16", 2)
+    audio, _ = sf.read(io.BytesIO(wav), dtype="int16")
+    assert np.array_equal(audio[:, 0], audio[:, 1])
+    assert abs(len(audio) - input_frames * 48_000 / STEM_RATE_HZ) <= 1.0
+    reading = ffmpeg_ebur128(wav)
+    assert reading.integrated_lufs == pytest.approx(-18.0, abs=0.1)
+    assert reading.true_peak_dbtp <= -1.0
+
+
 def _row_count(stack: Stack, table: str) -> int:
     engine = sa.create_engine(stack.database_url)
     try:
@@ -156,19 +169,12 @@ def test_the_whole_flow_over_http_and_no_other_user_reaches_any_of_it(stack, use
     assert download.status_code == 200, download.text
     delivered = httpx.get(download.json()["download_url"], timeout=10.0)
     assert delivered.status_code == 200
-    info = sf.info(io.BytesIO(delivered.content))
-    assert (info.samplerate, info.subtype, info.channels) == (48_000, "PCM_16", 2)
-    audio, _ = sf.read(io.BytesIO(delivered.content), dtype="int16")
-    assert np.array_equal(audio[:, 0], audio[:, 1])
-    assert abs(len(audio) - len(stem) * 48_000 / STEM_RATE_HZ) <= 1.0
-    reading = ffmpeg_ebur128(delivered.content)
-    assert reading.integrated_lufs == pytest.approx(-18.0, abs=0.1)
-    assert reading.true_peak_dbtp <= -1.0
+    _check_delivered(delivered.content, input_frames=len(stem))
 
     ada_before = (ada.get(f"/v1/singer-profiles/{profile_id}").json(), job)
     bob_profile_id = bob.ready_profile()
     bob_upload = bob.uploaded_input(wav_bytes(stem[: STEM_RATE_HZ * 2], fs=STEM_RATE_HZ))
-    missing = bob.get(f"/v1/render-jobs/{uuid.uuid4()}").json()["error"]["code"]
+    not_found = bob.get(f"/v1/render-jobs/{uuid.uuid4()}").json()["error"]["code"]
     never_uploaded = bob.post(
         "/v1/render-jobs",
         {
@@ -201,14 +207,14 @@ def test_the_whole_flow_over_http_and_no_other_user_reaches_any_of_it(stack, use
         ),
     }
     answers = {name: (r.status_code, r.json()["error"]["code"]) for name, r in attempts.items()}
-    assert answers == {name: (404, missing) for name in attempts} | {
+    assert answers == {name: (404, not_found) for name in attempts} | {
         "job on Ada's input": (404, never_uploaded.json()["error"]["code"])
     }
     assert (
         ada.get(f"/v1/singer-profiles/{profile_id}").json(),
         ada.get(f"/v1/render-jobs/{job_id}").json(),
     ) == ada_before
-    assert _row_count(stack, "render_jobs") == 1
+    assert (_row_count(stack, "render_jobs"), _row_count(stack, "singer_references")) == (1, 2)
 
     clone = ada.post(f"/v1/render-jobs/{job_id}:clone", {"params": {"style": "bright"}})
     assert clone.status_code == 201, clone.text
