@@ -142,7 +142,7 @@ class ProfileBuild:
 
     profile_embedding : ``EMBEDDING_DIMS`` float32 little-endian, unit norm
     cluster_embeddings : ``k x EMBEDDING_DIMS`` float32 little-endian, rows of unit norm
-    stats : JSON-primitive dict: n_references (accepted), n_rejected, total_duration_s
+    stats : JSON-primitive dict: n_references (accepted), n_rejected (unreadable included), total_duration_s
         (accepted), rms_dbfs_median and active_pct (duration-weighted share of non-silent frames)
     """
 
@@ -198,14 +198,21 @@ def assess_reference(audio: np.ndarray, *, sample_rate_hz: int) -> ReferenceQual
 
 
 def build_stub_profile(
-    references: Sequence[ReferenceAudio], *, sample_rate_hz: int
+    references: Sequence[ReferenceAudio],
+    *,
+    sample_rate_hz: int,
+    unreadable: Sequence[tuple[uuid.UUID, str]] = (),
 ) -> ProfileBuild:
     """Build a profile from the acceptable references.
+
+    ``unreadable`` lists the profile's references that could not be decoded, each with why:
+    they count as rejected and their reason is named when the build fails, so that a profile
+    whose only reference is not a WAV says so rather than that it has none.
 
     Raises :class:`InvalidInputError` when there is no reference, or none is acceptable (the
     message lists each reference's problems).
     """
-    if not references:
+    if not references and not unreadable:
         raise InvalidInputError("a singer profile needs at least one reference, got none")
     ordered = sorted(references, key=lambda reference: (reference.content_hash, reference.ref_id))
     qualities = {
@@ -214,10 +221,11 @@ def build_stub_profile(
     }
     accepted = [reference for reference in ordered if qualities[reference.ref_id].accepted]
     if not accepted:
-        reasons = "; ".join(
-            f"{reference.ref_id}: {', '.join(qualities[reference.ref_id].problems)}"
+        problems = [
+            (reference.ref_id, ", ".join(qualities[reference.ref_id].problems))
             for reference in references
-        )
+        ]
+        reasons = "; ".join(f"{ref_id}: {why}" for ref_id, why in [*problems, *unreadable])
         raise InvalidInputError(f"no usable reference: {reasons}")
 
     vectors = np.stack([_embedding(reference.content_hash) for reference in accepted])
@@ -232,7 +240,7 @@ def build_stub_profile(
     active_pct = np.array([100.0 - quality.silence_pct for quality in accepted_qualities])
     stats = {
         "n_references": len(accepted),
-        "n_rejected": len(ordered) - len(accepted),
+        "n_rejected": len(ordered) - len(accepted) + len(unreadable),
         "total_duration_s": float(durations_s.sum()),
         "rms_dbfs_median": float(np.median([quality.rms_dbfs for quality in accepted_qualities])),
         "active_pct": float(np.dot(durations_s, active_pct) / durations_s.sum()),

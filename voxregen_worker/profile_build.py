@@ -4,7 +4,7 @@
 Each reference is read from the store and decoded; one that cannot be (not a WAV, missing)
 is stored as not accepted with that reason, and the v1 stub build
 (:func:`voxregen_core.profile_stub.build_stub_profile`) judges the rest. With no usable
-reference the profile ends in ``error``. Rebuilding is idempotent: the exemplars are replaced
+reference the profile ends in ``error``, its message naming each reference's problem. Rebuilding is idempotent: the exemplars are replaced
 (with ids derived from the profile and reference), the quality and stats overwritten.
 Transient failures propagate for Dramatiq to retry; when it gives up,
 :func:`abandon_profile_build` moves the profile to ``error`` so it never stays ``building``.
@@ -50,13 +50,11 @@ def _profile_build(service: Service, user_id: uuid.UUID, profile_id: uuid.UUID) 
         log.warning("profile_build_missing")
         return
     references = service.references.list_for_profile(**scope)
-    decoded = []
-    for reference in references:
-        audio = _decoded(service, reference)
-        if audio is not None:
-            decoded.append(audio)
+    decoded, unreadable = _read_references(service, references)
     try:
-        build = build_stub_profile(decoded, sample_rate_hz=spec.SAMPLE_RATE_HZ)
+        build = build_stub_profile(
+            decoded, sample_rate_hz=spec.SAMPLE_RATE_HZ, unreadable=unreadable
+        )
     except InvalidInputError as error:
         _record_qualities(service, user_id, _assessed(decoded))
         service.exemplars.replace_for_profile(**scope, exemplars=[])
@@ -70,12 +68,12 @@ def _profile_build(service: Service, user_id: uuid.UUID, profile_id: uuid.UUID) 
         embedding_version=build.embedding_version,
         profile_embedding=build.profile_embedding,
         cluster_embeddings=build.cluster_embeddings,
-        stats={**build.stats, "n_rejected": len(references) - build.stats["n_references"]},
+        stats=build.stats,
     )
     log.info(
         "profile_build_done",
         n_references=build.stats["n_references"],
-        n_rejected=len(references) - build.stats["n_references"],
+        n_rejected=build.stats["n_rejected"],
         elapsed_ms=ms_since(started),
     )
 
@@ -92,20 +90,26 @@ def abandon_profile_build(
         )
 
 
-def _decoded(service: Service, reference: SingerReference) -> ReferenceAudio | None:
-    """The reference's audio, or None after recording why it cannot be used."""
-    try:
-        data = service.store.get(reference.object_key)
-        stem = load_stem(data)
-    except (InvalidInputError, ObjectNotFoundError) as error:
-        service.references.record_quality(
-            user_id=reference.user_id,
-            reference_id=reference.id,
-            quality_metrics={"problems": [f"{error.code}: {error.message}"]},
-            accepted=False,
-        )
-        return None
-    return ReferenceAudio(reference.id, input_hash(data), stem.audio)
+def _read_references(
+    service: Service, references: Sequence[SingerReference]
+) -> tuple[list[ReferenceAudio], list[tuple[uuid.UUID, str]]]:
+    """The references' audio, and the ids of those that cannot be decoded with why (recorded
+    on their rows as not accepted)."""
+    decoded, unreadable = [], []
+    for reference in references:
+        try:
+            data = service.store.get(reference.object_key)
+            decoded.append(ReferenceAudio(reference.id, input_hash(data), load_stem(data).audio))
+        except (InvalidInputError, ObjectNotFoundError) as error:
+            problem = f"{error.code}: {error.message}"
+            service.references.record_quality(
+                user_id=reference.user_id,
+                reference_id=reference.id,
+                quality_metrics={"problems": [problem]},
+                accepted=False,
+            )
+            unreadable.append((reference.id, problem))
+    return decoded, unreadable
 
 
 def _assessed(decoded: Sequence[ReferenceAudio]) -> dict[uuid.UUID, ReferenceQuality]:
