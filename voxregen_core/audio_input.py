@@ -70,6 +70,7 @@ _OTHER_FILE_TYPES = {
     b"RIFX": "a big-endian WAV (RIFX)",
 }
 _HOW_TO_FIX = "export the stem as a standard WAV (PCM 16/24/32-bit or 32/64-bit float)"
+_SEND_AGAIN = "it was cut off while being exported, copied or uploaded: send the whole file again"
 
 
 @attrs.frozen(eq=False)
@@ -148,9 +149,11 @@ def load_stem(data: bytes) -> Stem:
 def _read_header(data: bytes) -> _Header:
     """Walk the RIFF chunks and apply every rule that the header alone decides."""
     if len(data) == 0:
-        raise EmptyInputError("the file is empty (0 bytes)")
+        raise EmptyInputError(f"the file is empty (0 bytes); {_SEND_AGAIN}")
     if data[:4] == b"RIFF" and len(data) < 12:
-        raise TruncatedInputError(f"the file is cut short: {len(data)} bytes of WAV header")
+        raise TruncatedInputError(
+            f"the file is cut short: {len(data)} bytes of WAV header; {_SEND_AGAIN}"
+        )
     if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
         raise _not_a_wav(data)
 
@@ -169,14 +172,18 @@ def _read_header(data: bytes) -> _Header:
         n_frames=data_size // block_align,
     )
     if header.n_frames == 0:
-        raise EmptyInputError("the WAV holds no audio (0 frames)")
+        raise EmptyInputError(
+            "the WAV holds no audio (0 frames); export the stem again with the vocal in it"
+        )
     if header.duration_s > spec.MAX_INPUT_S:
         raise InputTooLongError(
-            f"the stem is {header.duration_s:.1f} s long; the limit is {spec.MAX_INPUT_S:.0f} s"
+            f"the stem is {header.duration_s:.1f} s long; the limit is {spec.MAX_INPUT_S:.0f} s "
+            f"({spec.MAX_INPUT_S / 60:g} minutes): split it into shorter stems"
         )
     if header.duration_s < MIN_INPUT_S:
         raise InputTooShortError(
-            f"the stem is {header.duration_s:.3f} s long; it must be at least {MIN_INPUT_S} s"
+            f"the stem is {header.duration_s:.3f} s long; it must be at least {MIN_INPUT_S} s "
+            "(one loudness block)"
         )
     return header
 
@@ -213,7 +220,8 @@ def _read_fmt(body: bytes) -> tuple[_Encoding, int, int, int]:
         raise NotAWavError("the WAV header is damaged: it declares 0 channels")
     if channels > 2:
         raise TooManyChannelsError(
-            f"the WAV has {channels} channels; voxregen takes mono or stereo stems"
+            f"the WAV has {channels} channels; voxregen takes mono or stereo stems: "
+            "export the vocal as a mono or stereo WAV"
         )
     if format_tag == _WAVE_FORMAT_EXTENSIBLE:
         if len(body) < 40 or body[26:40] != _KSDATAFORMAT_GUID_TAIL:
@@ -289,7 +297,7 @@ def _check_finite(mid: np.ndarray, header: _Header) -> None:
         if bad.size:
             raise NonFiniteSamplesError(
                 f"the WAV holds {bad.size} NaN or infinite sample value(s), the first at "
-                f"{bad[0] / header.sample_rate_hz:.3f} s; re-export the stem"
+                f"{bad[0] / header.sample_rate_hz:.3f} s; re-export the stem, e.g. as 24-bit PCM"
             )
 
 
@@ -307,7 +315,8 @@ def _not_a_wav(data: bytes) -> Exception:
 
 def _truncated(what: str, declared: int, present: int) -> TruncatedInputError:
     return TruncatedInputError(
-        f"the file is cut short: {what} declares {declared} bytes but only {present} are present"
+        f"the file is cut short: {what} declares {declared} bytes but only {present} are "
+        f"present; {_SEND_AGAIN}"
     )
 
 
