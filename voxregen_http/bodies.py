@@ -6,6 +6,11 @@ The converter is strict: unknown fields, missing fields and JSON of the wrong ty
 is reported with its JSON path (``$.params``) as :class:`InvalidBodyError`, a 422. An empty
 body counts as ``{}``. Render params are checked by :meth:`RenderParams.from_json`, so their
 documented ranges hold at the edge.
+
+Before any parsing, a body must be small (``MAX_JSON_BODY_BYTES``, 413 otherwise: the largest
+legitimate body is under 1 KiB, so a huge one is refused before it is buffered whole) and, when
+not empty, declared ``application/json`` (415 otherwise: a form post or ``text/plain`` is a
+client's mistake, better named than parsed by luck).
 """
 
 import json
@@ -22,7 +27,16 @@ from starlette.requests import Request
 from voxregen_core import spec
 from voxregen_core.params import RenderParams
 from voxregen_core.profiles import MAX_NAME_CHARS
-from voxregen_http.errors import InvalidBodyError, MalformedJsonError, Problem
+from voxregen_http.errors import (
+    BodyTooLargeError,
+    InvalidBodyError,
+    MalformedJsonError,
+    Problem,
+    UnsupportedMediaTypeError,
+)
+
+MAX_JSON_BODY_BYTES = 64 * 1024
+"""The largest /v1 request body: 64 times the largest legitimate one."""
 
 ProfileName = NewType("ProfileName", str)
 """1 to ``MAX_NAME_CHARS`` characters, not blank, without control characters."""
@@ -139,11 +153,43 @@ def structure(data: Any, body_type: type[Body]) -> Body:
     return body
 
 
+async def bounded_body(request: Request, max_bytes: int) -> bytes | None:
+    """The request body, or None as soon as it (or its declared length) exceeds ``max_bytes``."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        return None
+    chunks, size_bytes = [], 0
+    async for chunk in request.stream():
+        size_bytes += len(chunk)
+        if size_bytes > max_bytes:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_raw_body(request: Request) -> bytes:
+    """The body of a /v1 request; raises :class:`BodyTooLargeError` (413) above
+    ``MAX_JSON_BODY_BYTES``."""
+    raw = await bounded_body(request, MAX_JSON_BODY_BYTES)
+    if raw is None:
+        raise BodyTooLargeError(f"the body is over the limit of {MAX_JSON_BODY_BYTES} bytes")
+    return raw
+
+
 async def read_body(request: Request, body_type: type[Body]) -> Body:
-    """The request's JSON body as ``body_type``; raises :class:`MalformedJsonError` (400) or
+    """The request's JSON body as ``body_type``; raises :class:`BodyTooLargeError` (413),
+    :class:`UnsupportedMediaTypeError` (415), :class:`MalformedJsonError` (400) or
     :class:`InvalidBodyError` (422)."""
-    raw = await request.body()
-    return structure(_decoded(raw) if raw.strip() else {}, body_type)
+    raw = await read_raw_body(request)
+    if not raw.strip():
+        return structure({}, body_type)
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type != "application/json":
+        shown = f"is {media_type!r}" if media_type else "is missing"
+        raise UnsupportedMediaTypeError(
+            f"the Content-Type {shown[:120]}; send the body as application/json"
+        )
+    return structure(_decoded(raw), body_type)
 
 
 def _decoded(raw: bytes) -> Any:
@@ -151,6 +197,8 @@ def _decoded(raw: bytes) -> Any:
         return json.loads(raw, parse_constant=_refuse_constant)
     except ValueError as error:  # JSONDecodeError, UnicodeDecodeError, too many int digits
         raise MalformedJsonError(f"the body is not valid JSON: {error}") from None
+    except RecursionError:  # "[[[[…": valid JSON nested deeper than Python's stack
+        raise MalformedJsonError("the body's JSON nests too deeply") from None
 
 
 def _refuse_constant(name: str) -> float:

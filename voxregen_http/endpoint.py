@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from voxregen_adapters.service import Service
 from voxregen_http.auth import caller
-from voxregen_http.bodies import read_body
+from voxregen_http.bodies import read_body, read_raw_body
 
 
 def service_of(request: Request) -> Service:
@@ -34,7 +34,11 @@ def v1_route(
 ) -> Route:
     async def endpoint(request: Request) -> JSONResponse:
         user_id = caller(request.headers)
-        args = () if body is None else (await read_body(request, body),)
+        if body is None:
+            await read_raw_body(request)  # unused, but no larger than any other body
+            args = ()
+        else:
+            args = (await read_body(request, body),)
         result = await run_in_threadpool(
             handler, service_of(request), user_id, *args, **request.path_params
         )

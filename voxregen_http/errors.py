@@ -2,8 +2,9 @@
 every error response has: ``{"error": {"code", "message", "problems"?}}``.
 
 The table is looked up along the raised class's MRO, so a subclass inherits its parent's
-status unless it has a row of its own. The two errors that only the HTTP edge raises (a
-request without a caller, a body that does not parse) are defined here.
+status unless it has a row of its own. The errors that only the HTTP edge raises (a request
+without a caller, a body too large, of another media type or that does not parse) are defined
+here.
 """
 
 from collections.abc import Sequence
@@ -64,6 +65,18 @@ class MalformedJsonError(VoxregenError):
     code = "malformed_json"
 
 
+class BodyTooLargeError(VoxregenError):
+    """Raised when a /v1 request body is larger than any legitimate one."""
+
+    code = "body_too_large"
+
+
+class UnsupportedMediaTypeError(VoxregenError):
+    """Raised when a /v1 request has a body that is not declared ``application/json``."""
+
+    code = "unsupported_media_type"
+
+
 STATUS_CODES: dict[type[VoxregenError], int] = {
     MalformedJsonError: 400,
     UnauthenticatedError: 401,
@@ -71,6 +84,8 @@ STATUS_CODES: dict[type[VoxregenError], int] = {
     ObjectNotFoundError: 404,
     ConflictError: 409,
     NotReadyError: 409,
+    BodyTooLargeError: 413,
+    UnsupportedMediaTypeError: 415,
     InvalidParamsError: 422,
     InvalidKeyError: 422,
     InvalidInputError: 422,

@@ -20,6 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from voxregen_adapters import url_signing
+from voxregen_http.bodies import bounded_body
 from voxregen_http.endpoint import service_of
 from voxregen_http.errors import error_response
 from voxregen_http.uploads import MAX_UPLOAD_BYTES
@@ -46,27 +47,13 @@ async def storage_object(request: Request) -> Response:
     if request.method == "GET":
         data = await run_in_threadpool(service.store.get, key)
         return Response(data, media_type="audio/wav")
-    body = await _bounded_body(request)
+    body = await bounded_body(request, MAX_UPLOAD_BYTES)
     if body is None:
         return error_response(
             413, "upload_too_large", f"the upload is over the limit of {MAX_UPLOAD_BYTES} bytes"
         )
     await run_in_threadpool(service.store.put, key, body)
     return Response(status_code=204)
-
-
-async def _bounded_body(request: Request) -> bytes | None:
-    """The request body, or None as soon as it exceeds ``MAX_UPLOAD_BYTES``."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES:
-        return None
-    chunks, size_bytes = [], 0
-    async for chunk in request.stream():
-        size_bytes += len(chunk)
-        if size_bytes > MAX_UPLOAD_BYTES:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 ROUTES = [Route("/storage/{key:path}", storage_object, methods=["GET", "PUT"])]
