@@ -66,6 +66,7 @@ def _over_eight_minutes() -> bytes:
 
 
 _VALID = singing_wav()
+SILENCE = wav_bytes(np.zeros(int(CASE_S * 48_000)), subtype="PCM_16")
 
 CORPUS = (
     BadInput("mp3_with_id3_tag", _id3_mp3(), "not_a_wav", "the file is an MP3, not a WAV"),
@@ -95,7 +96,7 @@ CORPUS = (
     BadInput(
         "too_short", wav_bytes(np.zeros(9_600)), "input_too_short", "it must be at least 0.4 s"
     ),
-    BadInput("silence", wav_bytes(np.zeros(int(CASE_S * 48_000)), subtype="PCM_16"), RENDERS),
+    BadInput("silence", SILENCE, RENDERS),
     BadInput("pcm_8_bit", singing_wav(subtype="PCM_U8"), RENDERS),
     BadInput("float_64_bit_stereo", singing_wav(subtype="DOUBLE", channels=2), RENDERS),
     BadInput("rate_8_khz", singing_wav(rate_hz=8_000), RENDERS),
@@ -103,3 +104,5 @@ CORPUS = (
 )
 REFUSED = tuple(case for case in CORPUS if not case.renders)
 VALID = tuple(case for case in CORPUS if case.renders)
+AUDIBLE = tuple(case for case in VALID if case.data != SILENCE)
+"""The valid cases that are mastered to the loudness target (silence has no loudness)."""

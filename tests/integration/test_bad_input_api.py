@@ -7,13 +7,14 @@ on the same service."""
 import io
 import uuid
 
+import numpy as np
 import pytest
 import soundfile as sf
 
-from tests.bad_inputs import REFUSED, VALID, BadInput, singing_wav
+from tests.bad_inputs import AUDIBLE, REFUSED, SILENCE, BadInput, singing_wav
 from tests.integration.http_api import as_user, running_api
 from tests.integration.test_http_render_jobs import ALICE, ready_profile, uploaded_input
-from voxregen_worker.render_job import render_job
+from tests.integration.worker_world import render_to_end
 
 
 @pytest.fixture
@@ -28,21 +29,37 @@ def rendered_job(api, data: bytes) -> dict:
     body = {"singer_profile_id": ready_profile(api), "input_object_key": prepared["object_key"]}
     created = api.client.post("/v1/render-jobs", json=body, headers=as_user(ALICE))
     assert created.status_code == 201, created.text
-    render_job(api.service, ALICE, uuid.UUID(prepared["job_id"]))
+    render_to_end(api.service, ALICE, uuid.UUID(prepared["job_id"]))
     job = api.client.get(f"/v1/render-jobs/{prepared['job_id']}", headers=as_user(ALICE))
     assert job.status_code == 200, job.text
     return job.json()
 
 
-def assert_delivered(api, job: dict) -> None:
+def delivered(api, job: dict) -> tuple[np.ndarray, int]:
+    """The done job's output as int16 samples, and its rate."""
     assert (job["status"], job["error"]) == ("done", None), job["error"]
-    info = sf.info(io.BytesIO(api.service.store.get(job["output_object_key"])))
-    assert (info.samplerate, info.subtype, info.channels) == (48_000, "PCM_16", 2)
+    output = api.service.store.get(job["output_object_key"])
+    assert sf.info(io.BytesIO(output)).subtype == "PCM_16"
+    return sf.read(io.BytesIO(output), dtype="int16", always_2d=True)
 
 
-@pytest.mark.parametrize("case", VALID, ids=lambda case: case.name)
-def test_a_valid_stem_renders_to_done(api, case: BadInput):
-    assert_delivered(api, rendered_job(api, case.data))
+def assert_delivered(api, job: dict) -> None:
+    audio, rate_hz = delivered(api, job)
+    assert (rate_hz, audio.shape[1]) == (48_000, 2)
+
+
+@pytest.mark.parametrize("case", AUDIBLE, ids=lambda case: case.name)
+def test_a_valid_stem_renders_to_done_at_the_loudness_target(api, case: BadInput):
+    job = rendered_job(api, case.data)
+    assert_delivered(api, job)
+    assert job["metrics"]["loudness_lufs"] == pytest.approx(-18.0, abs=0.5)
+
+
+def test_silence_renders_to_digital_silence_without_a_loudness_reading(api):
+    job = rendered_job(api, SILENCE)
+    audio, _ = delivered(api, job)
+    assert audio.shape == (96_000, 2) and not audio.any()
+    assert (job["metrics"]["loudness_lufs"], job["metrics"]["true_peak_db"]) == (None, None)
 
 
 @pytest.mark.parametrize("case", REFUSED, ids=lambda case: case.name)
