@@ -14,15 +14,12 @@ One app and database for the module (the attacks change nothing, which each case
 
 import json
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from urllib.parse import quote
 
 import pytest
-import sqlalchemy as sa
 
-from tests.integration.http_api import running_api
-from tests.integration.http_world import World, assert_error, seed_user, snapshot
+from tests.integration.http_world import World, assert_error, module_api, seed_user, snapshot
 from voxregen_http.bodies import MAX_JSON_BODY_BYTES
 from voxregen_http.uploads import MAX_UPLOAD_BYTES
 
@@ -60,28 +57,10 @@ HOSTILE = {
 """Hostile strings; ``{attacker.…}`` and ``{victim.…}`` name the two users' real ids."""
 
 
-@contextmanager
-def _scratch_database(database_url: str) -> Iterator[str]:
-    """A database of this module's own (the session fixture's maintenance server)."""
-    name = f"voxregen_test_{uuid.uuid4().hex}"
-    admin = sa.create_engine(database_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield sa.engine.make_url(database_url).set(database=name).render_as_string(False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 @pytest.fixture(scope="module")
 def world(database_url, redis_url, tmp_path_factory):
     folder = tmp_path_factory.mktemp("hostile")
-    with (
-        _scratch_database(database_url) as url,
-        running_api(url, redis_url, folder / "store") as api,
-    ):
+    with module_api(database_url, redis_url, folder / "store") as api:
         yield api, folder, seed_user(api, ATTACKER), seed_user(api, VICTIM)
 
 
