@@ -6,6 +6,7 @@ the value (with any password masked; the signing key is never shown). The README
 "Configuration" section documents every variable.
 """
 
+import math
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -17,6 +18,7 @@ import platformdirs
 
 from voxregen_adapters.url_signing import MIN_SIGNING_KEY_BYTES
 from voxregen_core.errors import ConfigError
+from voxregen_core.generator import Device
 
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 _POSTGRES_DRIVER = "postgresql+psycopg"
@@ -42,6 +44,22 @@ def _masked(url: str | None) -> str:
 
 
 @attrs.frozen
+class WorkerSettings:
+    """What only the worker reads: its model device, the stub's pace and its recovery times."""
+
+    model_device: Device = Device.CPU
+    """Where the generator runs; passed through the generator port (the stub ignores it)."""
+    stub_seconds_per_chunk: float = 0.0
+    """Least wall time the stub generator takes per chunk, standing in for GPU time."""
+    heartbeat_timeout_s: float = 60.0
+    """A worker silent this long is dead: its unfinished messages go back to the queue."""
+    stall_timeout_s: float = 300.0
+    """A queued or running job whose row has not changed this long is queued again."""
+    job_deadline_s: float = 7200.0
+    """A job not done this long after it was created fails with ``render_timed_out``."""
+
+
+@attrs.frozen
 class Settings:
     """The service's configuration. ``None`` means unset: the database and Redis then come
     from the embedded runtime (:mod:`voxregen_adapters.embedded`) under ``data_dir``."""
@@ -57,6 +75,7 @@ class Settings:
     """HMAC key of local presigned URLs; required when ``storage_url`` is ``file://``."""
     cache_dir: Path
     data_dir: Path
+    worker: WorkerSettings = attrs.field(factory=WorkerSettings)
 
 
 def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
@@ -79,7 +98,41 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
         or Path(platformdirs.user_cache_dir("voxregen")),
         data_dir=_read(environ, "VOXREGEN_DATA_DIR", _absolute_dir)
         or Path(platformdirs.user_data_dir("voxregen")),
+        worker=_worker_settings(environ),
     )
+
+
+def _worker_settings(environ: Mapping[str, str]) -> WorkerSettings:
+    defaults = WorkerSettings()
+    values = {
+        "model_device": _read(environ, "VOXREGEN_MODEL_DEVICE", _device),
+        "stub_seconds_per_chunk": _read(
+            environ, "VOXREGEN_STUB_SECONDS_PER_CHUNK", _seconds(minimum_s=0.0)
+        ),
+        "heartbeat_timeout_s": _read(
+            environ, "VOXREGEN_WORKER_HEARTBEAT_TIMEOUT_S", _seconds(minimum_s=1.0)
+        ),
+        "stall_timeout_s": _read(environ, "VOXREGEN_STALL_TIMEOUT_S", _seconds(minimum_s=1.0)),
+        "job_deadline_s": _read(environ, "VOXREGEN_JOB_DEADLINE_S", _seconds(minimum_s=1.0)),
+    }
+    return attrs.evolve(defaults, **{name: v for name, v in values.items() if v is not None})
+
+
+def _device(value: str) -> Device:
+    try:
+        return Device(value)
+    except ValueError:
+        raise ValueError(f"expected one of {', '.join(d.value for d in Device)}") from None
+
+
+def _seconds(*, minimum_s: float) -> Callable[[str], float]:
+    def cast(value: str) -> float:
+        seconds = float(value)  # ValueError names the value
+        if not math.isfinite(seconds) or seconds < minimum_s:
+            raise ValueError(f"expected a number of seconds >= {minimum_s:g}")
+        return seconds
+
+    return cast
 
 
 def _read(

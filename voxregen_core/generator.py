@@ -15,11 +15,15 @@ Contract for implementers
   three), never from global state, wall time or the device.
 - Chunks overlap by 2 s and are crossfaded afterwards: a model should render the overlap as it
   renders the rest, without fading its edges.
-- ``generate_chunk`` may run on any device; raise an exception (never return NaN) on failure.
+- The device (:class:`Device`) is chosen by the operator (``VOXREGEN_MODEL_DEVICE``) and given
+  to the generator when it is built (:data:`GeneratorFactory`); a model loads its weights there.
+  ``generate_chunk`` raises an exception (never returns NaN) on failure.
 """
 
+import enum
 import hashlib
 import uuid
+from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 import attrs
@@ -28,6 +32,13 @@ import numpy as np
 from voxregen_core.features import Features
 from voxregen_core.params import RenderParams
 from voxregen_core.profiles import SingerProfile
+
+
+class Device(enum.StrEnum):
+    """Where a generator runs its model."""
+
+    CPU = "cpu"
+    CUDA = "cuda"
 
 
 @attrs.frozen(eq=False)
@@ -55,8 +66,17 @@ class ChunkFeatures:
 class Generator(Protocol):
     """Regenerates one chunk of a vocal in a singer's voice."""
 
+    @property
+    def device(self) -> Device:
+        """The device this generator was built for."""
+        ...
+
     def generate_chunk(
         self, features: ChunkFeatures, singer_profile: SingerProfile, params: RenderParams
     ) -> np.ndarray:
         """Audio for ``features.audio``'s chunk: np.ndarray [shape=(n_samples,)], float32, 48 kHz."""
         ...
+
+
+GeneratorFactory = Callable[[Device], Generator]
+"""Builds a generator for a device: the worker calls it once, at start, with its setting."""

@@ -42,7 +42,7 @@ import scipy.signal
 
 from voxregen_core import spec, units
 from voxregen_core.errors import InvalidParamsError
-from voxregen_core.generator import ChunkFeatures
+from voxregen_core.generator import ChunkFeatures, Device
 from voxregen_core.params import RenderParams, Style
 from voxregen_core.profiles import SingerProfile
 
@@ -87,7 +87,18 @@ _LEVEL_FLOOR_DBFS = -120.0
 
 
 class StubGenerator:
-    """The placeholder :class:`~voxregen_core.generator.Generator` (EQ + compression)."""
+    """The placeholder :class:`~voxregen_core.generator.Generator` (EQ + compression).
+
+    It computes on the CPU with NumPy whatever ``device`` it is built for: the device is kept
+    only so that the worker passes its setting through the port as a model will need.
+    """
+
+    def __init__(self, device: Device = Device.CPU) -> None:
+        self._device = Device(device)
+
+    @property
+    def device(self) -> Device:
+        return self._device
 
     def generate_chunk(
         self, features: ChunkFeatures, singer_profile: SingerProfile, params: RenderParams
