@@ -6,4 +6,8 @@ PROFILE_BUILD = "profile_build"
 RENDER_JOB = "render_job"
 """Render one job; message args: (user_id, job_id) as strings."""
 
-ALL = (PROFILE_BUILD, RENDER_JOB)
+RENDER_CHUNK = "render_chunk"
+"""Generate and store one chunk of a running job (fanned out by ``render_job``); message args:
+(user_id, job_id, chunk_index) as (str, str, int)."""
+
+ALL = (PROFILE_BUILD, RENDER_JOB, RENDER_CHUNK)

@@ -67,3 +67,76 @@ class RenderJob:
     error_message: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+
+
+@attrs.frozen
+class ChunkLedger:
+    """Which of a running job's chunks are stored: the record that the workers rendering one
+    job's chunks in parallel share (kept in the job's ``progress`` column).
+
+    ``stored`` only grows, so recording a chunk twice (a redelivered message, two workers on
+    one chunk) changes nothing but ``generated``. The call that stores the last missing chunk
+    is the only one that sees :meth:`record` return ``completed=True``: that worker stitches.
+    """
+
+    chunks_total: int = attrs.field(default=0, validator=v.ge(0))
+    stored: frozenset[int] = attrs.field(default=frozenset(), converter=frozenset)
+    generated: int = attrs.field(default=0, validator=v.ge(0))
+    """Chunks generated (not found stored) over every attempt, repeats included."""
+    reused: int = attrs.field(default=0, validator=v.ge(0))
+    """Chunks found already stored by a previous attempt and recorded without generating."""
+    started_at: datetime | None = None
+    """When the job's first attempt began rendering."""
+    feature_cache_hit: bool | None = None
+    """Whether the first attempt found the stem's features cached."""
+
+    def __attrs_post_init__(self) -> None:
+        outside = [index for index in self.stored if not 0 <= index < self.chunks_total]
+        if outside:
+            raise ValueError(f"stored chunks {sorted(outside)} outside 0..{self.chunks_total - 1}")
+
+    @property
+    def progress(self) -> Progress:
+        return Progress(chunks_done=len(self.stored), chunks_total=self.chunks_total)
+
+    @property
+    def complete(self) -> bool:
+        return self.chunks_total > 0 and len(self.stored) == self.chunks_total
+
+    def missing(self) -> list[int]:
+        return [index for index in range(self.chunks_total) if index not in self.stored]
+
+    def record(self, chunk_index: int, *, generated: bool) -> tuple["ChunkLedger", bool]:
+        """This ledger with chunk ``chunk_index`` stored, and whether that completed it."""
+        first_time = chunk_index not in self.stored
+        ledger = attrs.evolve(
+            self,
+            stored=self.stored | {chunk_index},
+            generated=self.generated + generated,
+            reused=self.reused + (first_time and not generated),
+        )
+        return ledger, first_time and ledger.complete
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            **self.progress.to_json(),
+            "chunks_stored": sorted(self.stored),
+            "chunks_generated": self.generated,
+            "chunks_reused": self.reused,
+            "started_at": None if self.started_at is None else self.started_at.isoformat(),
+            "feature_cache_hit": self.feature_cache_hit,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "ChunkLedger":
+        """From the ``progress`` column; a row written before the ledger existed has only
+        ``chunks_done`` and ``chunks_total`` and reads as nothing stored."""
+        started_at = data.get("started_at")
+        return cls(
+            chunks_total=data.get("chunks_total", 0),
+            stored=data.get("chunks_stored", ()),
+            generated=data.get("chunks_generated", 0),
+            reused=data.get("chunks_reused", 0),
+            started_at=None if started_at is None else datetime.fromisoformat(started_at),
+            feature_cache_hit=data.get("feature_cache_hit"),
+        )

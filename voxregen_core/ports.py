@@ -11,7 +11,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from voxregen_core.feature_cache import FeatureCacheEntry
 from voxregen_core.generator import Generator
-from voxregen_core.jobs import JobStatus, Progress, RenderJob
+from voxregen_core.jobs import ChunkLedger, JobStatus, Progress, RenderJob
 from voxregen_core.profiles import ProfileStatus, SingerExemplar, SingerProfile, SingerReference
 
 __all__ = [
@@ -236,6 +236,40 @@ class RenderJobRepository(Protocol):
 
     def update_progress(self, *, user_id: uuid.UUID, job_id: uuid.UUID, progress: Progress) -> bool:
         """Set the progress of the user's running job; False if no such job is running."""
+        ...
+
+    def begin_chunks(
+        self,
+        *,
+        user_id: uuid.UUID,
+        job_id: uuid.UUID,
+        input_hash: str,
+        stem_feature_cache_id: uuid.UUID,
+        chunks_total: int,
+        started_at: datetime,
+        feature_cache_hit: bool,
+    ) -> ChunkLedger | None:
+        """Record the running job's input hash, feature-cache entry and chunk count, keeping
+        the chunks already recorded (a resumed job), the first ``started_at`` and
+        ``feature_cache_hit``; return its ledger, or None if the user has no such running job."""
+        ...
+
+    def record_chunk(
+        self, *, user_id: uuid.UUID, job_id: uuid.UUID, chunk_index: int, generated: bool
+    ) -> tuple[ChunkLedger, bool] | None:
+        """Record chunk ``chunk_index`` of the running job as stored, atomically (the row is
+        locked): the new ledger and whether this call completed it, which exactly one call
+        per job sees. None if the user has no such running job."""
+        ...
+
+    def ledger(self, *, user_id: uuid.UUID, job_id: uuid.UUID) -> ChunkLedger | None:
+        """The user's job's chunk ledger, or None."""
+        ...
+
+    def claim_stalled(self, *, unchanged_since: datetime, limit: int) -> list[RenderJob]:
+        """Up to ``limit`` queued or running jobs of any user whose row has not changed since
+        ``unchanged_since``, marked changed now so that another call does not claim them
+        again: the worker's recovery of jobs whose messages were lost."""
         ...
 
 

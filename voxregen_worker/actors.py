@@ -1,8 +1,9 @@
-"""The worker's Dramatiq actors, ``profile_build`` and ``render_job``, declared on a broker.
+"""The worker's Dramatiq actors, declared on a broker: ``profile_build``, ``render_job`` and
+``render_chunk``.
 
-Messages carry ``(user_id, id)`` as strings (:mod:`voxregen_adapters.actor_names`); each actor
-parses them and calls :func:`~voxregen_worker.profile_build.profile_build` or
-:func:`~voxregen_worker.render_job.render_job`, which do the work over the service's ports.
+Messages carry ids as strings (:mod:`voxregen_adapters.actor_names`); each actor parses them and
+calls :func:`~voxregen_worker.profile_build.profile_build` or the
+:class:`~voxregen_worker.render_job.Renderer`, which do the work over the service's ports.
 
 Only transient failures are retried, with exponential backoff (:class:`RetryPolicy`); any
 other error, a spent retry budget or the time limit makes Dramatiq give up, and then
@@ -23,24 +24,23 @@ from voxregen_core.errors import (
     QueueUnavailableError,
     StorageUnavailableError,
 )
-from voxregen_core.ports import Generator
 from voxregen_worker.give_up import GiveUpMiddleware
 from voxregen_worker.profile_build import abandon_profile_build, profile_build
-from voxregen_worker.render_job import abandon_render_job, render_job
+from voxregen_worker.render_job import Renderer
 
 TRANSIENT_ERRORS = (DatabaseUnavailableError, StorageUnavailableError, QueueUnavailableError)
 
 
 @attrs.frozen
 class RetryPolicy:
-    """Dramatiq's retry, backoff and time-limit options of both actors, in milliseconds."""
+    """Dramatiq's retry, backoff and time-limit options of the actors, in milliseconds."""
 
     max_retries: int = 8
     min_backoff_ms: int = 1_000
     """The first retry waits up to this; each next one up to twice as long."""
     max_backoff_ms: int = 120_000
     time_limit_ms: int = 20 * 60_000
-    """Longer than an 8-minute stem's render on a CPU worker."""
+    """Longer than an 8-minute stem's preparation or delivery, or one chunk, on a CPU."""
 
     def should_retry(self, retries: int, error: BaseException) -> bool:
         """Dramatiq's ``retry_when``: ``retries`` is how many were already made."""
@@ -60,38 +60,43 @@ class RetryPolicy:
 def declare_actors(
     broker: dramatiq.Broker,
     service: Service,
+    renderer: Renderer,
     *,
     policy: RetryPolicy = RetryPolicy(),
-    generator: Generator | None = None,
 ) -> None:
-    """Declare both actors on ``broker`` (and the give-up middleware); ``generator``
-    overrides the render's stub generator."""
+    """Declare the actors on ``broker`` (and the give-up middleware)."""
 
     def profile_build_message(user_id: str, profile_id: str) -> None:
         profile_build(service, uuid.UUID(user_id), uuid.UUID(profile_id))
 
     def render_job_message(user_id: str, job_id: str) -> None:
-        render_job(service, uuid.UUID(user_id), uuid.UUID(job_id), generator=generator)
+        renderer.render_job(uuid.UUID(user_id), uuid.UUID(job_id))
+
+    def render_chunk_message(user_id: str, job_id: str, chunk_index: int) -> None:
+        renderer.render_chunk(uuid.UUID(user_id), uuid.UUID(job_id), chunk_index)
 
     def give_up_profile_build(args: tuple, error: BaseException) -> None:
         user_id, profile_id = args
         abandon_profile_build(service, uuid.UUID(user_id), uuid.UUID(profile_id), error)
 
-    def give_up_render_job(args: tuple, error: BaseException) -> None:
-        user_id, job_id = args
-        abandon_render_job(service, uuid.UUID(user_id), uuid.UUID(job_id), error)
+    def give_up_render(args: tuple, error: BaseException) -> None:
+        user_id, job_id = args[:2]
+        renderer.abandon(uuid.UUID(user_id), uuid.UUID(job_id), error)
 
     broker.add_middleware(
         GiveUpMiddleware(
             {
                 actor_names.PROFILE_BUILD: give_up_profile_build,
-                actor_names.RENDER_JOB: give_up_render_job,
+                actor_names.RENDER_JOB: give_up_render,
+                actor_names.RENDER_CHUNK: give_up_render,
             }
         ),
         before=Retries,
     )
     options = policy.actor_options()
-    dramatiq.actor(
-        profile_build_message, broker=broker, actor_name=actor_names.PROFILE_BUILD, **options
-    )
-    dramatiq.actor(render_job_message, broker=broker, actor_name=actor_names.RENDER_JOB, **options)
+    for name, function in (
+        (actor_names.PROFILE_BUILD, profile_build_message),
+        (actor_names.RENDER_JOB, render_job_message),
+        (actor_names.RENDER_CHUNK, render_chunk_message),
+    ):
+        dramatiq.actor(function, broker=broker, actor_name=name, **options)

@@ -1,163 +1,291 @@
-"""The ``render_job`` actor's work: one render job, from its id to ``done`` or ``failed``.
+"""A render job's work in the worker, fanned out: ``render_job`` prepares the job and queues one
+``render_chunk`` message per chunk, so that several workers (several GPUs, later) generate one
+job's chunks in parallel; the worker that records the last chunk stitches, masters and
+delivers, once.
 
-Idempotent and resumable:
+Idempotent and resumable, whatever message arrives twice or dies half-way:
 
 - A job already ``done`` or ``failed`` is left alone (a redelivered message does nothing).
-- A ``queued`` job is moved to ``running`` by compare-and-set, so of two messages racing for
-  it one starts it; the other finds it ``running``.
-- A job found ``running`` is resumed. Dramatiq hands a message to one worker at a time and
-  redelivers it only when that worker died (its heartbeat stopped) or when it raised and is
-  retried, so finding one's own job ``running`` means the previous attempt is gone. The
-  pipeline then reuses every chunk stored with this job's provenance and regenerates only
-  the rest (``metrics.chunks_reused``). Should two messages of one job ever run at once,
-  both write the same deterministic chunks and only one ``running → done`` move wins.
+- ``render_job`` moves a ``queued`` job to ``running`` by compare-and-set, so of two messages
+  racing for it one starts it; a job found ``running`` is resumed: it queues only the chunks
+  its ledger does not list (:class:`~voxregen_core.jobs.ChunkLedger`), and delivers at once if
+  none is missing (the previous deliverer died).
+- ``render_chunk`` reuses a chunk already stored with this render's provenance (a killed
+  worker loses at most the chunk in flight), then records it in the job's ledger under a row
+  lock: exactly one call per job completes the ledger, and that one delivers. A duplicate
+  message finds its chunk stored and recorded, and stops there.
+- Delivery is deterministic and ends in a ``running → done`` compare-and-set, so even two
+  deliveries at once leave one output and one set of rows.
 - Invalid input (a stem that cannot be rendered, a missing input object, a profile that is
   not ready) fails the job at once with the error's code. Transient failures (database,
   storage or queue unreachable) propagate so that Dramatiq retries the message with backoff;
-  when it gives up, :func:`abandon_render_job` fails the job, so no job stays ``running``.
+  when it gives up, :meth:`Renderer.abandon` fails the job. Lost messages (a Redis restart)
+  are found by the :mod:`~voxregen_worker.sweeper`.
 """
 
 import time
 import uuid
 
+import attrs
+import numpy as np
 import structlog
 
+from voxregen_adapters import actor_names
 from voxregen_adapters.service import Service
 from voxregen_core.errors import InvalidInputError, ObjectNotFoundError
-from voxregen_core.jobs import JobStatus, RenderJob
+from voxregen_core.generator import ChunkFeatures, Device
+from voxregen_core.jobs import ChunkLedger, JobStatus, RenderJob
 from voxregen_core.keys import job_output_key
-from voxregen_core.pipeline import RenderPorts, render
+from voxregen_core.params import RenderParams
+from voxregen_core.pipeline import (
+    PreparedStem,
+    StageTimer,
+    deliver,
+    prepare,
+    render_metrics,
+    store_chunk,
+)
 from voxregen_core.ports import Generator
-from voxregen_core.profiles import ProfileStatus
-from voxregen_core.stub_generator import StubGenerator
+from voxregen_core.profiles import ProfileStatus, SingerProfile
 from voxregen_worker.elapsed import ms_since
 from voxregen_worker.error_codes import error_code
-from voxregen_worker.progress import RepositoryProgressReporter
+from voxregen_worker.stem_cache import StemCache
 
 PROFILE_NOT_READY = "profile_not_ready"
 
 
-def render_job(
-    service: Service,
-    user_id: uuid.UUID,
-    job_id: uuid.UUID,
-    *,
-    generator: Generator | None = None,
-) -> None:
-    """Render the user's job ``job_id`` (see the module docstring); raises only transient
-    errors (for a retry) and unexpected ones."""
-    with structlog.contextvars.bound_contextvars(job_id=str(job_id), user_id=str(user_id)):
-        _render_job(service, user_id, job_id, generator or StubGenerator())
+@attrs.frozen
+class Renderer:
+    """The render actors' work over the service's ports, with this process's generator."""
 
+    service: Service
+    generator: Generator
+    stems: StemCache = attrs.field(factory=StemCache)
 
-def _render_job(
-    service: Service, user_id: uuid.UUID, job_id: uuid.UUID, generator: Generator
-) -> None:
-    log = structlog.get_logger()
-    started = time.perf_counter()
-    job = service.jobs.get(user_id=user_id, job_id=job_id)
-    if job is None:
-        log.warning("render_job_missing")
-        return
-    if job.status in (JobStatus.DONE, JobStatus.FAILED):
-        log.info("render_job_already_finished", status=job.status.value)
-        return
+    def render_job(self, user_id: uuid.UUID, job_id: uuid.UUID) -> None:
+        """Start or resume the job and queue its missing chunks (module docstring)."""
+        with structlog.contextvars.bound_contextvars(job_id=str(job_id), user_id=str(user_id)):
+            self._render_job(user_id, job_id)
 
-    profile = service.profiles.get(user_id=user_id, profile_id=job.singer_profile_id)
-    if profile is None or profile.status is not ProfileStatus.READY:
-        status = "missing" if profile is None else profile.status.value
-        _fail(
-            service, job, PROFILE_NOT_READY, f"singer profile {job.singer_profile_id} is {status}"
-        )
-        return
+    def render_chunk(self, user_id: uuid.UUID, job_id: uuid.UUID, chunk_index: int) -> None:
+        """Generate (or find) and record one chunk; deliver if it was the last one."""
+        with structlog.contextvars.bound_contextvars(
+            job_id=str(job_id), user_id=str(user_id), chunk_index=chunk_index
+        ):
+            self._render_chunk(user_id, job_id, chunk_index)
 
-    resumed = not _start(service, job)
-    if resumed and not _still_running(service, job):
-        return
-    log.info("render_job_started", stage="start", resumed=resumed)
+    def abandon(self, user_id: uuid.UUID, job_id: uuid.UUID, error: BaseException) -> None:
+        """Fail the job after Dramatiq gave up on one of its messages (retries exhausted, a
+        non-transient error, or the time limit), with the last error's code."""
+        with structlog.contextvars.bound_contextvars(job_id=str(job_id), user_id=str(user_id)):
+            job = self.service.jobs.get(user_id=user_id, job_id=job_id)
+            if job is not None:
+                fail_job(
+                    self.service,
+                    job,
+                    error_code(error),
+                    f"gave up: {type(error).__name__}: {error}",
+                )
+                self.stems.drop(job_id)
 
-    ports = RenderPorts(
-        store=service.store,
-        feature_cache=service.feature_cache,
-        generator=generator,
-        progress=RepositoryProgressReporter(service.jobs, user_id=user_id, job_id=job_id),
-        clock=service.clock,
-    )
-    try:
-        outcome = render(
-            job,
-            read_input=lambda: service.store.get(job.input_object_key),
-            profile=profile,
-            ports=ports,
-        )
-    except (InvalidInputError, ObjectNotFoundError) as error:
-        _fail(service, job, error.code, error.message)
-        return
-    for stage, elapsed_ms in outcome.metrics.stage_ms.items():
-        log.info("render_stage", stage=stage, elapsed_ms=elapsed_ms)
-
-    upload_started = time.perf_counter()
-    output_key = job_output_key(user_id, job_id)
-    service.store.put(output_key, outcome.output_wav)
-    log.info("render_stage", stage="upload", elapsed_ms=ms_since(upload_started))
-
-    metrics = outcome.metrics.to_json()
-    finished = service.jobs.transition(
-        user_id=user_id,
-        job_id=job_id,
-        from_status=JobStatus.RUNNING,
-        to_status=JobStatus.DONE,
-        input_hash=outcome.input_hash,
-        stem_feature_cache_id=outcome.feature_cache_entry.id,
-        output_object_key=output_key,
-        metrics=metrics,
-    )
-    log.info(
-        "render_job_done" if finished else "render_job_finished_elsewhere",
-        stage="done",
-        elapsed_ms=ms_since(started),
-        chunks_total=metrics["chunks_total"],
-        chunks_reused=metrics["chunks_reused"],
-        feature_cache_hit=metrics["feature_cache_hit"],
-        rtf_estimate=metrics["rtf_estimate"],
-        loudness_lufs=metrics["loudness_lufs"],
-        true_peak_db=metrics["true_peak_db"],
-    )
-
-
-def abandon_render_job(
-    service: Service, user_id: uuid.UUID, job_id: uuid.UUID, error: BaseException
-) -> None:
-    """Fail the job after Dramatiq gave up on its message (retries exhausted, a non-transient
-    error, or the time limit), with the last error's code."""
-    with structlog.contextvars.bound_contextvars(job_id=str(job_id), user_id=str(user_id)):
-        job = service.jobs.get(user_id=user_id, job_id=job_id)
-        if job is None or job.status in (JobStatus.DONE, JobStatus.FAILED):
+    def _render_job(self, user_id: uuid.UUID, job_id: uuid.UUID) -> None:
+        log = structlog.get_logger()
+        job = self._unfinished(user_id, job_id)
+        profile = None if job is None else self._ready_profile(job)
+        if profile is None:
             return
-        _fail(service, job, error_code(error), f"gave up: {type(error).__name__}: {error}")
-
-
-def _start(service: Service, job: RenderJob) -> bool:
-    """Move a queued job to running; False if it was not queued (then it is resumed)."""
-    return job.status is JobStatus.QUEUED and service.jobs.transition(
-        user_id=job.user_id,
-        job_id=job.id,
-        from_status=JobStatus.QUEUED,
-        to_status=JobStatus.RUNNING,
-    )
-
-
-def _still_running(service: Service, job: RenderJob) -> bool:
-    current = service.jobs.get(user_id=job.user_id, job_id=job.id)
-    if current is None or current.status is not JobStatus.RUNNING:
-        structlog.get_logger().info(
-            "render_job_already_finished", status=None if current is None else current.status.value
+        resumed = not _start(self.service, job)
+        if resumed and self._unfinished(user_id, job_id, status=JobStatus.RUNNING) is None:
+            return
+        log.info("render_job_started", stage="start", resumed=resumed)
+        timer = StageTimer()
+        prepared = self._prepared(job, timer=timer)
+        if prepared is None:
+            return
+        for stage, elapsed_ms in timer.stage_ms.items():
+            log.info("render_stage", stage=stage, elapsed_ms=round(elapsed_ms, 1))
+        ledger = self.service.jobs.begin_chunks(
+            user_id=user_id,
+            job_id=job_id,
+            input_hash=prepared.input_hash,
+            stem_feature_cache_id=prepared.feature_cache_entry.id,
+            chunks_total=prepared.plan.chunks_total,
+            started_at=self.service.clock.now(),
+            feature_cache_hit=prepared.feature_cache_hit,
         )
-        return False
-    return True
+        if ledger is None:
+            log.info("render_job_finished_elsewhere", stage="start")
+        elif ledger.complete:
+            self._deliver(job, prepared, profile, ledger)
+        else:
+            missing = ledger.missing()
+            for chunk_index in missing:
+                self.service.queue.enqueue(
+                    actor_names.RENDER_CHUNK, str(user_id), str(job_id), chunk_index
+                )
+            log.info(
+                "render_job_fanned_out",
+                stage="chunks",
+                chunks_total=ledger.chunks_total,
+                chunks_queued=len(missing),
+            )
+
+    def _render_chunk(self, user_id: uuid.UUID, job_id: uuid.UUID, chunk_index: int) -> None:
+        log = structlog.get_logger()
+        job = self._unfinished(user_id, job_id, status=JobStatus.RUNNING)
+        profile = None if job is None else self._ready_profile(job)
+        prepared = None if profile is None else self._prepared(job)
+        if prepared is None:
+            return
+        started = time.perf_counter()
+        generated = store_chunk(
+            job,
+            prepared,
+            chunk_index,
+            profile=profile,
+            store=self.service.store,
+            generator=_Announced(self.generator),
+        )
+        recorded = self.service.jobs.record_chunk(
+            user_id=user_id, job_id=job_id, chunk_index=chunk_index, generated=generated
+        )
+        if recorded is None:
+            log.info("render_chunk_job_finished_elsewhere", stage="chunks")
+            return
+        ledger, completed = recorded
+        log.info(
+            "render_chunk",
+            stage="chunks",
+            generated=generated,
+            chunks_done=ledger.progress.chunks_done,
+            chunks_total=ledger.chunks_total,
+            elapsed_ms=ms_since(started),
+        )
+        if completed:
+            self._deliver(job, prepared, profile, ledger)
+
+    def _deliver(
+        self, job: RenderJob, prepared: PreparedStem, profile: SingerProfile, ledger: ChunkLedger
+    ) -> None:
+        """Stitch, master, upload and move the job to done."""
+        log = structlog.get_logger()
+        timer = StageTimer()
+        delivery = deliver(
+            job,
+            prepared.plan,
+            input_hash=prepared.input_hash,
+            profile=profile,
+            store=self.service.store,
+            timer=timer,
+        )
+        output_key = job_output_key(job.user_id, job.id)
+        self.service.store.put(output_key, delivery.output_wav)
+        timer.lap("upload")
+        for stage, elapsed_ms in timer.stage_ms.items():
+            log.info("render_stage", stage=stage, elapsed_ms=round(elapsed_ms, 1))
+        started_at = ledger.started_at or self.service.clock.now()
+        metrics = render_metrics(
+            prepared.plan,
+            prepared.features,
+            delivery.mastered,
+            runtime_s=(self.service.clock.now() - started_at).total_seconds(),
+            feature_cache_hit=bool(ledger.feature_cache_hit),
+            chunks_reused=ledger.reused,
+            stage_ms=timer.stage_ms,
+        ).to_json()
+        finished = self.service.jobs.transition(
+            user_id=job.user_id,
+            job_id=job.id,
+            from_status=JobStatus.RUNNING,
+            to_status=JobStatus.DONE,
+            input_hash=prepared.input_hash,
+            stem_feature_cache_id=prepared.feature_cache_entry.id,
+            output_object_key=output_key,
+            metrics=metrics,
+        )
+        self.stems.drop(job.id)
+        log.info(
+            "render_job_done" if finished else "render_job_finished_elsewhere",
+            stage="done",
+            chunks_total=metrics["chunks_total"],
+            chunks_generated=ledger.generated,
+            chunks_reused=metrics["chunks_reused"],
+            feature_cache_hit=metrics["feature_cache_hit"],
+            elapsed_ms=round(1000.0 * metrics["runtime_sec"], 1),
+            rtf_estimate=metrics["rtf_estimate"],
+            loudness_lufs=metrics["loudness_lufs"],
+            true_peak_db=metrics["true_peak_db"],
+        )
+
+    def _unfinished(
+        self, user_id: uuid.UUID, job_id: uuid.UUID, *, status: JobStatus | None = None
+    ) -> RenderJob | None:
+        """The user's job if it is not finished (and is in ``status``, if given), else None."""
+        job = self.service.jobs.get(user_id=user_id, job_id=job_id)
+        if job is None:
+            structlog.get_logger().warning("render_job_missing")
+            return None
+        wanted = (status,) if status else (JobStatus.QUEUED, JobStatus.RUNNING)
+        if job.status not in wanted:
+            structlog.get_logger().info("render_job_already_finished", status=job.status.value)
+            return None
+        return job
+
+    def _ready_profile(self, job: RenderJob) -> SingerProfile | None:
+        """The job's profile if it is ready; else the job fails and None."""
+        profile = self.service.profiles.get(user_id=job.user_id, profile_id=job.singer_profile_id)
+        if profile is not None and profile.status is ProfileStatus.READY:
+            return profile
+        status = "missing" if profile is None else profile.status.value
+        fail_job(
+            self.service,
+            job,
+            PROFILE_NOT_READY,
+            f"singer profile {job.singer_profile_id} is {status}",
+        )
+        return None
+
+    def _prepared(self, job: RenderJob, *, timer: StageTimer | None = None) -> PreparedStem | None:
+        """The job's prepared stem, from this process's cache or made now; None (and the job
+        failed) if its input cannot be rendered."""
+        prepared = self.stems.get(job.id) if timer is None else None
+        if prepared is not None:
+            return prepared
+        try:
+            prepared = prepare(
+                job,
+                read_input=lambda: self.service.store.get(job.input_object_key),
+                store=self.service.store,
+                feature_cache=self.service.feature_cache,
+                clock=self.service.clock,
+                timer=timer,
+            )
+        except (InvalidInputError, ObjectNotFoundError) as error:
+            fail_job(self.service, job, error.code, error.message)
+            return None
+        self.stems.put(job.id, prepared)
+        return prepared
 
 
-def _fail(service: Service, job: RenderJob, code: str, message: str) -> None:
+@attrs.frozen
+class _Announced:
+    """The generator, logging ``render_chunk_generating`` as it starts on a chunk, so that a
+    chunk lost with a killed worker shows in the logs."""
+
+    inner: Generator
+
+    @property
+    def device(self) -> Device:
+        return self.inner.device
+
+    def generate_chunk(
+        self, features: ChunkFeatures, singer_profile: SingerProfile, params: RenderParams
+    ) -> np.ndarray:
+        structlog.get_logger().info("render_chunk_generating", stage="chunks")
+        return self.inner.generate_chunk(features, singer_profile, params)
+
+
+def fail_job(service: Service, job: RenderJob, code: str, message: str) -> None:
     """Move the job to failed from wherever it is (queued or running)."""
     for from_status in (JobStatus.RUNNING, JobStatus.QUEUED):
         if service.jobs.transition(
@@ -170,3 +298,13 @@ def _fail(service: Service, job: RenderJob, code: str, message: str) -> None:
         ):
             structlog.get_logger().warning("render_job_failed", error_code=code, error=message)
             return
+
+
+def _start(service: Service, job: RenderJob) -> bool:
+    """Move a queued job to running; False if it was not queued (then it is resumed)."""
+    return job.status is JobStatus.QUEUED and service.jobs.transition(
+        user_id=job.user_id,
+        job_id=job.id,
+        from_status=JobStatus.QUEUED,
+        to_status=JobStatus.RUNNING,
+    )

@@ -534,6 +534,48 @@ def _b_updates_as_progress(repos: Repositories, w: World) -> None:
     )
 
 
+def _b_begins_chunks_on_as_job(repos: Repositories, w: World) -> None:
+    begin = {"chunks_total": 3, "started_at": T0, "feature_cache_hit": False}
+    b_entry = repos.feature_cache.add(_entry(USER_B, w.entry.input_hash))
+    stolen = repos.jobs.begin_chunks(
+        user_id=USER_B,
+        job_id=w.job.id,
+        input_hash=b_entry.input_hash,
+        stem_feature_cache_id=b_entry.id,
+        **begin,
+    )
+    assert stolen is None
+    own = repos.jobs.add(_job(w.b_profile, status=JobStatus.RUNNING))
+    with pytest.raises(NotFoundError, match=f"no feature-cache entry {w.entry.id}"):
+        repos.jobs.begin_chunks(
+            user_id=USER_B,
+            job_id=own.id,
+            input_hash=w.entry.input_hash,
+            stem_feature_cache_id=w.entry.id,
+            **begin,
+        )
+
+
+def _b_records_a_chunk_of_as_job(repos: Repositories, w: World) -> None:
+    recorded = repos.jobs.record_chunk(
+        user_id=USER_B, job_id=w.job.id, chunk_index=0, generated=True
+    )
+    assert recorded is None
+
+
+def _b_reads_as_ledger(repos: Repositories, w: World) -> None:
+    assert repos.jobs.ledger(user_id=USER_B, job_id=w.job.id) is None
+
+
+def _the_sweep_claims_no_job_that_is_moving(repos: Repositories, w: World) -> None:
+    """The one method that is not scoped by user: the worker's recovery of lost jobs. A's
+    job changed moments ago, so it is not claimed and its row is left alone."""
+    assert (
+        repos.jobs.claim_stalled(unchanged_since=datetime.now(UTC) - timedelta(hours=1), limit=10)
+        == []
+    )
+
+
 def _b_finds_as_entry(repos: Repositories, w: World) -> None:
     found = repos.feature_cache.find(
         user_id=USER_B, input_hash=w.entry.input_hash, feature_version=w.entry.feature_version
@@ -566,6 +608,10 @@ CROSS_USER_ATTEMPTS: dict[tuple[str, str], Callable[[Repositories, World], None]
     ("jobs", "get"): _b_gets_as_job,
     ("jobs", "transition"): _b_moves_as_job,
     ("jobs", "update_progress"): _b_updates_as_progress,
+    ("jobs", "begin_chunks"): _b_begins_chunks_on_as_job,
+    ("jobs", "record_chunk"): _b_records_a_chunk_of_as_job,
+    ("jobs", "ledger"): _b_reads_as_ledger,
+    ("jobs", "claim_stalled"): _the_sweep_claims_no_job_that_is_moving,
     ("feature_cache", "find"): _b_finds_as_entry,
     ("feature_cache", "add"): _b_adds_an_entry_for_the_same_input,
     ("feature_cache", "touch"): _b_touches_as_entry,

@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 
+import attrs
 import dramatiq
 import pytest
 import structlog
@@ -33,8 +34,10 @@ from voxregen_adapters.minio_object_store import MinioObjectStore
 from voxregen_adapters.service import Service
 from voxregen_core.jobs import JobStatus, Progress
 from voxregen_core.profiles import ProfileStatus
+from voxregen_core.stub_generator import StubGenerator
 from voxregen_worker.actors import RetryPolicy, declare_actors
 from voxregen_worker.main import run_worker
+from voxregen_worker.render_job import Renderer
 
 USER = uuid.UUID("aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa")
 FAST_RETRIES = RetryPolicy(max_retries=2, min_backoff_ms=10, max_backoff_ms=50)
@@ -71,7 +74,9 @@ def _wait_for(condition: Callable[[], bool], *, timeout_s: float = 30.0) -> None
 
 
 def _run(broker: RedisBroker, service: Service, **options) -> dramatiq.Worker:
-    declare_actors(broker, service, **options)
+    """A worker thread consuming ``broker``, queueing the chunks it fans out on it too."""
+    service = attrs.evolve(service, queue=DramatiqJobQueue(broker, actor_names=actor_names.ALL))
+    declare_actors(broker, service, Renderer(service, StubGenerator()), **options)
     worker = dramatiq.Worker(broker, worker_threads=1, worker_timeout=50)
     worker.start()
     return worker

@@ -18,7 +18,9 @@ from tests.integration.worker_world import (
     count_rows,
     job_error,
     make_service,
+    render_to_end,
 )
+from voxregen_adapters.actor_names import RENDER_CHUNK
 from voxregen_adapters.db import tables
 from voxregen_adapters.service import Service
 from voxregen_core.errors import StorageUnavailableError
@@ -27,7 +29,8 @@ from voxregen_core.keys import chunk_key, chunks_prefix, job_output_key
 from voxregen_core.params import RenderParams, Style
 from voxregen_core.profiles import ProfileStatus
 from voxregen_core.stub_generator import StubGenerator
-from voxregen_worker.render_job import abandon_render_job, render_job
+from voxregen_worker import render_job as render_job_module
+from voxregen_worker.render_job import Renderer
 
 USER = uuid.UUID("aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa")
 CHUNKS_TOTAL = 3
@@ -46,6 +49,7 @@ class Crash(Exception):
 
 class CrashingAt(StubGenerator):
     def __init__(self, chunk_index: int) -> None:
+        super().__init__()
         self._chunk_index = chunk_index
 
     def generate_chunk(self, features, singer_profile, params):
@@ -59,7 +63,7 @@ def test_a_job_renders_to_done_with_its_output_progress_metrics_and_logs(service
     with structlog.testing.capture_logs(
         processors=[structlog.contextvars.merge_contextvars]
     ) as logs:
-        render_job(service, USER, job.id)
+        render_to_end(service, USER, job.id)
 
     done = service.jobs.get(user_id=USER, job_id=job.id)
     assert done.status is JobStatus.DONE
@@ -70,14 +74,7 @@ def test_a_job_renders_to_done_with_its_output_progress_metrics_and_logs(service
     assert metrics["chunks_total"] == CHUNKS_TOTAL
     assert metrics["chunks_reused"] == 0 and metrics["feature_cache_hit"] is False
     assert abs(metrics["loudness_lufs"] - (-18.0)) <= 0.5 and metrics["true_peak_db"] <= -1.0
-    assert set(metrics["stage_ms"]) == {
-        "decode",
-        "features",
-        "chunks",
-        "stitch",
-        "master",
-        "export",
-    }
+    assert set(metrics["stage_ms"]) == {"stitch", "master", "export", "upload"}
 
     audio, rate_hz = sf.read(io.BytesIO(service.store.get(done.output_object_key)), dtype="int16")
     assert rate_hz == 48_000 and audio.shape == (int(STEM_S * 48_000), 2)
@@ -88,7 +85,9 @@ def test_a_job_renders_to_done_with_its_output_progress_metrics_and_logs(service
     chunk_lines = [line for line in logs if line["event"] == "render_chunk"]
     assert [line["chunk_index"] for line in chunk_lines] == list(range(CHUNKS_TOTAL))
     stage_lines = [line for line in logs if line["event"] == "render_stage"]
-    assert sorted(line["stage"] for line in stage_lines) == sorted([*metrics["stage_ms"], "upload"])
+    assert sorted(line["stage"] for line in stage_lines) == sorted(
+        ["decode", "features", *metrics["stage_ms"]]
+    )
     (summary,) = [line for line in logs if line["event"] == "render_job_done"]
     assert summary["chunks_total"] == CHUNKS_TOTAL and summary["elapsed_ms"] > 0
     assert all(line["elapsed_ms"] >= 0 for line in chunk_lines + stage_lines)
@@ -96,12 +95,12 @@ def test_a_job_renders_to_done_with_its_output_progress_metrics_and_logs(service
 
 def test_a_redelivered_message_for_a_done_job_changes_nothing(service):
     job = add_job(service, add_profile(service, USER))
-    render_job(service, USER, job.id)
+    render_to_end(service, USER, job.id)
     done = service.jobs.get(user_id=USER, job_id=job.id)
     output = service.store.get(done.output_object_key)
     rows = count_rows(service, tables.stem_feature_cache)
 
-    render_job(service, USER, job.id)
+    render_to_end(service, USER, job.id)
 
     assert service.jobs.get(user_id=USER, job_id=job.id) == done
     assert service.store.get(done.output_object_key) == output
@@ -111,24 +110,26 @@ def test_a_redelivered_message_for_a_done_job_changes_nothing(service):
 def test_a_job_killed_mid_render_resumes_regenerating_only_the_missing_chunks(service, tmp_path):
     job = add_job(service, add_profile(service, USER))
     with pytest.raises(Crash, match="killed while generating chunk 2"):
-        render_job(service, USER, job.id, generator=CrashingAt(2))
+        render_to_end(service, USER, job.id, generator=CrashingAt(2))
     crashed = service.jobs.get(user_id=USER, job_id=job.id)
     assert crashed.status is JobStatus.RUNNING
     assert crashed.progress == Progress(chunks_done=2, chunks_total=CHUNKS_TOTAL)
     stored = {i: tmp_path / chunk_key(USER, job.id, i) for i in range(2)}
     before = {i: (path.read_bytes(), path.stat().st_mtime_ns) for i, path in stored.items()}
 
-    render_job(service, USER, job.id)  # the message, redelivered to a new worker
+    renderer = render_to_end(service, USER, job.id)  # the job's message, redelivered
 
     resumed = service.jobs.get(user_id=USER, job_id=job.id)
     assert resumed.status is JobStatus.DONE
-    assert resumed.metrics["chunks_reused"] == 2
-    assert resumed.metrics["feature_cache_hit"] is True  # stored before the crash
+    queued = [args[2] for name, args in renderer.service.queue.messages if name == RENDER_CHUNK]
+    assert queued == [2]  # the stored and recorded chunks are not queued again
+    assert service.jobs.ledger(user_id=USER, job_id=job.id).generated == CHUNKS_TOTAL
+    assert resumed.metrics["feature_cache_hit"] is False  # the first attempt extracted them
     assert {i: (p.read_bytes(), p.stat().st_mtime_ns) for i, p in stored.items()} == before
     assert count_rows(service, tables.stem_feature_cache) == 1
 
     uninterrupted = add_job(service, add_profile(service, USER))
-    render_job(service, USER, uninterrupted.id)
+    render_to_end(service, USER, uninterrupted.id)
     # same input and params, another job id (other seeds): same length, same loudness
     again = service.jobs.get(user_id=USER, job_id=uninterrupted.id).metrics
     assert again["chunks_total"] == resumed.metrics["chunks_total"]
@@ -145,7 +146,7 @@ def test_a_job_killed_mid_render_resumes_regenerating_only_the_missing_chunks(se
 )
 def test_invalid_input_fails_the_job_at_once_with_its_code(service, data, code, message):
     job = add_job(service, add_profile(service, USER), data=data)
-    render_job(service, USER, job.id)
+    render_to_end(service, USER, job.id)
     failed = service.jobs.get(user_id=USER, job_id=job.id)
     assert failed.status is JobStatus.FAILED and failed.output_object_key is None
     error_code, error_message = job_error(service, job)
@@ -155,7 +156,7 @@ def test_invalid_input_fails_the_job_at_once_with_its_code(service, data, code, 
 
 def test_a_job_whose_profile_is_not_ready_fails_with_profile_not_ready(service):
     job = add_job(service, add_profile(service, USER, status=ProfileStatus.BUILDING))
-    render_job(service, USER, job.id)
+    render_to_end(service, USER, job.id)
     assert service.jobs.get(user_id=USER, job_id=job.id).status is JobStatus.FAILED
     code, message = job_error(service, job)
     assert code == "profile_not_ready" and message.endswith("is building")
@@ -164,7 +165,7 @@ def test_a_job_whose_profile_is_not_ready_fails_with_profile_not_ready(service):
 def test_a_clone_reuses_the_feature_cache_row_and_blob(service, tmp_path):
     profile = add_profile(service, USER)
     original = add_job(service, profile)
-    render_job(service, USER, original.id)
+    render_to_end(service, USER, original.id)
     cache_dir = tmp_path / "users" / str(USER) / "feature-cache"
     blobs = sorted(cache_dir.rglob("*.bin"))
 
@@ -175,7 +176,7 @@ def test_a_clone_reuses_the_feature_cache_row_and_blob(service, tmp_path):
         input_object_key=original.input_object_key,
         params=RenderParams(style=Style.BRIGHT, intensity=0.9),
     )
-    render_job(service, USER, clone.id)
+    render_to_end(service, USER, clone.id)
 
     done = service.jobs.get(user_id=USER, job_id=clone.id)
     assert done.status is JobStatus.DONE
@@ -188,19 +189,67 @@ def test_a_clone_reuses_the_feature_cache_row_and_blob(service, tmp_path):
 
 def test_another_users_job_id_is_left_alone(service):
     job = add_job(service, add_profile(service, USER))
-    render_job(service, uuid.uuid4(), job.id)
+    render_to_end(service, uuid.uuid4(), job.id)
     assert service.jobs.get(user_id=USER, job_id=job.id).status is JobStatus.QUEUED
 
 
 def test_giving_up_fails_a_running_job_with_the_last_errors_code(service):
     job = add_job(service, add_profile(service, USER))
     with pytest.raises(Crash, match="chunk 0"):
-        render_job(service, USER, job.id, generator=CrashingAt(0))
+        render_to_end(service, USER, job.id, generator=CrashingAt(0))
 
-    abandon_render_job(service, USER, job.id, StorageUnavailableError("storage is down"))
+    Renderer(service, StubGenerator()).abandon(
+        USER, job.id, StorageUnavailableError("storage is down")
+    )
 
     assert service.jobs.get(user_id=USER, job_id=job.id).status is JobStatus.FAILED
     assert job_error(service, job) == (
         "storage_unavailable",
         "gave up: StorageUnavailableError: storage is down",
     )
+
+
+def test_the_job_fans_out_one_message_per_chunk_and_the_last_one_recorded_delivers_once(service):
+    job = add_job(service, add_profile(service, USER))
+    with structlog.testing.capture_logs(
+        processors=[structlog.contextvars.merge_contextvars]
+    ) as logs:
+        renderer = render_to_end(service, USER, job.id, chunk_order=[2, 0, 1])
+        output = service.store.get(job_output_key(USER, job.id))
+        # the same chunk messages delivered again, and the job's own message: nothing changes
+        for name, args in list(renderer.service.queue.messages):
+            if name == RENDER_CHUNK:
+                renderer.render_chunk(USER, job.id, args[2])
+        renderer.render_job(USER, job.id)
+
+    queued = [args for name, args in renderer.service.queue.messages if name == RENDER_CHUNK]
+    assert queued == [(str(USER), str(job.id), index) for index in range(CHUNKS_TOTAL)]
+    (done,) = [line for line in logs if line["event"] == "render_job_done"]
+    assert done["chunk_index"] == 1  # the last chunk recorded delivered
+    assert service.store.get(job_output_key(USER, job.id)) == output
+    ledger = service.jobs.ledger(user_id=USER, job_id=job.id)
+    assert ledger.generated == CHUNKS_TOTAL  # the duplicates found their chunks stored
+
+
+def test_a_job_whose_chunks_are_all_recorded_is_delivered_by_its_resumed_message(
+    service, monkeypatch
+):
+    """The worker that recorded the last chunk died while delivering: the job's own message,
+    queued again (by the sweeper), delivers without regenerating anything."""
+    job = add_job(service, add_profile(service, USER))
+
+    def dies(*args, **kwargs):
+        raise Crash("killed while stitching")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(render_job_module, "deliver", dies)
+        with pytest.raises(Crash, match="stitching"):
+            render_to_end(service, USER, job.id)
+    assert service.jobs.ledger(user_id=USER, job_id=job.id).complete
+    assert service.jobs.get(user_id=USER, job_id=job.id).status is JobStatus.RUNNING
+
+    renderer = render_to_end(service, USER, job.id)
+
+    assert service.jobs.get(user_id=USER, job_id=job.id).status is JobStatus.DONE
+    assert not [name for name, _ in renderer.service.queue.messages if name == RENDER_CHUNK]
+    assert service.jobs.ledger(user_id=USER, job_id=job.id).generated == CHUNKS_TOTAL

@@ -2,21 +2,27 @@
 session's Redis and a local object store in a temporary folder; plus rows to work on."""
 
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
+import attrs
 import numpy as np
 import sqlalchemy as sa
 
+from tests.fakes import InMemoryJobQueue
 from tests.integration.migrated_database import migrated_engine
 from tests.signals import synthetic_singing, wav_bytes
+from voxregen_adapters import actor_names
 from voxregen_adapters.db import tables
 from voxregen_adapters.service import Service, build_service
 from voxregen_adapters.settings import Settings
 from voxregen_core.jobs import RenderJob
 from voxregen_core.keys import job_input_key, reference_key
 from voxregen_core.params import RenderParams
-from voxregen_core.ports import ObjectStore
+from voxregen_core.ports import Generator, ObjectStore
 from voxregen_core.profiles import ProfileStatus, SingerProfile, SingerReference
+from voxregen_core.stub_generator import StubGenerator
+from voxregen_worker.render_job import Renderer
 
 SIGNING_KEY = b"worker-tests-signing-key-0123456789abcdef"
 STEM_S = 36.0
@@ -116,3 +122,40 @@ def job_error(service: Service, job: RenderJob) -> tuple[str | None, str | None]
 def count_rows(service: Service, table: sa.Table) -> int:
     with service.engine.connect() as connection:
         return connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+
+
+def render_to_end(
+    service: Service,
+    user_id: uuid.UUID,
+    job_id: uuid.UUID,
+    *,
+    generator: Generator | None = None,
+    chunk_order: list[int] | None = None,
+) -> Renderer:
+    """Run ``render_job`` for the job, then each ``render_chunk`` message it queued, in
+    ``chunk_order`` if given (else as queued), in this process, as one worker would; returns
+    the renderer (its queue records every message)."""
+    queue = InMemoryJobQueue(actor_names=actor_names.ALL)
+    renderer = Renderer(attrs.evolve(service, queue=queue), generator or StubGenerator())
+    renderer.render_job(user_id, job_id)
+    chunks = [args for name, args in queue.messages if name == actor_names.RENDER_CHUNK]
+    if chunk_order is not None:
+        chunks = [chunks[index] for index in chunk_order]
+    for user, job, chunk_index in chunks:
+        renderer.render_chunk(uuid.UUID(user), uuid.UUID(job), chunk_index)
+    return renderer
+
+
+def backdate_job(
+    engine: sa.Engine, job_id: uuid.UUID, *, updated_ago: timedelta, created_ago: timedelta
+) -> None:
+    """Make the job's row look untouched for ``updated_ago`` and created ``created_ago`` ago
+    (the trigger that keeps ``updated_at`` current is stepped around for this one update)."""
+    with engine.begin() as connection:
+        connection.execute(sa.text("ALTER TABLE render_jobs DISABLE TRIGGER USER"))
+        connection.execute(
+            sa.update(tables.render_jobs)
+            .where(tables.render_jobs.c.id == job_id)
+            .values(updated_at=sa.func.now() - updated_ago, created_at=sa.func.now() - created_ago)
+        )
+        connection.execute(sa.text("ALTER TABLE render_jobs ENABLE TRIGGER USER"))

@@ -3,8 +3,10 @@ compare-and-set statements."""
 
 import uuid
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
+import attrs
 import sqlalchemy as sa
 
 from voxregen_adapters.db.ownership import require_feature_cache_entry, require_profile
@@ -12,7 +14,7 @@ from voxregen_adapters.db.tables import render_jobs
 from voxregen_adapters.db.timestamps import utc
 from voxregen_adapters.db.transaction import transaction
 from voxregen_core.errors import InvalidParamsError
-from voxregen_core.jobs import JobStatus, Progress, RenderJob
+from voxregen_core.jobs import ChunkLedger, JobStatus, Progress, RenderJob
 from voxregen_core.params import RenderParams
 
 
@@ -98,6 +100,94 @@ class PostgresRenderJobRepository:
         )
         with transaction(self._engine) as connection:
             return connection.execute(statement).rowcount == 1
+
+    def begin_chunks(
+        self,
+        *,
+        user_id: uuid.UUID,
+        job_id: uuid.UUID,
+        input_hash: str,
+        stem_feature_cache_id: uuid.UUID,
+        chunks_total: int,
+        started_at: datetime,
+        feature_cache_hit: bool,
+    ) -> ChunkLedger | None:
+        with transaction(self._engine) as connection:
+            require_feature_cache_entry(connection, user_id=user_id, entry_id=stem_feature_cache_id)
+            ledger = _locked_ledger(connection, user_id, job_id)
+            if ledger is None:
+                return None
+            if ledger.chunks_total != chunks_total:
+                ledger = ChunkLedger(chunks_total=chunks_total)
+            if ledger.started_at is None:
+                ledger = attrs.evolve(
+                    ledger, started_at=started_at, feature_cache_hit=feature_cache_hit
+                )
+            connection.execute(
+                sa.update(render_jobs)
+                .where(_owned(user_id, job_id))
+                .values(
+                    input_hash=input_hash,
+                    stem_feature_cache_id=stem_feature_cache_id,
+                    progress=ledger.to_json(),
+                )
+            )
+            return ledger
+
+    def record_chunk(
+        self, *, user_id: uuid.UUID, job_id: uuid.UUID, chunk_index: int, generated: bool
+    ) -> tuple[ChunkLedger, bool] | None:
+        with transaction(self._engine) as connection:
+            ledger = _locked_ledger(connection, user_id, job_id)
+            if ledger is None:
+                return None
+            ledger, completed = ledger.record(chunk_index, generated=generated)
+            connection.execute(
+                sa.update(render_jobs)
+                .where(_owned(user_id, job_id))
+                .values(progress=ledger.to_json())
+            )
+            return ledger, completed
+
+    def ledger(self, *, user_id: uuid.UUID, job_id: uuid.UUID) -> ChunkLedger | None:
+        query = sa.select(render_jobs.c.progress).where(_owned(user_id, job_id))
+        with transaction(self._engine) as connection:
+            progress = connection.execute(query).scalar_one_or_none()
+        return None if progress is None else ChunkLedger.from_json(progress)
+
+    def claim_stalled(self, *, unchanged_since: datetime, limit: int) -> list[RenderJob]:
+        stalled = (
+            sa.select(render_jobs.c.id)
+            .where(
+                render_jobs.c.status.in_([JobStatus.QUEUED.value, JobStatus.RUNNING.value]),
+                render_jobs.c.updated_at < unchanged_since,
+            )
+            .order_by(render_jobs.c.updated_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        statement = (
+            sa.update(render_jobs)
+            .where(render_jobs.c.id.in_(stalled.scalar_subquery()))
+            .values(updated_at=sa.func.now())
+            .returning(render_jobs)
+        )
+        with transaction(self._engine) as connection:
+            return [_job_from_row(row) for row in connection.execute(statement)]
+
+
+def _locked_ledger(
+    connection: sa.Connection, user_id: uuid.UUID, job_id: uuid.UUID
+) -> ChunkLedger | None:
+    """The running job's ledger, its row locked until the transaction ends; None if the
+    user has no such running job."""
+    query = (
+        sa.select(render_jobs.c.progress)
+        .where(_owned(user_id, job_id), render_jobs.c.status == JobStatus.RUNNING.value)
+        .with_for_update()
+    )
+    progress = connection.execute(query).scalar_one_or_none()
+    return None if progress is None else ChunkLedger.from_json(progress)
 
 
 def _check_move(

@@ -1,0 +1,72 @@
+"""The sweeper over real PostgreSQL: a job whose messages were lost is queued again, one past
+its deadline fails with ``render_timed_out``, and a job that is moving is left alone."""
+
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+
+import attrs
+import pytest
+
+from tests.fakes import InMemoryJobQueue
+from tests.integration.worker_world import (
+    add_job,
+    add_profile,
+    backdate_job,
+    job_error,
+    make_service,
+    render_to_end,
+)
+from voxregen_adapters.actor_names import ALL, RENDER_JOB
+from voxregen_adapters.service import Service
+from voxregen_core.jobs import JobStatus
+from voxregen_worker.sweeper import Sweeper
+
+USER = uuid.UUID("dddddddd-dddd-4ddd-8ddd-dddddddddddd")
+
+
+@pytest.fixture
+def service(fresh_database_url, redis_url, tmp_path) -> Iterator[Service]:
+    service = make_service(fresh_database_url, redis_url, tmp_path)
+    yield attrs.evolve(service, queue=InMemoryJobQueue(actor_names=ALL))
+    service.close()
+
+
+def test_a_lost_job_is_queued_again_and_then_completes(service):
+    profile = add_profile(service, USER)
+    lost = add_job(service, profile)
+    moving = add_job(service, profile)
+    backdate_job(
+        service.engine,
+        lost.id,
+        updated_ago=timedelta(minutes=10),
+        created_ago=timedelta(minutes=10),
+    )
+    sweeper = Sweeper(service, stall_timeout_s=300.0, job_deadline_s=3600.0)
+
+    assert sweeper.sweep() == (1, 0)
+    assert sweeper.sweep() == (0, 0)  # claimed: not queued twice in one stall period
+
+    assert service.queue.messages == [(RENDER_JOB, (str(USER), str(lost.id)))]
+    render_to_end(service, USER, lost.id)
+    assert service.jobs.get(user_id=USER, job_id=lost.id).status is JobStatus.DONE
+    assert service.jobs.get(user_id=USER, job_id=moving.id).status is JobStatus.QUEUED
+
+
+def test_a_job_past_its_deadline_fails_with_a_clear_error(service):
+    job = add_job(service, add_profile(service, USER))
+    service.jobs.transition(
+        user_id=USER, job_id=job.id, from_status=JobStatus.QUEUED, to_status=JobStatus.RUNNING
+    )
+    backdate_job(
+        service.engine, job.id, updated_ago=timedelta(minutes=10), created_ago=timedelta(hours=3)
+    )
+    sweeper = Sweeper(service, stall_timeout_s=300.0, job_deadline_s=7200.0)
+
+    assert sweeper.sweep() == (0, 1)
+
+    assert service.jobs.get(user_id=USER, job_id=job.id).status is JobStatus.FAILED
+    code, message = job_error(service, job)
+    assert code == "render_timed_out"
+    assert message.startswith("the job was not done 7200 s after it was created")
+    assert service.queue.messages == []
