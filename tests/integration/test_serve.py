@@ -40,20 +40,25 @@ def _environment_without_voxregen_settings() -> dict[str, str]:
 
 
 @contextmanager
-def _serving(data_dir: Path, port: int, log: Path) -> Iterator[subprocess.Popen]:
-    """``voxregen serve`` on ``port``, once its worker has started; killed (with everything it
-    started) if the test fails before stopping it."""
+def _serving(
+    data_dir: Path, port: int, log: Path, *, workers: int = 1
+) -> Iterator[subprocess.Popen]:
+    """``voxregen serve`` on ``port``, once its workers have started; killed (with everything
+    it started) if the test fails before stopping it."""
     starts = log.read_text().count('"worker_started"') if log.exists() else 0
+    options = ["--port", str(port), "--data-dir", str(data_dir), "--workers", str(workers)]
     with log.open("ab") as log_file:
         serve = subprocess.Popen(
-            [VOXREGEN, "serve", "--port", str(port), "--data-dir", str(data_dir)],
+            [VOXREGEN, "serve", *options],
             env=_environment_without_voxregen_settings(),
             stdin=subprocess.DEVNULL,
             stdout=log_file,
             stderr=log_file,
         )
     try:
-        _wait_until(lambda: log.read_text().count('"worker_started"') > starts, serve, log)
+        _wait_until(
+            lambda: log.read_text().count('"worker_started"') >= starts + workers, serve, log
+        )
         _wait_until(lambda: _status(f"http://127.0.0.1:{port}/healthz") == 200, serve, log)
         yield serve
     finally:
@@ -185,6 +190,20 @@ def test_serve_runs_supervises_stops_cleanly_and_keeps_its_data(tmp_path):
         assert httpx.get(profile_url, headers=user, timeout=10).json()["name"] == "kept"
         _stop(serve, _family(serve.pid, data_dir), signal.SIGTERM)
     assert log.read_text().count("voxregen: stopped") == 2
+
+
+def test_serve_runs_as_many_workers_as_asked(tmp_path):
+    data_dir, log, port = tmp_path / "data", tmp_path / "serve.log", _free_port()
+    with _serving(data_dir, port, log, workers=2) as serve:
+        workers = [
+            process
+            for process in psutil.Process(serve.pid).children()
+            if _cmdline(process)[2:4] == ["voxregen_adapters.cli", "worker"]
+        ]
+        assert len(workers) == 2
+        _stop(serve, _family(serve.pid, data_dir), signal.SIGTERM)
+    stopped = {record["child"]: record["how"] for record in _events(log, "child_stopped")}
+    assert stopped == {"api": "terminated", "worker-1": "terminated", "worker-2": "terminated"}
 
 
 def _events(log: Path, event: str) -> list[dict]:

@@ -104,10 +104,23 @@ def _parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--host", default="127.0.0.1")
     serve_cmd.add_argument("--port", type=int, default=8000)
     serve_cmd.add_argument("--data-dir", type=Path, default=Path(".voxregen"))
+    serve_cmd.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=1,
+        help="worker processes to run (default 1); one job's chunks are shared among them",
+    )
     serve_cmd.set_defaults(handler="service:serve_command")
     migrate_cmd.set_defaults(handler="database:migrate_command")
     seed_cmd.set_defaults(handler="database:seed_command")
     return parser
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)  # argparse reports the ValueError as an invalid value
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
+    return number
 
 
 def run(argv: Sequence[str] | None = None) -> int:

@@ -93,10 +93,18 @@ def serve_command(args: argparse.Namespace) -> None:
                 ChildSpec(
                     "api", (*command, "api", "--host", args.host, "--port", str(args.port)), env
                 ),
-                ChildSpec("worker", (*command, "worker"), env),
+                *(
+                    ChildSpec(_worker_name(number, args.workers), (*command, "worker"), env)
+                    for number in range(1, args.workers + 1)
+                ),
             ]
         ).run(stop)
     print("voxregen: stopped", file=sys.stderr)
+
+
+def _worker_name(number: int, workers: int) -> str:
+    """``worker`` when there is one, else ``worker-1``, ``worker-2``, … in the logs."""
+    return "worker" if workers == 1 else f"worker-{number}"
 
 
 def _settings() -> Settings:
