@@ -5,8 +5,14 @@ from pathlib import Path
 import attrs
 import pytest
 
-from voxregen_adapters.settings import DEFAULT_PUBLIC_URL, Settings, load_settings
+from voxregen_adapters.settings import (
+    DEFAULT_PUBLIC_URL,
+    Settings,
+    WorkerSettings,
+    load_settings,
+)
 from voxregen_core.errors import ConfigError
+from voxregen_core.generator import Device
 
 KEY = "k" * 32
 
@@ -45,6 +51,32 @@ def test_every_variable_is_read_and_cast():
     )
 
 
+def test_the_worker_settings_have_defaults_and_are_read_and_cast():
+    assert load_settings({}).worker == WorkerSettings(
+        model_device=Device.CPU,
+        stub_seconds_per_chunk=0.0,
+        heartbeat_timeout_s=60.0,
+        stall_timeout_s=300.0,
+        job_deadline_s=7200.0,
+    )
+    worker = load_settings(
+        {
+            "VOXREGEN_MODEL_DEVICE": "cuda",
+            "VOXREGEN_STUB_SECONDS_PER_CHUNK": "1.5",
+            "VOXREGEN_WORKER_HEARTBEAT_TIMEOUT_S": "5",
+            "VOXREGEN_STALL_TIMEOUT_S": "30",
+            "VOXREGEN_JOB_DEADLINE_S": "600",
+        }
+    ).worker
+    assert worker == WorkerSettings(
+        model_device=Device.CUDA,
+        stub_seconds_per_chunk=1.5,
+        heartbeat_timeout_s=5.0,
+        stall_timeout_s=30.0,
+        job_deadline_s=600.0,
+    )
+
+
 def test_a_unix_socket_redis_and_a_socket_postgres_are_accepted():
     settings = load_settings(
         {
@@ -60,7 +92,11 @@ def test_a_unix_socket_redis_and_a_socket_postgres_are_accepted():
     ("name", "value", "reason"),
     [
         ("VOXREGEN_DATABASE_URL", "mysql://db/voxregen", "scheme must be one of postgresql://"),
-        ("VOXREGEN_DATABASE_URL", "postgresql+psycopg2://db/x", "scheme must be one of postgresql://"),
+        (
+            "VOXREGEN_DATABASE_URL",
+            "postgresql+psycopg2://db/x",
+            "scheme must be one of postgresql://",
+        ),
         ("VOXREGEN_DATABASE_URL", "postgresql://db:port/x", "Port could not be cast"),
         ("VOXREGEN_DATABASE_URL", "postgresql://db:5432", "expected postgresql\\+psycopg://"),
         ("VOXREGEN_DATABASE_URL", "localhost", "scheme must be one of postgresql://"),
@@ -74,6 +110,13 @@ def test_a_unix_socket_redis_and_a_socket_postgres_are_accepted():
         ("VOXREGEN_CACHE_DIR", "relative/cache", "absolute folder path"),
         ("VOXREGEN_DATA_DIR", "data", "absolute folder path"),
         ("VOXREGEN_DATA_DIR", "", "set but empty"),
+        ("VOXREGEN_MODEL_DEVICE", "gpu", "expected one of cpu, cuda"),
+        ("VOXREGEN_STUB_SECONDS_PER_CHUNK", "-1", "seconds >= 0"),
+        ("VOXREGEN_STUB_SECONDS_PER_CHUNK", "nan", "seconds >= 0"),
+        ("VOXREGEN_STUB_SECONDS_PER_CHUNK", "2s", "could not convert"),
+        ("VOXREGEN_WORKER_HEARTBEAT_TIMEOUT_S", "0.5", "seconds >= 1"),
+        ("VOXREGEN_STALL_TIMEOUT_S", "inf", "seconds >= 1"),
+        ("VOXREGEN_JOB_DEADLINE_S", "0", "seconds >= 1"),
     ],
 )
 def test_a_malformed_value_names_the_variable_the_value_and_the_reason(name, value, reason):

@@ -1,0 +1,55 @@
+"""The worker's generator as its settings build it: the device reaches the factory, and the
+stub's per-chunk time makes each chunk take at least that long without changing its audio."""
+
+import time
+import uuid
+
+import numpy as np
+import pytest
+
+from tests.signals import synthetic_singing
+from voxregen_adapters.generators import PacedGenerator, build_generator
+from voxregen_adapters.settings import WorkerSettings
+from voxregen_core.features import extract_features
+from voxregen_core.generator import ChunkFeatures, Device, Generator
+from voxregen_core.params import RenderParams
+from voxregen_core.profiles import ProfileStatus, SingerProfile
+from voxregen_core.stub_generator import StubGenerator
+
+PROFILE = SingerProfile(
+    id=uuid.uuid4(), user_id=uuid.uuid4(), name="Ada", status=ProfileStatus.READY
+)
+AUDIO = synthetic_singing(0.5, seed=1).audio.astype(np.float32)
+CHUNK = ChunkFeatures(
+    audio=AUDIO,
+    features=extract_features(AUDIO, sample_rate_hz=48_000),
+    job_id=uuid.uuid4(),
+    chunk_index=0,
+    seed=1,
+)
+
+
+@pytest.mark.parametrize("device", list(Device))
+def test_the_device_setting_reaches_the_generator_factory(device):
+    built = []
+
+    def factory(device: Device) -> Generator:
+        built.append(device)
+        return StubGenerator(device)
+
+    generator = build_generator(WorkerSettings(model_device=device), factory=factory)
+    assert built == [device] and generator.device is device
+    assert isinstance(generator, Generator)
+
+
+def test_without_a_stub_time_the_generator_is_the_stub_itself():
+    assert type(build_generator(WorkerSettings())) is StubGenerator
+
+
+def test_the_stub_time_paces_each_chunk_and_keeps_its_audio():
+    paced = build_generator(WorkerSettings(stub_seconds_per_chunk=0.2))
+    assert isinstance(paced, PacedGenerator) and paced.device is Device.CPU
+    started = time.monotonic()
+    audio = paced.generate_chunk(CHUNK, PROFILE, RenderParams())
+    assert time.monotonic() - started >= 0.2
+    assert np.array_equal(audio, StubGenerator().generate_chunk(CHUNK, PROFILE, RenderParams()))
