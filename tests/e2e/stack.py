@@ -1,0 +1,409 @@
+"""The service as an operator runs it, for process-level tests: ``voxregen migrate``, then one
+``voxregen api`` and any number of ``voxregen worker`` processes, each started, stopped or
+killed (``SIGKILL``, as a crash would) by the test, each one's JSON log lines readable.
+
+Usage::
+
+    with claimed_redis(redis_url) as queue_url, Stack(
+        database_url=fresh_database_url,
+        redis_url=queue_url,
+        storage_url=s3_storage_url(s3_endpoint),
+        work_dir=tmp_path,
+        env={"VOXREGEN_STUB_SECONDS_PER_CHUNK": "1"},  # every process's extra env
+    ) as stack:
+        stack.start_api()
+        worker = stack.start_worker(env={"VOXREGEN_WORKER_HEARTBEAT_TIMEOUT_S": "5"})
+        ada = stack.user()
+        job_id = ada.submit(ada.ready_profile(), wav)
+        wait_for(lambda: stack.events("render_chunk_generating"), what="a chunk generating")
+        worker.kill()
+        stack.start_worker()
+        assert ada.finished(job_id)[-1]["status"] == "done", stack.logs()
+    # leaving the block SIGTERMs whatever still runs; stack.exit_codes says how each ended
+
+Redis: the processes use the broker's fixed ``voxregen`` namespace (no setting changes it), so
+a run on a shared Redis claims a database index of its own (1 to 15; other tests use database
+0 under namespaces of their own) with an atomic ``SET NX`` (:func:`claimed_redis`), and empties
+that namespace first. Two runs at once on one Redis would otherwise take each other's
+messages; one run's worker did take another's profile build. A Redis of the test's own (the
+embedded one, restartable) needs no claim.
+
+Stopping: SIGTERM, and each process must exit within ``STOP_TIMEOUT_S`` (uvicorn ends its
+graceful shutdown by re-raising the signal, so the API's exit status is ``-SIGTERM``; a worker
+returns 0; a killed worker's is ``-SIGKILL``).
+"""
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import attrs
+import httpx
+import redis
+
+from tests.integration.moto_server import ACCESS_KEY, SECRET_KEY
+from tests.integration.worker_world import reference_wav
+
+VOXREGEN = str(Path(sys.executable).with_name("voxregen"))
+E2E_REDIS_DBS = range(1, 16)
+START_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 15.0
+WAIT_TIMEOUT_S = 60.0
+POLL_S = 0.05
+HTTP_TIMEOUT_S = 10.0
+_CLAIM_KEY = "voxregen-e2e:claimed"
+_CLAIM_S = 600
+
+T = TypeVar("T")
+
+
+def wait_for(
+    read: Callable[[], T],
+    *,
+    until: Callable[[T], object] = bool,
+    what: str,
+    timeout_s: float = WAIT_TIMEOUT_S,
+    context: Callable[[], str] = lambda: "",
+) -> T:
+    """Call ``read`` every ``POLL_S`` until ``until`` holds for its value, and return that
+    value; fail naming ``what``, the last value and ``context()`` (say, the logs) after
+    ``timeout_s``."""
+    deadline_s = time.monotonic() + timeout_s
+    while True:
+        value = read()
+        if until(value):
+            return value
+        if time.monotonic() > deadline_s:
+            raise AssertionError(
+                f"waited {timeout_s:g} s for {what}; last seen: {value!r}\n{context()}"
+            )
+        time.sleep(POLL_S)
+
+
+@contextlib.contextmanager
+def claimed_redis(redis_url: str) -> Iterator[str]:
+    """``redis_url`` on a database index no other run holds, without any ``voxregen`` keys;
+    released afterwards."""
+    for db in E2E_REDIS_DBS:
+        url = on_redis_database(redis_url, db)
+        client = redis.Redis.from_url(url)
+        try:
+            if client.set(_CLAIM_KEY, str(os.getpid()), nx=True, ex=_CLAIM_S):
+                for key in client.scan_iter("voxregen:*"):  # what a killed run left
+                    client.delete(key)
+                try:
+                    yield url
+                finally:
+                    client.delete(_CLAIM_KEY)
+                return
+        finally:
+            client.close()
+    raise AssertionError(f"every Redis database {E2E_REDIS_DBS} is claimed by another run")
+
+
+def on_redis_database(redis_url: str, db: int) -> str:
+    """``redis_url`` pointing at database ``db`` instead."""
+    parts = urlsplit(redis_url)
+    if parts.scheme == "unix":  # geturl() would drop the empty host: unix:/path
+        query = urlencode(dict(parse_qsl(parts.query)) | {"db": str(db)})
+        return f"unix://{parts.path}?{query}"
+    return parts._replace(path=f"/{db}").geturl()
+
+
+def s3_storage_url(endpoint: str) -> str:
+    """``VOXREGEN_STORAGE_URL`` of a new bucket on the moto server at ``endpoint``
+    (``host:port``)."""
+    bucket = f"e2e-{uuid.uuid4().hex[:12]}"
+    return f"s3://{ACCESS_KEY}:{SECRET_KEY}@{endpoint}/{bucket}?secure=false"
+
+
+def free_port() -> int:
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        return server.getsockname()[1]
+
+
+@attrs.define
+class ServiceProcess:
+    """One running ``voxregen`` process, its stdout and stderr in ``log_path``."""
+
+    name: str
+    log_path: Path
+    popen: subprocess.Popen = attrs.field(repr=False)
+
+    @property
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash or the OOM killer would, and reap it: nothing of the process's
+        runs after this returns."""
+        self.popen.kill()
+        self.popen.wait()
+
+    def terminate(self) -> int | None:
+        """SIGTERM, then its exit status (None, and killed, if it did not exit within
+        ``STOP_TIMEOUT_S``). A process already ended is left as it is."""
+        if self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGTERM)
+        try:
+            return self.popen.wait(timeout=STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return None
+
+    def text(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def events(self, event: str | None = None) -> list[dict[str, Any]]:
+        """The process's JSON log lines so far (only those of ``event``, if given), oldest
+        first, each with ``"process": name`` added. Lines that are not JSON objects (a
+        half-written last line) are left out."""
+        events = []
+        for line in self.text().splitlines():
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(record, dict) and (event is None or record.get("event") == event):
+                events.append(record | {"process": self.name})
+        return events
+
+
+class Stack:
+    """The database is migrated on construction; processes start when asked. As a context
+    manager, it stops every process still running on exit, and records how each ended in
+    ``exit_codes``."""
+
+    def __init__(
+        self,
+        *,
+        database_url: str,
+        redis_url: str,
+        storage_url: str,
+        work_dir: Path,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.database_url = database_url
+        self.redis_url = redis_url
+        self.storage_url = storage_url
+        self.log_dir = work_dir / "logs"
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.env = _environment(
+            VOXREGEN_DATABASE_URL=database_url,
+            VOXREGEN_REDIS_URL=redis_url,
+            VOXREGEN_STORAGE_URL=storage_url,
+            VOXREGEN_PUBLIC_URL=self.base_url,
+            VOXREGEN_CACHE_DIR=str(work_dir / "cache"),
+            VOXREGEN_DATA_DIR=str(work_dir / "data"),
+            **(env or {}),
+        )
+        self.processes: list[ServiceProcess] = []
+        self._users: list[User] = []
+        self.exit_codes: dict[str, int | None] = {}
+        migrated = subprocess.run(
+            [VOXREGEN, "migrate"], env=self.env, capture_output=True, text=True, timeout=120
+        )
+        assert migrated.returncode == 0, migrated.stderr
+
+    def __enter__(self) -> "Stack":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def start_api(self) -> ServiceProcess:
+        """``voxregen api`` on ``base_url``, once ``/readyz`` answers 200."""
+        api = self._start("api", [VOXREGEN, "api", "--port", str(self.port)], {})
+        wait_for(
+            lambda: _ready(self.base_url) or not api.alive,
+            what="the API to be ready",
+            timeout_s=START_TIMEOUT_S,
+            context=self.logs,
+        )
+        assert api.alive, f"the API exited: {api.popen.returncode}\n{self.logs()}"
+        return api
+
+    def start_worker(
+        self, env: Mapping[str, str] | None = None, *, wait: bool = True
+    ) -> ServiceProcess:
+        """A new ``voxregen worker`` (named ``worker-1``, ``worker-2``, …) with ``env`` on top of
+        the stack's; returned once it logged ``worker_started`` unless ``wait`` is False."""
+        number = sum(process.name.startswith("worker-") for process in self.processes) + 1
+        worker = self._start(f"worker-{number}", [VOXREGEN, "worker"], env or {})
+        if wait:
+            wait_for(
+                lambda: worker.events("worker_started") or not worker.alive,
+                what=f"{worker.name} to start",
+                timeout_s=START_TIMEOUT_S,
+                context=self.logs,
+            )
+            assert worker.alive, f"{worker.name} exited: {worker.popen.returncode}\n{self.logs()}"
+        return worker
+
+    @property
+    def workers(self) -> list[ServiceProcess]:
+        return [process for process in self.processes if process.name.startswith("worker-")]
+
+    def events(self, event: str | None = None) -> list[dict[str, Any]]:
+        """Every process's JSON log lines (only ``event``'s, if given), process by process in
+        start order, each in its own order; each has ``"process"``."""
+        return [record for process in self.processes for record in process.events(event)]
+
+    def logs(self, tail_chars: int = 4000) -> str:
+        """The end of each process's output, for assertion messages."""
+        return "\n".join(
+            f"--- {process.name}\n{process.text()[-tail_chars:]}" for process in self.processes
+        )
+
+    def user(self) -> "User":
+        """A new user's HTTP client on this stack (closed when the stack stops)."""
+        user = User(self.base_url)
+        self._users.append(user)
+        return user
+
+    def stop(self) -> dict[str, int | None]:
+        """SIGTERM every process still running, and each one's exit status by name (see the
+        module docstring); also kept in ``exit_codes``."""
+        for process in self.processes:
+            if process.alive:
+                process.popen.send_signal(signal.SIGTERM)
+        self.exit_codes = {process.name: process.terminate() for process in self.processes}
+        for user in self._users:
+            user.close()
+        return self.exit_codes
+
+    def _start(self, name: str, command: list[str], env: Mapping[str, str]) -> ServiceProcess:
+        log_path = self.log_dir / f"{name}.log"
+        with log_path.open("wb") as log_file:
+            popen = subprocess.Popen(
+                command,
+                env=self.env | dict(env),
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=log_file,
+            )
+        process = ServiceProcess(name=name, log_path=log_path, popen=popen)
+        self.processes.append(process)
+        return process
+
+
+class User:
+    """One user's HTTP client: every request carries their ``X-User-Id``."""
+
+    def __init__(self, base_url: str) -> None:
+        self.id = uuid.uuid4()
+        self.http = httpx.Client(
+            base_url=base_url, headers={"X-User-Id": str(self.id)}, timeout=HTTP_TIMEOUT_S
+        )
+
+    def close(self) -> None:
+        self.http.close()
+
+    def post(self, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
+        return self.http.post(path, json=body)
+
+    def get(self, path: str) -> httpx.Response:
+        return self.http.get(path)
+
+    def ready_profile(self, *, timeout_s: float = WAIT_TIMEOUT_S) -> str:
+        """A new profile of this user's, built from one uploaded reference; its id."""
+        created = self.post("/v1/singer-profiles", {"name": "Ada"})
+        assert created.status_code == 201, created.text
+        profile_id = created.json()["id"]
+        upload = self.post(f"/v1/singer-profiles/{profile_id}/references:prepare-upload")
+        assert upload.status_code == 200, upload.text
+        put_object(upload.json()["upload_url"], reference_wav())
+        committed = self.post(
+            f"/v1/singer-profiles/{profile_id}/references:commit",
+            {
+                "ref_id": upload.json()["ref_id"],
+                "object_key": upload.json()["object_key"],
+                "duration_sec": 4.0,
+            },
+        )
+        assert committed.status_code == 202, committed.text
+        profile = wait_for(
+            lambda: self.get(f"/v1/singer-profiles/{profile_id}").json(),
+            until=lambda profile: profile["status"] != "building",
+            what=f"profile {profile_id} to be built",
+            timeout_s=timeout_s,
+        )
+        assert profile["status"] == "ready", profile
+        return profile_id
+
+    def uploaded_input(self, data: bytes) -> dict[str, Any]:
+        """render-jobs:prepare-upload's answer (``job_id``, ``object_key``, ``upload_url``),
+        ``data`` uploaded to its URL."""
+        upload = self.post("/v1/render-jobs:prepare-upload")
+        assert upload.status_code == 200, upload.text
+        put_object(upload.json()["upload_url"], data)
+        return upload.json()
+
+    def submit(self, profile_id: str, data: bytes, params: dict[str, Any] | None = None) -> str:
+        """Upload ``data`` and create a render job of it; the job's id."""
+        upload = self.uploaded_input(data)
+        body = {"singer_profile_id": profile_id, "input_object_key": upload["object_key"]}
+        created = self.post("/v1/render-jobs", body | ({"params": params} if params else {}))
+        assert created.status_code == 201, created.text
+        return created.json()["id"]
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        response = self.get(f"/v1/render-jobs/{job_id}")
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def finished(self, job_id: str, *, timeout_s: float = WAIT_TIMEOUT_S) -> list[dict[str, Any]]:
+        """Every state of the job seen, polling every ``POLL_S``, until it is done or failed."""
+        seen: list[dict[str, Any]] = []
+
+        def read() -> dict[str, Any]:
+            seen.append(self.job(job_id))
+            return seen[-1]
+
+        wait_for(
+            read,
+            until=lambda job: job["status"] in ("done", "failed"),
+            what=f"job {job_id} to finish",
+            timeout_s=timeout_s,
+        )
+        return seen
+
+    def download(self, job_id: str) -> bytes:
+        """The delivered file of a done job."""
+        download = self.post(f"/v1/render-jobs/{job_id}:download")
+        assert download.status_code == 200, download.text
+        delivered = httpx.get(download.json()["download_url"], timeout=HTTP_TIMEOUT_S)
+        assert delivered.status_code == 200, delivered.text
+        return delivered.content
+
+
+def put_object(url: str, data: bytes) -> None:
+    response = httpx.put(url, content=data, timeout=HTTP_TIMEOUT_S)
+    assert response.status_code == 200, response.text
+
+
+def _ready(base_url: str) -> bool:
+    try:
+        return httpx.get(f"{base_url}/readyz", timeout=2.0).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def _environment(**settings: str) -> dict[str, str]:
+    """This environment without any ``VOXREGEN_*`` of the caller's, plus ``settings``."""
+    inherited = {
+        name: value for name, value in os.environ.items() if not name.startswith("VOXREGEN_")
+    }
+    return inherited | settings
