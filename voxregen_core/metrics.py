@@ -12,7 +12,8 @@ import attrs
 @attrs.frozen
 class RenderMetrics:
     runtime_sec: float
-    """Wall time of the whole render, decode to export."""
+    """Wall time of the whole render: decode to export in one process (``voxregen render``);
+    in the service, from the first attempt's start to the output's upload, across workers."""
     rtf_estimate: float
     """Real-time factor: runtime_sec / input duration (below 1 is faster than real time)."""
     chunks_total: int
@@ -30,9 +31,11 @@ class RenderMetrics:
     voiced_pct: float
     feature_cache_hit: bool
     chunks_reused: int
-    """Chunks found already stored (a resumed or redelivered job) and not regenerated."""
+    """Chunks found already stored by an earlier attempt (a resumed job) and not regenerated."""
     stage_ms: dict[str, float]
-    """Wall time per stage: decode, features, chunks, stitch, master, export."""
+    """Wall time per stage: decode, features, chunks, stitch, master, export in one process;
+    in the service, the delivering worker's stitch, master, export and upload (the earlier
+    stages ran in other messages and are in the worker's log lines)."""
 
     def to_json(self) -> dict[str, Any]:
         return attrs.asdict(self)
