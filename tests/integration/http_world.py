@@ -21,6 +21,9 @@ import sqlalchemy as sa
 from tests.integration.http_api import Api, as_user, build_profile, finish_job, running_api
 from voxregen_adapters.db import tables
 
+STORE = Path("outside-2/outside-1/store")
+"""Where the tests put the storage root, below the folder they snapshot: a key that climbed
+two levels out of the root would still write where ``snapshot`` sees it."""
 REFERENCE = b"RIFF-reference-clip"
 STEM = b"RIFF-input-stem"
 OUTPUT = b"RIFF-rendered-output"

@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from tests.integration.http_api import running_api
-from tests.integration.http_world import World, assert_error, seed_user, snapshot
+from tests.integration.http_world import STORE, World, assert_error, seed_user, snapshot
 
 OPENAPI = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
 DOCUMENT = yaml.safe_load(OPENAPI.read_text())
@@ -100,7 +100,7 @@ NAMES_NOTHING = {"createSingerProfile", "prepareRenderInputUpload", "healthz", "
 
 @pytest.fixture
 def world(fresh_database_url, redis_url, tmp_path):
-    with running_api(fresh_database_url, redis_url, tmp_path / "store") as api:
+    with running_api(fresh_database_url, redis_url, tmp_path / STORE) as api:
         yield api, tmp_path, seed_user(api, ALICE), seed_user(api, BOB)
 
 

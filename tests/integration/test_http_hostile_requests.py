@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.integration.http_world import World, assert_error, module_api, seed_user, snapshot
+from tests.integration.http_world import STORE, World, assert_error, module_api, seed_user, snapshot
 from voxregen_http.bodies import MAX_JSON_BODY_BYTES
 from voxregen_http.uploads import MAX_UPLOAD_BYTES
 
@@ -60,7 +60,7 @@ HOSTILE = {
 @pytest.fixture(scope="module")
 def world(database_url, redis_url, tmp_path_factory):
     folder = tmp_path_factory.mktemp("hostile")
-    with module_api(database_url, redis_url, folder / "store") as api:
+    with module_api(database_url, redis_url, folder / STORE) as api:
         yield api, folder, seed_user(api, ATTACKER), seed_user(api, VICTIM)
 
 

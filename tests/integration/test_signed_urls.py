@@ -18,7 +18,7 @@ from urllib.parse import quote
 import pytest
 
 from tests.integration.http_api import SIGNING_KEY
-from tests.integration.http_world import assert_error, module_api, snapshot
+from tests.integration.http_world import STORE, assert_error, module_api, snapshot
 from voxregen_adapters import url_signing
 from voxregen_core.keys import job_input_key, job_output_key
 
@@ -33,7 +33,7 @@ STORED = b"RIFF-stored"
 @pytest.fixture(scope="module")
 def module_world(database_url, redis_url, tmp_path_factory):
     folder = tmp_path_factory.mktemp("signed-urls")
-    with module_api(database_url, redis_url, folder / "store") as api:
+    with module_api(database_url, redis_url, folder / STORE) as api:
         yield api, folder
 
 
@@ -158,7 +158,7 @@ def test_extra_query_fields_write_only_the_signed_key(api, folder, query):
     assert api.service.store.get(KEY) == b"RIFF-new"
     after = snapshot(api, folder)
     assert {path for path in after.files if after.files[path] != before.files.get(path)} == {
-        f"store/{KEY}"
+        f"{STORE}/{KEY}"
     }
 
 
@@ -179,7 +179,7 @@ def test_another_spelling_of_the_key_writes_that_key_or_nothing(api, folder, lab
     after = snapshot(api, folder)
     changed = {path for path in after.files if after.files[path] != before.files.get(path)}
     if response.status_code == 204:
-        assert changed == {f"store/{KEY}"}
+        assert changed == {f"{STORE}/{KEY}"}
         assert api.service.store.get(KEY) == b"RIFF-new"
     else:
         assert_error(response, 403, {"forbidden"})
