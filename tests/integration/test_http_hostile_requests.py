@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 import pytest
 
+from tests.integration.http_api import build_profile, running_api
 from tests.integration.http_world import STORE, World, assert_error, module_api, seed_user, snapshot
 from voxregen_http.bodies import MAX_JSON_BODY_BYTES
 from voxregen_http.uploads import MAX_UPLOAD_BYTES
@@ -170,6 +171,18 @@ def hostile_request(api, attacker: World, operation: str, field: str, value: str
             target = target[parent]
         target[value if member == "+" else member] = value
     return {"method": method, "url": path, "headers": headers, "json": body}
+
+
+def test_each_request_unbent_succeeds(fresh_database_url, redis_url, tmp_path):
+    """So each refusal below is the hostile value's doing."""
+    with running_api(fresh_database_url, redis_url, tmp_path) as api:
+        attacker = seed_user(api, ATTACKER)
+        for operation, request in OPERATIONS.items():
+            method, path, body = request(api, attacker)
+            payload = {"content": b"RIFF"} if body is None else {"json": body}
+            response = api.client.request(method, path, headers=attacker.headers(), **payload)
+            assert 200 <= response.status_code < 300, (operation, response.text)
+            build_profile(api.service, ATTACKER, uuid.UUID(attacker.profile_id))  # after a commit
 
 
 def _cases():
