@@ -34,6 +34,7 @@ returns 0; a killed worker's is ``-SIGKILL``).
 """
 
 import contextlib
+import functools
 import json
 import os
 import signal
@@ -49,10 +50,17 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import attrs
 import httpx
+import numpy as np
 import redis
 
 from tests.integration.moto_server import ACCESS_KEY, SECRET_KEY
 from tests.integration.worker_world import reference_wav
+from tests.signals import synthetic_singing, wav_bytes
+from voxregen_adapters import actor_names
+from voxregen_adapters.broker import make_broker
+from voxregen_adapters.dramatiq_job_queue import DramatiqJobQueue
+from voxregen_adapters.service import Service, build_service
+from voxregen_adapters.settings import load_settings
 
 VOXREGEN = str(Path(sys.executable).with_name("voxregen"))
 E2E_REDIS_DBS = range(1, 16)
@@ -61,6 +69,11 @@ STOP_TIMEOUT_S = 15.0
 WAIT_TIMEOUT_S = 60.0
 POLL_S = 0.05
 HTTP_TIMEOUT_S = 10.0
+STEM_RATE_HZ = 44_100
+_NAMESPACE = "voxregen"
+_QUEUE_MESSAGES = ("voxregen:default.msgs", "voxregen:default.DQ.msgs")
+"""Dramatiq's hashes of the messages not yet acknowledged (queued, in hand, or delayed for a
+retry), of the one queue every voxregen actor consumes."""
 _CLAIM_KEY = "voxregen-e2e:claimed"
 _CLAIM_S = 600
 
@@ -127,6 +140,16 @@ def s3_storage_url(endpoint: str) -> str:
     return f"s3://{ACCESS_KEY}:{SECRET_KEY}@{endpoint}/{bucket}?secure=false"
 
 
+@functools.cache
+def singing_wav(duration_s: float, *, seed: int = 0) -> bytes:
+    """A 44.1 kHz stereo 24-bit WAV of synthetic singing, peaking at -0.9 dBFS (the right
+    channel quieter); cached, as making two minutes takes seconds. A stem of 16 * n + 2 s (or
+    a little more) is ``n + 1`` chunks of 18 s on a 16 s stride."""
+    mono = synthetic_singing(duration_s, seed=seed, fs=STEM_RATE_HZ).audio
+    mono = mono * 0.9 / np.max(np.abs(mono))
+    return wav_bytes(np.stack([mono, 0.8 * mono], axis=1), fs=STEM_RATE_HZ, subtype="PCM_24")
+
+
 def free_port() -> int:
     with socket.create_server(("127.0.0.1", 0)) as server:
         return server.getsockname()[1]
@@ -139,6 +162,7 @@ class ServiceProcess:
     name: str
     log_path: Path
     popen: subprocess.Popen = attrs.field(repr=False)
+    _stopping: bool = attrs.field(default=False, init=False, repr=False)
 
     @property
     def alive(self) -> bool:
@@ -151,15 +175,21 @@ class ServiceProcess:
         self.popen.wait()
 
     def terminate(self) -> int | None:
-        """SIGTERM, then its exit status (None, and killed, if it did not exit within
-        ``STOP_TIMEOUT_S``). A process already ended is left as it is."""
-        if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGTERM)
+        """SIGTERM (once: a second one, while it shuts down, may kill it outright), then its
+        exit status (None, and killed, if it did not exit within ``STOP_TIMEOUT_S``). A
+        process already ended is left as it is."""
+        self.ask_to_stop()
         try:
             return self.popen.wait(timeout=STOP_TIMEOUT_S)
         except subprocess.TimeoutExpired:
             self.kill()
             return None
+
+    def ask_to_stop(self) -> None:
+        """SIGTERM, unless it was sent already or the process ended; returns at once."""
+        if not self._stopping and self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGTERM)
+        self._stopping = True
 
     def text(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -267,6 +297,29 @@ class Stack:
             f"--- {process.name}\n{process.text()[-tail_chars:]}" for process in self.processes
         )
 
+    @contextlib.contextmanager
+    def service(self) -> Iterator[Service]:
+        """The service over the stack's database, Redis and object store, as the processes
+        see them: for reading rows and objects, or queuing messages, from the test."""
+        broker = make_broker(self.redis_url, namespace=_NAMESPACE)
+        service = build_service(
+            load_settings(self.env),
+            queue=DramatiqJobQueue(broker, actor_names=actor_names.ALL),
+        )
+        try:
+            yield service
+        finally:
+            service.close()
+            broker.client.connection_pool.disconnect()
+
+    def pending_messages(self) -> int:
+        """Messages queued, in a worker's hands, or waiting to be retried."""
+        client = redis.Redis.from_url(self.redis_url)
+        try:
+            return sum(client.hlen(key) for key in _QUEUE_MESSAGES)
+        finally:
+            client.close()
+
     def user(self) -> "User":
         """A new user's HTTP client on this stack (closed when the stack stops)."""
         user = User(self.base_url)
@@ -276,9 +329,8 @@ class Stack:
     def stop(self) -> dict[str, int | None]:
         """SIGTERM every process still running, and each one's exit status by name (see the
         module docstring); also kept in ``exit_codes``."""
-        for process in self.processes:
-            if process.alive:
-                process.popen.send_signal(signal.SIGTERM)
+        for process in self.processes:  # all at once: each takes a while to finish
+            process.ask_to_stop()
         self.exit_codes = {process.name: process.terminate() for process in self.processes}
         for user in self._users:
             user.close()

@@ -1,0 +1,234 @@
+"""Crashes, with real processes: a worker killed with SIGKILL mid-chunk, again and again on one
+job, and the same job's messages delivered twice to two workers at once. The job completes,
+its output is byte for byte that of an uninterrupted render, and no chunk is generated more
+than the crashes explain.
+
+The uninterrupted render to compare with: the same job (same id, user, profile, params and
+input bytes, read back from the stack's database and object store) rendered in this process
+by :func:`voxregen_core.pipeline.render` over fresh local ports (an empty object store and
+feature cache, the stub generator), never interrupted. It runs the same stage functions the
+worker fans out (prepare, store_chunk, deliver), so what it checks is that crashes, resumes,
+reused chunks and duplicate messages change nothing in the delivered bytes. Rendering the same
+input under another job id would not do: a chunk's seed is drawn from the job id (the stub
+ignores it, a model will not).
+"""
+
+import collections
+import signal
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from tests.e2e.stack import (
+    ServiceProcess,
+    Stack,
+    claimed_redis,
+    s3_storage_url,
+    singing_wav,
+    wait_for,
+)
+from voxregen_adapters import actor_names
+from voxregen_adapters.bootstrap import local_render_ports
+from voxregen_core.jobs import Progress
+from voxregen_core.keys import job_output_key, job_prefix
+from voxregen_core.pipeline import render
+
+STEM_S = 104.0
+"""Seven chunks of 18 s on a 16 s stride."""
+CHUNKS = 7
+KILLS = 5
+SECONDS_PER_CHUNK = "1.5"
+"""The stub's time per chunk: long enough that a kill lands inside a chunk, short enough that
+a job of seven takes seconds."""
+WORKER_ENV = {
+    "VOXREGEN_STUB_SECONDS_PER_CHUNK": SECONDS_PER_CHUNK,
+    "VOXREGEN_WORKER_HEARTBEAT_TIMEOUT_S": "3",
+    "VOXREGEN_STALL_TIMEOUT_S": "6",
+}
+"""A killed worker's messages come back after its heartbeat times out (3 s, plus up to some
+seconds until a broker maintenance pass); the sweeper re-queues a job unchanged for 6 s."""
+JOB_TIMEOUT_S = 120.0
+
+
+@pytest.fixture
+def crash_stack(fresh_database_url, redis_url, s3_endpoint, tmp_path) -> Iterator[Stack]:
+    """The API running; the test starts (and kills) the workers."""
+    with (
+        claimed_redis(redis_url) as queue_url,
+        Stack(
+            database_url=fresh_database_url,
+            redis_url=queue_url,
+            storage_url=s3_storage_url(s3_endpoint),
+            work_dir=tmp_path,
+            env=WORKER_ENV,
+        ) as stack,
+    ):
+        stack.start_api()
+        yield stack
+    killed = {process.name for process in stack.workers if process.popen.returncode == -9}
+    assert {name: code for name, code in stack.exit_codes.items() if name not in killed} == {
+        "api": -signal.SIGTERM
+    } | {process.name: 0 for process in stack.workers if process.name not in killed}, stack.logs()
+
+
+@pytest.mark.slow
+def test_five_kill_9s_mid_chunk_cost_one_chunk_each_and_change_no_byte(crash_stack, tmp_path):
+    stack = crash_stack
+    worker = stack.start_worker()
+    ada = stack.user()
+    stem = singing_wav(STEM_S, seed=3)
+    job_id = ada.submit(ada.ready_profile(), stem)
+
+    killed: list[tuple[ServiceProcess, int]] = []
+    for _ in range(KILLS):
+        chunk_index = _wait(
+            lambda worker=worker: _in_flight_after_one_recorded(worker),
+            stack,
+            what=f"{worker.name} to record a chunk, then start another",
+        )
+        worker.kill()
+        killed.append((worker, chunk_index))
+        job = ada.job(job_id)
+        assert job["status"] == "running", job
+        assert job["progress"]["chunks_done"] < CHUNKS, job
+        worker = stack.start_worker()
+    states = ada.finished(job_id, timeout_s=JOB_TIMEOUT_S)
+
+    job = states[-1]
+    assert job["status"] == "done", f"{job}\n{stack.logs()}"
+    assert job["progress"] == {"chunks_done": CHUNKS, "chunks_total": CHUNKS}
+    _assert_never_backwards(states)
+    for process, chunk_index in killed:  # each kill landed inside a chunk
+        assert chunk_index not in {
+            event["chunk_index"] for event in process.events("render_chunk")
+        }, f"{process.name} recorded chunk {chunk_index} before it was killed"
+    generations = _generations(stack, job_id)
+    assert set(generations) == set(range(CHUNKS)), generations
+    assert sum(generations.values()) <= CHUNKS + KILLS, generations
+    for chunk_index, count in generations.items():
+        lost = sum(index == chunk_index for _, index in killed)
+        assert count <= 1 + lost, (chunk_index, count, killed)
+    assert len(stack.events("render_job_done")) == 1
+    with stack.service() as service:
+        ledger = service.jobs.ledger(user_id=ada.id, job_id=uuid.UUID(job_id))
+        assert ledger.generated <= CHUNKS + KILLS, ledger
+    _assert_delivered_as_uninterrupted(stack, ada.id, job_id, ada.download(job_id), tmp_path)
+    _assert_input_kept(stack, ada.id, job_id, stem)
+
+
+@pytest.mark.slow
+def test_every_message_twice_to_two_workers_gives_one_output_and_one_set_of_rows(
+    crash_stack, tmp_path
+):
+    stack = crash_stack
+    env = {"VOXREGEN_STUB_SECONDS_PER_CHUNK": "0.5"}
+    stack.start_worker(env)
+    stack.start_worker(env)
+    ada = stack.user()
+    stem = singing_wav(STEM_S, seed=3)
+    job_id = ada.submit(ada.ready_profile(), stem)
+    with stack.service() as service:
+        for _ in range(2):  # the API sent one render_job; two more race it on two workers
+            service.queue.enqueue(actor_names.RENDER_JOB, str(ada.id), job_id)
+        _wait(lambda: stack.events("render_job_fanned_out"), stack, what="the fan-out")
+        for chunk_index in [*range(CHUNKS), *range(CHUNKS)]:
+            service.queue.enqueue(actor_names.RENDER_CHUNK, str(ada.id), job_id, chunk_index)
+    states = ada.finished(job_id, timeout_s=JOB_TIMEOUT_S)
+    _wait(lambda: stack.pending_messages() == 0, stack, what="every message to be handled")
+
+    job = states[-1]
+    assert job["status"] == "done", f"{job}\n{stack.logs()}"
+    assert job["progress"] == {"chunks_done": CHUNKS, "chunks_total": CHUNKS}
+    _assert_never_backwards(states)
+    assert {event["process"] for event in stack.events("render_chunk")} == {
+        "worker-1",
+        "worker-2",
+    }, "both workers should have taken part"
+    assert len(stack.events("render_job_done")) == 1
+    with stack.service() as service:
+        objects = service.store.list(job_prefix(ada.id, uuid.UUID(job_id)))
+        assert job_output_key(ada.id, uuid.UUID(job_id)) in objects
+        assert len(objects) == 1 + CHUNKS + 1, objects  # the input, each chunk, the output
+        ledger = service.jobs.ledger(user_id=ada.id, job_id=uuid.UUID(job_id))
+        assert ledger.stored == set(range(CHUNKS)), ledger
+        with service.engine.connect() as connection:
+            assert _count(connection, "render_jobs") == 1
+            assert _count(connection, "render_jobs WHERE status = 'done'") == 1
+            assert _count(connection, "stem_feature_cache") == 1
+    _assert_delivered_as_uninterrupted(stack, ada.id, job_id, ada.download(job_id), tmp_path)
+
+
+def _in_flight_after_one_recorded(worker: ServiceProcess) -> int | None:
+    """The chunk the worker is generating now, if it has recorded one before; else None."""
+    events = [
+        event
+        for event in worker.events()
+        if event.get("event") in ("render_chunk_generating", "render_chunk")
+    ]
+    recorded = any(event["event"] == "render_chunk" for event in events)
+    if recorded and events[-1]["event"] == "render_chunk_generating":
+        return events[-1]["chunk_index"]
+    return None
+
+
+def _wait(read, stack: Stack, *, what: str) -> Any:
+    """``read()`` once it is something (not None, False or empty), waiting up to
+    ``JOB_TIMEOUT_S``."""
+    return wait_for(
+        read,
+        until=lambda value: value is not None and value is not False and value != [],
+        what=what,
+        timeout_s=JOB_TIMEOUT_S,
+        context=stack.logs,
+    )
+
+
+def _generations(stack: Stack, job_id: str) -> collections.Counter:
+    """How many times each chunk of the job was started by a generator, over every worker."""
+    return collections.Counter(
+        event["chunk_index"]
+        for event in stack.events("render_chunk_generating")
+        if event["job_id"] == job_id
+    )
+
+
+def _assert_never_backwards(states: list[dict[str, Any]]) -> None:
+    done = [state["progress"]["chunks_done"] for state in states]
+    assert done == sorted(done), done
+
+
+def _assert_delivered_as_uninterrupted(
+    stack: Stack, user_id: uuid.UUID, job_id: str, delivered: bytes, tmp_path: Path
+) -> None:
+    """``delivered`` is byte for byte the job rendered in one go in this process (module
+    docstring)."""
+    with stack.service() as service:
+        job = service.jobs.get(user_id=user_id, job_id=uuid.UUID(job_id))
+        profile = service.profiles.get(user_id=user_id, profile_id=job.singer_profile_id)
+        stem = service.store.get(job.input_object_key)
+    outcome = render(
+        job,
+        read_input=lambda: stem,
+        profile=profile,
+        ports=local_render_ports(tmp_path / "uninterrupted", progress=_Ignored()),
+    )
+    assert delivered == outcome.output_wav
+
+
+def _assert_input_kept(stack: Stack, user_id: uuid.UUID, job_id: str, stem: bytes) -> None:
+    with stack.service() as service:
+        job = service.jobs.get(user_id=user_id, job_id=uuid.UUID(job_id))
+        assert service.store.get(job.input_object_key) == stem
+
+
+def _count(connection: sa.Connection, table_where: str) -> int:
+    return connection.execute(sa.text(f"SELECT count(*) FROM {table_where}")).scalar_one()
+
+
+class _Ignored:
+    def report(self, progress: Progress) -> None:
+        pass
