@@ -57,10 +57,13 @@ from tests.integration.moto_server import ACCESS_KEY, SECRET_KEY
 from tests.integration.worker_world import reference_wav
 from tests.signals import synthetic_singing, wav_bytes
 from voxregen_adapters import actor_names
+from voxregen_adapters.bootstrap import local_render_ports
 from voxregen_adapters.broker import make_broker
 from voxregen_adapters.dramatiq_job_queue import DramatiqJobQueue
 from voxregen_adapters.service import Service, build_service
 from voxregen_adapters.settings import load_settings
+from voxregen_core.jobs import Progress
+from voxregen_core.pipeline import render
 
 VOXREGEN = str(Path(sys.executable).with_name("voxregen"))
 E2E_REDIS_DBS = range(1, 16)
@@ -444,6 +447,32 @@ class User:
 def put_object(url: str, data: bytes) -> None:
     response = httpx.put(url, content=data, timeout=HTTP_TIMEOUT_S)
     assert response.status_code == 200, response.text
+
+
+def uninterrupted_render(stack: Stack, user_id: uuid.UUID, job_id: str, work_dir: Path) -> bytes:
+    """What the stack's job ``job_id`` delivers when nothing goes wrong: the same job (same
+    id, user, profile, params and input bytes, read back from the stack's database and object
+    store) rendered in this process by :func:`voxregen_core.pipeline.render` over fresh local
+    ports under ``work_dir`` (an empty object store and feature cache, the stub generator),
+    in one go.
+
+    It runs the stage functions the worker fans out (prepare, store_chunk, deliver), so
+    comparing with it checks that crashes, outages, resumes, reused chunks and duplicate
+    messages change nothing in the delivered bytes. The same input rendered under another
+    job id would not do: a chunk's seed is drawn from the job id (the stub ignores it, a
+    model will not).
+    """
+    with stack.service() as service:
+        job = service.jobs.get(user_id=user_id, job_id=uuid.UUID(job_id))
+        profile = service.profiles.get(user_id=user_id, profile_id=job.singer_profile_id)
+        stem = service.store.get(job.input_object_key)
+    ports = local_render_ports(work_dir / f"uninterrupted-{job_id}", progress=_NoProgress())
+    return render(job, read_input=lambda: stem, profile=profile, ports=ports).output_wav
+
+
+class _NoProgress:
+    def report(self, progress: Progress) -> None:
+        pass
 
 
 def _ready(base_url: str) -> bool:

@@ -3,21 +3,14 @@ job, and the same job's messages delivered twice to two workers at once. The job
 its output is byte for byte that of an uninterrupted render, and no chunk is generated more
 than the crashes explain.
 
-The uninterrupted render to compare with: the same job (same id, user, profile, params and
-input bytes, read back from the stack's database and object store) rendered in this process
-by :func:`voxregen_core.pipeline.render` over fresh local ports (an empty object store and
-feature cache, the stub generator), never interrupted. It runs the same stage functions the
-worker fans out (prepare, store_chunk, deliver), so what it checks is that crashes, resumes,
-reused chunks and duplicate messages change nothing in the delivered bytes. Rendering the same
-input under another job id would not do: a chunk's seed is drawn from the job id (the stub
-ignores it, a model will not).
+The uninterrupted render to compare with is :func:`tests.e2e.stack.uninterrupted_render`: the
+same job rendered in this process in one go (see there why that is the sound reference).
 """
 
 import collections
 import signal
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,13 +22,11 @@ from tests.e2e.stack import (
     claimed_redis,
     s3_storage_url,
     singing_wav,
+    uninterrupted_render,
     wait_for,
 )
 from voxregen_adapters import actor_names
-from voxregen_adapters.bootstrap import local_render_ports
-from voxregen_core.jobs import Progress
 from voxregen_core.keys import job_output_key, job_prefix
-from voxregen_core.pipeline import render
 
 STEM_S = 104.0
 """Seven chunks of 18 s on a 16 s stride."""
@@ -116,7 +107,7 @@ def test_five_kill_9s_mid_chunk_cost_one_chunk_each_and_change_no_byte(crash_sta
     with stack.service() as service:
         ledger = service.jobs.ledger(user_id=ada.id, job_id=uuid.UUID(job_id))
         assert ledger.generated <= CHUNKS + KILLS, ledger
-    _assert_delivered_as_uninterrupted(stack, ada.id, job_id, ada.download(job_id), tmp_path)
+    assert ada.download(job_id) == uninterrupted_render(stack, ada.id, job_id, tmp_path)
     _assert_input_kept(stack, ada.id, job_id, stem)
 
 
@@ -159,7 +150,7 @@ def test_every_message_twice_to_two_workers_gives_one_output_and_one_set_of_rows
             assert _count(connection, "render_jobs") == 1
             assert _count(connection, "render_jobs WHERE status = 'done'") == 1
             assert _count(connection, "stem_feature_cache") == 1
-    _assert_delivered_as_uninterrupted(stack, ada.id, job_id, ada.download(job_id), tmp_path)
+    assert ada.download(job_id) == uninterrupted_render(stack, ada.id, job_id, tmp_path)
 
 
 def _in_flight_after_one_recorded(worker: ServiceProcess) -> int | None:
@@ -201,24 +192,6 @@ def _assert_never_backwards(states: list[dict[str, Any]]) -> None:
     assert done == sorted(done), done
 
 
-def _assert_delivered_as_uninterrupted(
-    stack: Stack, user_id: uuid.UUID, job_id: str, delivered: bytes, tmp_path: Path
-) -> None:
-    """``delivered`` is byte for byte the job rendered in one go in this process (module
-    docstring)."""
-    with stack.service() as service:
-        job = service.jobs.get(user_id=user_id, job_id=uuid.UUID(job_id))
-        profile = service.profiles.get(user_id=user_id, profile_id=job.singer_profile_id)
-        stem = service.store.get(job.input_object_key)
-    outcome = render(
-        job,
-        read_input=lambda: stem,
-        profile=profile,
-        ports=local_render_ports(tmp_path / "uninterrupted", progress=_Ignored()),
-    )
-    assert delivered == outcome.output_wav
-
-
 def _assert_input_kept(stack: Stack, user_id: uuid.UUID, job_id: str, stem: bytes) -> None:
     with stack.service() as service:
         job = service.jobs.get(user_id=user_id, job_id=uuid.UUID(job_id))
@@ -227,8 +200,3 @@ def _assert_input_kept(stack: Stack, user_id: uuid.UUID, job_id: str, stem: byte
 
 def _count(connection: sa.Connection, table_where: str) -> int:
     return connection.execute(sa.text(f"SELECT count(*) FROM {table_where}")).scalar_one()
-
-
-class _Ignored:
-    def report(self, progress: Progress) -> None:
-        pass

@@ -1,0 +1,172 @@
+"""Outages mid-job, with real processes: Redis restarted (and restarted empty), the object store
+unreachable, PostgreSQL restarted. Each job still finishes, delivering byte for byte what an
+uninterrupted render delivers; none stays ``running``; the input is never lost; the API and
+the worker survive the outage.
+
+The servers are this module's own, so that they can be stopped: the embedded PostgreSQL and
+Redis (:mod:`voxregen_adapters.embedded`) in a temporary folder, and moto's S3 behind a
+:class:`~tests.e2e.tcp_proxy.TcpProxy` that the test cuts. The machine's shared PostgreSQL
+and Redis are never touched. One stack serves the module's tests, one job each, in turn.
+"""
+
+import signal
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import attrs
+import pytest
+
+from tests.e2e.stack import (
+    Stack,
+    User,
+    s3_storage_url,
+    singing_wav,
+    uninterrupted_render,
+    wait_for,
+)
+from tests.e2e.tcp_proxy import TcpProxy, tcp_proxy
+from voxregen_adapters.embedded import EmbeddedPostgres, EmbeddedRedis, start_postgres, start_redis
+
+STEM_S = 104.0
+"""Seven chunks of 18 s on a 16 s stride."""
+CHUNKS = 7
+STACK_ENV = {
+    "VOXREGEN_STUB_SECONDS_PER_CHUNK": "1",
+    "VOXREGEN_WORKER_HEARTBEAT_TIMEOUT_S": "3",
+    "VOXREGEN_STALL_TIMEOUT_S": "4",
+}
+"""A chunk takes a second, so an outage lands mid-job; the sweeper re-queues a job whose row
+has not changed for 4 s (what brings back the messages an emptied Redis lost)."""
+SERVER_DOWN_S = 3.0
+STORE_CUT_S = 10.0
+JOB_TIMEOUT_S = 150.0
+"""Bound on a job's end after an outage: Dramatiq's retries back off 1, 2, 4, 8 … s."""
+
+
+@attrs.define
+class Outages:
+    """The module's stack and the servers under it, which the tests stop and start."""
+
+    stack: Stack
+    user: User
+    profile_id: str
+    postgres: EmbeddedPostgres
+    redis: EmbeddedRedis
+    store_proxy: TcpProxy
+    work_dir: Path
+
+    def submit_and_wait_for_a_chunk(self) -> str:
+        """A new seven-chunk job, once its first chunk is recorded."""
+        job_id = self.user.submit(self.profile_id, singing_wav(STEM_S, seed=5))
+        self.wait(
+            lambda: self.user.job(job_id)["progress"]["chunks_done"] >= 1,
+            what=f"job {job_id} to record a chunk",
+        )
+        return job_id
+
+    def wait(self, condition: Callable[[], object], *, what: str) -> None:
+        wait_for(condition, what=what, timeout_s=JOB_TIMEOUT_S, context=self.stack.logs)
+
+    def assert_delivered_and_kept(self, job_id: str) -> None:
+        """The job is done, with the uninterrupted render's bytes; its input is unchanged;
+        every process still runs."""
+        states = self.user.finished(job_id, timeout_s=JOB_TIMEOUT_S)
+        job = states[-1]
+        assert job["status"] == "done", f"{job}\n{self.stack.logs()}"
+        assert job["progress"] == {"chunks_done": CHUNKS, "chunks_total": CHUNKS}
+        done = [state["progress"]["chunks_done"] for state in states]
+        assert done == sorted(done), done
+        with self.stack.service() as service:
+            job_row = service.jobs.get(user_id=self.user.id, job_id=uuid.UUID(job_id))
+            assert service.store.get(job_row.input_object_key) == singing_wav(STEM_S, seed=5)
+        assert self.user.download(job_id) == uninterrupted_render(
+            self.stack, self.user.id, job_id, self.work_dir
+        )
+        assert all(process.alive for process in self.stack.processes), self.stack.logs()
+
+    def retries(self) -> int:
+        """Messages Dramatiq has retried so far (after a transient error)."""
+        return sum(
+            str(event["event"]).startswith("Retrying message") for event in self.stack.events()
+        )
+
+
+@pytest.fixture(scope="module")
+def outages(tmp_path_factory, s3_endpoint) -> Iterator[Outages]:
+    work_dir = tmp_path_factory.mktemp("outages")
+    servers = [start_postgres(work_dir / "postgres"), start_redis(work_dir / "redis")]
+    try:
+        with (
+            tcp_proxy(s3_endpoint) as store_proxy,
+            Stack(
+                database_url=servers[0].url,
+                redis_url=servers[1].url,
+                storage_url=s3_storage_url(store_proxy.address),
+                work_dir=work_dir,
+                env=STACK_ENV,
+            ) as stack,
+        ):
+            stack.start_api()
+            stack.start_worker()
+            user = stack.user()
+            world = Outages(
+                stack=stack,
+                user=user,
+                profile_id=user.ready_profile(),
+                postgres=servers[0],
+                redis=servers[1],
+                store_proxy=store_proxy,
+                work_dir=work_dir,
+            )
+            yield world
+            servers = [world.postgres, world.redis]  # as the tests left them
+        assert stack.exit_codes == {"api": -signal.SIGTERM, "worker-1": 0}, stack.logs()
+    finally:
+        for server in servers:
+            server.stop()
+
+
+@pytest.mark.slow
+def test_redis_restarted_mid_job(outages):
+    job_id = outages.submit_and_wait_for_a_chunk()
+    outages.redis.stop()
+    time.sleep(SERVER_DOWN_S)  # the outage itself, not a wait for something to happen
+    outages.redis = start_redis(outages.redis.data_dir)
+    outages.assert_delivered_and_kept(job_id)
+
+
+@pytest.mark.slow
+def test_redis_back_empty_mid_job_the_sweeper_queues_the_job_again(outages):
+    job_id = outages.submit_and_wait_for_a_chunk()
+    outages.redis.stop()
+    (outages.redis.data_dir / "appendonly.aof").unlink()
+    outages.redis = start_redis(outages.redis.data_dir)
+    outages.assert_delivered_and_kept(job_id)
+    requeued = [
+        event for event in outages.stack.events("render_job_requeued") if event["job_id"] == job_id
+    ]
+    assert requeued, "the job's lost messages should have been replaced by the sweeper"
+
+
+@pytest.mark.slow
+def test_object_store_unreachable_mid_job(outages):
+    job_id = outages.submit_and_wait_for_a_chunk()
+    retries_before = outages.retries()
+    outages.store_proxy.cut_off()
+    time.sleep(STORE_CUT_S)  # the outage itself
+    outages.store_proxy.restore()
+    outages.assert_delivered_and_kept(job_id)
+    assert outages.retries() > retries_before, "the cut should have failed a message"
+
+
+@pytest.mark.slow
+def test_postgres_restarted_mid_job(outages):
+    job_id = outages.submit_and_wait_for_a_chunk()
+    retries_before = outages.retries()
+    outages.postgres.stop()
+    time.sleep(SERVER_DOWN_S)  # the outage itself
+    outages.postgres = start_postgres(outages.postgres.data_dir)
+    outages.assert_delivered_and_kept(job_id)
+    assert outages.retries() > retries_before, "the restart should have failed a message"
