@@ -1,0 +1,212 @@
+"""The load scenarios of docs/reliability.md ("Load and scale"), run over HTTP against a
+running service whose worker processes each log to a file of their own. ``make load``
+(:mod:`benchmarks.load`) times them; ``tests/e2e/test_load.py`` checks their outcomes.
+
+- :func:`run_burst`: many short jobs submitted at once, while a pool of threads hammers
+  ``GET /v1/render-jobs/{id}`` (recording each request's latency) until every job is finished.
+- :func:`run_spread`: one long job, and which worker process generated which of its chunks
+  and who stitched and delivered it, read from the workers' JSON log lines.
+"""
+
+import io
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import attrs
+import httpx
+import numpy as np
+import soundfile as sf
+
+from tests.e2e.stack import HTTP_TIMEOUT_S, STEM_RATE_HZ, Stack, User, singing_wav, wait_for
+
+FINISHED = frozenset({"done", "failed"})
+LOG_WAIT_S = 10.0
+"""How long the workers may take to write a job's last log line after the job is done."""
+
+
+def burst_wavs(count: int, *, shortest_s: float = 4.0, longest_s: float = 20.0) -> list[bytes]:
+    """``count`` stems, their lengths spread evenly from ``shortest_s`` to ``longest_s`` (one
+    or two chunks each)."""
+    return [
+        singing_wav(float(duration_s), seed=seed)
+        for seed, duration_s in enumerate(np.linspace(shortest_s, longest_s, count))
+    ]
+
+
+def frames(wav: bytes) -> int:
+    return sf.info(io.BytesIO(wav)).frames
+
+
+@attrs.frozen
+class BurstRun:
+    """What :func:`run_burst` saw: each job's last state (by id, in submission order) and the
+    length of its stem (44.1 kHz frames), the wall time from the first submission until every job was seen
+    finished, and the latency of each ``GET`` job request made meanwhile."""
+
+    jobs: dict[str, dict[str, Any]]
+    input_frames: dict[str, int]
+    wall_s: float
+    get_latencies_s: list[float]
+
+    @property
+    def audio_s(self) -> float:
+        return sum(self.input_frames.values()) / STEM_RATE_HZ
+
+    def latency_ms(self, percentile: float) -> float:
+        """The GET latencies' ``percentile`` (nearest rank), in ms."""
+        ordered = sorted(self.get_latencies_s)
+        rank = max(1, int(np.ceil(percentile / 100 * len(ordered))))
+        return 1000.0 * ordered[rank - 1]
+
+
+def run_burst(user: User, wavs: Sequence[bytes], *, pollers: int, timeout_s: float) -> BurstRun:
+    """As ``user``, upload every stem first (untimed), create one job per stem all at once (a
+    thread per job), and hammer ``GET`` job from ``pollers`` threads until all are finished."""
+    profile_id = user.ready_profile(timeout_s=timeout_s)
+    keys = [user.uploaded_input(wav)["object_key"] for wav in wavs]
+    started_s = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=len(keys)) as pool:
+        job_ids = list(pool.map(lambda key: _create(user, profile_id, key), keys))
+    probe = _Probe(user, job_ids)
+    probe.run(pollers=pollers, deadline_s=time.monotonic() + timeout_s)
+    return BurstRun(
+        jobs={job_id: probe.last[job_id] for job_id in job_ids},
+        input_frames={job_id: frames(wav) for job_id, wav in zip(job_ids, wavs, strict=True)},
+        wall_s=time.perf_counter() - started_s,
+        get_latencies_s=probe.latencies_s,
+    )
+
+
+def _create(user: User, profile_id: str, input_object_key: str) -> str:
+    body = {"singer_profile_id": profile_id, "input_object_key": input_object_key}
+    created = user.post("/v1/render-jobs", body)
+    assert created.status_code == 201, created.text
+    return created.json()["id"]
+
+
+class _Probe:
+    """Threads that GET the unfinished jobs round-robin as fast as the API answers, each on
+    a connection of its own, keeping each job's latest state (a finished one is final) and
+    every request's latency."""
+
+    def __init__(self, user: User, job_ids: list[str]) -> None:
+        self.user = user
+        self.job_ids = job_ids
+        self.last: dict[str, dict[str, Any]] = {}
+        self.latencies_s: list[float] = []
+        self._lock = threading.Lock()
+        self._all_finished = threading.Event()
+
+    def run(self, *, pollers: int, deadline_s: float) -> None:
+        with ThreadPoolExecutor(max_workers=pollers) as pool:
+            polls = [pool.submit(self._poll, offset, deadline_s) for offset in range(pollers)]
+            for poll in polls:
+                poll.result()
+        unfinished = [job_id for job_id in self.job_ids if not self._finished(job_id)]
+        assert not unfinished, (
+            f"{len(unfinished)} of {len(self.job_ids)} jobs not finished in time: "
+            f"{[self.last.get(job_id) for job_id in unfinished[:3]]}"
+        )
+
+    def _finished(self, job_id: str) -> bool:
+        return self.last.get(job_id, {}).get("status") in FINISHED
+
+    def _poll(self, offset: int, deadline_s: float) -> None:
+        with httpx.Client(
+            base_url=self.user.http.base_url,
+            headers=self.user.http.headers,
+            timeout=HTTP_TIMEOUT_S,
+        ) as client:
+            for index in range(offset, 2**62):
+                if self._all_finished.is_set() or time.monotonic() > deadline_s:
+                    return
+                job_id = self.job_ids[index % len(self.job_ids)]
+                if self._finished(job_id):
+                    continue
+                sent_s = time.perf_counter()
+                response = client.get(f"/v1/render-jobs/{job_id}")
+                latency_s = time.perf_counter() - sent_s
+                assert response.status_code == 200, response.text
+                with self._lock:
+                    self.latencies_s.append(latency_s)
+                    if not self._finished(job_id):
+                        self.last[job_id] = response.json()
+                    if all(self._finished(job_id) for job_id in self.job_ids):
+                        self._all_finished.set()
+
+
+@attrs.frozen
+class JobEvents:
+    """One job's JSON log lines, by worker process name."""
+
+    by_worker: dict[str, list[dict[str, Any]]]
+
+    def count(self, event: str, **fields: Any) -> dict[str, int]:
+        """How many ``event`` lines with these field values each worker logged."""
+        return {
+            worker: sum(_matches(line, event, fields) for line in lines)
+            for worker, lines in self.by_worker.items()
+        }
+
+    def lines(self, event: str, **fields: Any) -> list[dict[str, Any]]:
+        """Every worker's ``event`` lines with these field values."""
+        return [
+            line
+            for lines in self.by_worker.values()
+            for line in lines
+            if _matches(line, event, fields)
+        ]
+
+    def total(self, event: str, **fields: Any) -> int:
+        return len(self.lines(event, **fields))
+
+
+def _matches(line: dict[str, Any], event: str, fields: dict[str, Any]) -> bool:
+    return line.get("event") == event and all(line.get(k) == v for k, v in fields.items())
+
+
+def job_events(stack: Stack, job_id: str) -> JobEvents:
+    return JobEvents(
+        by_worker={
+            worker.name: [line for line in worker.events() if line.get("job_id") == job_id]
+            for worker in stack.workers
+        }
+    )
+
+
+@attrs.frozen
+class SpreadRun:
+    """What :func:`run_spread` saw: the job's last state, the wall time from its creation
+    until it was seen done, and the workers' log lines about it."""
+
+    job: dict[str, Any]
+    wall_s: float
+    events: JobEvents
+
+
+def run_spread(stack: Stack, user: User, wav: bytes, *, timeout_s: float) -> SpreadRun:
+    """Render ``wav`` as one job of ``user``'s; its log lines once the deliverer has logged
+    ``render_job_done`` (or a worker ``render_job_failed``)."""
+    profile_id = user.ready_profile(timeout_s=timeout_s)
+    key = user.uploaded_input(wav)["object_key"]
+    started_s = time.perf_counter()
+    job_id = _create(user, profile_id, key)
+    job = wait_for(
+        lambda: user.job(job_id),
+        until=lambda job: job["status"] in FINISHED,
+        what=f"job {job_id} to finish",
+        timeout_s=timeout_s,
+        context=stack.logs,
+    )
+    wall_s = time.perf_counter() - started_s
+    events = wait_for(
+        lambda: job_events(stack, job_id),
+        until=lambda events: events.total("render_job_done") + events.total("render_job_failed"),
+        what=f"job {job_id}'s last log line",
+        timeout_s=LOG_WAIT_S,
+        context=stack.logs,
+    )
+    return SpreadRun(job=job, wall_s=wall_s, events=events)
