@@ -39,6 +39,8 @@ STACK_ENV = {
 }
 """A chunk takes a second, so an outage lands mid-job; the sweeper re-queues a job whose row
 has not changed for 4 s (what brings back the messages an emptied Redis lost)."""
+SHORT_DEADLINE_S = 20.0
+"""The job deadline of the worker that ends a job the object store never comes back for."""
 SERVER_DOWN_S = 3.0
 STORE_CUT_S = 10.0
 JOB_TIMEOUT_S = 150.0
@@ -122,7 +124,9 @@ def outages(tmp_path_factory, s3_endpoint) -> Iterator[Outages]:
             )
             yield world
             servers = [world.postgres, world.redis]  # as the tests left them
-        assert stack.exit_codes == {"api": -signal.SIGTERM, "worker-1": 0}, stack.logs()
+        assert stack.exit_codes == {"api": -signal.SIGTERM} | {
+            worker.name: 0 for worker in stack.workers
+        }, stack.logs()
     finally:
         for server in servers:
             server.stop()
@@ -170,3 +174,29 @@ def test_postgres_restarted_mid_job(outages):
     outages.postgres = start_postgres(outages.postgres.data_dir)
     outages.assert_delivered_and_kept(job_id)
     assert outages.retries() > retries_before, "the restart should have failed a message"
+
+
+@pytest.mark.slow
+def test_object_store_gone_for_good_fails_the_job_at_its_deadline_keeping_the_input(outages):
+    """The bound on an outage that does not end: the sweeper fails the job once it is older
+    than the job deadline, with a code and a message. The module's worker gives way to one
+    with a short deadline (with both, the lenient one's sweeper claimed the stalled job
+    first every time and queued it again)."""
+    for worker in outages.stack.workers:
+        assert worker.terminate() == 0, outages.stack.logs()
+    strict = outages.stack.start_worker({"VOXREGEN_JOB_DEADLINE_S": f"{SHORT_DEADLINE_S:g}"})
+    job_id = outages.submit_and_wait_for_a_chunk()
+    outages.store_proxy.cut_off()
+    try:
+        states = outages.user.finished(job_id, timeout_s=SHORT_DEADLINE_S + 30.0)
+    finally:
+        outages.store_proxy.restore()
+        assert strict.terminate() == 0, outages.stack.logs()
+
+    job = states[-1]
+    assert job["status"] == "failed", f"{job}\n{outages.stack.logs()}"
+    assert job["error"]["code"] == "render_timed_out", job
+    assert f"{SHORT_DEADLINE_S:g} s" in job["error"]["message"], job
+    with outages.stack.service() as service:
+        job_row = service.jobs.get(user_id=outages.user.id, job_id=uuid.UUID(job_id))
+        assert service.store.get(job_row.input_object_key) == singing_wav(STEM_S, seed=5)
