@@ -22,6 +22,25 @@ def claimed_redis(redis_url) -> Iterator[str]:
 
 
 @pytest.fixture
+def api_stack(fresh_database_url, claimed_redis, s3_endpoint, tmp_path) -> Iterator[Stack]:
+    """The API running; the test starts (and may kill) its workers. Afterwards the API and
+    every worker not killed must have stopped cleanly."""
+    with Stack(
+        database_url=fresh_database_url,
+        redis_url=claimed_redis,
+        storage_url=s3_storage_url(s3_endpoint),
+        work_dir=tmp_path,
+    ) as running:
+        running.start_api()
+        yield running
+    survivors = {name: code for name, code in running.exit_codes.items() if code != -signal.SIGKILL}
+    expected = {"api": -signal.SIGTERM} | {
+        worker.name: 0 for worker in running.workers if worker.name in survivors
+    }
+    assert survivors == expected, f"{running.exit_codes}\n{running.logs()}"
+
+
+@pytest.fixture
 def stack(fresh_database_url, claimed_redis, s3_endpoint, tmp_path) -> Iterator[Stack]:
     """The API and one worker, running; afterwards both must have stopped cleanly."""
     with Stack(

@@ -62,6 +62,7 @@ from voxregen_adapters.broker import make_broker
 from voxregen_adapters.dramatiq_job_queue import DramatiqJobQueue
 from voxregen_adapters.service import Service, build_service
 from voxregen_adapters.settings import load_settings
+from voxregen_core import spec
 from voxregen_core.jobs import Progress
 from voxregen_core.pipeline import render
 
@@ -143,11 +144,16 @@ def s3_storage_url(endpoint: str) -> str:
     return f"s3://{ACCESS_KEY}:{SECRET_KEY}@{endpoint}/{bucket}?secure=false"
 
 
+def stem_s_for(chunks: int) -> float:
+    """A stem duration that the worker plans as ``chunks`` chunks (18 s on a 16 s stride):
+    half a stride short of the longest such stem, so rounding cannot tip it either way."""
+    return spec.STRIDE_S * (chunks - 1) + spec.CHUNK_S - spec.STRIDE_S / 2
+
+
 @functools.cache
 def singing_wav(duration_s: float, *, seed: int = 0) -> bytes:
     """A 44.1 kHz stereo 24-bit WAV of synthetic singing, peaking at -0.9 dBFS (the right
-    channel quieter); cached, as making two minutes takes seconds. A stem of 16 * n + 2 s (or
-    a little more) is ``n + 1`` chunks of 18 s on a 16 s stride."""
+    channel quieter); cached, as making two minutes takes seconds. See :func:`stem_s_for`."""
     mono = synthetic_singing(duration_s, seed=seed, fs=STEM_RATE_HZ).audio
     mono = mono * 0.9 / np.max(np.abs(mono))
     return wav_bytes(np.stack([mono, 0.8 * mono], axis=1), fs=STEM_RATE_HZ, subtype="PCM_24")

@@ -8,9 +8,7 @@ same job rendered in this process in one go (see there why that is the sound ref
 """
 
 import collections
-import signal
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,18 +17,16 @@ import sqlalchemy as sa
 from tests.e2e.stack import (
     ServiceProcess,
     Stack,
-    claimed_redis,
-    s3_storage_url,
     singing_wav,
+    stem_s_for,
     uninterrupted_render,
     wait_for,
 )
 from voxregen_adapters import actor_names
 from voxregen_core.keys import job_output_key, job_prefix
 
-STEM_S = 104.0
-"""Seven chunks of 18 s on a 16 s stride."""
 CHUNKS = 7
+STEM_S = stem_s_for(CHUNKS)
 KILLS = 5
 SECONDS_PER_CHUNK = "1.5"
 """The stub's time per chunk: long enough that a kill lands inside a chunk, short enough that
@@ -45,31 +41,10 @@ seconds until a broker maintenance pass); the sweeper re-queues a job unchanged 
 JOB_TIMEOUT_S = 120.0
 
 
-@pytest.fixture
-def crash_stack(fresh_database_url, redis_url, s3_endpoint, tmp_path) -> Iterator[Stack]:
-    """The API running; the test starts (and kills) the workers."""
-    with (
-        claimed_redis(redis_url) as queue_url,
-        Stack(
-            database_url=fresh_database_url,
-            redis_url=queue_url,
-            storage_url=s3_storage_url(s3_endpoint),
-            work_dir=tmp_path,
-            env=WORKER_ENV,
-        ) as stack,
-    ):
-        stack.start_api()
-        yield stack
-    killed = {process.name for process in stack.workers if process.popen.returncode == -9}
-    assert {name: code for name, code in stack.exit_codes.items() if name not in killed} == {
-        "api": -signal.SIGTERM
-    } | {process.name: 0 for process in stack.workers if process.name not in killed}, stack.logs()
-
-
 @pytest.mark.slow
-def test_five_kill_9s_mid_chunk_cost_one_chunk_each_and_change_no_byte(crash_stack, tmp_path):
-    stack = crash_stack
-    worker = stack.start_worker()
+def test_five_kill_9s_mid_chunk_cost_one_chunk_each_and_change_no_byte(api_stack, tmp_path):
+    stack = api_stack
+    worker = stack.start_worker(WORKER_ENV)
     ada = stack.user()
     stem = singing_wav(STEM_S, seed=3)
     job_id = ada.submit(ada.ready_profile(), stem)
@@ -86,7 +61,7 @@ def test_five_kill_9s_mid_chunk_cost_one_chunk_each_and_change_no_byte(crash_sta
         job = ada.job(job_id)
         assert job["status"] == "running", job
         assert job["progress"]["chunks_done"] < CHUNKS, job
-        worker = stack.start_worker()
+        worker = stack.start_worker(WORKER_ENV)
     states = ada.finished(job_id, timeout_s=JOB_TIMEOUT_S)
 
     job = states[-1]
@@ -113,9 +88,9 @@ def test_five_kill_9s_mid_chunk_cost_one_chunk_each_and_change_no_byte(crash_sta
 
 @pytest.mark.slow
 def test_every_message_twice_to_two_workers_gives_one_output_and_one_set_of_rows(
-    crash_stack, tmp_path
+    api_stack, tmp_path
 ):
-    stack = crash_stack
+    stack = api_stack
     env = {"VOXREGEN_STUB_SECONDS_PER_CHUNK": "0.5"}
     stack.start_worker(env)
     stack.start_worker(env)

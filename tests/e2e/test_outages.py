@@ -23,15 +23,15 @@ from tests.e2e.stack import (
     User,
     s3_storage_url,
     singing_wav,
+    stem_s_for,
     uninterrupted_render,
     wait_for,
 )
 from tests.e2e.tcp_proxy import TcpProxy, tcp_proxy
 from voxregen_adapters.embedded import EmbeddedPostgres, EmbeddedRedis, start_postgres, start_redis
 
-STEM_S = 104.0
-"""Seven chunks of 18 s on a 16 s stride."""
 CHUNKS = 7
+STEM_S = stem_s_for(CHUNKS)
 STACK_ENV = {
     "VOXREGEN_STUB_SECONDS_PER_CHUNK": "1",
     "VOXREGEN_WORKER_HEARTBEAT_TIMEOUT_S": "3",
