@@ -1,7 +1,12 @@
 """The service as an operator runs it (:mod:`tests.e2e.stack`): ``voxregen migrate``, then
-``voxregen api`` and one ``voxregen worker`` as separate processes over a fresh PostgreSQL
-database, a claimed Redis database index and moto's S3 server; stopped with SIGTERM, and both
-must shut down cleanly in time."""
+``voxregen api`` and ``voxregen worker`` processes over a fresh PostgreSQL database, a claimed
+Redis database index and moto's S3 server; stopped with SIGTERM, and each must shut down
+cleanly in time.
+
+- ``stack``: the API and one worker.
+- ``api_stack``: the API alone; the test starts its workers (with env of its own) and may
+  kill them with SIGKILL.
+"""
 
 import signal
 from collections.abc import Iterator
@@ -38,20 +43,13 @@ def api_stack(fresh_database_url, claimed_redis, s3_endpoint, tmp_path) -> Itera
         worker.name: 0 for worker in running.workers if worker.name in survivors
     }
     assert survivors == expected, f"{running.exit_codes}\n{running.logs()}"
+    assert "Application shutdown complete." in running.processes[0].text()
+    for worker in running.workers:
+        assert worker.name not in survivors or worker.events("worker_stopped"), running.logs()
 
 
 @pytest.fixture
-def stack(fresh_database_url, claimed_redis, s3_endpoint, tmp_path) -> Iterator[Stack]:
+def stack(api_stack) -> Stack:
     """The API and one worker, running; afterwards both must have stopped cleanly."""
-    with Stack(
-        database_url=fresh_database_url,
-        redis_url=claimed_redis,
-        storage_url=s3_storage_url(s3_endpoint),
-        work_dir=tmp_path,
-    ) as running:
-        running.start_api()
-        running.start_worker()
-        yield running
-    assert running.exit_codes == {"api": -signal.SIGTERM, "worker-1": 0}, running.logs()
-    assert "Application shutdown complete." in running.processes[0].text()
-    assert running.workers[0].events("worker_stopped"), running.logs()
+    api_stack.start_worker()
+    return api_stack
