@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint bench run clean
+.PHONY: install test lint bench load run clean
 
 install: $(STAMP)
 
@@ -23,6 +23,10 @@ test: lint
 
 bench: install
 	$(BIN)/python -m benchmarks.bench_render
+
+# Load and scale (docs/reliability.md): real api and worker processes over PostgreSQL and Redis on localhost.
+load: install
+	$(BIN)/python -m benchmarks.load
 
 # The whole service on this machine: embedded PostgreSQL and Redis, data in .voxregen/ (Ctrl-C stops it).
 run: install
