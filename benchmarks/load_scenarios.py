@@ -43,8 +43,8 @@ def frames(wav: bytes) -> int:
 @attrs.frozen
 class BurstRun:
     """What :func:`run_burst` saw: each job's last state (by id, in submission order) and the
-    length of its stem (44.1 kHz frames), the wall time from the first submission until every job was seen
-    finished, and the latency of each ``GET`` job request made meanwhile."""
+    length of its stem (44.1 kHz frames), the wall time from the first submission until every
+    job was seen finished, and the latency of each ``GET`` job request made meanwhile."""
 
     jobs: dict[str, dict[str, Any]]
     input_frames: dict[str, int]
@@ -55,11 +55,16 @@ class BurstRun:
     def audio_s(self) -> float:
         return sum(self.input_frames.values()) / STEM_RATE_HZ
 
-    def latency_ms(self, percentile: float) -> float:
-        """The GET latencies' ``percentile`` (nearest rank), in ms."""
-        ordered = sorted(self.get_latencies_s)
-        rank = max(1, int(np.ceil(percentile / 100 * len(ordered))))
-        return 1000.0 * ordered[rank - 1]
+    def latency_ms(self, percent: float) -> float:
+        """The GET latencies' ``percent`` percentile, in ms."""
+        return 1000.0 * percentile(self.get_latencies_s, percent)
+
+
+def percentile(values: Sequence[float], percent: float) -> float:
+    """The nearest-rank ``percent`` percentile: the least value with at least ``percent`` % of
+    the values at or below it."""
+    ordered = sorted(values)
+    return ordered[max(1, int(np.ceil(percent / 100 * len(ordered)))) - 1]
 
 
 def run_burst(user: User, wavs: Sequence[bytes], *, pollers: int, timeout_s: float) -> BurstRun:
