@@ -36,7 +36,7 @@ def burst_wavs(count: int, *, shortest_s: float = 4.0, longest_s: float = 20.0) 
     ]
 
 
-def frames(wav: bytes) -> int:
+def _frames(wav: bytes) -> int:
     return sf.info(io.BytesIO(wav)).frames
 
 
@@ -79,7 +79,7 @@ def run_burst(user: User, wavs: Sequence[bytes], *, pollers: int, timeout_s: flo
     probe.run(pollers=pollers, deadline_s=time.monotonic() + timeout_s)
     return BurstRun(
         jobs={job_id: probe.last[job_id] for job_id in job_ids},
-        input_frames={job_id: frames(wav) for job_id, wav in zip(job_ids, wavs, strict=True)},
+        input_frames={job_id: _frames(wav) for job_id, wav in zip(job_ids, wavs, strict=True)},
         wall_s=time.perf_counter() - started_s,
         get_latencies_s=probe.latencies_s,
     )
