@@ -65,8 +65,9 @@ def run_worker(settings: Settings, *, threads: int = 1, broker: RedisBroker | No
         worker.stop()
     finally:
         stop.set()
-        for number, handler in previous.items():
-            signal.signal(number, handler)
         service.close()
         broker.client.connection_pool.disconnect()  # RedisBroker.close() is a no-op
         log.info("worker_stopped")
+        # last: a second SIGTERM during the shutdown above must not kill the process
+        for number, handler in previous.items():
+            signal.signal(number, handler)

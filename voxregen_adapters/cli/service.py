@@ -66,6 +66,10 @@ def worker_command(args: argparse.Namespace) -> None:
         run_worker(_settings())  # which configures its logging and stops on SIGINT/SIGTERM
     except ConfigError as error:
         fail(str(error))
+    # The worker has stopped cleanly and the process is exiting: a repeated stop signal (an
+    # impatient supervisor, docker stop after Ctrl-C) must not turn exit status 0 into -15.
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signal_number, signal.SIG_IGN)
 
 
 def serve_command(args: argparse.Namespace) -> None:
