@@ -1,4 +1,4 @@
-# voxregen: `make install`, `make test`, `make bench`, `make run`.
+# voxregen: `make install`, `make test`, `make bench`, `make load`, `make run`.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
