@@ -4,13 +4,11 @@ sweep claims a stalled job once."""
 
 import threading
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from tests.integration.migrated_database import migrated_engine
 from tests.integration.worker_world import backdate_job
 from voxregen_adapters.db.feature_cache_repository import PostgresFeatureCacheRepository
 from voxregen_adapters.db.profile_repository import PostgresSingerProfileRepository
@@ -26,15 +24,8 @@ NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def engine(fresh_database_url) -> Iterator[sa.Engine]:
-    engine = migrated_engine(fresh_database_url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def jobs(engine) -> PostgresRenderJobRepository:
-    return PostgresRenderJobRepository(engine)
+def jobs(pg_engine) -> PostgresRenderJobRepository:
+    return PostgresRenderJobRepository(pg_engine)
 
 
 def _running_job(
@@ -75,8 +66,8 @@ def _begin(jobs, job, entry_id, *, started_at=NOW):
     )
 
 
-def test_chunks_recorded_from_many_threads_complete_the_job_exactly_once(engine, jobs):
-    job, entry_id = _running_job(engine, jobs)
+def test_chunks_recorded_from_many_threads_complete_the_job_exactly_once(pg_engine, jobs):
+    job, entry_id = _running_job(pg_engine, jobs)
     _begin(jobs, job, entry_id)
     completions: list[int] = []
     start = threading.Barrier(8)
@@ -107,8 +98,8 @@ def test_chunks_recorded_from_many_threads_complete_the_job_exactly_once(engine,
     assert jobs.get(user_id=USER, job_id=job.id).progress.chunks_done == CHUNKS_TOTAL
 
 
-def test_a_resumed_job_keeps_its_recorded_chunks_and_first_start(engine, jobs):
-    job, entry_id = _running_job(engine, jobs)
+def test_a_resumed_job_keeps_its_recorded_chunks_and_first_start(pg_engine, jobs):
+    job, entry_id = _running_job(pg_engine, jobs)
     _begin(jobs, job, entry_id)
     for index in (0, 3):
         jobs.record_chunk(user_id=USER, job_id=job.id, chunk_index=index, generated=True)
@@ -120,8 +111,8 @@ def test_a_resumed_job_keeps_its_recorded_chunks_and_first_start(engine, jobs):
     assert (row.input_hash, row.stem_feature_cache_id) == ("cd" * 32, entry_id)
 
 
-def test_a_finished_job_records_nothing(engine, jobs):
-    job, entry_id = _running_job(engine, jobs)
+def test_a_finished_job_records_nothing(pg_engine, jobs):
+    job, entry_id = _running_job(pg_engine, jobs)
     _begin(jobs, job, entry_id)
     jobs.transition(
         user_id=USER,
@@ -135,10 +126,12 @@ def test_a_finished_job_records_nothing(engine, jobs):
     assert _begin(jobs, job, entry_id) is None
 
 
-def test_a_stalled_job_is_claimed_once_and_a_moving_one_not_at_all(engine, jobs):
-    stalled, _ = _running_job(engine, jobs)
-    moving, _ = _running_job(engine, jobs)
-    backdate_job(engine, stalled.id, updated_ago=timedelta(hours=1), created_ago=timedelta(hours=1))
+def test_a_stalled_job_is_claimed_once_and_a_moving_one_not_at_all(pg_engine, jobs):
+    stalled, _ = _running_job(pg_engine, jobs)
+    moving, _ = _running_job(pg_engine, jobs)
+    backdate_job(
+        pg_engine, stalled.id, updated_ago=timedelta(hours=1), created_ago=timedelta(hours=1)
+    )
     since = datetime.now(UTC) - timedelta(minutes=10)
 
     claimed = jobs.claim_stalled(unchanged_since=since, limit=10)

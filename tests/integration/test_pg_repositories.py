@@ -4,14 +4,13 @@ moves (raced by real concurrent connections) and, for every method, user isolati
 import inspect
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import attrs
 import pytest
 import sqlalchemy as sa
 
-from tests.integration.migrated_database import migrated_engine
 from voxregen_adapters.db import tables
 from voxregen_adapters.db.engine import create_database_engine
 from voxregen_adapters.db.exemplar_repository import PostgresSingerExemplarRepository
@@ -53,13 +52,6 @@ PORTS = {
     "jobs": ports.RenderJobRepository,
     "feature_cache": ports.FeatureCacheRepository,
 }
-
-
-@pytest.fixture
-def pg_engine(fresh_database_url) -> Iterator[sa.Engine]:
-    engine = migrated_engine(fresh_database_url)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture
