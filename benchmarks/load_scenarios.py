@@ -74,7 +74,7 @@ def run_burst(user: User, wavs: Sequence[bytes], *, pollers: int, timeout_s: flo
     keys = [user.uploaded_input(wav)["object_key"] for wav in wavs]
     started_s = time.perf_counter()
     with ThreadPoolExecutor(max_workers=len(keys)) as pool:
-        job_ids = list(pool.map(lambda key: _create(user, profile_id, key), keys))
+        job_ids = list(pool.map(lambda key: user.create_job(profile_id, key)["id"], keys))
     probe = _Probe(user, job_ids)
     probe.run(pollers=pollers, deadline_s=time.monotonic() + timeout_s)
     return BurstRun(
@@ -83,13 +83,6 @@ def run_burst(user: User, wavs: Sequence[bytes], *, pollers: int, timeout_s: flo
         wall_s=time.perf_counter() - started_s,
         get_latencies_s=probe.latencies_s,
     )
-
-
-def _create(user: User, profile_id: str, input_object_key: str) -> str:
-    body = {"singer_profile_id": profile_id, "input_object_key": input_object_key}
-    created = user.post("/v1/render-jobs", body)
-    assert created.status_code == 201, created.text
-    return created.json()["id"]
 
 
 class _Probe:
@@ -198,7 +191,7 @@ def run_spread(stack: Stack, user: User, wav: bytes, *, timeout_s: float) -> Spr
     profile_id = user.ready_profile(timeout_s=timeout_s)
     key = user.uploaded_input(wav)["object_key"]
     started_s = time.perf_counter()
-    job_id = _create(user, profile_id, key)
+    job_id = user.create_job(profile_id, key)["id"]
     job = wait_for(
         lambda: user.job(job_id),
         until=lambda job: job["status"] in FINISHED,

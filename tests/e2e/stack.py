@@ -35,6 +35,7 @@ returns 0; a killed worker's is ``-SIGKILL``).
 
 import contextlib
 import functools
+import io
 import json
 import os
 import signal
@@ -51,10 +52,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import attrs
 import httpx
 import numpy as np
+import pytest
 import redis
+import soundfile as sf
 
 from tests.integration.moto_server import ACCESS_KEY, SECRET_KEY
 from tests.integration.worker_world import reference_wav
+from tests.meters import ffmpeg_ebur128
 from tests.signals import synthetic_singing, wav_bytes
 from voxregen_adapters import actor_names
 from voxregen_adapters.bootstrap import local_render_ports
@@ -90,9 +94,10 @@ def wait_for(
     until: Callable[[T], object] = bool,
     what: str,
     timeout_s: float = WAIT_TIMEOUT_S,
+    poll_s: float = POLL_S,
     context: Callable[[], str] = lambda: "",
 ) -> T:
-    """Call ``read`` every ``POLL_S`` until ``until`` holds for its value, and return that
+    """Call ``read`` every ``poll_s`` until ``until`` holds for its value, and return that
     value; fail naming ``what``, the last value and ``context()`` (say, the logs) after
     ``timeout_s``."""
     deadline_s = time.monotonic() + timeout_s
@@ -104,7 +109,7 @@ def wait_for(
             raise AssertionError(
                 f"waited {timeout_s:g} s for {what}; last seen: {value!r}\n{context()}"
             )
-        time.sleep(POLL_S)
+        time.sleep(poll_s)
 
 
 @contextlib.contextmanager
@@ -265,13 +270,7 @@ class Stack:
     def start_api(self) -> ServiceProcess:
         """``voxregen api`` on ``base_url``, once ``/readyz`` answers 200."""
         api = self._start("api", [VOXREGEN, "api", "--port", str(self.port)], {})
-        wait_for(
-            lambda: _ready(self.base_url) or not api.alive,
-            what="the API to be ready",
-            timeout_s=START_TIMEOUT_S,
-            context=self.logs,
-        )
-        assert api.alive, f"the API exited: {api.popen.returncode}\n{self.logs()}"
+        self._wait_until_started(api, lambda: _ready(self.base_url), what="the API to be ready")
         return api
 
     def start_worker(
@@ -282,13 +281,9 @@ class Stack:
         number = sum(process.name.startswith("worker-") for process in self.processes) + 1
         worker = self._start(f"worker-{number}", [VOXREGEN, "worker"], env or {})
         if wait:
-            wait_for(
-                lambda: worker.events("worker_started") or not worker.alive,
-                what=f"{worker.name} to start",
-                timeout_s=START_TIMEOUT_S,
-                context=self.logs,
+            self._wait_until_started(
+                worker, lambda: worker.events("worker_started"), what=f"{worker.name} to start"
             )
-            assert worker.alive, f"{worker.name} exited: {worker.popen.returncode}\n{self.logs()}"
         return worker
 
     @property
@@ -320,6 +315,12 @@ class Stack:
         finally:
             service.close()
             broker.client.connection_pool.disconnect()
+
+    def stored_input(self, user_id: uuid.UUID, job_id: str) -> bytes:
+        """The job's input as the object store holds it now (a render must never lose it)."""
+        with self.service() as service:
+            job = service.jobs.get(user_id=user_id, job_id=uuid.UUID(job_id))
+            return service.store.get(job.input_object_key)
 
     def pending_messages(self) -> int:
         """Messages queued, in a worker's hands, or waiting to be retried."""
@@ -358,6 +359,19 @@ class Stack:
         process = ServiceProcess(name=name, log_path=log_path, popen=popen)
         self.processes.append(process)
         return process
+
+    def _wait_until_started(
+        self, process: ServiceProcess, started: Callable[[], object], *, what: str
+    ) -> None:
+        """Wait up to ``START_TIMEOUT_S`` until ``started()`` holds; fail at once, with the
+        logs, if the process exits first."""
+        wait_for(
+            lambda: started() or not process.alive,
+            what=what,
+            timeout_s=START_TIMEOUT_S,
+            context=self.logs,
+        )
+        assert process.alive, f"{process.name} exited: {process.popen.returncode}\n{self.logs()}"
 
 
 class User:
@@ -414,19 +428,26 @@ class User:
 
     def submit(self, profile_id: str, data: bytes, params: dict[str, Any] | None = None) -> str:
         """Upload ``data`` and create a render job of it; the job's id."""
-        upload = self.uploaded_input(data)
-        body = {"singer_profile_id": profile_id, "input_object_key": upload["object_key"]}
+        return self.create_job(profile_id, self.uploaded_input(data)["object_key"], params)["id"]
+
+    def create_job(
+        self, profile_id: str, input_object_key: str, params: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """A render job of an uploaded input (see :meth:`uploaded_input`), as created (201)."""
+        body = {"singer_profile_id": profile_id, "input_object_key": input_object_key}
         created = self.post("/v1/render-jobs", body | ({"params": params} if params else {}))
         assert created.status_code == 201, created.text
-        return created.json()["id"]
+        return created.json()
 
     def job(self, job_id: str) -> dict[str, Any]:
         response = self.get(f"/v1/render-jobs/{job_id}")
         assert response.status_code == 200, response.text
         return response.json()
 
-    def finished(self, job_id: str, *, timeout_s: float = WAIT_TIMEOUT_S) -> list[dict[str, Any]]:
-        """Every state of the job seen, polling every ``POLL_S``, until it is done or failed."""
+    def finished(
+        self, job_id: str, *, timeout_s: float = WAIT_TIMEOUT_S, poll_s: float = POLL_S
+    ) -> list[dict[str, Any]]:
+        """Every state of the job seen, polling every ``poll_s``, until it is done or failed."""
         seen: list[dict[str, Any]] = []
 
         def read() -> dict[str, Any]:
@@ -438,6 +459,7 @@ class User:
             until=lambda job: job["status"] in ("done", "failed"),
             what=f"job {job_id} to finish",
             timeout_s=timeout_s,
+            poll_s=poll_s,
         )
         return seen
 
@@ -451,8 +473,38 @@ class User:
 
 
 def put_object(url: str, data: bytes) -> None:
+    """Upload ``data`` to a prepared upload URL: S3 answers 200, the local file store's
+    upload route 204."""
     response = httpx.put(url, content=data, timeout=HTTP_TIMEOUT_S)
-    assert response.status_code == 200, response.text
+    assert response.status_code in (200, 204), response.text
+
+
+def check_done(
+    states: list[dict[str, Any]], *, chunks: int, context: Callable[[], str] = lambda: ""
+) -> None:
+    """Assert that the job whose states :meth:`User.finished` saw ended done with each of its
+    ``chunks`` recorded, and that its ``chunks_done`` never went back on the way (a resumed or
+    retried job picks up where it was); ``context()`` (say, the logs) goes with a failure."""
+    job = states[-1]
+    assert job["status"] == "done", f"{job}\n{context()}"
+    assert job["progress"] == {"chunks_done": chunks, "chunks_total": chunks}
+    done = [state["progress"]["chunks_done"] for state in states]
+    assert done == sorted(done), done
+
+
+def check_delivered(wav: bytes, *, input_frames: int) -> None:
+    """Assert that ``wav`` is a valid delivery of a stem of ``input_frames`` frames at
+    ``STEM_RATE_HZ``: 48 kHz, 16-bit, two identical channels, the input's duration (to a
+    frame), -18 LUFS and at most -1 dBTP on the independent meter (ffmpeg's ebur128, not the
+    code under test)."""
+    info = sf.info(io.BytesIO(wav))
+    assert (info.samplerate, info.subtype, info.channels) == (48_000, "PCM_16", 2)
+    audio, _ = sf.read(io.BytesIO(wav), dtype="int16")
+    assert np.array_equal(audio[:, 0], audio[:, 1])
+    assert abs(len(audio) - input_frames * 48_000 / STEM_RATE_HZ) <= 1.0
+    reading = ffmpeg_ebur128(wav)
+    assert reading.integrated_lufs == pytest.approx(-18.0, abs=0.1)
+    assert reading.true_peak_dbtp <= -1.0
 
 
 def uninterrupted_render(stack: Stack, user_id: uuid.UUID, job_id: str, work_dir: Path) -> bytes:

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from tests.e2e.stack import (
     ServiceProcess,
     Stack,
+    check_done,
     singing_wav,
     stem_s_for,
     uninterrupted_render,
@@ -64,10 +65,7 @@ def test_five_kill_9s_mid_chunk_cost_one_chunk_each_and_change_no_byte(api_stack
         worker = stack.start_worker(WORKER_ENV)
     states = ada.finished(job_id, timeout_s=JOB_TIMEOUT_S)
 
-    job = states[-1]
-    assert job["status"] == "done", f"{job}\n{stack.logs()}"
-    assert job["progress"] == {"chunks_done": CHUNKS, "chunks_total": CHUNKS}
-    _assert_never_backwards(states)
+    check_done(states, chunks=CHUNKS, context=stack.logs)
     for process, chunk_index in killed:  # each kill landed inside a chunk
         assert chunk_index not in {
             event["chunk_index"] for event in process.events("render_chunk")
@@ -83,7 +81,7 @@ def test_five_kill_9s_mid_chunk_cost_one_chunk_each_and_change_no_byte(api_stack
         ledger = service.jobs.ledger(user_id=ada.id, job_id=uuid.UUID(job_id))
         assert ledger.generated <= CHUNKS + KILLS, ledger
     assert ada.download(job_id) == uninterrupted_render(stack, ada.id, job_id, tmp_path)
-    _assert_input_kept(stack, ada.id, job_id, stem)
+    assert stack.stored_input(ada.id, job_id) == stem
 
 
 @pytest.mark.slow
@@ -106,10 +104,7 @@ def test_every_message_twice_to_two_workers_gives_one_output_and_one_set_of_rows
     states = ada.finished(job_id, timeout_s=JOB_TIMEOUT_S)
     _wait(lambda: stack.pending_messages() == 0, stack, what="every message to be handled")
 
-    job = states[-1]
-    assert job["status"] == "done", f"{job}\n{stack.logs()}"
-    assert job["progress"] == {"chunks_done": CHUNKS, "chunks_total": CHUNKS}
-    _assert_never_backwards(states)
+    check_done(states, chunks=CHUNKS, context=stack.logs)
     assert {event["process"] for event in stack.events("render_chunk")} == {
         "worker-1",
         "worker-2",
@@ -160,17 +155,6 @@ def _generations(stack: Stack, job_id: str) -> collections.Counter:
         for event in stack.events("render_chunk_generating")
         if event["job_id"] == job_id
     )
-
-
-def _assert_never_backwards(states: list[dict[str, Any]]) -> None:
-    done = [state["progress"]["chunks_done"] for state in states]
-    assert done == sorted(done), done
-
-
-def _assert_input_kept(stack: Stack, user_id: uuid.UUID, job_id: str, stem: bytes) -> None:
-    with stack.service() as service:
-        job = service.jobs.get(user_id=user_id, job_id=uuid.UUID(job_id))
-        assert service.store.get(job.input_object_key) == stem
 
 
 def _count(connection: sa.Connection, table_where: str) -> int:

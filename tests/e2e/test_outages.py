@@ -11,7 +11,6 @@ and Redis are never touched. One stack serves the module's tests, one job each, 
 
 import signal
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import pytest
 from tests.e2e.stack import (
     Stack,
     User,
+    check_done,
     s3_storage_url,
     singing_wav,
     stem_s_for,
@@ -75,18 +75,22 @@ class Outages:
         """The job is done, with the uninterrupted render's bytes; its input is unchanged;
         every process still runs."""
         states = self.user.finished(job_id, timeout_s=JOB_TIMEOUT_S)
-        job = states[-1]
-        assert job["status"] == "done", f"{job}\n{self.stack.logs()}"
-        assert job["progress"] == {"chunks_done": CHUNKS, "chunks_total": CHUNKS}
-        done = [state["progress"]["chunks_done"] for state in states]
-        assert done == sorted(done), done
-        with self.stack.service() as service:
-            job_row = service.jobs.get(user_id=self.user.id, job_id=uuid.UUID(job_id))
-            assert service.store.get(job_row.input_object_key) == singing_wav(STEM_S, seed=5)
+        check_done(states, chunks=CHUNKS, context=self.stack.logs)
+        assert self.stack.stored_input(self.user.id, job_id) == singing_wav(STEM_S, seed=5)
         assert self.user.download(job_id) == uninterrupted_render(
             self.stack, self.user.id, job_id, self.work_dir
         )
         assert all(process.alive for process in self.stack.processes), self.stack.logs()
+
+    def job_through(self, outage: Callable[["Outages"], None]) -> tuple[str, int]:
+        """A new job, ``outage`` once its first chunk is recorded, then the checks of
+        :meth:`assert_delivered_and_kept`; the job's id and how many messages Dramatiq retried
+        from the outage on."""
+        job_id = self.submit_and_wait_for_a_chunk()
+        retries_before = self.retries()
+        outage(self)
+        self.assert_delivered_and_kept(job_id)
+        return job_id, self.retries() - retries_before
 
     def retries(self) -> int:
         """Messages Dramatiq has retried so far (after a transient error)."""
@@ -132,22 +136,38 @@ def outages(tmp_path_factory, s3_endpoint) -> Iterator[Outages]:
             server.stop()
 
 
-@pytest.mark.slow
-def test_redis_restarted_mid_job(outages):
-    job_id = outages.submit_and_wait_for_a_chunk()
+def _restart_redis(outages: Outages) -> None:
     outages.redis.stop()
     time.sleep(SERVER_DOWN_S)  # the outage itself, not a wait for something to happen
     outages.redis = start_redis(outages.redis.data_dir)
-    outages.assert_delivered_and_kept(job_id)
+
+
+def _restart_redis_empty(outages: Outages) -> None:
+    outages.redis.stop()
+    (outages.redis.data_dir / "appendonly.aof").unlink()
+    outages.redis = start_redis(outages.redis.data_dir)
+
+
+def _cut_the_object_store(outages: Outages) -> None:
+    outages.store_proxy.cut_off()
+    time.sleep(STORE_CUT_S)  # the outage itself
+    outages.store_proxy.restore()
+
+
+def _restart_postgres(outages: Outages) -> None:
+    outages.postgres.stop()
+    time.sleep(SERVER_DOWN_S)  # the outage itself
+    outages.postgres = start_postgres(outages.postgres.data_dir)
+
+
+@pytest.mark.slow
+def test_redis_restarted_mid_job(outages):
+    outages.job_through(_restart_redis)
 
 
 @pytest.mark.slow
 def test_redis_back_empty_mid_job_the_sweeper_queues_the_job_again(outages):
-    job_id = outages.submit_and_wait_for_a_chunk()
-    outages.redis.stop()
-    (outages.redis.data_dir / "appendonly.aof").unlink()
-    outages.redis = start_redis(outages.redis.data_dir)
-    outages.assert_delivered_and_kept(job_id)
+    job_id, _ = outages.job_through(_restart_redis_empty)
     requeued = [
         event for event in outages.stack.events("render_job_requeued") if event["job_id"] == job_id
     ]
@@ -156,24 +176,14 @@ def test_redis_back_empty_mid_job_the_sweeper_queues_the_job_again(outages):
 
 @pytest.mark.slow
 def test_object_store_unreachable_mid_job(outages):
-    job_id = outages.submit_and_wait_for_a_chunk()
-    retries_before = outages.retries()
-    outages.store_proxy.cut_off()
-    time.sleep(STORE_CUT_S)  # the outage itself
-    outages.store_proxy.restore()
-    outages.assert_delivered_and_kept(job_id)
-    assert outages.retries() > retries_before, "the cut should have failed a message"
+    _, retried = outages.job_through(_cut_the_object_store)
+    assert retried > 0, "the cut should have failed a message"
 
 
 @pytest.mark.slow
 def test_postgres_restarted_mid_job(outages):
-    job_id = outages.submit_and_wait_for_a_chunk()
-    retries_before = outages.retries()
-    outages.postgres.stop()
-    time.sleep(SERVER_DOWN_S)  # the outage itself
-    outages.postgres = start_postgres(outages.postgres.data_dir)
-    outages.assert_delivered_and_kept(job_id)
-    assert outages.retries() > retries_before, "the restart should have failed a message"
+    _, retried = outages.job_through(_restart_postgres)
+    assert retried > 0, "the restart should have failed a message"
 
 
 @pytest.mark.slow
@@ -197,6 +207,4 @@ def test_object_store_gone_for_good_fails_the_job_at_its_deadline_keeping_the_in
     assert job["status"] == "failed", f"{job}\n{outages.stack.logs()}"
     assert job["error"]["code"] == "render_timed_out", job
     assert f"{SHORT_DEADLINE_S:g} s" in job["error"]["message"], job
-    with outages.stack.service() as service:
-        job_row = service.jobs.get(user_id=outages.user.id, job_id=uuid.UUID(job_id))
-        assert service.store.get(job_row.input_object_key) == singing_wav(STEM_S, seed=5)
+    assert outages.stack.stored_input(outages.user.id, job_id) == singing_wav(STEM_S, seed=5)
