@@ -132,6 +132,12 @@ class SingerProfileRepository(Protocol):
         user has no such profile."""
         ...
 
+    def claim_stalled(self, *, unchanged_since: datetime, limit: int) -> list[SingerProfile]:
+        """Up to ``limit`` building profiles of any user whose row has not changed since
+        ``unchanged_since``, marked changed now so that another call does not claim them
+        again: the worker's recovery of builds whose messages were lost."""
+        ...
+
 
 @runtime_checkable
 class SingerReferenceRepository(Protocol):

@@ -1,22 +1,25 @@
-"""``Sweeper``: finds render jobs whose messages were lost, and queues them again or fails them.
+"""``Sweeper``: finds render jobs and profile builds whose messages were lost, and queues them
+again (or fails a job past its deadline).
 
 Messages can be lost outright: a Redis restarted without persistence drops its queues, and a
-worker can die after its job's row changed but before the next message was sent. Every worker
-process runs a sweeper thread. Each pass claims the queued or running jobs whose row has not
-changed for ``stall_timeout_s`` (a running job's row changes with every chunk recorded), and:
+worker can die after a row changed but before the next message was sent. Every worker process
+runs a sweeper thread. Each pass claims the rows whose status has not moved for
+``stall_timeout_s`` (a running job's row changes with every chunk recorded):
 
-- fails those older than ``job_deadline_s`` with ``render_timed_out``, so no job stays
-  ``queued`` or ``running`` forever;
-- queues ``render_job`` again for the others. ``render_job`` is idempotent: it resumes from the
-  job's ledger, so a job whose messages were only slow loses nothing but a little work.
+- queued or running jobs older than ``job_deadline_s`` fail with ``render_timed_out``, so no
+  job stays ``queued`` or ``running`` forever;
+- the other such jobs get ``render_job`` queued again. It is idempotent: it resumes from the
+  job's ledger, so a job whose messages were only slow loses nothing but a little work;
+- building profiles get ``profile_build`` queued again (a build is idempotent too, and one
+  that keeps failing ends in ``error`` when Dramatiq gives up on it).
 
-Claiming marks the row changed, so sweepers in several workers never pick the same job in
-the same stall period. A pass that cannot reach the database or the queue logs and waits for
-the next one.
+Claiming marks the row changed, so sweepers in several workers never pick the same row in the
+same stall period. A pass that cannot reach the database or the queue logs and waits for the
+next one.
 """
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import attrs
 import structlog
@@ -24,10 +27,18 @@ import structlog
 from voxregen_adapters import actor_names
 from voxregen_adapters.service import Service
 from voxregen_core.errors import VoxregenError
+from voxregen_core.jobs import RenderJob
 from voxregen_worker.render_job import fail_job
 
 RENDER_TIMED_OUT = "render_timed_out"
 CLAIM_LIMIT = 100
+
+
+@attrs.frozen
+class SweepOutcome:
+    jobs_requeued: int = 0
+    jobs_failed: int = 0
+    profiles_requeued: int = 0
 
 
 @attrs.frozen
@@ -38,37 +49,54 @@ class Sweeper:
 
     @property
     def interval_s(self) -> float:
-        """Time between passes: a stalled job waits at most 1.5 stall timeouts."""
+        """Time between passes: a stalled row waits at most 1.5 stall timeouts."""
         return self.stall_timeout_s / 2.0
 
-    def sweep(self) -> tuple[int, int]:
-        """One pass; returns how many jobs were queued again and how many failed."""
+    def sweep(self) -> SweepOutcome:
+        """One pass over jobs, then profiles."""
         now = self.service.clock.now()
-        stalled = self.service.jobs.claim_stalled(
-            unchanged_since=now - timedelta(seconds=self.stall_timeout_s), limit=CLAIM_LIMIT
-        )
+        unchanged_since = now - timedelta(seconds=self.stall_timeout_s)
         requeued = failed = 0
-        log = structlog.get_logger()
-        for job in stalled:
+        for job in self.service.jobs.claim_stalled(
+            unchanged_since=unchanged_since, limit=CLAIM_LIMIT
+        ):
             with structlog.contextvars.bound_contextvars(
                 job_id=str(job.id), user_id=str(job.user_id)
             ):
-                age_s = (now - job.created_at).total_seconds()
-                if age_s > self.job_deadline_s:
-                    message = (
-                        f"the job was not done {self.job_deadline_s:g} s after it was created "
-                        f"(it stalled at {job.progress.chunks_done} of "
-                        f"{job.progress.chunks_total} chunks); submit it again"
-                    )
-                    fail_job(self.service, job, RENDER_TIMED_OUT, message)
+                if self._fail_or_requeue(job, now):
                     failed += 1
                 else:
-                    self.service.queue.enqueue(
-                        actor_names.RENDER_JOB, str(job.user_id), str(job.id)
-                    )
-                    log.warning("render_job_requeued", status=job.status.value, age_s=age_s)
                     requeued += 1
-        return requeued, failed
+        profiles = self.service.profiles.claim_stalled(
+            unchanged_since=unchanged_since, limit=CLAIM_LIMIT
+        )
+        for profile in profiles:
+            self.service.queue.enqueue(
+                actor_names.PROFILE_BUILD, str(profile.user_id), str(profile.id)
+            )
+            structlog.get_logger().warning(
+                "profile_build_requeued", profile_id=str(profile.id), user_id=str(profile.user_id)
+            )
+        return SweepOutcome(
+            jobs_requeued=requeued, jobs_failed=failed, profiles_requeued=len(profiles)
+        )
+
+    def _fail_or_requeue(self, job: RenderJob, now: datetime) -> bool:
+        """Fail the job if it is past its deadline, else queue it again; True if it failed."""
+        age_s = (now - job.created_at).total_seconds()
+        if age_s > self.job_deadline_s:
+            message = (
+                f"the job was not done {self.job_deadline_s:g} s after it was created "
+                f"(it stalled at {job.progress.chunks_done} of {job.progress.chunks_total} "
+                "chunks); submit it again"
+            )
+            fail_job(self.service, job, RENDER_TIMED_OUT, message)
+            return True
+        self.service.queue.enqueue(actor_names.RENDER_JOB, str(job.user_id), str(job.id))
+        structlog.get_logger().warning(
+            "render_job_requeued", status=job.status.value, age_s=round(age_s, 1)
+        )
+        return False
 
     def run(self, stop: threading.Event) -> None:
         """Sweep every :attr:`interval_s` until ``stop`` is set."""

@@ -568,6 +568,13 @@ def _the_sweep_claims_no_job_that_is_moving(repos: Repositories, w: World) -> No
     )
 
 
+def _the_sweep_claims_no_build_that_is_moving(repos: Repositories, w: World) -> None:
+    """Not scoped by user either: the worker's recovery of lost profile builds. A's profile
+    changed moments ago, so it is not claimed."""
+    since = datetime.now(UTC) - timedelta(hours=1)
+    assert repos.profiles.claim_stalled(unchanged_since=since, limit=10) == []
+
+
 def _b_finds_as_entry(repos: Repositories, w: World) -> None:
     found = repos.feature_cache.find(
         user_id=USER_B, input_hash=w.entry.input_hash, feature_version=w.entry.feature_version
@@ -590,6 +597,7 @@ CROSS_USER_ATTEMPTS: dict[tuple[str, str], Callable[[Repositories, World], None]
     ("profiles", "get"): _b_gets_as_profile,
     ("profiles", "set_status"): _b_sets_as_profile_status,
     ("profiles", "record_build"): _b_records_a_build_on_as_profile,
+    ("profiles", "claim_stalled"): _the_sweep_claims_no_build_that_is_moving,
     ("references", "add"): _b_adds_a_reference_to_as_profile,
     ("references", "get"): _b_gets_as_reference,
     ("references", "list_for_profile"): _b_lists_as_references,

@@ -1,5 +1,6 @@
 """The sweeper over real PostgreSQL: a job whose messages were lost is queued again, one past
-its deadline fails with ``render_timed_out``, and a job that is moving is left alone."""
+its deadline fails with ``render_timed_out``, a profile build whose message was lost is queued
+again, and rows that are moving are left alone."""
 
 import uuid
 from collections.abc import Iterator
@@ -13,14 +14,16 @@ from tests.integration.worker_world import (
     add_job,
     add_profile,
     backdate_job,
+    backdate_profile,
     job_error,
     make_service,
     render_to_end,
 )
-from voxregen_adapters.actor_names import ALL, RENDER_JOB
+from voxregen_adapters.actor_names import ALL, PROFILE_BUILD, RENDER_JOB
 from voxregen_adapters.service import Service
 from voxregen_core.jobs import JobStatus
-from voxregen_worker.sweeper import Sweeper
+from voxregen_core.profiles import ProfileStatus
+from voxregen_worker.sweeper import Sweeper, SweepOutcome
 
 USER = uuid.UUID("dddddddd-dddd-4ddd-8ddd-dddddddddddd")
 
@@ -44,8 +47,8 @@ def test_a_lost_job_is_queued_again_and_then_completes(service):
     )
     sweeper = Sweeper(service, stall_timeout_s=300.0, job_deadline_s=3600.0)
 
-    assert sweeper.sweep() == (1, 0)
-    assert sweeper.sweep() == (0, 0)  # claimed: not queued twice in one stall period
+    assert sweeper.sweep() == SweepOutcome(jobs_requeued=1)
+    assert sweeper.sweep() == SweepOutcome()  # claimed: not queued twice in one stall period
 
     assert service.queue.messages == [(RENDER_JOB, (str(USER), str(lost.id)))]
     render_to_end(service, USER, lost.id)
@@ -63,10 +66,23 @@ def test_a_job_past_its_deadline_fails_with_a_clear_error(service):
     )
     sweeper = Sweeper(service, stall_timeout_s=300.0, job_deadline_s=7200.0)
 
-    assert sweeper.sweep() == (0, 1)
+    assert sweeper.sweep() == SweepOutcome(jobs_failed=1)
 
     assert service.jobs.get(user_id=USER, job_id=job.id).status is JobStatus.FAILED
     code, message = job_error(service, job)
     assert code == "render_timed_out"
     assert message.startswith("the job was not done 7200 s after it was created")
     assert service.queue.messages == []
+
+
+def test_a_lost_profile_build_is_queued_again(service):
+    lost = add_profile(service, USER, status=ProfileStatus.BUILDING)
+    add_profile(service, USER, status=ProfileStatus.BUILDING)  # moving: changed just now
+    add_profile(service, USER)  # ready: nothing to do
+    backdate_profile(service.engine, lost.id, updated_ago=timedelta(minutes=10))
+    sweeper = Sweeper(service, stall_timeout_s=300.0, job_deadline_s=3600.0)
+
+    assert sweeper.sweep() == SweepOutcome(profiles_requeued=1)
+    assert sweeper.sweep() == SweepOutcome()
+
+    assert service.queue.messages == [(PROFILE_BUILD, (str(USER), str(lost.id)))]

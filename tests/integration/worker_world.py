@@ -149,13 +149,24 @@ def render_to_end(
 def backdate_job(
     engine: sa.Engine, job_id: uuid.UUID, *, updated_ago: timedelta, created_ago: timedelta
 ) -> None:
-    """Make the job's row look untouched for ``updated_ago`` and created ``created_ago`` ago
-    (the trigger that keeps ``updated_at`` current is stepped around for this one update)."""
+    """Make the job's row look untouched for ``updated_ago`` and created ``created_ago`` ago."""
+    _backdate(
+        engine,
+        tables.render_jobs,
+        job_id,
+        updated_at=sa.func.now() - updated_ago,
+        created_at=sa.func.now() - created_ago,
+    )
+
+
+def backdate_profile(engine: sa.Engine, profile_id: uuid.UUID, *, updated_ago: timedelta) -> None:
+    """Make the profile's row look untouched for ``updated_ago``."""
+    _backdate(engine, tables.singer_profiles, profile_id, updated_at=sa.func.now() - updated_ago)
+
+
+def _backdate(engine: sa.Engine, table: sa.Table, row_id: uuid.UUID, **timestamps) -> None:
+    """Set a row's timestamps, stepping around the trigger that keeps ``updated_at`` current."""
     with engine.begin() as connection:
-        connection.execute(sa.text("ALTER TABLE render_jobs DISABLE TRIGGER USER"))
-        connection.execute(
-            sa.update(tables.render_jobs)
-            .where(tables.render_jobs.c.id == job_id)
-            .values(updated_at=sa.func.now() - updated_ago, created_at=sa.func.now() - created_ago)
-        )
-        connection.execute(sa.text("ALTER TABLE render_jobs ENABLE TRIGGER USER"))
+        connection.execute(sa.text(f"ALTER TABLE {table.name} DISABLE TRIGGER USER"))
+        connection.execute(sa.update(table).where(table.c.id == row_id).values(**timestamps))
+        connection.execute(sa.text(f"ALTER TABLE {table.name} ENABLE TRIGGER USER"))

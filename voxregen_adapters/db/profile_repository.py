@@ -2,10 +2,12 @@
 
 import uuid
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
+from voxregen_adapters.db.stalled import claim_stalled_rows
 from voxregen_adapters.db.tables import singer_profiles
 from voxregen_adapters.db.timestamps import utc
 from voxregen_adapters.db.transaction import transaction
@@ -72,6 +74,17 @@ class PostgresSingerProfileRepository:
             cluster_embeddings=cluster_embeddings,
             stats=dict(stats),
         )
+
+    def claim_stalled(self, *, unchanged_since: datetime, limit: int) -> list[SingerProfile]:
+        with transaction(self._engine) as connection:
+            rows = claim_stalled_rows(
+                connection,
+                singer_profiles,
+                statuses=(ProfileStatus.BUILDING.value,),
+                unchanged_since=unchanged_since,
+                limit=limit,
+            )
+        return [_profile_from_row(row) for row in rows]
 
     def _update(self, user_id: uuid.UUID, profile_id: uuid.UUID, **values: object) -> bool:
         statement = sa.update(singer_profiles).where(_owned(user_id, profile_id)).values(**values)

@@ -10,6 +10,7 @@ import attrs
 import sqlalchemy as sa
 
 from voxregen_adapters.db.ownership import require_feature_cache_entry, require_profile
+from voxregen_adapters.db.stalled import claim_stalled_rows
 from voxregen_adapters.db.tables import render_jobs
 from voxregen_adapters.db.timestamps import utc
 from voxregen_adapters.db.transaction import transaction
@@ -156,24 +157,16 @@ class PostgresRenderJobRepository:
         return None if progress is None else ChunkLedger.from_json(progress)
 
     def claim_stalled(self, *, unchanged_since: datetime, limit: int) -> list[RenderJob]:
-        stalled = (
-            sa.select(render_jobs.c.id)
-            .where(
-                render_jobs.c.status.in_([JobStatus.QUEUED.value, JobStatus.RUNNING.value]),
-                render_jobs.c.updated_at < unchanged_since,
-            )
-            .order_by(render_jobs.c.updated_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        statement = (
-            sa.update(render_jobs)
-            .where(render_jobs.c.id.in_(stalled.scalar_subquery()))
-            .values(updated_at=sa.func.now())
-            .returning(render_jobs)
-        )
+        statuses = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
         with transaction(self._engine) as connection:
-            return [_job_from_row(row) for row in connection.execute(statement)]
+            rows = claim_stalled_rows(
+                connection,
+                render_jobs,
+                statuses=statuses,
+                unchanged_since=unchanged_since,
+                limit=limit,
+            )
+        return [_job_from_row(row) for row in rows]
 
 
 def _locked_ledger(
