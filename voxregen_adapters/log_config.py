@@ -1,13 +1,19 @@
 """structlog, configured once per process: JSON lines on stderr with an ISO UTC timestamp,
-the level, context variables (job_id, user_id, chunk_index, stage) and formatted exceptions.
+the level, the process id, context variables (job_id, user_id, chunk_index, stage) and
+formatted exceptions.
 
 Call :func:`configure_logging` once at process start (the API, the worker); then
 ``structlog.get_logger()`` anywhere in the adapters. The core never logs. The stdlib
 ``logging`` records of the libraries (Dramatiq, uvicorn, SQLAlchemy, …) go through the same
 processors, so every line a process prints is one JSON object.
+
+Each line leaves in one ``write`` call, its newline included, so that the lines of processes
+sharing one stderr (``voxregen serve``'s API and workers) never interleave; the ``pid`` says
+which process wrote it.
 """
 
 import logging
+import os
 import sys
 
 import structlog
@@ -18,6 +24,11 @@ class _JsonLinesHandler(logging.StreamHandler):
     is called again)."""
 
 
+def _add_pid(logger: object, method_name: str, event_dict: dict) -> dict:
+    event_dict["pid"] = os.getpid()
+    return event_dict
+
+
 def configure_logging(*, level: str = "INFO") -> None:
     """JSON lines on stderr at ``level`` and above, for structlog and stdlib loggers alike.
     Idempotent: a second call replaces the first's configuration, never doubles a line."""
@@ -26,6 +37,7 @@ def configure_logging(*, level: str = "INFO") -> None:
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _add_pid,
     ]
     structlog.configure(
         processors=[
@@ -34,7 +46,7 @@ def configure_logging(*, level: str = "INFO") -> None:
             structlog.processors.JSONRenderer(),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level_number),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.WriteLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=True,
     )
     handler = _JsonLinesHandler(sys.stderr)

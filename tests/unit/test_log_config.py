@@ -2,8 +2,10 @@
 timestamp, bound context variables and formatted exceptions; below-level lines dropped. The
 stdlib logging records of libraries (Dramatiq, uvicorn) come out the same way."""
 
+import io
 import json
 import logging
+import os
 import subprocess
 import sys
 import textwrap
@@ -42,6 +44,7 @@ def test_a_line_is_json_with_level_timestamp_and_context_variables(capsys):
     first, second = _lines(capsys)
     stamp = datetime.fromisoformat(first.pop("timestamp"))
     assert stamp.utcoffset() == timedelta(0)
+    assert first.pop("pid") == os.getpid()
     assert first == {
         "event": "render_chunk",
         "level": "info",
@@ -52,6 +55,28 @@ def test_a_line_is_json_with_level_timestamp_and_context_variables(capsys):
         "elapsed_ms": 1.5,
     }
     assert "job_id" not in second  # the context ends with its block
+
+
+class _RecordedWrites(io.StringIO):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.writes.append(text)
+        return super().write(text)
+
+
+def test_each_line_leaves_in_one_write_so_processes_sharing_stderr_never_interleave(
+    monkeypatch,
+):
+    stderr = _RecordedWrites()
+    monkeypatch.setattr(sys, "stderr", stderr)
+    configure_logging()
+    structlog.get_logger().info("render_chunk_generating", chunk_index=3)
+    logging.getLogger("dramatiq").warning("from dramatiq")
+    assert len(stderr.writes) == 2
+    assert all(text.endswith("}\n") and text.count("\n") == 1 for text in stderr.writes)
 
 
 def test_exceptions_are_formatted_into_the_line(capsys):
@@ -79,6 +104,7 @@ def test_a_stdlib_record_is_one_json_line_with_level_timestamp_and_logger(capsys
     (line,) = _lines(capsys)
     stamp = datetime.fromisoformat(line.pop("timestamp"))
     assert stamp.utcoffset() == timedelta(0)
+    assert line.pop("pid") == os.getpid()
     assert line == {
         "event": "Retrying render_job in 500 ms",
         "level": "warning",
