@@ -100,10 +100,13 @@ def state_machine(api, seen: Counter):
     return Workflow
 
 
-RUNS = 3
+RUNS = 5
 """At most this many runs of 100 scenarios: the links are followed at random (schemathesis
 draws that outside Hypothesis's control), so one run now and then misses a path; each run
-must pass, and the runs stop once every success has been reached (usually after the first)."""
+must pass, and the runs stop once every success has been reached (usually after the first).
+The runs are not derandomized (the CI profile derandomizes the other tests): a derandomized
+run repeats the one before it, so a run that missed a path was seen to miss it in every retry
+of a CI run, and it is not reproducible anyway, the link coin being outside Hypothesis."""
 
 
 def test_call_sequences_along_the_links_never_fail_and_conform(api):
@@ -117,6 +120,7 @@ def test_call_sequences_along_the_links_never_fail_and_conform(api):
                 deadline=None,
                 suppress_health_check=list(HealthCheck),
                 database=None,
+                derandomize=False,
             )
         )
         reached = {op for op, status in seen if MUST_SUCCEED.get(op) == status}
