@@ -1,6 +1,6 @@
 """structlog, configured once per process: JSON lines on stderr with an ISO UTC timestamp,
-the level, the process id, context variables (job_id, user_id, chunk_index, stage) and
-formatted exceptions.
+the level, the process id (``process``), context variables (job_id, user_id, chunk_index,
+stage) and formatted exceptions.
 
 Call :func:`configure_logging` once at process start (the API, the worker); then
 ``structlog.get_logger()`` anywhere in the adapters. The core never logs. The stdlib
@@ -8,7 +8,7 @@ Call :func:`configure_logging` once at process start (the API, the worker); then
 processors, so every line a process prints is one JSON object.
 
 Each line leaves in one ``write`` call, its newline included, so that the lines of processes
-sharing one stderr (``voxregen serve``'s API and workers) never interleave; the ``pid`` says
+sharing one stderr (``voxregen serve``'s API and workers) never interleave; ``process`` says
 which process wrote it.
 """
 
@@ -24,8 +24,10 @@ class _JsonLinesHandler(logging.StreamHandler):
     is called again)."""
 
 
-def _add_pid(logger: object, method_name: str, event_dict: dict) -> dict:
-    event_dict["pid"] = os.getpid()
+def _add_process(logger: object, method_name: str, event_dict: dict) -> dict:
+    """The id of the process writing the line, as ``process`` (``pid`` is left to events
+    about another process, such as the supervisor's ``child_exited``)."""
+    event_dict["process"] = os.getpid()
     return event_dict
 
 
@@ -37,7 +39,7 @@ def configure_logging(*, level: str = "INFO") -> None:
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
-        _add_pid,
+        _add_process,
     ]
     structlog.configure(
         processors=[

@@ -44,7 +44,7 @@ def test_a_line_is_json_with_level_timestamp_and_context_variables(capsys):
     first, second = _lines(capsys)
     stamp = datetime.fromisoformat(first.pop("timestamp"))
     assert stamp.utcoffset() == timedelta(0)
-    assert first.pop("pid") == os.getpid()
+    assert first.pop("process") == os.getpid()
     assert first == {
         "event": "render_chunk",
         "level": "info",
@@ -104,7 +104,7 @@ def test_a_stdlib_record_is_one_json_line_with_level_timestamp_and_logger(capsys
     (line,) = _lines(capsys)
     stamp = datetime.fromisoformat(line.pop("timestamp"))
     assert stamp.utcoffset() == timedelta(0)
-    assert line.pop("pid") == os.getpid()
+    assert line.pop("process") == os.getpid()
     assert line == {
         "event": "Retrying render_job in 500 ms",
         "level": "warning",
