@@ -99,7 +99,7 @@ class Renderer:
             return
         log.info("render_job_started", stage="start", resumed=resumed)
         timer = StageTimer()
-        prepared = self._prepared(job, timer=timer)
+        prepared = self._prepare(job, timer=timer)  # never cached: its stages are timed
         if prepared is None:
             return
         for stage, elapsed_ms in timer.stage_ms.items():
@@ -134,7 +134,7 @@ class Renderer:
         log = structlog.get_logger()
         job = self._unfinished(user_id, job_id, status=JobStatus.RUNNING)
         profile = None if job is None else self._ready_profile(job)
-        prepared = None if profile is None else self._prepared(job)
+        prepared = None if profile is None else self.stems.get(job.id) or self._prepare(job)
         if prepared is None:
             return
         started = time.perf_counter()
@@ -245,12 +245,9 @@ class Renderer:
         )
         return None
 
-    def _prepared(self, job: RenderJob, *, timer: StageTimer | None = None) -> PreparedStem | None:
-        """The job's prepared stem, from this process's cache or made now; None (and the job
+    def _prepare(self, job: RenderJob, *, timer: StageTimer | None = None) -> PreparedStem | None:
+        """The job's stem prepared now (and kept in this process's cache); None (and the job
         failed) if its input cannot be rendered."""
-        prepared = self.stems.get(job.id) if timer is None else None
-        if prepared is not None:
-            return prepared
         try:
             prepared = prepare(
                 job,
