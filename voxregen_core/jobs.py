@@ -106,6 +106,19 @@ class ChunkLedger:
     def missing(self) -> list[int]:
         return [index for index in range(self.chunks_total) if index not in self.stored]
 
+    def begun(
+        self, *, chunks_total: int, started_at: datetime, feature_cache_hit: bool
+    ) -> "ChunkLedger":
+        """This ledger as an attempt finds it when it starts: the chunks recorded so far are
+        kept (a resumed job), and the first attempt's start and cache hit; a ledger of another
+        chunk count is started over."""
+        ledger = (
+            self if self.chunks_total == chunks_total else ChunkLedger(chunks_total=chunks_total)
+        )
+        if ledger.started_at is not None:
+            return ledger
+        return attrs.evolve(ledger, started_at=started_at, feature_cache_hit=feature_cache_hit)
+
     def record(self, chunk_index: int, *, generated: bool) -> tuple["ChunkLedger", bool]:
         """This ledger with chunk ``chunk_index`` stored, and whether that completed it."""
         first_time = chunk_index not in self.stored

@@ -50,3 +50,17 @@ def test_the_column_round_trips_and_an_old_row_reads_as_nothing_stored():
 def test_a_chunk_outside_the_plan_is_refused():
     with pytest.raises(ValueError, match=r"stored chunks \[3\] outside 0..2"):
         ChunkLedger(chunks_total=3).record(3, generated=True)
+
+
+def test_a_resumed_attempt_keeps_the_recorded_chunks_and_the_first_start():
+    first = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    ledger = ChunkLedger().begun(chunks_total=3, started_at=first, feature_cache_hit=False)
+    ledger, _ = ledger.record(1, generated=True)
+    later = datetime(2026, 11, 24, 9, 5, tzinfo=UTC)
+
+    resumed = ledger.begun(chunks_total=3, started_at=later, feature_cache_hit=True)
+
+    assert resumed == ledger
+    assert resumed.begun(chunks_total=4, started_at=later, feature_cache_hit=True) == ChunkLedger(
+        chunks_total=4, started_at=later, feature_cache_hit=True
+    )

@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-import attrs
 import sqlalchemy as sa
 
 from voxregen_adapters.db.ownership import require_feature_cache_entry, require_profile
@@ -118,20 +117,18 @@ class PostgresRenderJobRepository:
             ledger = _locked_ledger(connection, user_id, job_id)
             if ledger is None:
                 return None
-            if ledger.chunks_total != chunks_total:
-                ledger = ChunkLedger(chunks_total=chunks_total)
-            if ledger.started_at is None:
-                ledger = attrs.evolve(
-                    ledger, started_at=started_at, feature_cache_hit=feature_cache_hit
-                )
-            connection.execute(
-                sa.update(render_jobs)
-                .where(_owned(user_id, job_id))
-                .values(
-                    input_hash=input_hash,
-                    stem_feature_cache_id=stem_feature_cache_id,
-                    progress=ledger.to_json(),
-                )
+            ledger = ledger.begun(
+                chunks_total=chunks_total,
+                started_at=started_at,
+                feature_cache_hit=feature_cache_hit,
+            )
+            _write_ledger(
+                connection,
+                user_id,
+                job_id,
+                ledger,
+                input_hash=input_hash,
+                stem_feature_cache_id=stem_feature_cache_id,
             )
             return ledger
 
@@ -143,11 +140,7 @@ class PostgresRenderJobRepository:
             if ledger is None:
                 return None
             ledger, completed = ledger.record(chunk_index, generated=generated)
-            connection.execute(
-                sa.update(render_jobs)
-                .where(_owned(user_id, job_id))
-                .values(progress=ledger.to_json())
-            )
+            _write_ledger(connection, user_id, job_id, ledger)
             return ledger, completed
 
     def ledger(self, *, user_id: uuid.UUID, job_id: uuid.UUID) -> ChunkLedger | None:
@@ -167,6 +160,17 @@ class PostgresRenderJobRepository:
                 limit=limit,
             )
         return [_job_from_row(row) for row in rows]
+
+
+def _write_ledger(
+    connection: sa.Connection,
+    user_id: uuid.UUID,
+    job_id: uuid.UUID,
+    ledger: ChunkLedger,
+    **values: object,
+) -> None:
+    statement = sa.update(render_jobs).where(_owned(user_id, job_id))
+    connection.execute(statement.values(progress=ledger.to_json(), **values))
 
 
 def _locked_ledger(
