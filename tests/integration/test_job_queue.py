@@ -5,25 +5,15 @@ Each test uses its own broker namespace, so tests run in any order and leave no 
 
 import queue
 import uuid
-from collections.abc import Iterator
 
 import dramatiq
 import pytest
-from dramatiq.brokers.redis import RedisBroker
 
 from voxregen_adapters.broker import make_broker
 from voxregen_adapters.dramatiq_job_queue import DramatiqJobQueue
 from voxregen_core.errors import InvalidParamsError, QueueUnavailableError
 
 UNREACHABLE_REDIS_URL = "unix:///nonexistent/voxregen-test/redis.sock"
-
-
-@pytest.fixture
-def broker(redis_url) -> Iterator[RedisBroker]:
-    broker = make_broker(redis_url, namespace=f"voxregen-test-{uuid.uuid4().hex}")
-    yield broker
-    broker.flush_all()
-    broker.client.connection_pool.disconnect()  # RedisBroker.close() is a no-op
 
 
 def test_a_real_worker_runs_the_actor_with_the_arguments_intact(broker):

@@ -28,7 +28,6 @@ from tests.integration.worker_world import (
     reference_wav,
 )
 from voxregen_adapters import actor_names
-from voxregen_adapters.broker import make_broker
 from voxregen_adapters.dramatiq_job_queue import DramatiqJobQueue
 from voxregen_adapters.minio_object_store import MinioObjectStore
 from voxregen_adapters.service import Service
@@ -41,14 +40,6 @@ from voxregen_worker.render_job import Renderer
 
 USER = uuid.UUID("aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa")
 FAST_RETRIES = RetryPolicy(max_retries=2, min_backoff_ms=10, max_backoff_ms=50)
-
-
-@pytest.fixture
-def broker(redis_url) -> Iterator[RedisBroker]:
-    broker = make_broker(redis_url, namespace=f"voxregen-test-{uuid.uuid4().hex}")
-    yield broker
-    broker.flush_all()
-    broker.client.connection_pool.disconnect()  # RedisBroker.close() is a no-op
 
 
 @pytest.fixture
