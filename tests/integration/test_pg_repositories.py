@@ -338,6 +338,17 @@ def test_moves_the_rules_refuse_raise(repos, from_status, to_status, fields, mes
     assert repos.jobs.get(user_id=USER_A, job_id=job.id) == job
 
 
+def _in_threads(function: Callable[[int], None], engines: list[sa.Engine]) -> None:
+    """``function(index)`` in a thread per engine, all at once; then the engines disposed."""
+    threads = [threading.Thread(target=function, args=(index,)) for index in range(len(engines))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    for engine in engines:
+        engine.dispose()
+
+
 def test_two_workers_racing_for_a_job_exactly_one_wins(repos, pg_engine):
     profile = repos.profiles.add(_profile(USER_A))
     jobs = [repos.jobs.add(_job(profile)) for _ in range(20)]
@@ -358,13 +369,7 @@ def test_two_workers_racing_for_a_job_exactly_one_wins(repos, pg_engine):
             )
             wins[index].append(won)
 
-    threads = [threading.Thread(target=work, args=(index,)) for index in range(len(workers))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    for engine in engines:
-        engine.dispose()
+    _in_threads(work, engines)
     assert [a + b for a, b in zip(*wins, strict=True)] == [1] * len(jobs)
     assert {repos.jobs.get(user_id=USER_A, job_id=job.id).status for job in jobs} == {
         JobStatus.RUNNING
@@ -382,13 +387,7 @@ def test_racing_adds_of_one_feature_cache_entry_agree(repos, pg_engine):
         barrier.wait()
         results[index] = repository.add(rivals[index])
 
-    threads = [threading.Thread(target=add, args=(index,)) for index in range(len(rivals))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    for engine in engines:
-        engine.dispose()
+    _in_threads(add, engines)
     assert results[0] == results[1]
     assert results[0].id in {rival.id for rival in rivals}
 
