@@ -1,5 +1,7 @@
-"""Waiting for processes to be gone, for the tests that prove nothing is left running."""
+"""Child processes in tests: their environment, and waiting for them to be gone (for the tests
+that prove nothing is left running)."""
 
+import os
 import time
 
 import psutil
@@ -20,3 +22,9 @@ def still_running(pids: list[int], *, timeout_s: float) -> list[int]:
     while (running := [pid for pid in pids if not is_gone(pid)]) and time.monotonic() < deadline_s:
         time.sleep(0.05)
     return running
+
+
+def environment_without_voxregen_settings() -> dict[str, str]:
+    """This process's environment without any ``VOXREGEN_*`` variable, for a child that must
+    get only the settings a test gives it."""
+    return {name: value for name, value in os.environ.items() if not name.startswith("VOXREGEN_")}

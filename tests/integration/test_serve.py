@@ -5,7 +5,6 @@ and `voxregen worker`, serve's children, fail in one line when their settings ar
 
 import functools
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -22,7 +21,7 @@ import pytest
 import redis
 import sqlalchemy as sa
 
-from tests.integration.processes import still_running
+from tests.integration.processes import environment_without_voxregen_settings, still_running
 from voxregen_adapters.db.migrate import head_revision
 
 VOXREGEN = str(Path(sys.executable).with_name("voxregen"))
@@ -33,10 +32,6 @@ STOP_TIMEOUT_S = 30.0
 def _free_port() -> int:
     with socket.create_server(("127.0.0.1", 0)) as server:
         return server.getsockname()[1]
-
-
-def _environment_without_voxregen_settings() -> dict[str, str]:
-    return {name: value for name, value in os.environ.items() if not name.startswith("VOXREGEN_")}
 
 
 @contextmanager
@@ -50,7 +45,7 @@ def _serving(
     with log.open("ab") as log_file:
         serve = subprocess.Popen(
             [VOXREGEN, "serve", *options],
-            env=_environment_without_voxregen_settings(),
+            env=environment_without_voxregen_settings(),
             stdin=subprocess.DEVNULL,
             stdout=log_file,
             stderr=log_file,
@@ -228,16 +223,11 @@ def _restarted(serve: subprocess.Popen, command: str, dead_pid: int) -> bool:
 def test_serve_fails_in_one_line_when_its_port_is_taken(tmp_path):
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]
-        done = subprocess.run(
-            [VOXREGEN, "serve", "--port", str(port), "--data-dir", str(tmp_path)],
-            env=_environment_without_voxregen_settings(),
-            capture_output=True,
-            text=True,
-            timeout=STOP_TIMEOUT_S,
+        _fails_in_one_line(
+            ["serve", "--port", str(port), "--data-dir", str(tmp_path)],
+            {},
+            f"cannot listen on 127.0.0.1:{port}: ",
         )
-    assert done.returncode == 2
-    assert done.stderr.startswith(f"voxregen: error: cannot listen on 127.0.0.1:{port}: ")
-    assert done.stderr.count("\n") == 1
 
 
 @pytest.mark.parametrize(
@@ -252,16 +242,9 @@ def test_serve_fails_in_one_line_when_its_port_is_taken(tmp_path):
     ],
 )
 def test_serve_fails_in_one_line_on_a_malformed_setting(tmp_path, name, value, message):
-    done = subprocess.run(
-        [VOXREGEN, "serve", "--port", str(_free_port()), "--data-dir", str(tmp_path)],
-        env={**_environment_without_voxregen_settings(), name: value},
-        capture_output=True,
-        text=True,
-        timeout=STOP_TIMEOUT_S,
+    _fails_in_one_line(
+        ["serve", "--port", str(_free_port()), "--data-dir", str(tmp_path)], {name: value}, message
     )
-    assert done.returncode == 2
-    assert done.stderr.startswith(f"voxregen: error: {message}")
-    assert done.stderr.count("\n") == 1
     assert not (tmp_path / "pgdata").exists()
 
 
@@ -274,9 +257,14 @@ def test_serve_fails_in_one_line_on_a_malformed_setting(tmp_path, name, value, m
     ],
 )
 def test_api_and_worker_fail_in_one_line_without_their_settings(command, settings, message):
+    _fails_in_one_line([command], settings, message)
+
+
+def _fails_in_one_line(args: list[str], settings: dict[str, str], message: str) -> None:
+    """``voxregen *args`` with only ``settings`` of ours exits 2 with one line, ``message``."""
     done = subprocess.run(
-        [VOXREGEN, command],
-        env={**_environment_without_voxregen_settings(), **settings},
+        [VOXREGEN, *args],
+        env={**environment_without_voxregen_settings(), **settings},
         capture_output=True,
         text=True,
         timeout=STOP_TIMEOUT_S,

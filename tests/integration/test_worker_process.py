@@ -1,7 +1,6 @@
 """`voxregen worker` as a process: a stop signal repeated during its shutdown (an impatient
 supervisor, a `docker stop` after a Ctrl-C) still ends it cleanly, with exit status 0."""
 
-import os
 import signal
 import subprocess
 import sys
@@ -11,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.migrated_database import migrated_engine
+from tests.integration.processes import environment_without_voxregen_settings
 
 VOXREGEN = str(Path(sys.executable).with_name("voxregen"))
 START_TIMEOUT_S = 30.0
@@ -22,7 +22,7 @@ def test_a_second_sigterm_during_shutdown_still_exits_0(
 ):
     migrated_engine(fresh_database_url).dispose()
     env = {
-        **{name: value for name, value in os.environ.items() if not name.startswith("VOXREGEN_")},
+        **environment_without_voxregen_settings(),
         "VOXREGEN_DATABASE_URL": fresh_database_url,
         "VOXREGEN_REDIS_URL": redis_url,
         "VOXREGEN_STORAGE_URL": (tmp_path / "objects").as_uri(),
