@@ -37,7 +37,6 @@ import enum
 
 import attrs
 import numpy as np
-import scipy.ndimage
 import scipy.signal
 
 from voxregen_core import spec, units
@@ -165,7 +164,7 @@ def _compressor_gain(x: np.ndarray, *, intensity: float) -> np.ndarray:
     starts = np.arange(0, n_samples, LEVEL_HOP_SAMPLES)
     counts = np.diff(np.append(starts, n_samples))
     hop_power = np.add.reduceat(np.square(x, dtype=np.float64), starts) / counts
-    level_power = scipy.ndimage.uniform_filter1d(hop_power, LEVEL_WINDOW_HOPS, mode="reflect")
+    level_power = _centered_mean(hop_power, LEVEL_WINDOW_HOPS)
     level_db = np.maximum(units.power_to_db(level_power), _LEVEL_FLOOR_DBFS)
     ratio = 1.0 + intensity * (MAX_RATIO - 1.0)
     gain_db = _gain_computer_db(level_db, ratio=ratio) - _gain_computer_db(
@@ -173,6 +172,19 @@ def _compressor_gain(x: np.ndarray, *, intensity: float) -> np.ndarray:
     )
     centers = starts + (counts - 1) / 2.0
     return np.interp(np.arange(n_samples), centers, units.db_to_gain(gain_db)).astype(np.float32)
+
+
+def _centered_mean(power: np.ndarray, window: int) -> np.ndarray:
+    """Mean of each centered ``window`` (odd) of ``power``, mirrored at both ends.
+
+    Summed window by window, never as a running sum: a running sum (``uniform_filter1d``,
+    ``cumsum`` differences) subtracts what it added, and after loud audio followed by exact
+    digital silence the rounding left it slightly negative, so ``log10`` gave NaN. A sum of
+    non-negative terms is non-negative, and exactly 0 over silence.
+    """
+    half = window // 2
+    padded = np.pad(power, half, mode="symmetric")  # d c b a | a b c d | d c b a
+    return np.lib.stride_tricks.sliding_window_view(padded, window).mean(axis=-1)
 
 
 def _gain_computer_db(level_db, *, ratio: float):
