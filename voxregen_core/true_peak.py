@@ -3,7 +3,11 @@
 The signal is oversampled with a polyphase interpolation FIR (Kaiser-windowed sinc, 32 taps per
 phase, flat within 0.01 dB to 20 kHz at 48 kHz) and the absolute maximum is taken. Digital
 silence reads ``-inf``. Outside the signal the samples are taken as zero, so the interpolation's
-lead-in before the first sample and tail after the last one count too.
+lead-in before the first sample and tail after the last one count too; and the first and last
+few samples are also read with the signal mirrored past its ends, as libswresample (ffmpeg's
+meter) continues it, the larger reading counting. Meters disagree on what lies outside a file;
+a stem that starts or ends on a hard cut reads up to ~0.5 dB apart on the two views, and the
+delivered file must be under the ceiling on both.
 
 Two things keep this fast on an 8-minute stem without approximating anything:
 
@@ -156,10 +160,19 @@ def true_peak_envelope(
         blocks[batch] = _peaks_around(x, (first + batch) * BLOCK_SAMPLES, BLOCK_SAMPLES, interp)
     if start == 0 or stop == n:
         lead, tail = _edge_peaks(x, interp)
+        mirrored_head, mirrored_tail = _mirrored_edge_peaks(x, interp)
         if start == 0:
             envelope[0] = max(envelope[0], lead)
+        if start == 0 and bounds[0] > above:
+            k = mirrored_head.shape[0]
+            envelope[:k] = np.maximum(envelope[:k], mirrored_head)
         if stop == n:
             envelope[n - 1 - lo] = max(envelope[n - 1 - lo], tail)
+        if stop == n and bounds[-1] > above:
+            first_tail = max(n - mirrored_tail.shape[0], lo)
+            envelope[first_tail - lo : n - lo] = np.maximum(
+                envelope[first_tail - lo : n - lo], mirrored_tail[first_tail - n :]
+            )
     return envelope[start - lo : stop - lo]
 
 
@@ -170,7 +183,7 @@ def _peak(x: np.ndarray, interp: _Interpolator) -> float:
         return 0.0
     n_blocks = -(-n // BLOCK_SAMPLES)
     bounds = _bounds(x, 0, n_blocks, interp)
-    found = max(_edge_peaks(x, interp))
+    found = max(*_edge_peaks(x, interp), *(edge.max() for edge in _mirrored_edge_peaks(x, interp)))
     order = np.argsort(-bounds, kind="stable")
     for first in range(0, n_blocks, _BATCH_BLOCKS):
         batch = order[first : first + _BATCH_BLOCKS]
@@ -215,6 +228,29 @@ def _edge_peaks(x: np.ndarray, interp: _Interpolator) -> tuple[float, float]:
     """Largest |interpolated value| before the first sample and after the last one."""
     lead, tail = _peaks_around(x, np.array([-_ROWS, x.shape[0]]), _ROWS, interp).max(axis=1)
     return float(lead), float(tail)
+
+
+def _mirrored_edge_peaks(x: np.ndarray, interp: _Interpolator) -> tuple[np.ndarray, np.ndarray]:
+    """Envelope of the first and of the last ``min(_ROWS, n)`` samples when the signal goes on
+    past each end as its mirror image about the end sample (``x[-k] = x[k]``), as
+    libswresample continues it: ffmpeg's ebur128 meter reads a stem that starts or ends on a
+    hard cut this way.
+
+    Returns two np.ndarray [shape=(min(_ROWS, n_samples),)], float32, linear.
+    """
+    span, n = interp.half_span, x.shape[0]
+    k = min(_ROWS, n)
+
+    def head(signal: np.ndarray) -> np.ndarray:
+        stretch = np.zeros(_ROWS + 2 * span, np.float32)
+        mirrored = signal[1 : 1 + span]
+        stretch[span - mirrored.shape[0] : span] = mirrored[::-1]
+        ahead = signal[: _ROWS + span]
+        stretch[span : span + ahead.shape[0]] = ahead
+        values = np.abs(stretch @ interp.toeplitz).reshape(interp.oversample + 1, _ROWS)
+        return values.max(axis=0)[:k] * np.float32(float_scale(x.dtype))
+
+    return head(x), head(x[::-1])[::-1]
 
 
 def _peaks_around(
@@ -274,6 +310,10 @@ def _checked_oversample(oversample: int) -> int:
         isinstance(oversample, bool)
         or not isinstance(oversample, int | np.integer)
         or not 2 <= oversample <= 32
+        or oversample % 2
     ):
-        raise InvalidParamsError(f"oversample must be an integer in [2, 32], got {oversample!r}")
+        # The phases are centred on each sample (offsets -L/2 .. L/2), which needs L even.
+        raise InvalidParamsError(
+            f"oversample must be an even integer in [2, 32], got {oversample!r}"
+        )
     return int(oversample)

@@ -104,15 +104,27 @@ def test_envelope_equals_brute_force_upfirdn_with_the_documented_filter():
         oversample * taps_per_phase + 1, 1 / oversample, window=("kaiser", 7.0), scale=False
     )
     x = np.random.default_rng(5).standard_normal(3_000) * 0.3
-    y = scipy.signal.upfirdn(h, np.concatenate([np.zeros(100), x, np.zeros(100)]), up=oversample)
     centres = (np.arange(x.size) + 100) * oversample + h.size // 2
     offsets = np.arange(-(oversample // 2), oversample // 2 + 1)
-    brute_force = np.abs(y[centres[:, None] + offsets[None, :]]).max(axis=1)
+
+    def brute_force(before: np.ndarray, after: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        y = scipy.signal.upfirdn(h, np.concatenate([before, x, after]), up=oversample)
+        return y, np.abs(y[centres[:, None] + offsets[None, :]]).max(axis=1)
+
+    # zeros past the ends (ideal reconstruction), and the signal mirrored about its end
+    # samples (x[-k] = x[k], libswresample's view): the larger counts
+    y, zeros_past = brute_force(np.zeros(100), np.zeros(100))
+    _, mirrored_past = brute_force(x[1:101][::-1], x[-101:-1][::-1])
     envelope = true_peak_envelope(x, oversample=oversample)
-    np.testing.assert_allclose(envelope[1:-1], brute_force[1:-1], rtol=0, atol=2e-6)
+    expected = np.maximum(zeros_past, mirrored_past)
+    np.testing.assert_allclose(envelope[1:-1], expected[1:-1], rtol=0, atol=2e-6)
+    assert not np.allclose(zeros_past[:16], mirrored_past[:16], atol=1e-3)  # the views differ
+    np.testing.assert_allclose(zeros_past[32:-32], mirrored_past[32:-32], rtol=0, atol=1e-6)
     # the ends also take the interpolation's lead-in and tail
-    assert envelope[0] == pytest.approx(np.abs(y[: centres[0] + 3]).max(), abs=2e-6)
-    assert envelope[-1] == pytest.approx(np.abs(y[centres[-1] - 2 :]).max(), abs=2e-6)
+    lead = max(np.abs(y[: centres[0] + 3]).max(), mirrored_past[0])
+    tail = max(np.abs(y[centres[-1] - 2 :]).max(), mirrored_past[-1])
+    assert envelope[0] == pytest.approx(lead, abs=2e-6)
+    assert envelope[-1] == pytest.approx(tail, abs=2e-6)
 
 
 def test_envelope_is_abs_x_where_no_block_can_exceed_the_threshold():
@@ -157,6 +169,11 @@ def test_non_finite_samples_are_refused():
     ("call", "message"),
     [
         (lambda: true_peak_dbtp(np.zeros(8), sample_rate_hz=FS, oversample=1), "oversample"),
+        (
+            lambda: true_peak_dbtp(np.ones(8), sample_rate_hz=FS, oversample=3),
+            r"oversample must be an even integer in \[2, 32\], got 3",
+        ),
+        (lambda: true_peak_envelope(np.ones(8), oversample=5), "even integer"),
         (lambda: true_peak_dbtp(np.zeros(8), sample_rate_hz=0), "sample_rate_hz"),
         (lambda: true_peak_dbtp(np.zeros(8, np.int32), sample_rate_hz=FS), "dtype int32"),
         (lambda: true_peak_envelope(np.zeros((8, 2)), oversample=4), "1-D"),
