@@ -129,6 +129,16 @@ class CrashingGenerator(IdentityGenerator):
         return super().generate_chunk(features, singer_profile, params)
 
 
+class NaNGenerator(IdentityGenerator):
+    """Returns NaN for every sample of every chunk (a model gone numerically wrong); counts
+    calls."""
+
+    def generate_chunk(
+        self, features: ChunkFeatures, singer_profile: SingerProfile, params: RenderParams
+    ) -> np.ndarray:
+        return np.full_like(super().generate_chunk(features, singer_profile, params), np.nan)
+
+
 class InMemoryJobQueue:
     """Records each message as ``(actor_name, args)``; refuses what DramatiqJobQueue refuses."""
 

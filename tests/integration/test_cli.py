@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,10 @@ from tests.meters import ffmpeg_ebur128
 from tests.signals import synthetic_singing
 
 VOXREGEN = str(Path(sys.executable).with_name("voxregen"))
+REPO = Path(__file__).resolve().parents[2]
+BROKEN_GENERATOR_VOXREGEN = (sys.executable, "-m", "tests.integration.broken_generator_cli")
+"""``voxregen`` with a broken generator (tests/integration/broken_generator_cli.py), then
+``nan`` or ``bug``."""
 
 
 @pytest.fixture(scope="module")
@@ -24,13 +29,19 @@ def stem(tmp_path_factory) -> Path:
     return path
 
 
-def _run(*args: str, cache_dir: Path) -> subprocess.CompletedProcess:
+def _run(
+    *args: str, cache_dir: Path, command: Sequence[str] = (VOXREGEN,), **options
+) -> subprocess.CompletedProcess:
+    """``command *args --cache-dir cache_dir`` in the repository, with ``subprocess.run``'s
+    ``options``."""
     return subprocess.run(
-        [VOXREGEN, *args, "--cache-dir", str(cache_dir)],
+        [*command, *args, "--cache-dir", str(cache_dir)],
         capture_output=True,
         text=True,
         timeout=120,
         stdin=subprocess.DEVNULL,
+        cwd=REPO,
+        **options,
     )
 
 
@@ -141,3 +152,36 @@ def test_bad_input_or_arguments_exit_2_with_one_line(tmp_path, content, args, me
     assert message in lines[0]
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "o.wav").exists()
+
+
+@pytest.mark.parametrize(
+    ("generator", "says"),
+    [
+        ("nan", "voxregen: error: generator returned NaN or Inf in chunk 0 [generator_error]"),
+        (
+            "bug",
+            "voxregen: error: internal error: GeneratorCrash: crash at chunk 0 [internal_error]",
+        ),
+    ],
+)
+def test_a_render_its_generator_fails_exits_1_with_one_line_and_a_code(
+    stem, tmp_path, generator, says
+):
+    out, job_id = tmp_path / "out.wav", uuid.uuid4()
+    done = _run(
+        generator,
+        "render",
+        str(stem),
+        "-o",
+        str(out),
+        "--job-id",
+        str(job_id),
+        cache_dir=tmp_path,
+        command=BROKEN_GENERATOR_VOXREGEN,
+    )
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.splitlines() == [
+        f"voxregen: job {job_id} [{'.' * 30}] 0/2 chunks",  # the progress bar, then the error
+        says,
+    ]
+    assert not out.exists()

@@ -2,9 +2,11 @@
 
 ``voxregen render INPUT.wav -o OUTPUT.wav`` runs the whole render pipeline on local files;
 ``voxregen migrate`` and ``voxregen seed`` manage the database. Every command exits 0 on
-success and 2 with one line on stderr for bad input, arguments or configuration (never a
-traceback). Each command's module is imported only when that command runs, so ``render``
-does not pay for the database libraries.
+success, 2 with one line on stderr for bad input, arguments or configuration (:func:`fail`),
+1 with one line naming the error's code when it fails for any other reason (a generator that
+returns NaN, a bug: :func:`run` turns whatever escapes a command into that line) and 130 when
+interrupted; never with a traceback. Each command's module is imported only when that command
+runs, so ``render`` does not pay for the database libraries.
 """
 
 import argparse
@@ -15,9 +17,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from voxregen_core.errors import VoxregenError
 from voxregen_core.params import Quality, Style
 
+EXIT_FAILED = 1
+"""The command failed, and not because of its input, arguments or configuration."""
 EXIT_USAGE = 2
+"""Bad input, arguments or configuration: the user can fix it."""
+EXIT_INTERRUPTED = 130
+"""Stopped by Ctrl-C (SIGINT), as a shell reports a process that SIGINT ended."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -28,9 +36,15 @@ class _Parser(argparse.ArgumentParser):
 
 
 def fail(message: str) -> NoReturn:
-    """One line on stderr, exit 2."""
-    print(f"voxregen: error: {message}", file=sys.stderr)
+    """One line on stderr, exit 2: the user's input, arguments or configuration are wrong."""
+    _say_error(message)
     sys.exit(EXIT_USAGE)
+
+
+def _say_error(message: str) -> None:
+    """``voxregen: error: <message>`` on stderr, as one line whatever ``message`` holds."""
+    one_line = " ".join(line.strip() for line in message.splitlines() if line.strip())
+    print(f"voxregen: error: {one_line}", file=sys.stderr)
 
 
 def _uuid(text: str) -> uuid.UUID:
@@ -124,12 +138,26 @@ def _positive_int(value: str) -> int:
 
 
 def run(argv: Sequence[str] | None = None) -> int:
+    """Run the command ``argv`` names; its exit status (see the module docstring). What a
+    command does not turn into :func:`fail` itself is reported here in one line: a voxregen
+    error with its code, anything else as an internal error with its type."""
     args = _parser().parse_args(argv)
     module_name, function_name = args.handler.split(":")
-    command = getattr(
-        importlib.import_module(f"voxregen_adapters.cli.{module_name}"), function_name
-    )
-    command(args)
+    try:
+        command = getattr(
+            importlib.import_module(f"voxregen_adapters.cli.{module_name}"), function_name
+        )
+        command(args)
+    except VoxregenError as error:
+        _say_error(f"{error} [{error.code}]")
+        return EXIT_FAILED
+    except Exception as error:
+        described = ": ".join(part for part in (type(error).__name__, str(error)) if part)
+        _say_error(f"internal error: {described} [{VoxregenError.code}]")
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("voxregen: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return 0
 
 

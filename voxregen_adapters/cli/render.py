@@ -7,7 +7,7 @@ import uuid
 
 from voxregen_adapters.atomic_file import write_atomically
 from voxregen_adapters.bootstrap import local_render_ports
-from voxregen_adapters.cli import fail
+from voxregen_adapters.cli import EXIT_INTERRUPTED, fail
 from voxregen_adapters.progress_bar import TerminalProgressBar
 from voxregen_adapters.settings import Settings, load_settings
 from voxregen_core.errors import ConfigError, InvalidInputError, InvalidParamsError
@@ -60,14 +60,17 @@ def render_command(args: argparse.Namespace) -> None:
     progress = TerminalProgressBar(sys.stderr, label=f"voxregen: job {job_id}")
     ports = local_render_ports(args.cache_dir or _settings().cache_dir, progress=progress)
     try:
-        outcome = render(job, read_input=args.input.read_bytes, profile=LOCAL_PROFILE, ports=ports)
+        with progress:  # a bar the render left part-drawn is ended before anything else is said
+            outcome = render(
+                job, read_input=args.input.read_bytes, profile=LOCAL_PROFILE, ports=ports
+            )
     except InvalidInputError as error:
         fail(f"{args.input}: {error} [{error.code}]")
     except OSError as error:
         fail(f"cannot read {args.input}: {error.strerror or error}")
     except KeyboardInterrupt:
-        print(f"\nvoxregen: interrupted; rerun with --job-id {job_id} to resume", file=sys.stderr)
-        sys.exit(130)
+        print(f"voxregen: interrupted; rerun with --job-id {job_id} to resume", file=sys.stderr)
+        sys.exit(EXIT_INTERRUPTED)
 
     write_atomically(args.output, outcome.output_wav)
     for key in ports.store.list(chunks_prefix(LOCAL_USER_ID, job_id)):
