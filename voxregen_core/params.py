@@ -28,6 +28,10 @@ from attrs import validators as v
 from voxregen_core import spec
 from voxregen_core.errors import InvalidParamsError
 
+MIN_INTENSITY = 0.0
+MAX_INTENSITY = 1.0
+"""The range of ``intensity``, both ends included (0: barely any effect)."""
+
 
 class Style(enum.StrEnum):
     NATURAL = "natural"
@@ -100,7 +104,9 @@ class RenderParams:
 
     style: Style = attrs.field(default=Style.NATURAL, converter=_enum(Style))
     intensity: float = attrs.field(
-        default=0.5, converter=_number("intensity"), validator=[v.ge(0.0), v.le(1.0)]
+        default=0.5,
+        converter=_number("intensity"),
+        validator=[v.ge(MIN_INTENSITY), v.le(MAX_INTENSITY)],
     )
     quality: Quality = attrs.field(default=Quality.STANDARD, converter=_enum(Quality))
     sample_rate: int = attrs.field(

@@ -1,6 +1,8 @@
 """The real `voxregen render` command, run as a user runs it."""
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -136,9 +138,18 @@ def test_other_params_change_the_output(stem, tmp_path):
         (b"ID3\x03\x00\x00\x00" + bytes(4000), (), "not a WAV"),
         (b"", (), "empty"),
         (None, (), "no such file"),
-        (b"RIFF", ("--intensity", "1.5"), "intensity"),
-        (b"RIFF", ("--style", "grunge"), "style"),
-        (b"RIFF", ("--job-id", "nope"), "not a UUID"),
+        (
+            b"RIFF",
+            ("--intensity", "1.5"),
+            "--intensity must be from 0.0 to 1.0, got 1.5 [invalid_params]",
+        ),
+        (
+            b"RIFF",
+            ("--intensity", "nan"),
+            "--intensity must be from 0.0 to 1.0, got nan [invalid_params]",
+        ),
+        (b"RIFF", ("--style", "grunge"), "render: argument --style: invalid choice: 'grunge'"),
+        (b"RIFF", ("--job-id", "nope"), "render: argument --job-id: not a UUID: 'nope'"),
     ],
 )
 def test_bad_input_or_arguments_exit_2_with_one_line(tmp_path, content, args, message):
@@ -150,8 +161,17 @@ def test_bad_input_or_arguments_exit_2_with_one_line(tmp_path, content, args, me
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
     assert message in lines[0]
+    assert lines[0].startswith("voxregen: error: ") and lines[0].count("voxregen") == 1
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "o.wav").exists()
+
+
+def test_a_usage_error_has_one_prefix_and_names_the_command(tmp_path):
+    done = _run("render", cache_dir=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr == (
+        "voxregen: error: render: the following arguments are required: input, -o/--output\n"
+    )
 
 
 @pytest.mark.parametrize(
@@ -185,3 +205,70 @@ def test_a_render_its_generator_fails_exits_1_with_one_line_and_a_code(
         says,
     ]
     assert not out.exists()
+
+
+def test_an_output_that_is_the_input_is_refused_and_the_input_kept(stem, tmp_path):
+    own = tmp_path / "in" / "vocal.wav"
+    own.parent.mkdir()
+    shutil.copyfile(stem, own)
+    hard_link, symlink = tmp_path / "hard.wav", tmp_path / "soft.wav"
+    os.link(own, hard_link)
+    symlink.symlink_to(own)
+    spellings = [str(own), os.path.relpath(own, REPO), str(hard_link), str(symlink)]
+    for output in spellings:
+        done = _run("render", str(own), "-o", output, cache_dir=tmp_path)
+        assert (done.returncode, done.stderr) == (
+            2,
+            f"voxregen: error: cannot write -o {output}: it is the input stem; name another file\n",
+        ), output
+    assert own.read_bytes() == stem.read_bytes()
+    assert symlink.is_symlink() and hard_link.stat().st_nlink == 2
+
+
+@pytest.mark.parametrize(
+    ("paths", "says"),
+    [
+        (
+            ("{tmp}/a-folder", "-o", "{tmp}/out.wav"),
+            "cannot read {tmp}/a-folder: it is a folder, not a WAV file",
+        ),
+        (
+            ("{stem}", "-o", "{tmp}/a-folder"),
+            "cannot write -o {tmp}/a-folder: it is a folder; name a file to write",
+        ),
+        (
+            ("{stem}", "-o", "{tmp}/missing/out.wav"),
+            "cannot write -o {tmp}/missing/out.wav: folder {tmp}/missing does not exist",
+        ),
+        (
+            ("{stem}", "-o", "{tmp}/out.wav", "--metrics", "{tmp}/missing/m.json"),
+            "cannot write --metrics {tmp}/missing/m.json: folder {tmp}/missing does not exist",
+        ),
+        (
+            ("{stem}", "-o", "{tmp}/out.wav", "--metrics", "{tmp}/a-folder"),
+            "cannot write --metrics {tmp}/a-folder: it is a folder; name a file to write",
+        ),
+        (
+            ("{stem}", "-o", "{tmp}/out.wav", "--metrics", "{stem}"),
+            "cannot write --metrics {stem}: it is the input stem; name another file",
+        ),
+        (
+            ("{stem}", "-o", "{tmp}/out.wav", "--metrics", "{tmp}/out.wav"),
+            "cannot write --metrics {tmp}/out.wav: it is the -o file; name another file",
+        ),
+    ],
+)
+def test_an_unusable_input_or_output_path_is_refused_before_any_work(stem, tmp_path, paths, says):
+    own = tmp_path / "vocal.wav"
+    shutil.copyfile(stem, own)
+    (tmp_path / "a-folder").mkdir()
+    before = sorted(tmp_path.rglob("*"))
+    done = _run(
+        "render", *(p.format(tmp=tmp_path, stem=own) for p in paths), cache_dir=tmp_path / "cache"
+    )
+    assert (done.returncode, done.stderr) == (
+        2,
+        f"voxregen: error: {says.format(tmp=tmp_path, stem=own)}\n",
+    )
+    assert sorted(tmp_path.rglob("*")) == before, "something was written"
+    assert own.read_bytes() == stem.read_bytes()

@@ -29,10 +29,12 @@ EXIT_INTERRUPTED = 130
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line on stderr and exit 2."""
+    """argparse, but a usage error is one line on stderr and exit 2, naming the command
+    (``voxregen: error: render: argument --style: …``)."""
 
     def error(self, message: str) -> NoReturn:
-        fail(f"{self.prog}: {message}")
+        command = self.prog.removeprefix("voxregen").strip()
+        fail(f"{command}: {message}" if command else message)
 
 
 def fail(message: str) -> NoReturn:

@@ -2,8 +2,10 @@
 
 import argparse
 import json
+import os
 import sys
 import uuid
+from pathlib import Path
 
 from voxregen_adapters.atomic_file import write_atomically
 from voxregen_adapters.bootstrap import local_render_ports
@@ -13,7 +15,7 @@ from voxregen_adapters.settings import Settings, load_settings
 from voxregen_core.errors import ConfigError, InvalidInputError, InvalidParamsError
 from voxregen_core.jobs import RenderJob
 from voxregen_core.keys import chunks_prefix, job_input_key
-from voxregen_core.params import RenderParams
+from voxregen_core.params import MAX_INTENSITY, MIN_INTENSITY, RenderParams
 from voxregen_core.pipeline import render
 from voxregen_core.profiles import ProfileStatus, SingerProfile
 
@@ -42,12 +44,12 @@ def render_command(args: argparse.Namespace) -> None:
     chosen = {"style": args.style, "intensity": args.intensity, "quality": args.quality}
     try:
         params = RenderParams.from_json({name: v for name, v in chosen.items() if v is not None})
-    except InvalidParamsError as error:
-        fail(str(error))
-    if not args.input.is_file():
-        fail(f"cannot read {args.input}: no such file")
-    if not args.output.parent.is_dir():
-        fail(f"cannot write {args.output}: folder {args.output.parent} does not exist")
+    except InvalidParamsError as error:  # argparse's choices checked --style and --quality
+        fail(
+            f"--intensity must be from {MIN_INTENSITY:.1f} to {MAX_INTENSITY:.1f}, "
+            f"got {args.intensity:g} [{error.code}]"
+        )
+    _check_files(args)
 
     job_id = args.job_id or uuid.uuid4()
     job = RenderJob(
@@ -85,6 +87,39 @@ def render_command(args: argparse.Namespace) -> None:
         f"{', features from cache' if metrics.feature_cache_hit else ''}",
         file=sys.stderr,
     )
+
+
+def _check_files(args: argparse.Namespace) -> None:
+    """Refuse, before any work is done, an input that is not a file, and an output (``-o``,
+    ``--metrics``) that is a folder, is in a folder that does not exist, or would overwrite
+    the input stem or the other output."""
+    if args.input.is_dir():
+        fail(f"cannot read {args.input}: it is a folder, not a WAV file")
+    if not args.input.is_file():
+        fail(f"cannot read {args.input}: no such file")
+    outputs = [("-o", args.output)]
+    if args.metrics is not None:
+        outputs.append(("--metrics", args.metrics))
+    for option, path in outputs:
+        if path.is_dir():
+            fail(f"cannot write {option} {path}: it is a folder; name a file to write")
+        if not path.parent.is_dir():
+            fail(f"cannot write {option} {path}: folder {path.parent} does not exist")
+        if _same_file(path, args.input):
+            fail(f"cannot write {option} {path}: it is the input stem; name another file")
+    if args.metrics is not None and _same_file(args.metrics, args.output):
+        fail(f"cannot write --metrics {args.metrics}: it is the -o file; name another file")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """``a`` and ``b`` name one file: the same path, or (if both exist) a symlink or a hard
+    link to the other (same device and inode)."""
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet): not the same file
+        return False
 
 
 def _db(value: float | None, unit: str) -> str:
