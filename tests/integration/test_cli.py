@@ -35,7 +35,7 @@ def _run(
     *args: str, cache_dir: Path, command: Sequence[str] = (VOXREGEN,), **options
 ) -> subprocess.CompletedProcess:
     """``command *args --cache-dir cache_dir`` in the repository, with ``subprocess.run``'s
-    ``options``."""
+    ``options`` (``umask=``, say)."""
     return subprocess.run(
         [*command, *args, "--cache-dir", str(cache_dir)],
         capture_output=True,
@@ -272,3 +272,20 @@ def test_an_unusable_input_or_output_path_is_refused_before_any_work(stem, tmp_p
     )
     assert sorted(tmp_path.rglob("*")) == before, "something was written"
     assert own.read_bytes() == stem.read_bytes()
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_the_output_files_honour_the_umask(stem, tmp_path, umask, mode):
+    out, metrics = tmp_path / "out.wav", tmp_path / "metrics.json"
+    done = _run(
+        "render",
+        str(stem),
+        "-o",
+        str(out),
+        "--metrics",
+        str(metrics),
+        cache_dir=tmp_path,
+        umask=umask,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (out.stat().st_mode & 0o777, metrics.stat().st_mode & 0o777) == (mode, mode)
