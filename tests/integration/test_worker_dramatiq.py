@@ -18,6 +18,7 @@ import pytest
 import structlog
 from dramatiq.brokers.redis import RedisBroker
 
+from tests.fakes import NaNGenerator
 from tests.integration.moto_server import ACCESS_KEY, SECRET_KEY
 from tests.integration.worker_world import (
     add_job,
@@ -28,10 +29,11 @@ from tests.integration.worker_world import (
     reference_wav,
 )
 from voxregen_adapters import actor_names
-from voxregen_adapters.dramatiq_job_queue import DramatiqJobQueue
+from voxregen_adapters.dramatiq_job_queue import QUEUE_NAME, DramatiqJobQueue
 from voxregen_adapters.minio_object_store import MinioObjectStore
 from voxregen_adapters.service import Service
 from voxregen_core.jobs import JobStatus, Progress
+from voxregen_core.ports import Generator
 from voxregen_core.profiles import ProfileStatus
 from voxregen_core.stub_generator import StubGenerator
 from voxregen_worker.actors import RetryPolicy, declare_actors
@@ -64,10 +66,13 @@ def _wait_for(condition: Callable[[], bool], *, timeout_s: float = 30.0) -> None
         time.sleep(0.05)
 
 
-def _run(broker: RedisBroker, service: Service, **options) -> dramatiq.Worker:
-    """A worker thread consuming ``broker``, queueing the chunks it fans out on it too."""
+def _run(
+    broker: RedisBroker, service: Service, *, generator: Generator | None = None, **options
+) -> dramatiq.Worker:
+    """A worker thread consuming ``broker``, queueing the chunks it fans out on it too, with
+    ``generator`` (the stub unless given)."""
     service = attrs.evolve(service, queue=DramatiqJobQueue(broker, actor_names=actor_names.ALL))
-    declare_actors(broker, service, Renderer(service, StubGenerator()), **options)
+    declare_actors(broker, service, Renderer(service, generator or StubGenerator()), **options)
     worker = dramatiq.Worker(broker, worker_threads=1, worker_timeout=50)
     worker.start()
     return worker
@@ -130,6 +135,29 @@ def test_a_storage_outage_is_retried_then_the_job_fails_with_its_code(
     assert [line["resumed"] for line in starts] == [False, True, True]  # 1 try + 2 retries
     assert code == "storage_unavailable"
     assert message.startswith("gave up: StorageUnavailableError:")
+
+
+def test_a_generator_returning_nan_fails_the_job_after_one_attempt_with_no_retry(
+    broker, fresh_database_url, redis_url, tmp_path
+):
+    service = make_service(fresh_database_url, redis_url, tmp_path)
+    job = add_job(service, add_profile(service, USER))
+    generator = NaNGenerator()
+    worker = _run(broker, service, generator=generator, policy=FAST_RETRIES)
+    try:
+        _enqueue(broker, actor_names.RENDER_JOB, USER, job.id)
+        _wait_for(lambda: service.jobs.get(user_id=USER, job_id=job.id).status is JobStatus.FAILED)
+        broker.join(QUEUE_NAME, timeout=30_000)  # every message done, retries and delays included
+        code, message = job_error(service, job)
+    finally:
+        worker.stop()
+        service.close()
+    assert len(generator.calls) == 1, generator.calls  # a retry would have made 1 + 2 calls
+    (chunk_index,) = generator.calls
+    assert code == "generator_error"
+    assert message == (
+        f"gave up: GeneratorError: generator returned NaN or Inf in chunk {chunk_index}"
+    )
 
 
 def test_run_worker_consumes_until_sigterm_then_stops(
