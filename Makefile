@@ -8,11 +8,15 @@ STAMP := $(VENV)/.installed
 
 install: $(STAMP)
 
+# Said first, and pip shows each package as it goes (no --quiet): the first `make run` is not a
+# silent minute. Later runs skip this until pyproject.toml changes.
 $(STAMP): pyproject.toml
+	@echo "voxregen: installing voxregen and its dependencies into $(VENV) (a minute or two, once)..."
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install -e '.[dev]'
 	touch $(STAMP)
+	@echo "voxregen: installed; $(BIN)/voxregen is ready"
 
 lint: install
 	$(BIN)/lint-imports
