@@ -15,7 +15,8 @@ Idempotent and resumable, whatever message arrives twice or dies half-way:
   lock: exactly one call per job completes the ledger, and that one delivers. A duplicate
   message finds its chunk stored and recorded, and stops there.
 - Delivery is deterministic and ends in a ``running → done`` compare-and-set, so even two
-  deliveries at once leave one output and one set of rows.
+  deliveries at once leave one output and one set of rows. The one that moves the job to
+  ``done`` deletes its chunk objects (the storage lifecycle rule stays as the backstop).
 - Invalid input (a stem that cannot be rendered, a missing input object, a profile that is
   not ready) fails the job at once with the error's code. Transient failures (database,
   storage or queue unreachable) propagate so that Dramatiq retries the message with backoff;
@@ -32,10 +33,15 @@ import structlog
 
 from voxregen_adapters import actor_names
 from voxregen_adapters.service import Service
-from voxregen_core.errors import InvalidInputError, ObjectNotFoundError
+from voxregen_core.errors import (
+    ChunkMissingError,
+    InvalidInputError,
+    ObjectNotFoundError,
+    VoxregenError,
+)
 from voxregen_core.generator import ChunkFeatures, Device
 from voxregen_core.jobs import ChunkLedger, JobStatus, RenderJob
-from voxregen_core.keys import job_output_key
+from voxregen_core.keys import chunks_prefix, job_output_key
 from voxregen_core.params import RenderParams
 from voxregen_core.pipeline import (
     PreparedStem,
@@ -167,17 +173,24 @@ class Renderer:
     def _deliver(
         self, job: RenderJob, prepared: PreparedStem, profile: SingerProfile, ledger: ChunkLedger
     ) -> None:
-        """Stitch, master, upload and move the job to done."""
+        """Stitch, master, upload, move the job to done and delete its chunks."""
         log = structlog.get_logger()
         timer = StageTimer()
-        delivery = deliver(
-            job,
-            prepared.plan,
-            input_hash=prepared.input_hash,
-            profile=profile,
-            store=self.service.store,
-            timer=timer,
-        )
+        try:
+            delivery = deliver(
+                job,
+                prepared.plan,
+                input_hash=prepared.input_hash,
+                profile=profile,
+                store=self.service.store,
+                timer=timer,
+            )
+        except ChunkMissingError:
+            if self._unfinished(job.user_id, job.id, status=JobStatus.RUNNING) is not None:
+                raise
+            # another delivery of the job won, and deleted the chunks this one was reading
+            log.info("render_job_finished_elsewhere", stage="stitch")
+            return
         output_key = job_output_key(job.user_id, job.id)
         self.service.store.put(output_key, delivery.output_wav)
         timer.lap("upload")
@@ -216,6 +229,29 @@ class Renderer:
             loudness_lufs=metrics["loudness_lufs"],
             true_peak_db=metrics["true_peak_db"],
         )
+        if finished:
+            self._delete_chunks(job)
+
+    def _delete_chunks(self, job: RenderJob) -> None:
+        """Delete the delivered job's chunk objects; a failure is logged, never raised (the
+        job is done, and the storage lifecycle rule removes what is left)."""
+        log = structlog.get_logger()
+        prefix = chunks_prefix(job.user_id, job.id)
+        try:
+            keys = self.service.store.list(prefix)
+        except (VoxregenError, OSError) as error:
+            log.warning(
+                "render_chunks_not_deleted", stage="cleanup", prefix=prefix, error=str(error)
+            )
+            return
+        failed = 0
+        for key in keys:
+            try:
+                self.service.store.delete(key)
+            except (VoxregenError, OSError) as error:
+                failed += 1
+                log.warning("render_chunk_not_deleted", stage="cleanup", key=key, error=str(error))
+        log.info("render_chunks_deleted", stage="cleanup", chunks_deleted=len(keys) - failed)
 
     def _unfinished(
         self, user_id: uuid.UUID, job_id: uuid.UUID, *, status: JobStatus | None = None

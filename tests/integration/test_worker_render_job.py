@@ -1,11 +1,13 @@
 """The render_job actor's work over real PostgreSQL and a local object store: the happy path
-with its logs, redelivery, resume after a crash, invalid input, a profile that is not ready,
-clones reusing the feature cache, and giving up."""
+with its logs, metrics and the chunks deleted once delivered, redelivery, resume after a
+crash, invalid input, a profile that is not ready, clones reusing the feature cache, and
+giving up."""
 
 import io
 import uuid
 from collections.abc import Iterator
 
+import attrs
 import numpy as np
 import pytest
 import soundfile as sf
@@ -13,6 +15,7 @@ import structlog
 
 from tests.integration.worker_world import (
     STEM_S,
+    SpyingStore,
     add_job,
     add_profile,
     count_rows,
@@ -47,6 +50,11 @@ class Crash(Exception):
     """A worker dying in the middle of a chunk."""
 
 
+def _dies_stitching(*args, **kwargs):
+    """``deliver``, in a worker killed while it stitches."""
+    raise Crash("killed while stitching")
+
+
 class CrashingAt(StubGenerator):
     def __init__(self, chunk_index: int) -> None:
         super().__init__()
@@ -79,7 +87,7 @@ def test_a_job_renders_to_done_with_its_output_progress_metrics_and_logs(service
     audio, rate_hz = sf.read(io.BytesIO(service.store.get(done.output_object_key)), dtype="int16")
     assert rate_hz == 48_000 and audio.shape == (int(STEM_S * 48_000), 2)
     assert np.array_equal(audio[:, 0], audio[:, 1])
-    assert len(service.store.list(chunks_prefix(USER, job.id))) == CHUNKS_TOTAL
+    assert service.store.list(chunks_prefix(USER, job.id)) == []  # delivered: chunks deleted
 
     assert all(line["job_id"] == str(job.id) and line["user_id"] == str(USER) for line in logs)
     chunk_lines = [line for line in logs if line["event"] == "render_chunk"]
@@ -90,6 +98,8 @@ def test_a_job_renders_to_done_with_its_output_progress_metrics_and_logs(service
     )
     (summary,) = [line for line in logs if line["event"] == "render_job_done"]
     assert summary["chunks_total"] == CHUNKS_TOTAL and summary["elapsed_ms"] > 0
+    (cleanup,) = [line for line in logs if line["event"] == "render_chunks_deleted"]
+    assert cleanup["chunks_deleted"] == CHUNKS_TOTAL
     assert all(line["elapsed_ms"] >= 0 for line in chunk_lines + stage_lines)
 
 
@@ -107,17 +117,17 @@ def test_a_redelivered_message_for_a_done_job_changes_nothing(service):
     assert count_rows(service, tables.stem_feature_cache) == rows == 1
 
 
-def test_a_job_killed_mid_render_resumes_regenerating_only_the_missing_chunks(service, tmp_path):
+def test_a_job_killed_mid_render_resumes_regenerating_only_the_missing_chunks(service):
     job = add_job(service, add_profile(service, USER))
     with pytest.raises(Crash, match="killed while generating chunk 2"):
         render_to_end(service, USER, job.id, generator=CrashingAt(2))
     crashed = service.jobs.get(user_id=USER, job_id=job.id)
     assert crashed.status is JobStatus.RUNNING
     assert crashed.progress == Progress(chunks_done=2, chunks_total=CHUNKS_TOTAL)
-    stored = {i: tmp_path / chunk_key(USER, job.id, i) for i in range(2)}
-    before = {i: (path.read_bytes(), path.stat().st_mtime_ns) for i, path in stored.items()}
+    store = SpyingStore(service.store)
 
-    renderer = render_to_end(service, USER, job.id)  # the job's message, redelivered
+    # the job's message, redelivered
+    renderer = render_to_end(attrs.evolve(service, store=store), USER, job.id)
 
     resumed = service.jobs.get(user_id=USER, job_id=job.id)
     assert resumed.status is JobStatus.DONE
@@ -125,7 +135,7 @@ def test_a_job_killed_mid_render_resumes_regenerating_only_the_missing_chunks(se
     assert queued == [2]  # the stored and recorded chunks are not queued again
     assert service.jobs.ledger(user_id=USER, job_id=job.id).generated == CHUNKS_TOTAL
     assert resumed.metrics["feature_cache_hit"] is False  # the first attempt extracted them
-    assert {i: (p.read_bytes(), p.stat().st_mtime_ns) for i, p in stored.items()} == before
+    assert [key for key in store.puts if "/chunks/" in key] == [chunk_key(USER, job.id, 2)]
     assert count_rows(service, tables.stem_feature_cache) == 1
 
     uninterrupted = add_job(service, add_profile(service, USER))
@@ -238,11 +248,8 @@ def test_a_job_whose_chunks_are_all_recorded_is_delivered_by_its_resumed_message
     queued again (by the sweeper), delivers without regenerating anything."""
     job = add_job(service, add_profile(service, USER))
 
-    def dies(*args, **kwargs):
-        raise Crash("killed while stitching")
-
     with monkeypatch.context() as patch:
-        patch.setattr(render_job_module, "deliver", dies)
+        patch.setattr(render_job_module, "deliver", _dies_stitching)
         with pytest.raises(Crash, match="stitching"):
             render_to_end(service, USER, job.id)
     assert service.jobs.ledger(user_id=USER, job_id=job.id).complete
@@ -253,3 +260,44 @@ def test_a_job_whose_chunks_are_all_recorded_is_delivered_by_its_resumed_message
     assert service.jobs.get(user_id=USER, job_id=job.id).status is JobStatus.DONE
     assert not [name for name, _ in renderer.service.queue.messages if name == RENDER_CHUNK]
     assert service.jobs.ledger(user_id=USER, job_id=job.id).generated == CHUNKS_TOTAL
+
+
+def test_a_chunk_the_store_cannot_delete_leaves_the_job_done_and_is_logged(service):
+    job = add_job(service, add_profile(service, USER))
+    store = SpyingStore(service.store)
+    store.delete_error = StorageUnavailableError("storage is down")
+    with structlog.testing.capture_logs() as logs:
+        render_to_end(attrs.evolve(service, store=store), USER, job.id)
+
+    assert service.jobs.get(user_id=USER, job_id=job.id).status is JobStatus.DONE
+    assert len(service.store.list(chunks_prefix(USER, job.id))) == CHUNKS_TOTAL  # for lifecycle
+    warnings = [line for line in logs if line["event"] == "render_chunk_not_deleted"]
+    assert [line["key"] for line in warnings] == [
+        chunk_key(USER, job.id, i) for i in range(CHUNKS_TOTAL)
+    ]
+    assert all(line["error"] == "storage is down" for line in warnings)
+
+
+def test_a_second_delivery_whose_chunks_the_first_deleted_ends_quietly(service, monkeypatch):
+    """Two workers deliver one job at once (the last chunk's worker seemed dead and the sweeper
+    queued the job again): the first to finish deletes the chunks the other is stitching."""
+    job = add_job(service, add_profile(service, USER))
+    with monkeypatch.context() as patch:
+        patch.setattr(render_job_module, "deliver", _dies_stitching)
+        with pytest.raises(Crash, match="stitching"):
+            render_to_end(service, USER, job.id)
+    store = SpyingStore(service.store)
+
+    def the_other_delivers_first(key: str) -> None:
+        if key == chunk_key(USER, job.id, 1):
+            store.on_get = None
+            render_to_end(service, USER, job.id)
+
+    store.on_get = the_other_delivers_first
+    with structlog.testing.capture_logs() as logs:
+        render_to_end(attrs.evolve(service, store=store), USER, job.id)
+
+    assert service.jobs.get(user_id=USER, job_id=job.id).status is JobStatus.DONE
+    events = [(line["event"], line.get("stage")) for line in logs]
+    assert events.count(("render_job_done", "done")) == 1
+    assert events[-1] == ("render_job_finished_elsewhere", "stitch")

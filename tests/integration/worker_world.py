@@ -2,6 +2,7 @@
 session's Redis and a local object store in a temporary folder; plus rows to work on."""
 
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -122,6 +123,38 @@ def job_error(service: Service, job: RenderJob) -> tuple[str | None, str | None]
 def count_rows(service: Service, table: sa.Table) -> int:
     with service.engine.connect() as connection:
         return connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+
+
+class SpyingStore:
+    """The service's store as a worker test watches it: every key put, and every key read with
+    its bytes, in order. ``on_get`` (if set) is called with each key before it is read;
+    ``delete_error`` (if set) is raised by every delete."""
+
+    def __init__(self, inner: ObjectStore) -> None:
+        self.inner = inner
+        self.puts: list[str] = []
+        self.gets: list[tuple[str, bytes]] = []
+        self.on_get: Callable[[str], None] | None = None
+        self.delete_error: Exception | None = None
+
+    def __getattr__(self, name: str):
+        return getattr(self.inner, name)
+
+    def put(self, key: str, data: bytes) -> None:
+        self.puts.append(key)
+        self.inner.put(key, data)
+
+    def get(self, key: str) -> bytes:
+        if self.on_get is not None:
+            self.on_get(key)
+        data = self.inner.get(key)
+        self.gets.append((key, data))
+        return data
+
+    def delete(self, key: str) -> None:
+        if self.delete_error is not None:
+            raise self.delete_error
+        self.inner.delete(key)
 
 
 def render_to_end(
