@@ -74,13 +74,23 @@ class ChunkLedger:
     """Which of a running job's chunks are stored: the record that the workers rendering one
     job's chunks in parallel share (kept in the job's ``progress`` column).
 
-    ``stored`` only grows, so recording a chunk twice (a redelivered message, two workers on
-    one chunk) changes nothing but ``generated``. The call that stores the last missing chunk
-    is the only one that sees :meth:`record` return ``completed=True``: that worker stitches.
+    The ledger is pinned to one profile embedding (its
+    :attr:`~voxregen_core.profiles.SingerProfile.embedding_fingerprint`): every chunk it lists
+    was made with that embedding, so a delivered file comes from exactly one. An attempt that
+    starts with another embedding (the profile was rebuilt) or another chunk count starts the
+    chunks over (:meth:`begun`), and a chunk made with another embedding is never recorded
+    (:meth:`record`).
+
+    ``stored`` only grows while the pin holds, so recording a chunk twice (a redelivered
+    message, two workers on one chunk) changes nothing but ``generated``. The call that stores
+    the last missing chunk is the only one that sees :meth:`record` return ``completed=True``:
+    that worker stitches.
     """
 
     chunks_total: int = attrs.field(default=0, validator=v.ge(0))
     stored: frozenset[int] = attrs.field(default=frozenset(), converter=frozenset)
+    embedding_fingerprint: str | None = None
+    """The embedding the listed chunks were made with; None in a row written before pins."""
     generated: int = attrs.field(default=0, validator=v.ge(0))
     """Chunks generated (not found stored) over every attempt, repeats included."""
     reused: int = attrs.field(default=0, validator=v.ge(0))
@@ -107,20 +117,47 @@ class ChunkLedger:
         return [index for index in range(self.chunks_total) if index not in self.stored]
 
     def begun(
-        self, *, chunks_total: int, started_at: datetime, feature_cache_hit: bool
+        self,
+        *,
+        chunks_total: int,
+        embedding_fingerprint: str,
+        started_at: datetime,
+        feature_cache_hit: bool,
     ) -> "ChunkLedger":
         """This ledger as an attempt finds it when it starts: the chunks recorded so far are
-        kept (a resumed job), and the first attempt's start and cache hit; a ledger of another
-        chunk count is started over."""
-        ledger = (
-            self if self.chunks_total == chunks_total else ChunkLedger(chunks_total=chunks_total)
-        )
+        kept (a resumed job), and the first attempt's start and cache hit.
+
+        A ledger of another chunk count or another embedding is started over: no chunk is
+        listed, ``reused`` is zero, and the job's first start and cache hit (they describe
+        the job, not its chunks) and the count of chunks generated are kept."""
+        ledger = self
+        if (self.chunks_total, self.embedding_fingerprint) != (
+            chunks_total,
+            embedding_fingerprint,
+        ):
+            ledger = attrs.evolve(
+                self,
+                chunks_total=chunks_total,
+                stored=frozenset(),
+                embedding_fingerprint=embedding_fingerprint,
+                reused=0,
+            )
         if ledger.started_at is not None:
             return ledger
         return attrs.evolve(ledger, started_at=started_at, feature_cache_hit=feature_cache_hit)
 
-    def record(self, chunk_index: int, *, generated: bool) -> tuple["ChunkLedger", bool]:
-        """This ledger with chunk ``chunk_index`` stored, and whether that completed it."""
+    def record(
+        self, chunk_index: int, *, generated: bool, embedding_fingerprint: str
+    ) -> tuple["ChunkLedger", bool]:
+        """This ledger with chunk ``chunk_index`` stored, and whether that completed it.
+
+        A chunk made with another embedding than the ledger's (the profile was rebuilt while
+        it was generated, and another worker started the chunks over) is not recorded: its
+        index is dropped instead, since its write may have replaced the chunk listed there.
+        The caller sees the ledger's :attr:`embedding_fingerprint` differ from its own, and
+        queues the chunk again."""
+        if embedding_fingerprint != self.embedding_fingerprint:
+            return attrs.evolve(self, stored=self.stored - {chunk_index}), False
         first_time = chunk_index not in self.stored
         ledger = attrs.evolve(
             self,
@@ -134,6 +171,7 @@ class ChunkLedger:
         return {
             **self.progress.to_json(),
             "chunks_stored": sorted(self.stored),
+            "embedding_fingerprint": self.embedding_fingerprint,
             "chunks_generated": self.generated,
             "chunks_reused": self.reused,
             "started_at": None if self.started_at is None else self.started_at.isoformat(),
@@ -148,6 +186,7 @@ class ChunkLedger:
         return cls(
             chunks_total=data.get("chunks_total", 0),
             stored=data.get("chunks_stored", ()),
+            embedding_fingerprint=data.get("embedding_fingerprint"),
             generated=data.get("chunks_generated", 0),
             reused=data.get("chunks_reused", 0),
             started_at=None if started_at is None else datetime.fromisoformat(started_at),

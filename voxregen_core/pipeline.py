@@ -12,8 +12,9 @@ What the stages guarantee:
   extracted on a miss; a hit touches the entry. Params are not part of the cache key, so a
   re-render with new params never re-extracts.
 - Chunk-level resumability: each chunk is stored under its key as soon as it is generated;
-  a chunk already stored with the same provenance (job, index, params, input, profile) is
-  reused, not regenerated. A killed render loses at most the chunk in flight.
+  a chunk already stored with the same provenance (job, index, params, input, profile and
+  its embedding's fingerprint) is reused, not regenerated. A killed render loses at most the
+  chunk in flight, and a chunk made before the profile was rebuilt is never stitched.
 - The core never logs: :func:`render` reports progress and returns metrics.
 """
 
@@ -331,7 +332,10 @@ def _features(
 
 def _provenance(job: RenderJob, input_hash: str, profile: SingerProfile, chunk_index: int) -> str:
     """What a stored chunk must have been made from to be reused."""
-    return f"{job.id}:{chunk_index}:{job.params.fingerprint()}:{input_hash}:{profile.id}"
+    return (
+        f"{job.id}:{chunk_index}:{job.params.fingerprint()}:{input_hash}:{profile.id}"
+        f":{profile.embedding_fingerprint}"
+    )
 
 
 def _load_chunks(

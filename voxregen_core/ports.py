@@ -252,20 +252,31 @@ class RenderJobRepository(Protocol):
         input_hash: str,
         stem_feature_cache_id: uuid.UUID,
         chunks_total: int,
+        embedding_fingerprint: str,
         started_at: datetime,
         feature_cache_hit: bool,
     ) -> ChunkLedger | None:
-        """Record the running job's input hash, feature-cache entry and chunk count, keeping
-        the chunks already recorded (a resumed job), the first ``started_at`` and
-        ``feature_cache_hit``; return its ledger, or None if the user has no such running job."""
+        """Record the running job's input hash, feature-cache entry, chunk count and the
+        embedding it renders with, keeping the chunks already recorded (a resumed job) unless
+        the count or the embedding changed (:meth:`ChunkLedger.begun`), and the first
+        ``started_at`` and ``feature_cache_hit``; return its ledger, or None if the user has
+        no such running job."""
         ...
 
     def record_chunk(
-        self, *, user_id: uuid.UUID, job_id: uuid.UUID, chunk_index: int, generated: bool
+        self,
+        *,
+        user_id: uuid.UUID,
+        job_id: uuid.UUID,
+        chunk_index: int,
+        generated: bool,
+        embedding_fingerprint: str,
     ) -> tuple[ChunkLedger, bool] | None:
-        """Record chunk ``chunk_index`` of the running job as stored, atomically (the row is
-        locked): the new ledger and whether this call completed it, which exactly one call
-        per job sees. None if the user has no such running job."""
+        """Record chunk ``chunk_index`` of the running job, made with the embedding
+        ``embedding_fingerprint``, as stored, atomically (the row is locked): the new ledger
+        and whether this call completed it, which exactly one call per job sees. A chunk of
+        another embedding than the ledger's is not recorded (:meth:`ChunkLedger.record`).
+        None if the user has no such running job."""
         ...
 
     def ledger(self, *, user_id: uuid.UUID, job_id: uuid.UUID) -> ChunkLedger | None:

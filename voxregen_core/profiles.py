@@ -1,6 +1,7 @@
 """Singer profiles, their reference clips and exemplars (per-user private)."""
 
 import enum
+import hashlib
 import uuid
 from datetime import datetime
 from typing import Any
@@ -9,6 +10,7 @@ import attrs
 from attrs import validators as v
 
 MAX_NAME_CHARS = 200
+EMBEDDING_FINGERPRINT_HEX_DIGITS = 16
 
 
 class ProfileStatus(enum.StrEnum):
@@ -38,6 +40,42 @@ class SingerProfile:
     stats: dict[str, Any] = attrs.field(factory=dict)
     created_at: datetime | None = None
     updated_at: datetime | None = None
+
+    @property
+    def built(self) -> bool:
+        """Whether a build has stored an embedding (it stays while a rebuild runs)."""
+        return self.profile_embedding is not None
+
+    @property
+    def usable_for_render(self) -> bool:
+        """Whether a render may use the profile now: ``ready``, or ``building`` over an
+        embedding an earlier build stored (a rebuild after a new reference: renders go on with
+        the built embedding until the new one replaces it). A profile never built yet and a
+        profile in ``error`` are not usable."""
+        return self.status is ProfileStatus.READY or (
+            self.status is ProfileStatus.BUILDING and self.built
+        )
+
+    @property
+    def unusable_reason(self) -> str:
+        """Why a render may not use the profile, for an error message (meaningful only when
+        :attr:`usable_for_render` is False)."""
+        if self.status is ProfileStatus.BUILDING:
+            return "building and not built yet"
+        return self.status.value
+
+    @property
+    def embedding_fingerprint(self) -> str:
+        """A short content hash of the embedding a render uses (``embedding_version``,
+        ``profile_embedding`` and ``cluster_embeddings``): a job pins it, and its chunks carry
+        it, so that one job's chunks all come from one embedding. 16 hex digits of a sha256;
+        a rebuild that stores the same embedding keeps it."""
+        digest = hashlib.sha256()
+        version = None if self.embedding_version is None else self.embedding_version.encode()
+        for part in (version, self.profile_embedding, self.cluster_embeddings):
+            # length-prefixed, and None apart from empty, so no two embeddings hash alike
+            digest.update(b"-" if part is None else b"+%d:" % len(part) + part)
+        return digest.hexdigest()[:EMBEDDING_FINGERPRINT_HEX_DIGITS]
 
 
 @attrs.frozen

@@ -17,8 +17,13 @@ Idempotent and resumable, whatever message arrives twice or dies half-way:
 - Delivery is deterministic and ends in a ``running → done`` compare-and-set, so even two
   deliveries at once leave one output and one set of rows. The one that moves the job to
   ``done`` deletes its chunk objects (the storage lifecycle rule stays as the backstop).
-- Invalid input (a stem that cannot be rendered, a missing input object, a profile that is
-  not ready) fails the job at once with the error's code. Transient failures (database,
+- A job pins the embedding of its profile (its fingerprint, in the ledger and in every
+  chunk's provenance). A profile being rebuilt stays usable with the embedding it has; once
+  the rebuild replaces it, the next chunk or resume of the job starts its chunks over on the
+  new one (:meth:`~voxregen_core.jobs.ChunkLedger.begun`), and a chunk still made with the
+  old one is not recorded but queued again, so a delivered file comes from one embedding.
+- Invalid input (a stem that cannot be rendered, a missing input object, a profile never
+  built or in error) fails the job at once with the error's code. Transient failures (database,
   storage or queue unreachable) propagate so that Dramatiq retries the message with backoff;
   when it gives up, :meth:`Renderer.abandon` fails the job. Lost messages (a Redis restart)
   are found by the :mod:`~voxregen_worker.sweeper`.
@@ -52,7 +57,7 @@ from voxregen_core.pipeline import (
     store_chunk,
 )
 from voxregen_core.ports import Generator
-from voxregen_core.profiles import ProfileStatus, SingerProfile
+from voxregen_core.profiles import SingerProfile
 from voxregen_worker.elapsed import ms_since
 from voxregen_worker.error_codes import error_code
 from voxregen_worker.stem_cache import StemCache
@@ -97,7 +102,7 @@ class Renderer:
     def _render_job(self, user_id: uuid.UUID, job_id: uuid.UUID) -> None:
         log = structlog.get_logger()
         job = self._unfinished(user_id, job_id)
-        profile = None if job is None else self._ready_profile(job)
+        profile = None if job is None else self._usable_profile(job)
         if profile is None:
             return
         resumed = not _start(self.service, job)
@@ -110,39 +115,43 @@ class Renderer:
             return
         for stage, elapsed_ms in timer.stage_ms.items():
             log.info("render_stage", stage=stage, elapsed_ms=round(elapsed_ms, 1))
-        ledger = self.service.jobs.begin_chunks(
-            user_id=user_id,
-            job_id=job_id,
-            input_hash=prepared.input_hash,
-            stem_feature_cache_id=prepared.feature_cache_entry.id,
-            chunks_total=prepared.plan.chunks_total,
-            started_at=self.service.clock.now(),
-            feature_cache_hit=prepared.feature_cache_hit,
-        )
+        # read again: the embedding the chunks pin is the newest, even if a rebuild landed
+        # while the stem was prepared
+        profile = self._usable_profile(job)
+        if profile is None:
+            return
+        ledger = self._begin_chunks(job, prepared, profile)
         if ledger is None:
             log.info("render_job_finished_elsewhere", stage="start")
         elif ledger.complete:
             self._deliver(job, prepared, profile, ledger)
         else:
-            missing = ledger.missing()
-            for chunk_index in missing:
-                self.service.queue.enqueue(
-                    actor_names.RENDER_CHUNK, str(user_id), str(job_id), chunk_index
-                )
-            log.info(
-                "render_job_fanned_out",
-                stage="chunks",
-                chunks_total=ledger.chunks_total,
-                chunks_queued=len(missing),
-            )
+            self._queue_chunks(job, ledger, ledger.missing())
 
     def _render_chunk(self, user_id: uuid.UUID, job_id: uuid.UUID, chunk_index: int) -> None:
         log = structlog.get_logger()
         job = self._unfinished(user_id, job_id, status=JobStatus.RUNNING)
-        profile = None if job is None else self._ready_profile(job)
+        # the ledger before the profile: a pin that differs from the profile's is older
+        ledger = None if job is None else self.service.jobs.ledger(user_id=user_id, job_id=job_id)
+        profile = None if ledger is None else self._usable_profile(job)
         prepared = None if profile is None else self.stems.get(job.id) or self._prepare(job)
         if prepared is None:
             return
+        embedding_fingerprint = profile.embedding_fingerprint
+        if ledger.embedding_fingerprint != embedding_fingerprint:
+            ledger = self._begin_chunks(job, prepared, profile)
+            if ledger is None:
+                log.info("render_chunk_job_finished_elsewhere", stage="chunks")
+                return
+            log.info(
+                "render_job_started_over",
+                stage="chunks",
+                reason="profile embedding changed",
+                embedding_fingerprint=embedding_fingerprint,
+            )
+            self._queue_chunks(
+                job, ledger, [index for index in ledger.missing() if index != chunk_index]
+            )
         started = time.perf_counter()
         generated = store_chunk(
             job,
@@ -153,12 +162,28 @@ class Renderer:
             generator=_Announced(self.generator),
         )
         recorded = self.service.jobs.record_chunk(
-            user_id=user_id, job_id=job_id, chunk_index=chunk_index, generated=generated
+            user_id=user_id,
+            job_id=job_id,
+            chunk_index=chunk_index,
+            generated=generated,
+            embedding_fingerprint=embedding_fingerprint,
         )
         if recorded is None:
             log.info("render_chunk_job_finished_elsewhere", stage="chunks")
             return
         ledger, completed = recorded
+        if ledger.embedding_fingerprint != embedding_fingerprint:
+            # the chunks were started over on another embedding while this one was made
+            log.info(
+                "render_chunk_stale",
+                stage="chunks",
+                embedding_fingerprint=embedding_fingerprint,
+                ledger_embedding_fingerprint=ledger.embedding_fingerprint,
+            )
+            self.service.queue.enqueue(
+                actor_names.RENDER_CHUNK, str(user_id), str(job_id), chunk_index
+            )
+            return
         log.info(
             "render_chunk",
             stage="chunks",
@@ -169,6 +194,35 @@ class Renderer:
         )
         if completed:
             self._deliver(job, prepared, profile, ledger)
+
+    def _begin_chunks(
+        self, job: RenderJob, prepared: PreparedStem, profile: SingerProfile
+    ) -> ChunkLedger | None:
+        """The job's ledger for an attempt with ``profile``'s embedding (started over if the
+        ledger holds another); None if the job is no longer running."""
+        return self.service.jobs.begin_chunks(
+            user_id=job.user_id,
+            job_id=job.id,
+            input_hash=prepared.input_hash,
+            stem_feature_cache_id=prepared.feature_cache_entry.id,
+            chunks_total=prepared.plan.chunks_total,
+            embedding_fingerprint=profile.embedding_fingerprint,
+            started_at=self.service.clock.now(),
+            feature_cache_hit=prepared.feature_cache_hit,
+        )
+
+    def _queue_chunks(self, job: RenderJob, ledger: ChunkLedger, indices: list[int]) -> None:
+        for chunk_index in indices:
+            self.service.queue.enqueue(
+                actor_names.RENDER_CHUNK, str(job.user_id), str(job.id), chunk_index
+            )
+        structlog.get_logger().info(
+            "render_job_fanned_out",
+            stage="chunks",
+            chunks_total=ledger.chunks_total,
+            chunks_queued=len(indices),
+            embedding_fingerprint=ledger.embedding_fingerprint,
+        )
 
     def _deliver(
         self, job: RenderJob, prepared: PreparedStem, profile: SingerProfile, ledger: ChunkLedger
@@ -267,17 +321,18 @@ class Renderer:
             return None
         return job
 
-    def _ready_profile(self, job: RenderJob) -> SingerProfile | None:
-        """The job's profile if it is ready; else the job fails and None."""
+    def _usable_profile(self, job: RenderJob) -> SingerProfile | None:
+        """The job's profile if a render may use it (ready, or rebuilding over a built
+        embedding); else the job fails and None."""
         profile = self.service.profiles.get(user_id=job.user_id, profile_id=job.singer_profile_id)
-        if profile is not None and profile.status is ProfileStatus.READY:
+        if profile is not None and profile.usable_for_render:
             return profile
-        status = "missing" if profile is None else profile.status.value
+        reason = "missing" if profile is None else profile.unusable_reason
         fail_job(
             self.service,
             job,
             PROFILE_NOT_READY,
-            f"singer profile {job.singer_profile_id} is {status}",
+            f"singer profile {job.singer_profile_id} is {reason}",
         )
         return None
 

@@ -1,6 +1,7 @@
 """The job row as the fan-out's shared record, on real PostgreSQL: chunks recorded from many
-threads at once complete the job exactly once; a resumed job keeps its recorded chunks; the
-sweep claims a stalled job once."""
+threads at once complete the job exactly once; a resumed job keeps its recorded chunks and its
+first start, and starts its chunks over on another embedding; the sweep claims a stalled job
+once."""
 
 import threading
 import uuid
@@ -21,6 +22,8 @@ from voxregen_core.profiles import ProfileStatus, SingerProfile
 USER = uuid.UUID("cccccccc-cccc-4ccc-8ccc-cccccccccccc")
 CHUNKS_TOTAL = 12
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+EMBEDDING = "0123456789abcdef"
+REBUILT = "fedcba9876543210"
 
 
 @pytest.fixture
@@ -54,15 +57,26 @@ def _running_job(
     return job, entry.id
 
 
-def _begin(jobs, job, entry_id, *, started_at=NOW):
+def _begin(jobs, job, entry_id, *, started_at=NOW, embedding_fingerprint=EMBEDDING):
     return jobs.begin_chunks(
         user_id=USER,
         job_id=job.id,
         input_hash="cd" * 32,
         stem_feature_cache_id=entry_id,
         chunks_total=CHUNKS_TOTAL,
+        embedding_fingerprint=embedding_fingerprint,
         started_at=started_at,
         feature_cache_hit=False,
+    )
+
+
+def _record(jobs, job, index, *, embedding_fingerprint=EMBEDDING):
+    return jobs.record_chunk(
+        user_id=USER,
+        job_id=job.id,
+        chunk_index=index,
+        generated=True,
+        embedding_fingerprint=embedding_fingerprint,
     )
 
 
@@ -75,9 +89,7 @@ def test_chunks_recorded_from_many_threads_complete_the_job_exactly_once(pg_engi
     def record(indices: list[int]) -> None:
         start.wait()
         for index in indices:
-            _, completed = jobs.record_chunk(
-                user_id=USER, job_id=job.id, chunk_index=index, generated=True
-            )
+            _, completed = _record(jobs, job, index)
             if completed:
                 completions.append(index)
 
@@ -102,13 +114,33 @@ def test_a_resumed_job_keeps_its_recorded_chunks_and_first_start(pg_engine, jobs
     job, entry_id = _running_job(pg_engine, jobs)
     _begin(jobs, job, entry_id)
     for index in (0, 3):
-        jobs.record_chunk(user_id=USER, job_id=job.id, chunk_index=index, generated=True)
+        _record(jobs, job, index)
 
     resumed = _begin(jobs, job, entry_id, started_at=NOW + timedelta(minutes=5))
 
     assert resumed.stored == {0, 3} and resumed.started_at == NOW
+    assert jobs.ledger(user_id=USER, job_id=job.id) == resumed
     row = jobs.get(user_id=USER, job_id=job.id)
     assert (row.input_hash, row.stem_feature_cache_id) == ("cd" * 32, entry_id)
+
+
+def test_a_job_resumed_on_a_rebuilt_embedding_starts_its_chunks_over_and_refuses_stale_ones(
+    pg_engine, jobs
+):
+    job, entry_id = _running_job(pg_engine, jobs)
+    _begin(jobs, job, entry_id)
+    for index in (0, 3):
+        _record(jobs, job, index)
+
+    over = _begin(
+        jobs, job, entry_id, started_at=NOW + timedelta(minutes=5), embedding_fingerprint=REBUILT
+    )
+    stale, completed = _record(jobs, job, 5)  # made with the old embedding
+
+    assert over.stored == frozenset() and over.embedding_fingerprint == REBUILT
+    assert over.started_at == NOW
+    assert (stale.stored, stale.embedding_fingerprint, completed) == (frozenset(), REBUILT, False)
+    assert jobs.get(user_id=USER, job_id=job.id).progress.chunks_done == 0
 
 
 def test_a_finished_job_records_nothing(pg_engine, jobs):
@@ -122,7 +154,7 @@ def test_a_finished_job_records_nothing(pg_engine, jobs):
         error_code="x",
         error_message="y",
     )
-    assert jobs.record_chunk(user_id=USER, job_id=job.id, chunk_index=0, generated=True) is None
+    assert _record(jobs, job, 0) is None
     assert _begin(jobs, job, entry_id) is None
 
 

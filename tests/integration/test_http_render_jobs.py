@@ -18,6 +18,7 @@ from voxregen_adapters.dramatiq_job_queue import DramatiqJobQueue
 from voxregen_core.feature_cache import FeatureCacheEntry
 from voxregen_core.jobs import JobStatus, Progress
 from voxregen_core.keys import job_input_key, job_output_key
+from voxregen_core.profiles import ProfileStatus
 
 ALICE = uuid.UUID("a11ce000-0000-4000-8000-000000000001")
 BOB = uuid.UUID("b0b00000-0000-4000-8000-000000000002")
@@ -182,18 +183,59 @@ def test_progress_is_reported_as_written(api):
     assert (job["status"], job["progress"]) == ("running", {"chunks_done": 2, "chunks_total": 5})
 
 
-def test_a_job_needs_a_ready_profile(api):
+@pytest.mark.parametrize(
+    ("built", "status", "reason"),
+    [(False, None, "building and not built yet"), (True, ProfileStatus.ERROR, "error")],
+    ids=["never_built", "in_error"],
+)
+def test_a_job_needs_a_built_profile_not_in_error(api, built, status, reason):
     response = api.client.post("/v1/singer-profiles", json={"name": "Alto"}, headers=as_user(ALICE))
     profile_id = response.json()["id"]
+    if built:
+        build_profile(api.service, ALICE, uuid.UUID(profile_id))
+    if status is not None:
+        api.service.profiles.set_status(
+            user_id=ALICE, profile_id=uuid.UUID(profile_id), status=status
+        )
     prepared = uploaded_input(api)
     body = {"singer_profile_id": profile_id, "input_object_key": prepared["object_key"]}
     refused = api.client.post("/v1/render-jobs", json=body, headers=as_user(ALICE))
     assert refused.status_code == 409
     assert refused.json()["error"] == {
         "code": "not_ready",
-        "message": f"singer profile {profile_id} is building; a render needs it ready",
+        "message": f"singer profile {profile_id} is {reason}; a render needs it built",
     }
     assert api.queued() == []
+
+
+def test_a_job_and_a_clone_may_use_a_profile_being_rebuilt(api):
+    """A new reference committed to a built profile makes it ``building`` again; renders go on
+    with the embedding it has until the rebuild replaces it."""
+    profile_id = ready_profile(api)
+    path = f"/v1/singer-profiles/{profile_id}/references"
+    reference = api.client.post(path + ":prepare-upload", headers=as_user(ALICE)).json()
+    assert api.client.put(reference["upload_url"], content=STEM).status_code == 204
+    commit = {
+        "ref_id": reference["ref_id"],
+        "object_key": reference["object_key"],
+        "duration_sec": 2.0,
+    }
+    committed = api.client.post(path + ":commit", json=commit, headers=as_user(ALICE))
+    assert (committed.status_code, committed.json()["status"]) == (202, "building")
+
+    prepared = uploaded_input(api)
+    body = {"singer_profile_id": profile_id, "input_object_key": prepared["object_key"]}
+    created = api.client.post("/v1/render-jobs", json=body, headers=as_user(ALICE))
+    assert created.status_code == 201, created.text
+    clone = api.client.post(
+        f"/v1/render-jobs/{created.json()['id']}:clone", json={}, headers=as_user(ALICE)
+    )
+    assert clone.status_code == 201, clone.text
+    assert [name for name, _ in api.queued()] == [
+        actor_names.PROFILE_BUILD,
+        actor_names.RENDER_JOB,
+        actor_names.RENDER_JOB,
+    ]
 
 
 def test_a_job_needs_its_input_uploaded(api):

@@ -526,7 +526,12 @@ def _b_updates_as_progress(repos: Repositories, w: World) -> None:
 
 
 def _b_begins_chunks_on_as_job(repos: Repositories, w: World) -> None:
-    begin = {"chunks_total": 3, "started_at": T0, "feature_cache_hit": False}
+    begin = {
+        "chunks_total": 3,
+        "embedding_fingerprint": "0123456789abcdef",
+        "started_at": T0,
+        "feature_cache_hit": False,
+    }
     b_entry = repos.feature_cache.add(_entry(USER_B, w.entry.input_hash))
     stolen = repos.jobs.begin_chunks(
         user_id=USER_B,
@@ -549,7 +554,11 @@ def _b_begins_chunks_on_as_job(repos: Repositories, w: World) -> None:
 
 def _b_records_a_chunk_of_as_job(repos: Repositories, w: World) -> None:
     recorded = repos.jobs.record_chunk(
-        user_id=USER_B, job_id=w.job.id, chunk_index=0, generated=True
+        user_id=USER_B,
+        job_id=w.job.id,
+        chunk_index=0,
+        generated=True,
+        embedding_fingerprint="0123456789abcdef",
     )
     assert recorded is None
 

@@ -169,7 +169,7 @@ def test_a_job_whose_profile_is_not_ready_fails_with_profile_not_ready(service):
     render_to_end(service, USER, job.id)
     assert service.jobs.get(user_id=USER, job_id=job.id).status is JobStatus.FAILED
     code, message = job_error(service, job)
-    assert code == "profile_not_ready" and message.endswith("is building")
+    assert code == "profile_not_ready" and message.endswith("is building and not built yet")
 
 
 def test_a_clone_reuses_the_feature_cache_row_and_blob(service, tmp_path):

@@ -164,18 +164,25 @@ def render_to_end(
     *,
     generator: Generator | None = None,
     chunk_order: list[int] | None = None,
+    queue: InMemoryJobQueue | None = None,
 ) -> Renderer:
     """Run ``render_job`` for the job, then each ``render_chunk`` message it queued, in
-    ``chunk_order`` if given (else as queued), in this process, as one worker would; returns
-    the renderer (its queue records every message)."""
-    queue = InMemoryJobQueue(actor_names=actor_names.ALL)
+    ``chunk_order`` if given (else as queued), then any the chunks queued in turn (a job
+    started over), in this process, as one worker would; returns the renderer (its queue,
+    ``queue`` if given, records every message)."""
+    if queue is None:
+        queue = InMemoryJobQueue(actor_names=actor_names.ALL)
     renderer = Renderer(attrs.evolve(service, queue=queue), generator or StubGenerator())
     renderer.render_job(user_id, job_id)
     chunks = [args for name, args in queue.messages if name == actor_names.RENDER_CHUNK]
     if chunk_order is not None:
         chunks = [chunks[index] for index in chunk_order]
-    for user, job, chunk_index in chunks:
-        renderer.render_chunk(uuid.UUID(user), uuid.UUID(job), chunk_index)
+    handled = len(queue.messages)
+    while chunks:
+        for user, job, chunk_index in chunks:
+            renderer.render_chunk(uuid.UUID(user), uuid.UUID(job), chunk_index)
+        later, handled = queue.messages[handled:], len(queue.messages)
+        chunks = [args for name, args in later if name == actor_names.RENDER_CHUNK]
     return renderer
 
 

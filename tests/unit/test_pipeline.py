@@ -3,6 +3,7 @@
 import io
 import uuid
 
+import attrs
 import numpy as np
 import pytest
 import soundfile as sf
@@ -19,11 +20,11 @@ from tests.fakes import (
 )
 from tests.meters import ffmpeg_ebur128
 from tests.signals import synthetic_singing, wav_bytes
-from voxregen_core.errors import GeneratorError, NotAWavError
+from voxregen_core.errors import ChunkMissingError, GeneratorError, NotAWavError
 from voxregen_core.jobs import Progress, RenderJob
 from voxregen_core.keys import chunk_key, chunks_prefix, job_input_key
 from voxregen_core.params import RenderParams
-from voxregen_core.pipeline import RenderPorts, render
+from voxregen_core.pipeline import RenderPorts, deliver, prepare, render
 from voxregen_core.profiles import ProfileStatus, SingerProfile
 
 USER = uuid.UUID("5ad1b6a4-6b0e-4a50-9c0b-0a4b7d1f0001")
@@ -143,6 +144,40 @@ def test_chunks_stored_with_other_params_are_regenerated_not_reused():
     outcome = _render(_job(job_id, style="bright"), _ports(generator, store=store))
     assert generator.calls == [0, 1, 2]
     assert outcome.metrics.chunks_reused == 0
+
+
+REBUILT = attrs.evolve(PROFILE, embedding_version="stub-v1", profile_embedding=b"\x01" * 8)
+"""The same profile after a rebuild stored another embedding."""
+
+
+def test_chunks_made_before_the_profile_was_rebuilt_are_regenerated_not_reused():
+    job = _job()
+    store = InMemoryObjectStore()
+    with pytest.raises(GeneratorCrash):
+        _render(job, _ports(CrashingGenerator(crash_at=2), store=store))
+    generator = IdentityGenerator()
+    outcome = render(
+        job, read_input=lambda: INPUT_WAV, profile=REBUILT, ports=_ports(generator, store=store)
+    )
+    assert generator.calls == [0, 1, 2]
+    assert outcome.metrics.chunks_reused == 0
+
+
+def test_delivery_refuses_a_chunk_made_with_another_embedding():
+    job = _job()
+    ports = _ports()
+    _render(job, ports)
+    prepared = prepare(
+        job,
+        read_input=lambda: INPUT_WAV,
+        store=ports.store,
+        feature_cache=ports.feature_cache,
+        clock=ports.clock,
+    )
+    with pytest.raises(ChunkMissingError, match=r"chunk 0 vanished or changed before stitching"):
+        deliver(
+            job, prepared.plan, input_hash=prepared.input_hash, profile=REBUILT, store=ports.store
+        )
 
 
 def test_a_damaged_stored_chunk_is_regenerated():

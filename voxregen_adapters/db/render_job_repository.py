@@ -109,6 +109,7 @@ class PostgresRenderJobRepository:
         input_hash: str,
         stem_feature_cache_id: uuid.UUID,
         chunks_total: int,
+        embedding_fingerprint: str,
         started_at: datetime,
         feature_cache_hit: bool,
     ) -> ChunkLedger | None:
@@ -119,6 +120,7 @@ class PostgresRenderJobRepository:
                 return None
             ledger = ledger.begun(
                 chunks_total=chunks_total,
+                embedding_fingerprint=embedding_fingerprint,
                 started_at=started_at,
                 feature_cache_hit=feature_cache_hit,
             )
@@ -133,13 +135,21 @@ class PostgresRenderJobRepository:
             return ledger
 
     def record_chunk(
-        self, *, user_id: uuid.UUID, job_id: uuid.UUID, chunk_index: int, generated: bool
+        self,
+        *,
+        user_id: uuid.UUID,
+        job_id: uuid.UUID,
+        chunk_index: int,
+        generated: bool,
+        embedding_fingerprint: str,
     ) -> tuple[ChunkLedger, bool] | None:
         with transaction(self._engine) as connection:
             ledger = _locked_ledger(connection, user_id, job_id)
             if ledger is None:
                 return None
-            ledger, completed = ledger.record(chunk_index, generated=generated)
+            ledger, completed = ledger.record(
+                chunk_index, generated=generated, embedding_fingerprint=embedding_fingerprint
+            )
             _write_ledger(connection, user_id, job_id, ledger)
             return ledger, completed
 

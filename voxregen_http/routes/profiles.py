@@ -6,7 +6,9 @@
   upload_url, expires_at}``: a PUT URL for the key of a new reference
 - ``POST /v1/singer-profiles/{id}/references:commit`` ``{ref_id, object_key, duration_sec}`` →
   202: the reference is recorded, the profile goes ``building`` and a ``profile_build`` message is
-  queued. Committing the same reference again only queues the build again.
+  queued (a profile built before stays usable for renders meanwhile:
+  :attr:`~voxregen_core.profiles.SingerProfile.usable_for_render`). Committing the same
+  reference again only queues the build again.
 
 Ids in paths must be UUIDs (Starlette's ``uuid`` convertor), so ``…/{id}`` never swallows a
 ``:verb`` and a malformed id is a 404 like a missing one.

@@ -4,8 +4,10 @@
   reserves a job id; the input key ``users/{user_id}/jobs/{job_id}/input.wav`` carries it, and
   the job later created from that key takes it (no table of reservations is needed).
 - ``POST /v1/render-jobs`` ``{singer_profile_id, input_object_key, params}`` → 201, the job
-  ``queued`` and a ``render_job`` message on the queue. Needs the caller's ``ready`` profile
-  (409 otherwise) and the uploaded input (404 if missing, 422 if too large).
+  ``queued`` and a ``render_job`` message on the queue. Needs the caller's profile usable for a
+  render (``ready``, or ``building`` over an embedding already built: a rebuild; 409 for a
+  profile never built or in ``error``) and the uploaded input (404 if missing, 422 if too
+  large).
 - ``GET /v1/render-jobs/{job_id}`` → status, ``progress {chunks_done, chunks_total}``,
   ``metrics`` and, for a failed job, ``error {code, message}``.
 - ``POST /v1/render-jobs/{job_id}:download`` → ``{download_url, expires_at}`` once ``done``
@@ -32,7 +34,6 @@ from voxregen_core.errors import (
 )
 from voxregen_core.jobs import JobStatus, RenderJob
 from voxregen_core.keys import job_input_key
-from voxregen_core.profiles import ProfileStatus
 from voxregen_http.bodies import NewRenderJob, RenderJobClone
 from voxregen_http.endpoint import v1_route
 from voxregen_http.errors import InvalidBodyError, Problem
@@ -71,7 +72,7 @@ def create_job(service: Service, user_id: uuid.UUID, body: NewRenderJob) -> dict
         job_id = reserved_job_id(body.input_object_key, user_id=user_id)
     except InvalidKeyError as error:
         raise InvalidBodyError([Problem("$.input_object_key", str(error))]) from None
-    _require_ready_profile(service, user_id, body.singer_profile_id)
+    _require_usable_profile(service, user_id, body.singer_profile_id)
     if service.jobs.get(user_id=user_id, job_id=job_id) is not None:
         raise ConflictError(
             f"render job {job_id} already exists for this input; clone it to render again"
@@ -113,7 +114,7 @@ def clone_job(
         params = original.params.with_overrides(body.params)
     except InvalidParamsError as error:
         raise InvalidBodyError([Problem("$.params", str(error))]) from None
-    _require_ready_profile(service, user_id, original.singer_profile_id)
+    _require_usable_profile(service, user_id, original.singer_profile_id)
     check_upload(service.store, original.input_object_key)
     clone = RenderJob(
         id=uuid.uuid4(),
@@ -127,11 +128,11 @@ def clone_job(
     return job_json(_queued(service, clone))
 
 
-def _require_ready_profile(service: Service, user_id: uuid.UUID, profile_id: uuid.UUID) -> None:
+def _require_usable_profile(service: Service, user_id: uuid.UUID, profile_id: uuid.UUID) -> None:
     profile = owned_profile(service, user_id, profile_id)
-    if profile.status is not ProfileStatus.READY:
+    if not profile.usable_for_render:
         raise NotReadyError(
-            f"singer profile {profile_id} is {profile.status.value}; a render needs it ready"
+            f"singer profile {profile_id} is {profile.unusable_reason}; a render needs it built"
         )
 
 
