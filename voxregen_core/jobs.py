@@ -96,9 +96,12 @@ class ChunkLedger:
     reused: int = attrs.field(default=0, validator=v.ge(0))
     """Chunks found already stored by a previous attempt and recorded without generating."""
     started_at: datetime | None = None
-    """When the job's first attempt began rendering."""
+    """When the job's first attempt started running, before it decoded the input."""
     feature_cache_hit: bool | None = None
     """Whether the first attempt found the stem's features cached."""
+    prepare_stage_ms: dict[str, float] = attrs.field(factory=dict)
+    """The first attempt's ``decode`` and ``features`` wall times, in milliseconds: they ran
+    in the process that started the job, the delivery in another."""
 
     def __attrs_post_init__(self) -> None:
         outside = [index for index in self.stored if not 0 <= index < self.chunks_total]
@@ -123,13 +126,15 @@ class ChunkLedger:
         embedding_fingerprint: str,
         started_at: datetime,
         feature_cache_hit: bool,
+        prepare_stage_ms: dict[str, float],
     ) -> "ChunkLedger":
         """This ledger as an attempt finds it when it starts: the chunks recorded so far are
-        kept (a resumed job), and the first attempt's start and cache hit.
+        kept (a resumed job), and the first attempt's start, cache hit and preparation times.
 
         A ledger of another chunk count or another embedding is started over: no chunk is
-        listed, ``reused`` is zero, and the job's first start and cache hit (they describe
-        the job, not its chunks) and the count of chunks generated are kept."""
+        listed, ``reused`` is zero, and the job's first start, cache hit and preparation
+        times (they describe the job, not its chunks: the runtime covers the whole job) and
+        the count of chunks generated are kept."""
         ledger = self
         if (self.chunks_total, self.embedding_fingerprint) != (
             chunks_total,
@@ -144,7 +149,12 @@ class ChunkLedger:
             )
         if ledger.started_at is not None:
             return ledger
-        return attrs.evolve(ledger, started_at=started_at, feature_cache_hit=feature_cache_hit)
+        return attrs.evolve(
+            ledger,
+            started_at=started_at,
+            feature_cache_hit=feature_cache_hit,
+            prepare_stage_ms=dict(prepare_stage_ms),
+        )
 
     def record(
         self, chunk_index: int, *, generated: bool, embedding_fingerprint: str
@@ -176,6 +186,7 @@ class ChunkLedger:
             "chunks_reused": self.reused,
             "started_at": None if self.started_at is None else self.started_at.isoformat(),
             "feature_cache_hit": self.feature_cache_hit,
+            "prepare_stage_ms": dict(self.prepare_stage_ms),
         }
 
     @classmethod
@@ -191,4 +202,5 @@ class ChunkLedger:
             reused=data.get("chunks_reused", 0),
             started_at=None if started_at is None else datetime.fromisoformat(started_at),
             feature_cache_hit=data.get("feature_cache_hit"),
+            prepare_stage_ms=data.get("prepare_stage_ms", {}),
         )

@@ -255,12 +255,13 @@ class RenderJobRepository(Protocol):
         embedding_fingerprint: str,
         started_at: datetime,
         feature_cache_hit: bool,
+        prepare_stage_ms: Mapping[str, float],
     ) -> ChunkLedger | None:
         """Record the running job's input hash, feature-cache entry, chunk count and the
         embedding it renders with, keeping the chunks already recorded (a resumed job) unless
         the count or the embedding changed (:meth:`ChunkLedger.begun`), and the first
-        ``started_at`` and ``feature_cache_hit``; return its ledger, or None if the user has
-        no such running job."""
+        ``started_at``, ``feature_cache_hit`` and ``prepare_stage_ms`` (milliseconds); return
+        its ledger, or None if the user has no such running job."""
         ...
 
     def record_chunk(

@@ -31,6 +31,7 @@ Idempotent and resumable, whatever message arrives twice or dies half-way:
 
 import time
 import uuid
+from datetime import datetime
 
 import attrs
 import numpy as np
@@ -109,6 +110,7 @@ class Renderer:
         if resumed and self._unfinished(user_id, job_id, status=JobStatus.RUNNING) is None:
             return
         log.info("render_job_started", stage="start", resumed=resumed)
+        started_at = self.service.clock.now()  # the job's runtime counts decode and features
         timer = StageTimer()
         prepared = self._prepare(job, timer=timer)  # never cached: its stages are timed
         if prepared is None:
@@ -120,7 +122,9 @@ class Renderer:
         profile = self._usable_profile(job)
         if profile is None:
             return
-        ledger = self._begin_chunks(job, prepared, profile)
+        ledger = self._begin_chunks(
+            job, prepared, profile, started_at=started_at, prepare_stage_ms=timer.stage_ms
+        )
         if ledger is None:
             log.info("render_job_finished_elsewhere", stage="start")
         elif ledger.complete:
@@ -139,7 +143,13 @@ class Renderer:
             return
         embedding_fingerprint = profile.embedding_fingerprint
         if ledger.embedding_fingerprint != embedding_fingerprint:
-            ledger = self._begin_chunks(job, prepared, profile)
+            ledger = self._begin_chunks(
+                job,
+                prepared,
+                profile,
+                started_at=self.service.clock.now(),
+                prepare_stage_ms={},
+            )
             if ledger is None:
                 log.info("render_chunk_job_finished_elsewhere", stage="chunks")
                 return
@@ -196,7 +206,13 @@ class Renderer:
             self._deliver(job, prepared, profile, ledger)
 
     def _begin_chunks(
-        self, job: RenderJob, prepared: PreparedStem, profile: SingerProfile
+        self,
+        job: RenderJob,
+        prepared: PreparedStem,
+        profile: SingerProfile,
+        *,
+        started_at: datetime,
+        prepare_stage_ms: dict[str, float],
     ) -> ChunkLedger | None:
         """The job's ledger for an attempt with ``profile``'s embedding (started over if the
         ledger holds another); None if the job is no longer running."""
@@ -207,8 +223,9 @@ class Renderer:
             stem_feature_cache_id=prepared.feature_cache_entry.id,
             chunks_total=prepared.plan.chunks_total,
             embedding_fingerprint=profile.embedding_fingerprint,
-            started_at=self.service.clock.now(),
+            started_at=started_at,
             feature_cache_hit=prepared.feature_cache_hit,
+            prepare_stage_ms=prepare_stage_ms,
         )
 
     def _queue_chunks(self, job: RenderJob, ledger: ChunkLedger, indices: list[int]) -> None:
@@ -258,7 +275,7 @@ class Renderer:
             runtime_s=(self.service.clock.now() - started_at).total_seconds(),
             feature_cache_hit=bool(ledger.feature_cache_hit),
             chunks_reused=ledger.reused,
-            stage_ms=timer.stage_ms,
+            stage_ms={**ledger.prepare_stage_ms, **timer.stage_ms},
         ).to_json()
         finished = self.service.jobs.transition(
             user_id=job.user_id,

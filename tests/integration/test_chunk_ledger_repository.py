@@ -1,7 +1,7 @@
 """The job row as the fan-out's shared record, on real PostgreSQL: chunks recorded from many
-threads at once complete the job exactly once; a resumed job keeps its recorded chunks and its
-first start, and starts its chunks over on another embedding; the sweep claims a stalled job
-once."""
+threads at once complete the job exactly once; a resumed job keeps its recorded chunks, its
+first start and preparation times, and starts its chunks over on another embedding; the sweep
+claims a stalled job once."""
 
 import threading
 import uuid
@@ -67,6 +67,7 @@ def _begin(jobs, job, entry_id, *, started_at=NOW, embedding_fingerprint=EMBEDDI
         embedding_fingerprint=embedding_fingerprint,
         started_at=started_at,
         feature_cache_hit=False,
+        prepare_stage_ms={"decode": 5.0 if started_at == NOW else 9.0, "features": 7.0},
     )
 
 
@@ -119,6 +120,7 @@ def test_a_resumed_job_keeps_its_recorded_chunks_and_first_start(pg_engine, jobs
     resumed = _begin(jobs, job, entry_id, started_at=NOW + timedelta(minutes=5))
 
     assert resumed.stored == {0, 3} and resumed.started_at == NOW
+    assert resumed.prepare_stage_ms == {"decode": 5.0, "features": 7.0}
     assert jobs.ledger(user_id=USER, job_id=job.id) == resumed
     row = jobs.get(user_id=USER, job_id=job.id)
     assert (row.input_hash, row.stem_feature_cache_id) == ("cd" * 32, entry_id)

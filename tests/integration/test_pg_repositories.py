@@ -531,6 +531,7 @@ def _b_begins_chunks_on_as_job(repos: Repositories, w: World) -> None:
         "embedding_fingerprint": "0123456789abcdef",
         "started_at": T0,
         "feature_cache_hit": False,
+        "prepare_stage_ms": {},
     }
     b_entry = repos.feature_cache.add(_entry(USER_B, w.entry.input_hash))
     stolen = repos.jobs.begin_chunks(

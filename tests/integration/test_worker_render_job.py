@@ -6,6 +6,7 @@ giving up."""
 import io
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import attrs
 import numpy as np
@@ -82,7 +83,10 @@ def test_a_job_renders_to_done_with_its_output_progress_metrics_and_logs(service
     assert metrics["chunks_total"] == CHUNKS_TOTAL
     assert metrics["chunks_reused"] == 0 and metrics["feature_cache_hit"] is False
     assert abs(metrics["loudness_lufs"] - (-18.0)) <= 0.5 and metrics["true_peak_db"] <= -1.0
-    assert set(metrics["stage_ms"]) == {"stitch", "master", "export", "upload"}
+    assert set(metrics["stage_ms"]) == {
+        *("decode", "features"),  # in the process that started the job, kept in its ledger
+        *("stitch", "master", "export", "upload"),  # in the one that delivered it
+    }
 
     audio, rate_hz = sf.read(io.BytesIO(service.store.get(done.output_object_key)), dtype="int16")
     assert rate_hz == 48_000 and audio.shape == (int(STEM_S * 48_000), 2)
@@ -93,9 +97,7 @@ def test_a_job_renders_to_done_with_its_output_progress_metrics_and_logs(service
     chunk_lines = [line for line in logs if line["event"] == "render_chunk"]
     assert [line["chunk_index"] for line in chunk_lines] == list(range(CHUNKS_TOTAL))
     stage_lines = [line for line in logs if line["event"] == "render_stage"]
-    assert sorted(line["stage"] for line in stage_lines) == sorted(
-        ["decode", "features", *metrics["stage_ms"]]
-    )
+    assert sorted(line["stage"] for line in stage_lines) == sorted(metrics["stage_ms"])
     (summary,) = [line for line in logs if line["event"] == "render_job_done"]
     assert summary["chunks_total"] == CHUNKS_TOTAL and summary["elapsed_ms"] > 0
     (cleanup,) = [line for line in logs if line["event"] == "render_chunks_deleted"]
@@ -260,6 +262,33 @@ def test_a_job_whose_chunks_are_all_recorded_is_delivered_by_its_resumed_message
     assert service.jobs.get(user_id=USER, job_id=job.id).status is JobStatus.DONE
     assert not [name for name, _ in renderer.service.queue.messages if name == RENDER_CHUNK]
     assert service.jobs.ledger(user_id=USER, job_id=job.id).generated == CHUNKS_TOTAL
+
+
+class _StoppedClock:
+    """The service's clock, moved only by the test."""
+
+    def __init__(self) -> None:
+        self.now_at = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.now_at
+
+
+def test_the_runtime_counts_the_jobs_decoding_and_features_from_when_it_started_running(service):
+    job = add_job(service, add_profile(service, USER))
+    clock, store = _StoppedClock(), SpyingStore(service.store)
+
+    def slow_read(key: str) -> None:
+        if key == job.input_object_key:
+            clock.now_at += timedelta(seconds=90)  # reading and decoding the stem takes 90 s
+
+    store.on_get = slow_read
+    render_to_end(attrs.evolve(service, store=store, clock=clock), USER, job.id)
+
+    metrics = service.jobs.get(user_id=USER, job_id=job.id).metrics
+    assert metrics["runtime_sec"] == 90.0  # nothing else moved the clock
+    assert metrics["rtf_estimate"] == round(90.0 / STEM_S, 4)
+    assert metrics["stage_ms"]["decode"] > 0 and metrics["stage_ms"]["features"] > 0
 
 
 def test_a_chunk_the_store_cannot_delete_leaves_the_job_done_and_is_logged(service):

@@ -49,6 +49,7 @@ def test_the_column_round_trips_and_an_old_row_reads_as_nothing_stored():
         reused=1,
         started_at=FIRST,
         feature_cache_hit=True,
+        prepare_stage_ms={"decode": 12.5, "features": 40.0},
     )
     assert ChunkLedger.from_json(ledger.to_json()) == ledger
     assert ledger.to_json()["chunks_done"] == 2  # the API's progress is read from the same column
@@ -68,6 +69,7 @@ def _begun(ledger, *, chunks_total=3, embedding_fingerprint=OLD, started_at=FIRS
         embedding_fingerprint=embedding_fingerprint,
         started_at=started_at,
         feature_cache_hit=hit,
+        prepare_stage_ms={"decode": 1.0 if started_at == FIRST else 2.0, "features": 3.0},
     )
 
 
@@ -79,6 +81,7 @@ def test_a_resumed_attempt_keeps_the_recorded_chunks_and_the_first_start():
 
     assert resumed == ledger
     assert (resumed.started_at, resumed.feature_cache_hit) == (FIRST, False)
+    assert resumed.prepare_stage_ms == {"decode": 1.0, "features": 3.0}
 
 
 @pytest.mark.parametrize(
@@ -98,8 +101,9 @@ def test_an_attempt_with_another_plan_starts_the_chunks_over_but_not_the_job(cha
         change.get("chunks_total", 3),
         change.get("embedding_fingerprint", OLD),
     )
-    # the job's first start and cache hit stay; its generated chunks still count
+    # the job's runtime runs from its first start; its generated chunks still count
     assert (over.started_at, over.feature_cache_hit, over.generated) == (FIRST, False, 1)
+    assert over.prepare_stage_ms == {"decode": 1.0, "features": 3.0}
 
 
 def test_a_chunk_of_another_embedding_is_not_recorded_and_unlists_its_index():

@@ -112,6 +112,7 @@ class PostgresRenderJobRepository:
         embedding_fingerprint: str,
         started_at: datetime,
         feature_cache_hit: bool,
+        prepare_stage_ms: Mapping[str, float],
     ) -> ChunkLedger | None:
         with transaction(self._engine) as connection:
             require_feature_cache_entry(connection, user_id=user_id, entry_id=stem_feature_cache_id)
@@ -123,6 +124,7 @@ class PostgresRenderJobRepository:
                 embedding_fingerprint=embedding_fingerprint,
                 started_at=started_at,
                 feature_cache_hit=feature_cache_hit,
+                prepare_stage_ms=dict(prepare_stage_ms),
             )
             _write_ledger(
                 connection,
