@@ -19,16 +19,10 @@ from dramatiq.middleware import Retries
 from voxregen_adapters import actor_names
 from voxregen_adapters.dramatiq_job_queue import QUEUE_NAME
 from voxregen_adapters.service import Service
-from voxregen_core.errors import (
-    DatabaseUnavailableError,
-    QueueUnavailableError,
-    StorageUnavailableError,
-)
+from voxregen_worker.error_codes import TRANSIENT_ERRORS
 from voxregen_worker.give_up import GiveUpMiddleware
 from voxregen_worker.profile_build import abandon_profile_build, profile_build
 from voxregen_worker.render_job import Renderer
-
-TRANSIENT_ERRORS = (DatabaseUnavailableError, StorageUnavailableError, QueueUnavailableError)
 
 
 @attrs.frozen

@@ -60,7 +60,7 @@ from voxregen_core.pipeline import (
 from voxregen_core.ports import Generator
 from voxregen_core.profiles import SingerProfile
 from voxregen_worker.elapsed import ms_since
-from voxregen_worker.error_codes import error_code
+from voxregen_worker.error_codes import error_code, error_message
 from voxregen_worker.stem_cache import StemCache
 
 PROFILE_NOT_READY = "profile_not_ready"
@@ -92,12 +92,7 @@ class Renderer:
         with structlog.contextvars.bound_contextvars(job_id=str(job_id), user_id=str(user_id)):
             job = self.service.jobs.get(user_id=user_id, job_id=job_id)
             if job is not None:
-                fail_job(
-                    self.service,
-                    job,
-                    error_code(error),
-                    f"gave up: {type(error).__name__}: {error}",
-                )
+                fail_job(self.service, job, error_code(error), error_message(error))
                 self.stems.drop(job_id)
 
     def _render_job(self, user_id: uuid.UUID, job_id: uuid.UUID) -> None:

@@ -217,7 +217,7 @@ def test_giving_up_fails_a_running_job_with_the_last_errors_code(service):
     assert service.jobs.get(user_id=USER, job_id=job.id).status is JobStatus.FAILED
     assert job_error(service, job) == (
         "storage_unavailable",
-        "gave up: StorageUnavailableError: storage is down",
+        "gave up after retrying: storage is down",
     )
 
 
