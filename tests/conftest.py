@@ -10,13 +10,12 @@ that needs a database gets its own.
 """
 
 import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
-import sqlalchemy as sa
 from hypothesis import settings
 
+from tests.integration.migrated_database import new_database
 from tests.integration.moto_server import moto_s3_endpoint
 from voxregen_adapters import embedded
 
@@ -61,17 +60,6 @@ def s3_endpoint() -> Iterator[str]:
 @pytest.fixture
 def fresh_database_url(database_url) -> Iterator[str]:
     """A new, empty database for this test alone, dropped afterwards."""
-    name = f"voxregen_test_{uuid.uuid4().hex}"
-    admin = sa.create_engine(database_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield (
-            sa.engine.make_url(database_url)
-            .set(database=name)
-            .render_as_string(hide_password=False)
-        )
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with new_database(database_url) as url:
+        yield url
+

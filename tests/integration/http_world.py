@@ -19,6 +19,7 @@ import attrs
 import sqlalchemy as sa
 
 from tests.integration.http_api import Api, as_user, build_profile, finish_job, running_api
+from tests.integration.migrated_database import new_database
 from voxregen_adapters.db import tables
 
 STORE = Path("outside-2/outside-1/store")
@@ -33,18 +34,8 @@ OUTPUT = b"RIFF-rendered-output"
 def module_api(database_url: str, redis_url: str, storage_dir: Path) -> Iterator[Api]:
     """``running_api`` over a database created here and dropped afterwards, for an app shared
     by a whole module (``fresh_database_url`` is per test)."""
-    name = f"voxregen_test_{uuid.uuid4().hex}"
-    admin = sa.create_engine(database_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        url = sa.engine.make_url(database_url).set(database=name).render_as_string(False)
-        with running_api(url, redis_url, storage_dir) as api:
-            yield api
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with new_database(database_url) as url, running_api(url, redis_url, storage_dir) as api:
+        yield api
 
 
 @attrs.frozen

@@ -1,4 +1,9 @@
-"""A database migrated to head, for the PostgreSQL adapters' tests."""
+"""A new database of a test's own, and a database migrated to head, for the PostgreSQL
+adapters' tests."""
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 
@@ -11,3 +16,19 @@ def migrated_engine(database_url: str) -> sa.Engine:
     caller disposes."""
     upgrade(database_url)
     return create_database_engine(database_url)
+
+
+@contextmanager
+def new_database(database_url: str) -> Iterator[str]:
+    """The URL of a new, empty database on the server of ``database_url`` (a maintenance
+    database), dropped afterwards (``WITH (FORCE)``: connections left open do not stop it)."""
+    name = f"voxregen_test_{uuid.uuid4().hex}"
+    admin = sa.create_engine(database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield sa.engine.make_url(database_url).set(database=name).render_as_string(False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
