@@ -17,6 +17,7 @@ from hypothesis import settings
 
 from tests.integration.migrated_database import new_database
 from tests.integration.moto_server import moto_s3_endpoint
+from tests.realistic_stems import StemCorpus
 from voxregen_adapters import embedded
 
 settings.register_profile("dev", deadline=None)
@@ -63,3 +64,9 @@ def fresh_database_url(database_url) -> Iterator[str]:
     with new_database(database_url) as url:
         yield url
 
+
+@pytest.fixture(scope="session")
+def realistic_stems(tmp_path_factory) -> StemCorpus:
+    """The realistic corpus (``tests/realistic_stems.py``), each stem built on first use and
+    kept for the session."""
+    return StemCorpus(tmp_path_factory.mktemp("realistic-stems"))
