@@ -133,9 +133,11 @@ class SingerProfileRepository(Protocol):
         ...
 
     def claim_stalled(self, *, unchanged_since: datetime, limit: int) -> list[SingerProfile]:
-        """Up to ``limit`` building profiles of any user whose row has not changed since
-        ``unchanged_since``, marked changed now so that another call does not claim them
-        again: the worker's recovery of builds whose messages were lost."""
+        """Up to ``limit`` building profiles of any user that have at least one reference
+        and whose row has not changed since ``unchanged_since``, marked changed now so that
+        another call does not claim them again: the worker's recovery of builds whose
+        messages were lost. A profile with no reference has nothing to build (it waits for
+        its first commit), so it is never claimed."""
         ...
 
 

@@ -4,8 +4,10 @@
 Each reference is read from the store and decoded; one that cannot be (not a WAV, missing)
 is stored as not accepted with that reason, and the v1 stub build
 (:func:`voxregen_core.profile_stub.build_stub_profile`) judges the rest. With no usable
-reference the profile ends in ``error``, its message naming each reference's problem. Rebuilding is idempotent: the exemplars are replaced
-(with ids derived from the profile and reference), the quality and stats overwritten.
+reference the profile ends in ``error``, its message naming each reference's problem. A
+profile with no reference at all has nothing to build and is left as it is, waiting for its
+first reference. Rebuilding is idempotent: the exemplars are replaced (with ids derived from
+the profile and reference), the quality and stats overwritten.
 Transient failures propagate for Dramatiq to retry; when it gives up,
 :func:`abandon_profile_build` moves the profile to ``error`` so it never stays ``building``.
 """
@@ -46,10 +48,13 @@ def _profile_build(service: Service, user_id: uuid.UUID, profile_id: uuid.UUID) 
     log = structlog.get_logger()
     started = time.perf_counter()
     scope = {"user_id": user_id, "profile_id": profile_id}
+    references = service.references.list_for_profile(**scope)
+    if not references:  # nothing committed yet: the profile waits for its first reference
+        log.info("profile_build_nothing_to_build")
+        return
     if not service.profiles.set_status(**scope, status=ProfileStatus.BUILDING):
         log.warning("profile_build_missing")
         return
-    references = service.references.list_for_profile(**scope)
     decoded, unreadable = _read_references(service, references)
     try:
         build = build_stub_profile(

@@ -10,8 +10,10 @@ runs a sweeper thread. Each pass claims the rows whose status has not moved for
   job stays ``queued`` or ``running`` forever;
 - the other such jobs get ``render_job`` queued again. It is idempotent: it resumes from the
   job's ledger, so a job whose messages were only slow loses nothing but a little work;
-- building profiles get ``profile_build`` queued again (a build is idempotent too, and one
-  that keeps failing ends in ``error`` when Dramatiq gives up on it).
+- building profiles with at least one reference get ``profile_build`` queued again (a build
+  is idempotent too, and one that keeps failing ends in ``error`` when Dramatiq gives up on
+  it). A new profile with no reference has nothing to build: it stays ``building``, waiting
+  for its first, however long that takes.
 
 Claiming marks the row changed, so sweepers in several workers never pick the same row in the
 same stall period. A pass that cannot reach the database or the queue logs and waits for the

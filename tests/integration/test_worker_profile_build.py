@@ -1,6 +1,7 @@
 """The profile_build actor's work over real PostgreSQL and a local object store: ready with
 embeddings, stats, qualities and exemplars; bad references rejected with a reason; no usable
-reference → error with the reason in the stats; idempotent rebuilds."""
+reference → error with the reason in the stats; no reference at all → left as it is;
+idempotent rebuilds."""
 
 import uuid
 from collections.abc import Iterator
@@ -95,12 +96,10 @@ def test_no_usable_reference_ends_in_error_with_the_reason_in_the_stats(service)
     assert not stored.accepted and stored.quality_metrics["duration_s"] == pytest.approx(1.0)
 
 
-def test_a_profile_without_references_ends_in_error(service):
+def test_a_profile_without_references_is_left_waiting_for_its_first(service):
     profile = add_profile(service, USER, status=ProfileStatus.BUILDING)
     profile_build(service, USER, profile.id)
-    failed = service.profiles.get(user_id=USER, profile_id=profile.id)
-    assert failed.status is ProfileStatus.ERROR
-    assert "at least one reference" in failed.stats["error"]["message"]
+    assert service.profiles.get(user_id=USER, profile_id=profile.id) == profile
 
 
 def test_another_users_profile_id_is_left_alone(service):

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from voxregen_adapters.db.stalled import claim_stalled_rows
-from voxregen_adapters.db.tables import singer_profiles
+from voxregen_adapters.db.tables import singer_profiles, singer_references
 from voxregen_adapters.db.timestamps import utc
 from voxregen_adapters.db.transaction import transaction
 from voxregen_core.profiles import ProfileStatus, SingerProfile
@@ -76,6 +76,9 @@ class PostgresSingerProfileRepository:
         )
 
     def claim_stalled(self, *, unchanged_since: datetime, limit: int) -> list[SingerProfile]:
+        has_reference = sa.exists().where(
+            singer_references.c.singer_profile_id == singer_profiles.c.id
+        )
         with transaction(self._engine) as connection:
             rows = claim_stalled_rows(
                 connection,
@@ -83,6 +86,7 @@ class PostgresSingerProfileRepository:
                 statuses=(ProfileStatus.BUILDING.value,),
                 unchanged_since=unchanged_since,
                 limit=limit,
+                where=has_reference,
             )
         return [_profile_from_row(row) for row in rows]
 

@@ -14,11 +14,13 @@ def claim_stalled_rows(
     statuses: Iterable[str],
     unchanged_since: datetime,
     limit: int,
+    where: sa.ColumnElement[bool] | None = None,
 ) -> list[sa.Row]:
-    """Up to ``limit`` rows of ``table`` of any user, in one of ``statuses`` and unchanged
-    since ``unchanged_since``, oldest first, marked changed now (the ``updated_at`` trigger)
-    so that a second claim in the same stall period does not return them again. Rows locked
-    by another transaction are skipped, so two sweepers never claim the same row."""
+    """Up to ``limit`` rows of ``table`` of any user, in one of ``statuses``, unchanged
+    since ``unchanged_since`` and matching ``where`` (if given), oldest first, marked changed
+    now (the ``updated_at`` trigger) so that a second claim in the same stall period does not
+    return them again. Rows locked by another transaction are skipped, so two sweepers never
+    claim the same row."""
     stalled = (
         sa.select(table.c.id)
         .where(table.c.status.in_(list(statuses)), table.c.updated_at < unchanged_since)
@@ -26,6 +28,8 @@ def claim_stalled_rows(
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
+    if where is not None:
+        stalled = stalled.where(where)
     statement = (
         sa.update(table)
         .where(table.c.id.in_(stalled.scalar_subquery()))
