@@ -22,10 +22,13 @@ def sine(
     return 10 ** (peak_dbfs / 20) * np.sin(2 * np.pi * freq_hz * t + np.deg2rad(phase_deg))
 
 
-def wav_bytes(audio: np.ndarray, *, fs: int = FS, subtype: str = "PCM_24") -> bytes:
-    """Encode (n,) or (n, channels) audio as WAV bytes with soundfile."""
+def wav_bytes(
+    audio: np.ndarray, *, fs: int = FS, subtype: str = "PCM_24", container: str = "WAV"
+) -> bytes:
+    """Encode (n,) or (n, channels) audio as WAV bytes with soundfile; ``container="WAVEX"``
+    writes a WAVE_FORMAT_EXTENSIBLE header."""
     buffer = io.BytesIO()
-    sf.write(buffer, audio, fs, subtype=subtype, format="WAV")
+    sf.write(buffer, audio, fs, subtype=subtype, format=container)
     return buffer.getvalue()
 
 

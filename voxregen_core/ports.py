@@ -169,8 +169,10 @@ class SingerReferenceRepository(Protocol):
         reference_id: uuid.UUID,
         quality_metrics: Mapping[str, Any],
         accepted: bool,
+        duration_s: float | None = None,
     ) -> bool:
-        """Store a reference's quality check; False if the user has no such reference."""
+        """Store a reference's quality check and, if given, its duration as measured from the
+        decoded clip (replacing the client's); False if the user has no such reference."""
         ...
 
 

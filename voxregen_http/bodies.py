@@ -41,7 +41,9 @@ MAX_JSON_BODY_BYTES = 64 * 1024
 ProfileName = NewType("ProfileName", str)
 """1 to ``MAX_NAME_CHARS`` characters, not blank, without control characters."""
 ClipSeconds = NewType("ClipSeconds", float)
-"""A clip's duration in seconds: more than 0, at most the 8-minute input limit."""
+"""A clip's duration in seconds: more than 0, at most the 8-minute input limit. Optional where
+it is only the client's estimate (a reference's, which the profile build measures): left out,
+not ``null``."""
 ParamsOverrides = NewType("ParamsOverrides", dict)
 """A JSON object of render params fields, applied over another job's params."""
 
@@ -55,7 +57,8 @@ class NewProfile:
 class ReferenceCommit:
     ref_id: uuid.UUID
     object_key: str
-    duration_sec: ClipSeconds
+    duration_sec: ClipSeconds | None = None
+    """Advisory: the profile build stores the duration it measures from the clip."""
 
 
 @attrs.frozen
@@ -126,6 +129,7 @@ converter.register_structure_hook(str, _string)
 converter.register_structure_hook(uuid.UUID, _uuid)
 converter.register_structure_hook(ProfileName, _profile_name)
 converter.register_structure_hook(ClipSeconds, _clip_seconds)
+converter.register_structure_hook(ClipSeconds | None, _clip_seconds)  # absent, never null
 converter.register_structure_hook(ParamsOverrides, _json_object)
 converter.register_structure_hook(RenderParams, _render_params)
 

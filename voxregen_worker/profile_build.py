@@ -3,11 +3,13 @@
 
 Each reference is read from the store and decoded; one that cannot be (not a WAV, missing)
 is stored as not accepted with that reason, and the v1 stub build
-(:func:`voxregen_core.profile_stub.build_stub_profile`) judges the rest. With no usable
-reference the profile ends in ``error``, its message naming each reference's problem. A
-profile with no reference at all has nothing to build and is left as it is, waiting for its
-first reference. Rebuilding is idempotent: the exemplars are replaced (with ids derived from
-the profile and reference), the quality and stats overwritten.
+(:func:`voxregen_core.profile_stub.build_stub_profile`) judges the rest. Each decoded
+reference's row gets its quality and its duration as measured from the audio (the commit's
+``duration_sec`` is only the client's estimate). With no usable reference the profile ends in
+``error``, its message naming each reference's problem. A profile with no reference at all
+has nothing to build and is left as it is, waiting for its first reference. Rebuilding is
+idempotent: the exemplars are replaced (with ids derived from the profile and reference), the
+quality and stats overwritten.
 Transient failures propagate for Dramatiq to retry; when it gives up,
 :func:`abandon_profile_build` moves the profile to ``error`` so it never stays ``building``.
 """
@@ -133,6 +135,7 @@ def _record_qualities(
             reference_id=reference_id,
             quality_metrics=quality.to_json(),
             accepted=quality.accepted,
+            duration_s=quality.duration_s,  # measured: the commit's duration_sec is advisory
         )
 
 

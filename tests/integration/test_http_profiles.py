@@ -7,9 +7,11 @@ import uuid
 import pytest
 
 from tests.integration.http_api import as_user, build_profile, running_api
+from tests.integration.worker_world import reference_wav
 from tests.signals import sine, wav_bytes
 from voxregen_adapters import actor_names
 from voxregen_core.keys import reference_key
+from voxregen_worker.profile_build import profile_build
 
 ALICE = uuid.UUID("a11ce000-0000-4000-8000-000000000001")
 BOB = uuid.UUID("b0b00000-0000-4000-8000-000000000002")
@@ -28,11 +30,11 @@ def create_profile(api, user_id=ALICE, name="Alto") -> str:
     return response.json()["id"]
 
 
-def uploaded_reference(api, profile_id: str, user_id=ALICE) -> dict:
+def uploaded_reference(api, profile_id: str, user_id=ALICE, data: bytes = CLIP) -> dict:
     prepared = api.client.post(
         f"/v1/singer-profiles/{profile_id}/references:prepare-upload", headers=as_user(user_id)
     ).json()
-    assert api.client.put(prepared["upload_url"], content=CLIP).status_code == 204
+    assert api.client.put(prepared["upload_url"], content=data).status_code == 204
     return prepared
 
 
@@ -100,6 +102,26 @@ def test_committing_again_only_queues_the_build_again(api):
     profile = api.client.get(f"/v1/singer-profiles/{profile_id}", headers=as_user(ALICE)).json()
     assert len(profile["references"]) == 1
     assert len(api.queued()) == 2
+
+
+@pytest.mark.parametrize("sent", [{"duration_sec": 99.5}, {}], ids=["wrong", "left_out"])
+def test_the_build_stores_the_measured_duration_whatever_the_commit_said(api, sent):
+    """``duration_sec`` is advisory (a 24-bit WAVE_FORMAT_EXTENSIBLE file, which Python's
+    ``wave`` cannot open, is one the client may not be able to measure)."""
+    profile_id = create_profile(api)
+    clip = reference_wav(seconds=4.5, subtype="PCM_24", container="WAVEX")
+    prepared = uploaded_reference(api, profile_id, data=clip)
+    body = {"ref_id": prepared["ref_id"], "object_key": prepared["object_key"], **sent}
+    path = f"/v1/singer-profiles/{profile_id}/references:commit"
+    assert api.client.post(path, json=body, headers=as_user(ALICE)).status_code == 202
+    before = api.client.get(f"/v1/singer-profiles/{profile_id}", headers=as_user(ALICE)).json()
+    assert [r["duration_sec"] for r in before["references"]] == [sent.get("duration_sec", 0.0)]
+
+    profile_build(api.service, ALICE, uuid.UUID(profile_id))
+
+    after = api.client.get(f"/v1/singer-profiles/{profile_id}", headers=as_user(ALICE)).json()
+    assert after["status"] == "ready", after
+    assert [r["duration_sec"] for r in after["references"]] == [4.5]
 
 
 def test_commit_refuses_a_reference_that_was_never_uploaded(api):
@@ -205,6 +227,11 @@ def test_a_lone_surrogate_is_not_text(api):
             {"ref_id": str(uuid.uuid4()), "object_key": "k", "duration_sec": True},
             ["$.duration_sec"],
         ),
+        (
+            {"ref_id": str(uuid.uuid4()), "object_key": "k", "duration_sec": None},
+            ["$.duration_sec"],
+        ),
+        ({"duration_sec": 3.0}, ["$.ref_id", "$.object_key"]),
     ],
 )
 def test_commit_refuses_wrong_typed_or_out_of_range_fields(api, body, paths):

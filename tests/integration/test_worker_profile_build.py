@@ -47,14 +47,17 @@ def test_a_profile_is_built_ready_and_bad_references_are_rejected_with_a_reason(
     assert len(built.profile_embedding) == 4 * EMBEDDING_DIMS
     assert built.stats["n_references"] == 2 and built.stats["n_rejected"] == 2
     assert built.stats["total_duration_s"] == pytest.approx(9.0)
-    for reference in good:
+    for reference, seconds in zip(good, (4.0, 5.0), strict=True):
         stored = service.references.get(user_id=USER, reference_id=reference.id)
         assert stored.accepted and stored.quality_metrics["problems"] == []
+        assert stored.duration_s == seconds  # measured: the rows were added with 0
     rejected = service.references.get(user_id=USER, reference_id=not_a_wav.id)
     assert not rejected.accepted
     assert rejected.quality_metrics["problems"][0].startswith("not_a_wav: the file is not a WAV")
+    assert rejected.duration_s == 0.0  # not decoded: the duration it was committed with
     short = service.references.get(user_id=USER, reference_id=too_short.id)
     assert not short.accepted and "shorter than 3 s" in short.quality_metrics["problems"][0]
+    assert short.duration_s == 1.0
     exemplars = service.exemplars.list_for_profile(user_id=USER, profile_id=profile.id)
     assert {e.source_reference_id for e in exemplars} == {r.id for r in good}
 
@@ -94,6 +97,7 @@ def test_no_usable_reference_ends_in_error_with_the_reason_in_the_stats(service)
     assert f"{reference.id}: shorter than 3 s" in failed.stats["error"]["message"]
     stored = service.references.get(user_id=USER, reference_id=reference.id)
     assert not stored.accepted and stored.quality_metrics["duration_s"] == pytest.approx(1.0)
+    assert stored.duration_s == 1.0
 
 
 def test_a_profile_without_references_is_left_waiting_for_its_first(service):

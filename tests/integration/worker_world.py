@@ -54,13 +54,15 @@ def make_service(
     return build_service(settings, store=store)
 
 
-def reference_wav(*, seconds: float = 4.0) -> bytes:
+def reference_wav(
+    *, seconds: float = 4.0, subtype: str = "PCM_16", container: str = "WAV"
+) -> bytes:
     """A usable reference: a vibrato tone with a half-second pause in the middle."""
     t_s = np.arange(int(seconds * 48_000)) / 48_000
     audio = 0.3 * np.sin(2 * np.pi * 220.0 * t_s + 0.3 * np.sin(2 * np.pi * 5.5 * t_s))
     middle = len(audio) // 2
     audio[middle - 12_000 : middle + 12_000] = 0.0
-    return wav_bytes(audio, subtype="PCM_16")
+    return wav_bytes(audio, subtype=subtype, container=container)
 
 
 def add_profile(

@@ -64,12 +64,12 @@ class PostgresSingerReferenceRepository:
         reference_id: uuid.UUID,
         quality_metrics: Mapping[str, Any],
         accepted: bool,
+        duration_s: float | None = None,
     ) -> bool:
-        statement = (
-            sa.update(singer_references)
-            .where(_owned(user_id, reference_id))
-            .values(quality_metrics=dict(quality_metrics), accepted=accepted)
-        )
+        values = {"quality_metrics": dict(quality_metrics), "accepted": accepted}
+        if duration_s is not None:
+            values["duration_sec"] = duration_s
+        statement = sa.update(singer_references).where(_owned(user_id, reference_id)).values(values)
         with transaction(self._engine) as connection:
             return connection.execute(statement).rowcount == 1
 

@@ -8,7 +8,9 @@
   202: the reference is recorded, the profile goes ``building`` and a ``profile_build`` message is
   queued (a profile built before stays usable for renders meanwhile:
   :attr:`~voxregen_core.profiles.SingerProfile.usable_for_render`). Committing the same
-  reference again only queues the build again.
+  reference again only queues the build again. ``duration_sec`` is optional and advisory: it
+  is stored (0 if left out) until the build replaces it with the duration it measures from
+  the clip.
 
 Ids in paths must be UUIDs (Starlette's ``uuid`` convertor), so ``…/{id}`` never swallows a
 ``:verb`` and a malformed id is a 404 like a missing one.
@@ -84,7 +86,7 @@ def commit_reference(
                 user_id=user_id,
                 singer_profile_id=profile_id,
                 object_key=key,
-                duration_s=body.duration_sec,
+                duration_s=0.0 if body.duration_sec is None else body.duration_sec,
             )
         )
     elif existing.object_key != key:
