@@ -4,12 +4,11 @@ tests/contracts run against these and the real adapters alike, so they cannot dr
 import uuid
 from datetime import UTC, datetime, timedelta
 
-import attrs
 import numpy as np
 
 from voxregen_adapters.url_signing import check_expires_s
 from voxregen_core.errors import InvalidParamsError, ObjectNotFoundError
-from voxregen_core.feature_cache import FeatureCacheEntry
+from voxregen_core.feature_cache import FeatureCacheEntry, touched
 from voxregen_core.generator import ChunkFeatures
 from voxregen_core.jobs import Progress
 from voxregen_core.keys import parse_key
@@ -75,7 +74,7 @@ class InMemoryFeatureCacheRepository:
         row_key = (entry.user_id, entry.input_hash, entry.feature_version)
         stored = self.rows.get(row_key)
         if stored is not None and stored.id == entry.id:
-            self.rows[row_key] = attrs.evolve(stored, last_accessed_at=accessed_at)
+            self.rows[row_key] = touched(stored, now=accessed_at)
 
 
 class SteppingClock:

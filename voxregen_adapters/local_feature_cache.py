@@ -12,7 +12,7 @@ from pathlib import Path
 import attrs
 
 from voxregen_adapters.atomic_file import write_atomically
-from voxregen_core.feature_cache import FeatureCacheEntry
+from voxregen_core.feature_cache import FeatureCacheEntry, touched
 
 
 class LocalFeatureCacheRepository:
@@ -60,7 +60,7 @@ class LocalFeatureCacheRepository:
             feature_version=entry.feature_version,
         )
         if stored is not None and stored.id == entry.id:
-            self._write(attrs.evolve(stored, last_accessed_at=accessed_at))
+            self._write(touched(stored, now=accessed_at))
 
     def _write(self, entry: FeatureCacheEntry) -> None:
         row = attrs.asdict(entry, value_serializer=_json_value)

@@ -13,6 +13,7 @@ from voxregen_adapters.broker import make_broker
 from voxregen_adapters.clock import SystemClock
 from voxregen_adapters.db.engine import create_database_engine
 from voxregen_adapters.db.exemplar_repository import PostgresSingerExemplarRepository
+from voxregen_adapters.db.feature_cache_eviction import PostgresFeatureCacheEviction
 from voxregen_adapters.db.feature_cache_repository import PostgresFeatureCacheRepository
 from voxregen_adapters.db.profile_repository import PostgresSingerProfileRepository
 from voxregen_adapters.db.reference_repository import PostgresSingerReferenceRepository
@@ -23,6 +24,7 @@ from voxregen_adapters.storage_url import object_store_from_url
 from voxregen_core.errors import ConfigError
 from voxregen_core.ports import (
     Clock,
+    FeatureCacheEviction,
     FeatureCacheRepository,
     JobQueue,
     ObjectStore,
@@ -44,6 +46,7 @@ class Service:
     exemplars: SingerExemplarRepository
     jobs: RenderJobRepository
     feature_cache: FeatureCacheRepository
+    feature_cache_eviction: FeatureCacheEviction
     store: ObjectStore
     queue: JobQueue
     clock: Clock
@@ -74,6 +77,7 @@ def build_service(
         exemplars=PostgresSingerExemplarRepository(engine),
         jobs=PostgresRenderJobRepository(engine),
         feature_cache=PostgresFeatureCacheRepository(engine),
+        feature_cache_eviction=PostgresFeatureCacheEviction(engine),
         store=store
         or object_store_from_url(
             settings.storage_url,

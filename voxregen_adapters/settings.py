@@ -45,7 +45,8 @@ def _masked(url: str | None) -> str:
 
 @attrs.frozen
 class WorkerSettings:
-    """What only the worker reads: its model device, the stub's pace and its recovery times."""
+    """What only the worker reads: its model device, the stub's pace, its recovery times and
+    the feature cache's retention."""
 
     model_device: Device = Device.CPU
     """Where the generator runs; passed through the generator port (the stub ignores it)."""
@@ -57,6 +58,8 @@ class WorkerSettings:
     """A queued or running job whose row has not changed this long is queued again."""
     job_deadline_s: float = 7200.0
     """A job not done this long after it was created fails with ``render_timed_out``."""
+    feature_cache_max_idle_s: float = 30 * 86_400.0
+    """A feature-cache entry unused this long is evicted (unless a job in flight may read it)."""
 
 
 @attrs.frozen
@@ -114,6 +117,9 @@ def _worker_settings(environ: Mapping[str, str]) -> WorkerSettings:
         ),
         "stall_timeout_s": _read(environ, "VOXREGEN_STALL_TIMEOUT_S", _seconds(minimum_s=1.0)),
         "job_deadline_s": _read(environ, "VOXREGEN_JOB_DEADLINE_S", _seconds(minimum_s=1.0)),
+        "feature_cache_max_idle_s": _read(
+            environ, "VOXREGEN_FEATURE_CACHE_MAX_IDLE_S", _seconds(minimum_s=1.0)
+        ),
     }
     return attrs.evolve(defaults, **{name: v for name, v in values.items() if v is not None})
 

@@ -11,8 +11,11 @@ An entry is a row of ``stem_feature_cache``; its blob lives under
   entries simply stop being found and age out.
 - Render params are not part of the key, so re-rendering a stem with other params (a job
   clone) always reuses its features and never re-extracts them.
-- A hit only moves ``last_accessed_at``; entries idle longer than a retention period may be
-  evicted, oldest first, except those a queued or running job still refers to.
+- A hit only moves ``last_accessed_at``. The worker's sweeper evicts entries idle longer than
+  a retention period (``VOXREGEN_FEATURE_CACHE_MAX_IDLE_S``), least recently used first,
+  except those a job in flight may still read: the entry a queued or running job refers to,
+  and every entry of a user whose queued or running job has not looked its features up yet
+  (it may be about to hit any of them). A job that misses an evicted entry extracts again.
 """
 
 import uuid
@@ -65,6 +68,22 @@ class FeatureCacheEntry:
         )
 
 
+@attrs.frozen
+class JobInFlight:
+    """A queued or running render job as the cache sees it: its user, and the entry it refers
+    to (``stem_feature_cache_id``), or None while it has not looked its features up yet."""
+
+    user_id: uuid.UUID = attrs.field(validator=v.instance_of(uuid.UUID))
+    entry_id: uuid.UUID | None = attrs.field(validator=v.optional(v.instance_of(uuid.UUID)))
+
+    def may_read(self, entry: FeatureCacheEntry) -> bool:
+        """Whether this job may still read ``entry``: it refers to it, or it has not looked
+        its features up yet and ``entry`` is its user's."""
+        if self.entry_id is None:
+            return entry.user_id == self.user_id
+        return entry.id == self.entry_id
+
+
 def is_reusable(
     entry: FeatureCacheEntry, *, user_id: uuid.UUID, input_hash: str, feature_version: str
 ) -> bool:
@@ -86,18 +105,20 @@ def evictable(
     *,
     now: datetime,
     max_idle_s: float,
-    keep: Collection[uuid.UUID] = (),
+    in_flight: Collection[JobInFlight] = (),
 ) -> list[FeatureCacheEntry]:
     """Entries unused for more than ``max_idle_s`` seconds, least recently used first.
 
-    Entries whose id is in ``keep`` (those a queued or running job refers to) are never
-    evictable, however long idle. Raises :class:`InvalidParamsError` for a negative ``max_idle_s``.
+    An entry that a job of ``in_flight`` (the queued and running jobs) may still read is never
+    evictable, however long idle (:meth:`JobInFlight.may_read`). Raises
+    :class:`InvalidParamsError` for a negative ``max_idle_s``.
     """
     if not max_idle_s >= 0:
         raise InvalidParamsError(f"max_idle_s must be >= 0 seconds, got {max_idle_s!r}")
     idle = [
         entry
         for entry in entries
-        if (now - entry.last_accessed_at).total_seconds() > max_idle_s and entry.id not in keep
+        if (now - entry.last_accessed_at).total_seconds() > max_idle_s
+        and not any(job.may_read(entry) for job in in_flight)
     ]
     return sorted(idle, key=lambda entry: entry.last_accessed_at)

@@ -5,7 +5,7 @@ in-memory fakes in ``tests/fakes.py``. A contract suite runs against every imple
 """
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
@@ -16,6 +16,7 @@ from voxregen_core.profiles import ProfileStatus, SingerExemplar, SingerProfile,
 
 __all__ = [
     "Clock",
+    "FeatureCacheEviction",
     "FeatureCacheRepository",
     "Generator",
     "JobQueue",
@@ -88,6 +89,28 @@ class FeatureCacheRepository(Protocol):
 
     def touch(self, entry: FeatureCacheEntry, *, accessed_at: datetime) -> None:
         """Record a cache hit: set the entry's ``last_accessed_at`` (scoped by its user_id)."""
+        ...
+
+
+@runtime_checkable
+class FeatureCacheEviction(Protocol):
+    """The retention sweep of ``stem_feature_cache``, over every user's entries."""
+
+    def evict_idle(
+        self,
+        *,
+        now: datetime,
+        max_idle_s: float,
+        limit: int,
+        delete_blob: Callable[[str], None],
+    ) -> list[FeatureCacheEntry]:
+        """Evict up to ``limit`` entries of any user that
+        :func:`~voxregen_core.feature_cache.evictable` chooses at ``now``: unused for more than
+        ``max_idle_s`` seconds, and not readable by a queued or running job. Each one is
+        checked again with its row locked, then ``delete_blob`` is called with its object key,
+        then its row is deleted (``render_jobs.stem_feature_cache_id`` becomes null); if
+        ``delete_blob`` raises, that row and the ones after it stay and the error propagates.
+        Returns the evicted entries, least recently used first."""
         ...
 
 

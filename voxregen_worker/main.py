@@ -43,6 +43,7 @@ def run_worker(settings: Settings, *, threads: int = 1, broker: RedisBroker | No
         service,
         stall_timeout_s=worker_settings.stall_timeout_s,
         job_deadline_s=worker_settings.job_deadline_s,
+        feature_cache_max_idle_s=worker_settings.feature_cache_max_idle_s,
     )
     stop = threading.Event()
     previous = {number: signal.signal(number, lambda *_: stop.set()) for number in STOP_SIGNALS}

@@ -1,5 +1,5 @@
 """``Sweeper``: finds render jobs and profile builds whose messages were lost, and queues them
-again (or fails a job past its deadline).
+again (or fails a job past its deadline); and evicts the feature cache's idle entries.
 
 Messages can be lost outright: a Redis restarted without persistence drops its queues, and a
 worker can die after a row changed but before the next message was sent. Every worker process
@@ -16,8 +16,15 @@ runs a sweeper thread. Each pass claims the rows whose status has not moved for
   for its first, however long that takes.
 
 Claiming marks the row changed, so sweepers in several workers never pick the same row in the
-same stall period. A pass that cannot reach the database or the queue logs and waits for the
-next one.
+same stall period.
+
+Each pass then evicts up to ``CLAIM_LIMIT`` feature-cache entries unused for
+``feature_cache_max_idle_s`` (``VOXREGEN_FEATURE_CACHE_MAX_IDLE_S``), blob and row, as the
+cache policy (:func:`voxregen_core.feature_cache.evictable`) decides: never one that a queued
+or running job may still read (:mod:`voxregen_adapters.db.feature_cache_eviction` says how a
+job in flight is kept safe). A later render of that input misses the cache and extracts again.
+
+A pass that cannot reach the database, the store or the queue logs and waits for the next one.
 """
 
 import threading
@@ -41,6 +48,7 @@ class SweepOutcome:
     jobs_requeued: int = 0
     jobs_failed: int = 0
     profiles_requeued: int = 0
+    feature_cache_evicted: int = 0
 
 
 @attrs.frozen
@@ -48,6 +56,7 @@ class Sweeper:
     service: Service
     stall_timeout_s: float
     job_deadline_s: float
+    feature_cache_max_idle_s: float
 
     @property
     def interval_s(self) -> float:
@@ -55,7 +64,7 @@ class Sweeper:
         return self.stall_timeout_s / 2.0
 
     def sweep(self) -> SweepOutcome:
-        """One pass over jobs, then profiles."""
+        """One pass over jobs, then profiles, then the feature cache."""
         now = self.service.clock.now()
         unchanged_since = now - timedelta(seconds=self.stall_timeout_s)
         requeued = failed = 0
@@ -79,8 +88,25 @@ class Sweeper:
             structlog.get_logger().warning(
                 "profile_build_requeued", profile_id=str(profile.id), user_id=str(profile.user_id)
             )
+        evicted = self.service.feature_cache_eviction.evict_idle(
+            now=now,
+            max_idle_s=self.feature_cache_max_idle_s,
+            limit=CLAIM_LIMIT,
+            delete_blob=self.service.store.delete,
+        )
+        for entry in evicted:
+            structlog.get_logger().info(
+                "feature_cache_evicted",
+                user_id=str(entry.user_id),
+                input_hash=entry.input_hash,
+                feature_version=entry.feature_version,
+                idle_s=round((now - entry.last_accessed_at).total_seconds()),
+            )
         return SweepOutcome(
-            jobs_requeued=requeued, jobs_failed=failed, profiles_requeued=len(profiles)
+            jobs_requeued=requeued,
+            jobs_failed=failed,
+            profiles_requeued=len(profiles),
+            feature_cache_evicted=len(evicted),
         )
 
     def _fail_or_requeue(self, job: RenderJob, now: datetime) -> bool:

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from voxregen_adapters.db import tables
 from voxregen_adapters.db.engine import create_database_engine
 from voxregen_adapters.db.exemplar_repository import PostgresSingerExemplarRepository
+from voxregen_adapters.db.feature_cache_eviction import PostgresFeatureCacheEviction
 from voxregen_adapters.db.feature_cache_repository import PostgresFeatureCacheRepository
 from voxregen_adapters.db.profile_repository import PostgresSingerProfileRepository
 from voxregen_adapters.db.reference_repository import PostgresSingerReferenceRepository
@@ -43,6 +44,7 @@ class Repositories:
     exemplars: PostgresSingerExemplarRepository
     jobs: PostgresRenderJobRepository
     feature_cache: PostgresFeatureCacheRepository
+    feature_cache_eviction: PostgresFeatureCacheEviction
 
 
 PORTS = {
@@ -51,6 +53,7 @@ PORTS = {
     "exemplars": ports.SingerExemplarRepository,
     "jobs": ports.RenderJobRepository,
     "feature_cache": ports.FeatureCacheRepository,
+    "feature_cache_eviction": ports.FeatureCacheEviction,
 }
 
 
@@ -62,6 +65,7 @@ def repos(pg_engine) -> Repositories:
         exemplars=PostgresSingerExemplarRepository(pg_engine),
         jobs=PostgresRenderJobRepository(pg_engine),
         feature_cache=PostgresFeatureCacheRepository(pg_engine),
+        feature_cache_eviction=PostgresFeatureCacheEviction(pg_engine),
     )
 
 
@@ -601,6 +605,19 @@ def _b_touches_as_entry(repos: Repositories, w: World) -> None:
     repos.feature_cache.touch(forged, accessed_at=T0 + timedelta(days=9))
 
 
+def _the_eviction_spares_an_entry_in_use(repos: Repositories, w: World) -> None:
+    """Not scoped by user either: the retention sweep. A's entry has been idle since T0, but
+    A's job is running and has not recorded its entry yet, so A's entry stays."""
+    evicted = repos.feature_cache_eviction.evict_idle(
+        now=datetime.now(UTC), max_idle_s=1.0, limit=10, delete_blob=_no_blob_to_delete
+    )
+    assert evicted == []
+
+
+def _no_blob_to_delete(key: str) -> None:
+    raise AssertionError(f"the eviction deleted the blob {key}")
+
+
 CROSS_USER_ATTEMPTS: dict[tuple[str, str], Callable[[Repositories, World], None]] = {
     ("profiles", "add"): _b_adds_a_profile_with_as_id,
     ("profiles", "get"): _b_gets_as_profile,
@@ -624,6 +641,7 @@ CROSS_USER_ATTEMPTS: dict[tuple[str, str], Callable[[Repositories, World], None]
     ("feature_cache", "find"): _b_finds_as_entry,
     ("feature_cache", "add"): _b_adds_an_entry_for_the_same_input,
     ("feature_cache", "touch"): _b_touches_as_entry,
+    ("feature_cache_eviction", "evict_idle"): _the_eviction_spares_an_entry_in_use,
 }
 
 

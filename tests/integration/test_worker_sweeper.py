@@ -1,7 +1,8 @@
 """The sweeper over real PostgreSQL: a job whose messages were lost is queued again, one past
 its deadline fails with ``render_timed_out``, a profile build whose message was lost is queued
 again (one with no reference is not: it has nothing to build), and rows that are moving are
-left alone."""
+left alone. Idle feature-cache entries are evicted, blob (local store and S3) and row, except
+those a job in flight may read; a render after an eviction extracts again."""
 
 import uuid
 from collections.abc import Iterator
@@ -9,27 +10,41 @@ from datetime import timedelta
 
 import attrs
 import pytest
+import sqlalchemy as sa
 
 from tests.fakes import InMemoryJobQueue
+from tests.integration.moto_server import ACCESS_KEY, SECRET_KEY
 from tests.integration.worker_world import (
+    STEM_S,
     add_job,
     add_profile,
     add_reference,
+    backdate_feature_cache_entry,
     backdate_job,
     backdate_profile,
+    count_rows,
     job_error,
     make_service,
     reference_wav,
     render_to_end,
 )
-from voxregen_adapters.actor_names import ALL, PROFILE_BUILD, RENDER_JOB
+from voxregen_adapters.actor_names import ALL, PROFILE_BUILD, RENDER_CHUNK, RENDER_JOB
+from voxregen_adapters.db import tables
 from voxregen_adapters.service import Service
-from voxregen_core.jobs import JobStatus
+from voxregen_core import spec
+from voxregen_core.errors import StorageUnavailableError
+from voxregen_core.feature_cache import FeatureCacheEntry
+from voxregen_core.jobs import JobStatus, RenderJob
+from voxregen_core.params import RenderParams, Style
 from voxregen_core.profiles import ProfileStatus
+from voxregen_core.stub_generator import StubGenerator
 from voxregen_worker.profile_build import profile_build
+from voxregen_worker.render_job import Renderer
 from voxregen_worker.sweeper import Sweeper, SweepOutcome
 
 USER = uuid.UUID("dddddddd-dddd-4ddd-8ddd-dddddddddddd")
+OTHER = uuid.UUID("eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee")
+DAY_S = 86_400.0
 
 
 @pytest.fixture
@@ -37,6 +52,16 @@ def service(fresh_database_url, redis_url, tmp_path) -> Iterator[Service]:
     service = make_service(fresh_database_url, redis_url, tmp_path)
     yield attrs.evolve(service, queue=InMemoryJobQueue(actor_names=ALL))
     service.close()
+
+
+def make_sweeper(service: Service, *, job_deadline_s: float = 3600.0) -> Sweeper:
+    """A sweeper with a 5-minute stall timeout and a one-day feature-cache retention."""
+    return Sweeper(
+        service,
+        stall_timeout_s=300.0,
+        job_deadline_s=job_deadline_s,
+        feature_cache_max_idle_s=DAY_S,
+    )
 
 
 def test_a_lost_job_is_queued_again_and_then_completes(service):
@@ -49,7 +74,7 @@ def test_a_lost_job_is_queued_again_and_then_completes(service):
         updated_ago=timedelta(minutes=10),
         created_ago=timedelta(minutes=10),
     )
-    sweeper = Sweeper(service, stall_timeout_s=300.0, job_deadline_s=3600.0)
+    sweeper = make_sweeper(service)
 
     assert sweeper.sweep() == SweepOutcome(jobs_requeued=1)
     assert sweeper.sweep() == SweepOutcome()  # claimed: not queued twice in one stall period
@@ -68,7 +93,7 @@ def test_a_job_past_its_deadline_fails_with_a_clear_error(service):
     backdate_job(
         service.engine, job.id, updated_ago=timedelta(minutes=10), created_ago=timedelta(hours=3)
     )
-    sweeper = Sweeper(service, stall_timeout_s=300.0, job_deadline_s=7200.0)
+    sweeper = make_sweeper(service, job_deadline_s=7200.0)
 
     assert sweeper.sweep() == SweepOutcome(jobs_failed=1)
 
@@ -86,7 +111,7 @@ def test_a_lost_profile_build_is_queued_again(service):
     add_reference(service, moving, reference_wav())
     add_profile(service, USER)  # ready: nothing to do
     backdate_profile(service.engine, lost.id, updated_ago=timedelta(minutes=10))
-    sweeper = Sweeper(service, stall_timeout_s=300.0, job_deadline_s=3600.0)
+    sweeper = make_sweeper(service)
 
     assert sweeper.sweep() == SweepOutcome(profiles_requeued=1)
     assert sweeper.sweep() == SweepOutcome()
@@ -99,7 +124,7 @@ def test_a_new_profile_without_references_is_left_waiting_for_its_first(service)
     build (which used to end the profile in ``error``, "needs at least one reference")."""
     waiting = add_profile(service, USER, status=ProfileStatus.BUILDING)
     backdate_profile(service.engine, waiting.id, updated_ago=timedelta(hours=1))
-    sweeper = Sweeper(service, stall_timeout_s=300.0, job_deadline_s=3600.0)
+    sweeper = make_sweeper(service)
 
     assert sweeper.sweep() == SweepOutcome()
 
@@ -112,3 +137,158 @@ def test_a_new_profile_without_references_is_left_waiting_for_its_first(service)
     assert sweeper.sweep() == SweepOutcome(profiles_requeued=1)
     profile_build(service, USER, waiting.id)
     assert service.profiles.get(user_id=USER, profile_id=waiting.id).status is ProfileStatus.READY
+
+
+# --- the feature cache's retention ----------------------------------------------------------
+
+
+@pytest.fixture(params=["file", "s3"])
+def any_store_service(request, fresh_database_url, redis_url, tmp_path) -> Iterator[Service]:
+    """The service over the local store, or over moto's S3."""
+    storage_url = None
+    if request.param == "s3":
+        endpoint = request.getfixturevalue("s3_endpoint")
+        bucket = f"sweep-{uuid.uuid4().hex[:12]}"
+        storage_url = f"s3://{ACCESS_KEY}:{SECRET_KEY}@{endpoint}/{bucket}?secure=false"
+    service = make_service(fresh_database_url, redis_url, tmp_path, storage_url=storage_url)
+    yield attrs.evolve(service, queue=InMemoryJobQueue(actor_names=ALL))
+    service.close()
+
+
+def entry_of(service: Service, job: RenderJob) -> FeatureCacheEntry:
+    """The feature-cache entry of a rendered job's input."""
+    done = service.jobs.get(user_id=job.user_id, job_id=job.id)
+    return service.feature_cache.find(
+        user_id=job.user_id, input_hash=done.input_hash, feature_version=spec.FEATURE_VERSION
+    )
+
+
+def add_entry(service: Service, user_id: uuid.UUID, input_hash: str) -> FeatureCacheEntry:
+    """An entry with a (placeholder) blob stored under its key."""
+    entry = FeatureCacheEntry.new(
+        user_id=user_id,
+        input_hash=input_hash,
+        feature_version=spec.FEATURE_VERSION,
+        duration_s=STEM_S,
+        now=service.clock.now(),
+    )
+    service.store.put(entry.object_key, b"features")
+    return service.feature_cache.add(entry)
+
+
+def idle(service: Service, *entries: FeatureCacheEntry) -> None:
+    for entry in entries:
+        backdate_feature_cache_entry(service.engine, entry.id, accessed_ago=timedelta(days=2))
+
+
+def test_an_idle_entry_is_evicted_blob_and_row_and_the_next_render_extracts_again(
+    any_store_service,
+):
+    service = any_store_service
+    profile = add_profile(service, USER)
+    first = add_job(service, profile)
+    render_to_end(service, USER, first.id)
+    entry = entry_of(service, first)
+    before = service.jobs.get(user_id=USER, job_id=first.id)
+    fresh = add_entry(service, USER, "ab" * 32)
+    idle(service, entry)
+
+    assert make_sweeper(service).sweep() == SweepOutcome(feature_cache_evicted=1)
+
+    assert not service.store.exists(entry.object_key)
+    assert entry_of(service, first) is None
+    assert count_rows(service, tables.stem_feature_cache) == 1  # the fresh one stays
+    assert service.store.exists(fresh.object_key)
+    done = service.jobs.get(user_id=USER, job_id=first.id)
+    assert done.status is JobStatus.DONE and done.stem_feature_cache_id is None  # SET NULL
+    assert done.updated_at > before.updated_at  # the trigger sees the foreign key's update
+    assert attrs.evolve(done, stem_feature_cache_id=entry.id, updated_at=before.updated_at) == before
+    assert service.store.exists(done.output_object_key)
+
+    again = add_job(service, profile, data=None, input_object_key=first.input_object_key)
+    render_to_end(service, USER, again.id)
+    rendered = service.jobs.get(user_id=USER, job_id=again.id)
+    assert rendered.status is JobStatus.DONE
+    assert rendered.metrics["feature_cache_hit"] is False
+    assert service.store.exists(entry.object_key)  # extracted and stored again
+    assert make_sweeper(service).sweep() == SweepOutcome()
+
+
+def test_an_entry_a_job_in_flight_may_read_is_kept_however_idle(service):
+    """A running job keeps the entry it refers to until it is done; a queued job that has not
+    looked its features up yet keeps every entry of its user; another user's idle entry goes
+    meanwhile, and so does this one once no job is in flight."""
+    profile = add_profile(service, USER)
+    first = add_job(service, profile)
+    render_to_end(service, USER, first.id)
+    entry = entry_of(service, first)
+    others = add_entry(service, OTHER, "cd" * 32)
+    sweeper = make_sweeper(service)
+
+    midway = add_job(
+        service,
+        profile,
+        data=None,
+        input_object_key=first.input_object_key,
+        params=RenderParams(style=Style.WARM),
+    )
+    queue = InMemoryJobQueue(actor_names=ALL)
+    renderer = Renderer(attrs.evolve(service, queue=queue), StubGenerator())
+    renderer.render_job(USER, midway.id)  # running, its entry recorded, chunks queued
+    idle(service, entry, others)
+    assert sweeper.sweep() == SweepOutcome(feature_cache_evicted=1)
+    assert not service.store.exists(others.object_key)
+    for _, (user, job, chunk_index) in [m for m in queue.messages if m[0] == RENDER_CHUNK]:
+        renderer.render_chunk(uuid.UUID(user), uuid.UUID(job), chunk_index)
+    finished = service.jobs.get(user_id=USER, job_id=midway.id)
+    assert finished.status is JobStatus.DONE and finished.metrics["feature_cache_hit"] is True
+
+    waiting = add_job(service, profile, data=None, input_object_key=first.input_object_key)
+    idle(service, entry)
+    assert sweeper.sweep() == SweepOutcome()  # waiting may be about to hit it
+    render_to_end(service, USER, waiting.id)
+    hit = service.jobs.get(user_id=USER, job_id=waiting.id)
+    assert hit.metrics["feature_cache_hit"] is True and hit.stem_feature_cache_id == entry.id
+
+    idle(service, entry)
+    assert sweeper.sweep() == SweepOutcome(feature_cache_evicted=1)
+    assert not service.store.exists(entry.object_key)
+
+
+def test_an_entry_a_writer_holds_is_skipped_without_waiting(service):
+    """A job recording the entry (its foreign-key check holds a KEY SHARE lock) makes the sweep
+    pass it by rather than wait or delete it under the job."""
+    entry = add_entry(service, USER, "ab" * 32)
+    idle(service, entry)
+    held = sa.select(tables.stem_feature_cache).where(tables.stem_feature_cache.c.id == entry.id)
+    with service.engine.connect() as connection, connection.begin():
+        connection.execute(held.with_for_update(key_share=True))
+        assert make_sweeper(service).sweep() == SweepOutcome()
+    assert make_sweeper(service).sweep() == SweepOutcome(feature_cache_evicted=1)
+
+
+class UndeletableStore:
+    """The service's store, refusing deletes as a store that is down would."""
+
+    def __init__(self, inner) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str):
+        return getattr(self._inner, name)
+
+    def delete(self, key: str) -> None:
+        raise StorageUnavailableError(f"cannot reach the store to delete {key}")
+
+
+def test_a_blob_that_cannot_be_deleted_keeps_its_row_for_the_next_pass(service):
+    entry = add_entry(service, USER, "ab" * 32)
+    idle(service, entry)
+    refusing = attrs.evolve(service, store=UndeletableStore(service.store))
+
+    with pytest.raises(StorageUnavailableError, match="cannot reach the store to delete"):
+        make_sweeper(refusing).sweep()
+
+    assert count_rows(service, tables.stem_feature_cache) == 1
+    assert service.store.exists(entry.object_key)
+    assert make_sweeper(service).sweep() == SweepOutcome(feature_cache_evicted=1)
+    assert not service.store.exists(entry.object_key)

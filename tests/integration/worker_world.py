@@ -206,6 +206,18 @@ def backdate_profile(engine: sa.Engine, profile_id: uuid.UUID, *, updated_ago: t
     _backdate(engine, tables.singer_profiles, profile_id, updated_at=sa.func.now() - updated_ago)
 
 
+def backdate_feature_cache_entry(
+    engine: sa.Engine, entry_id: uuid.UUID, *, accessed_ago: timedelta
+) -> None:
+    """Make the feature-cache entry look last used ``accessed_ago`` ago."""
+    _backdate(
+        engine,
+        tables.stem_feature_cache,
+        entry_id,
+        last_accessed_at=sa.func.now() - accessed_ago,
+    )
+
+
 def _backdate(engine: sa.Engine, table: sa.Table, row_id: uuid.UUID, **timestamps) -> None:
     """Set a row's timestamps, stepping around the trigger that keeps ``updated_at`` current."""
     with engine.begin() as connection:

@@ -1,4 +1,5 @@
-"""Feature-cache policy: entries, who may reuse them, touching, eviction."""
+"""Feature-cache policy: entries, who may reuse them, touching, eviction (and what a job in
+flight keeps)."""
 
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -10,7 +11,13 @@ from hypothesis import given
 
 from voxregen_core import spec
 from voxregen_core.errors import InvalidKeyError, InvalidParamsError
-from voxregen_core.feature_cache import FeatureCacheEntry, evictable, is_reusable, touched
+from voxregen_core.feature_cache import (
+    FeatureCacheEntry,
+    JobInFlight,
+    evictable,
+    is_reusable,
+    touched,
+)
 from voxregen_core.keys import KeyKind, parse_key
 
 USERS = [uuid.UUID(int=n) for n in (1, 2, 3)]
@@ -115,18 +122,36 @@ def test_a_hit_moves_last_accessed_at_only(entry, now):
     st.lists(entries(), max_size=12),
     times,
     st.integers(0, 10**7),
-    st.sets(st.integers(0, 11), max_size=4),
+    st.lists(
+        st.tuples(st.sampled_from(USERS), st.one_of(st.none(), st.integers(0, 11))), max_size=4
+    ),
 )
-def test_evictable_are_the_idle_unkept_entries_oldest_first(cache, now, max_idle_s, kept_positions):
-    keep = {cache[i].id for i in kept_positions if i < len(cache)}
-    chosen = evictable(cache, now=now, max_idle_s=max_idle_s, keep=keep)
+def test_evictable_are_the_idle_entries_no_job_in_flight_may_read_oldest_first(
+    cache, now, max_idle_s, jobs
+):
+    in_flight = [
+        JobInFlight(user_id=user_id, entry_id=None if i is None else _id_at(cache, i))
+        for user_id, i in jobs
+    ]
+    chosen = evictable(cache, now=now, max_idle_s=max_idle_s, in_flight=in_flight)
 
     idle_s = {entry.id: (now - entry.last_accessed_at).total_seconds() for entry in cache}
+    referred = {job.entry_id for job in in_flight}
+    looking_up = {job.user_id for job in in_flight if job.entry_id is None}
     assert {entry.id for entry in chosen} == {
-        entry.id for entry in cache if idle_s[entry.id] > max_idle_s and entry.id not in keep
+        entry.id
+        for entry in cache
+        if idle_s[entry.id] > max_idle_s
+        and entry.id not in referred
+        and entry.user_id not in looking_up
     }
     accessed = [entry.last_accessed_at for entry in chosen]
     assert accessed == sorted(accessed)
+
+
+def _id_at(cache: list[FeatureCacheEntry], position: int) -> uuid.UUID:
+    """The id of the entry at ``position``, or an id no entry has."""
+    return cache[position].id if position < len(cache) else uuid.uuid4()
 
 
 def test_an_entry_idle_exactly_the_limit_is_kept():
@@ -135,7 +160,19 @@ def test_an_entry_idle_exactly_the_limit_is_kept():
     assert evictable([entry], now=T0 + timedelta(days=1), max_idle_s=day_s) == []
     later = T0 + timedelta(days=1, seconds=1)
     assert evictable([entry], now=later, max_idle_s=day_s) == [entry]
-    assert evictable([entry], now=later, max_idle_s=day_s, keep={entry.id}) == []
+
+
+def test_a_job_in_flight_keeps_its_entry_or_until_it_has_one_every_entry_of_its_user():
+    entry, others = _entry(), _entry(user_id=USERS[1])
+    later = T0 + timedelta(days=30)
+    running = JobInFlight(user_id=USERS[0], entry_id=entry.id)
+    assert running.may_read(entry) and not running.may_read(others)
+    assert evictable([entry, others], now=later, max_idle_s=1.0, in_flight=[running]) == [others]
+    looking_up = JobInFlight(user_id=USERS[0], entry_id=None)
+    assert looking_up.may_read(entry) and not looking_up.may_read(others)
+    assert evictable([entry, others], now=later, max_idle_s=1.0, in_flight=[looking_up]) == [others]
+    elsewhere = JobInFlight(user_id=USERS[0], entry_id=uuid.uuid4())  # another input's entry
+    assert evictable([entry], now=later, max_idle_s=1.0, in_flight=[elsewhere]) == [entry]
 
 
 def test_evictable_refuses_a_negative_idle_time():

@@ -58,6 +58,7 @@ def test_the_worker_settings_have_defaults_and_are_read_and_cast():
         heartbeat_timeout_s=60.0,
         stall_timeout_s=300.0,
         job_deadline_s=7200.0,
+        feature_cache_max_idle_s=2_592_000.0,  # 30 days
     )
     worker = load_settings(
         {
@@ -66,6 +67,7 @@ def test_the_worker_settings_have_defaults_and_are_read_and_cast():
             "VOXREGEN_WORKER_HEARTBEAT_TIMEOUT_S": "5",
             "VOXREGEN_STALL_TIMEOUT_S": "30",
             "VOXREGEN_JOB_DEADLINE_S": "600",
+            "VOXREGEN_FEATURE_CACHE_MAX_IDLE_S": "86400",
         }
     ).worker
     assert worker == WorkerSettings(
@@ -74,6 +76,7 @@ def test_the_worker_settings_have_defaults_and_are_read_and_cast():
         heartbeat_timeout_s=5.0,
         stall_timeout_s=30.0,
         job_deadline_s=600.0,
+        feature_cache_max_idle_s=86_400.0,
     )
 
 
@@ -117,6 +120,9 @@ def test_a_unix_socket_redis_and_a_socket_postgres_are_accepted():
         ("VOXREGEN_WORKER_HEARTBEAT_TIMEOUT_S", "0.5", "seconds >= 1"),
         ("VOXREGEN_STALL_TIMEOUT_S", "inf", "seconds >= 1"),
         ("VOXREGEN_JOB_DEADLINE_S", "0", "seconds >= 1"),
+        ("VOXREGEN_FEATURE_CACHE_MAX_IDLE_S", "30d", "could not convert"),
+        ("VOXREGEN_FEATURE_CACHE_MAX_IDLE_S", "-1", "seconds >= 1"),
+        ("VOXREGEN_FEATURE_CACHE_MAX_IDLE_S", "", "set but empty"),
     ],
 )
 def test_a_malformed_value_names_the_variable_the_value_and_the_reason(name, value, reason):

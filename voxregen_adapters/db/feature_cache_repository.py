@@ -27,7 +27,7 @@ class PostgresFeatureCacheRepository:
     ) -> FeatureCacheEntry | None:
         with transaction(self._engine) as connection:
             row = connection.execute(_by_key(user_id, input_hash, feature_version)).first()
-        return None if row is None else _entry_from_row(row)
+        return None if row is None else entry_from_row(row)
 
     def add(self, entry: FeatureCacheEntry) -> FeatureCacheEntry:
         statement = (
@@ -52,7 +52,7 @@ class PostgresFeatureCacheRepository:
                 row = connection.execute(
                     _by_key(entry.user_id, entry.input_hash, entry.feature_version)
                 ).one()
-        return _entry_from_row(row)
+        return entry_from_row(row)
 
     def touch(self, entry: FeatureCacheEntry, *, accessed_at: datetime) -> None:
         statement = (
@@ -75,7 +75,7 @@ def _by_key(user_id: uuid.UUID, input_hash: str, feature_version: str) -> sa.Sel
     )
 
 
-def _entry_from_row(row: sa.Row) -> FeatureCacheEntry:
+def entry_from_row(row: sa.Row) -> FeatureCacheEntry:
     return FeatureCacheEntry(
         id=row.id,
         user_id=row.user_id,
