@@ -1,11 +1,17 @@
 """The README's curl examples run, as written, against ``voxregen serve``: the whole flow from
-a new profile to the clone's download, so they cannot rot."""
+a new profile to the clone's download, so they cannot rot; and the script's failures are one
+line on stderr and a non-zero exit, never a traceback: a job that fails (its code and
+message), a ``BASE`` where nothing listens, and one that answers something other than JSON."""
 
+import http.server
 import os
 import re
 import subprocess
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 import soundfile as sf
 
 from tests.integration.test_serve import _free_port, _serving
@@ -22,28 +28,46 @@ def curl_example() -> str:
     return block
 
 
-def test_the_readme_curl_flow_renders_and_clones_a_stem(tmp_path):
+def run_example(folder: Path, base: str, *, stem: bytes) -> subprocess.CompletedProcess:
+    """The README block, run in ``folder`` against ``base`` with an 8 s reference and ``stem``.
+    The reference is 24-bit WAVE_FORMAT_EXTENSIBLE, which Python's ``wave`` (the script's
+    duration reader once) cannot open."""
     singing = synthetic_singing(8.0, seed=3, fs=44_100)
-    (tmp_path / "reference.wav").write_bytes(wav_bytes(singing.audio, fs=44_100))
-    stem = with_consonants(singing.audio, seed=3, fs=44_100)
-    (tmp_path / "stem.wav").write_bytes(wav_bytes(0.9 * stem / abs(stem).max(), fs=44_100))
-    data_dir, port = tmp_path / "data", _free_port()
+    reference = wav_bytes(singing.audio, fs=44_100, subtype="PCM_24", container="WAVEX")
+    (folder / "reference.wav").write_bytes(reference)
+    (folder / "stem.wav").write_bytes(stem)
     environment = {
         **os.environ,
-        "BASE": f"http://127.0.0.1:{port}",
-        "REFERENCE_WAV": str(tmp_path / "reference.wav"),
-        "STEM_WAV": str(tmp_path / "stem.wav"),
+        "BASE": base,
+        "REFERENCE_WAV": str(folder / "reference.wav"),
+        "STEM_WAV": str(folder / "stem.wav"),
     }
+    return subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", curl_example()],
+        cwd=folder,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=SCRIPT_TIMEOUT_S,
+    )
 
-    with _serving(data_dir, port, tmp_path / "serve.log"):  # which kills it all at the end
-        done = subprocess.run(
-            ["bash", "-euo", "pipefail", "-c", curl_example()],
-            cwd=tmp_path,
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=SCRIPT_TIMEOUT_S,
-        )
+
+def a_stem() -> bytes:
+    """8 s of synthetic singing with consonants, 44.1 kHz 24-bit."""
+    stem = with_consonants(synthetic_singing(8.0, seed=3, fs=44_100).audio, seed=3, fs=44_100)
+    return wav_bytes(0.9 * stem / abs(stem).max(), fs=44_100)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory) -> Iterator[str]:
+    """The base URL of one ``voxregen serve`` for this module's flows."""
+    folder, port = tmp_path_factory.mktemp("serve"), _free_port()
+    with _serving(folder / "data", port, folder / "serve.log"):  # which kills it all at the end
+        yield f"http://127.0.0.1:{port}"
+
+
+def test_the_readme_curl_flow_renders_and_clones_a_stem(served, tmp_path):
+    done = run_example(tmp_path, served, stem=a_stem())
 
     assert done.returncode == 0, f"{done.stdout}\n{done.stderr}"
     assert done.stdout.splitlines() == ["building", "True"]  # the clone hit the feature cache
@@ -53,3 +77,58 @@ def test_the_readme_curl_flow_renders_and_clones_a_stem(tmp_path):
         info = sf.info(tmp_path / name)
         assert (info.samplerate, info.subtype, info.channels) == (48_000, "PCM_16", 2), name
         assert abs(info.duration - 8.0) < 1e-3, name
+
+
+def test_a_job_that_fails_prints_its_error_code_and_message(served, tmp_path):
+    done = run_example(tmp_path, served, stem=b"this is not a WAV file at all")
+
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    assert done.stdout.splitlines() == ["building"]
+    *polled, last = done.stderr.splitlines()
+    assert polled[-1].startswith("failed ")  # the poll's own line: status and progress
+    assert last.startswith("failed: not_a_wav: the file is not a WAV"), done.stderr
+    assert not (tmp_path / "regen.wav").exists()
+
+
+class NotJson(http.server.BaseHTTPRequestHandler):
+    """Answers every request with an HTML page, as a web server on the wrong port would."""
+
+    def do_POST(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.end_headers()
+        self.wfile.write(b"<html><body>It works!</body></html>")
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def not_json_base() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NotJson)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("base", "says"),
+    [
+        (f"http://127.0.0.1:{_free_port()}", "error: no answer from {base}: Failed to connect"),
+        ("not_json", "error: {base} answered HTTP 200, not JSON: is BASE the voxregen API?"),
+    ],
+    ids=["nothing_listening", "not_json"],
+)
+def test_a_wrong_base_is_one_line_and_a_non_zero_exit(request, tmp_path, base, says):
+    if base == "not_json":
+        base = request.getfixturevalue("not_json_base")
+
+    done = run_example(tmp_path, base, stem=a_stem())
+
+    assert done.returncode != 0
+    assert done.stdout == ""
+    (line,) = done.stderr.splitlines()
+    assert line.startswith(says.format(base=base)), done.stderr
