@@ -309,9 +309,11 @@ def _features(
     """The stem's features from the user's cache, or extracted and cached on a miss."""
     version = spec.FEATURE_VERSION
     entry = feature_cache.find(user_id=job.user_id, input_hash=hash_hex, feature_version=version)
-    if entry is not None and store.exists(entry.object_key):
+    if entry is not None:
         try:
             features = decode_features(store.get(entry.object_key))
+        except ObjectNotFoundError:
+            features = None  # gone (evicted since it was found): extracted again below
         except FeatureBlobError:
             features = None  # a damaged blob is replaced below, never trusted
         if features is not None:

@@ -207,3 +207,22 @@ class _ShortGenerator(IdentityGenerator):
 def test_a_generator_returning_the_wrong_length_is_refused():
     with pytest.raises(GeneratorError, match=r"chunk 0, expected \(864000,\)"):
         _render(_job(), _ports(_ShortGenerator()))
+
+
+class _BlobVanishesAfterCheck(InMemoryObjectStore):
+    """A store whose ``exists`` still says yes for a feature blob that is gone: the sweeper
+    evicted it between a render's look-up and its read."""
+
+    def exists(self, key: str) -> bool:
+        return "/feature-cache/" in key or super().exists(key)
+
+
+def test_a_feature_blob_evicted_after_its_entry_was_found_is_extracted_again():
+    ports = _ports(store=_BlobVanishesAfterCheck())
+    first = _render(_job(), ports)
+    del ports.store.objects[first.feature_cache_entry.object_key]
+
+    again = _render(_job(style="warm"), ports)
+
+    assert again.metrics.feature_cache_hit is False
+    assert first.feature_cache_entry.object_key in ports.store.objects
