@@ -65,7 +65,7 @@ class LocalFeatureCacheRepository:
     def _write(self, entry: FeatureCacheEntry) -> None:
         row = attrs.asdict(entry, value_serializer=_json_value)
         path = self._path(entry.user_id, entry.input_hash, entry.feature_version)
-        write_atomically(path, json.dumps(row, indent=1).encode())
+        write_atomically(path, json.dumps(row, indent=1).encode(), mode=0o600)
 
 
 def _json_value(instance: object, field: attrs.Attribute, value: object) -> object:

@@ -28,7 +28,7 @@ class LocalObjectStore:
         return self._root / key
 
     def put(self, key: str, data: bytes) -> None:
-        write_atomically(self._path(key), data)
+        write_atomically(self._path(key), data, mode=0o600)  # users' audio: the owner's only
 
     def get(self, key: str) -> bytes:
         try:

@@ -289,3 +289,21 @@ def test_the_output_files_honour_the_umask(stem, tmp_path, umask, mode):
     )
     assert done.returncode == 0, done.stderr
     assert (out.stat().st_mode & 0o777, metrics.stat().st_mode & 0o777) == (mode, mode)
+    cache = [tmp_path / "objects", tmp_path / "feature-cache-index"]  # the stem's features
+    cached = [path for folder in cache for path in folder.rglob("*") if path.is_file()]
+    assert cached and {path.stat().st_mode & 0o777 for path in cached} == {0o600}  # users' audio
+
+
+@pytest.mark.parametrize("option", ["-o", "--metrics"])
+def test_an_output_the_file_system_refuses_is_one_line_and_exit_2(stem, tmp_path, option):
+    # /proc takes no new files, even from root (who passes every permission check up front)
+    refused = "/proc/voxregen-out.wav"
+    paths = {"-o": str(tmp_path / "out.wav"), "--metrics": str(tmp_path / "metrics.json")}
+    paths[option] = refused
+    args = ["-o", paths["-o"], "--metrics", paths["--metrics"]]
+    done = _run("render", str(stem), *args, cache_dir=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines()[-1] == (
+        f"voxregen: error: cannot write {option} {refused}: No such file or directory"
+    )
+    assert "Traceback" not in done.stderr

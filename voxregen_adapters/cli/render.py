@@ -68,18 +68,20 @@ def render_command(args: argparse.Namespace) -> None:
             )
     except InvalidInputError as error:
         fail(f"{args.input}: {error} [{error.code}]")
-    except OSError as error:
-        fail(f"cannot read {args.input}: {error.strerror or error}")
+    except OSError as error:  # the input, or the cache folder (--cache-dir) being written
+        if error.filename is None or Path(error.filename) == args.input:
+            fail(f"cannot read {args.input}: {error.strerror or error}")
+        fail(f"cannot write {error.filename}: {error.strerror or error}")
     except KeyboardInterrupt:
         print(f"voxregen: interrupted; rerun with --job-id {job_id} to resume", file=sys.stderr)
         sys.exit(EXIT_INTERRUPTED)
 
-    write_atomically(args.output, outcome.output_wav)
+    _write("-o", args.output, outcome.output_wav)
     for key in ports.store.list(chunks_prefix(LOCAL_USER_ID, job_id)):
         ports.store.delete(key)  # chunks are temporary: the output is what stays
     metrics = outcome.metrics
     if args.metrics is not None:
-        write_atomically(args.metrics, json.dumps(metrics.to_json(), indent=2).encode() + b"\n")
+        _write("--metrics", args.metrics, json.dumps(metrics.to_json(), indent=2).encode() + b"\n")
     print(
         f"voxregen: wrote {args.output} ({metrics.input_duration_s:.1f} s, "
         f"{_db(metrics.loudness_lufs, 'LUFS')}, {_db(metrics.true_peak_db, 'dBTP')}) "
@@ -105,10 +107,21 @@ def _check_files(args: argparse.Namespace) -> None:
             fail(f"cannot write {option} {path}: it is a folder; name a file to write")
         if not path.parent.is_dir():
             fail(f"cannot write {option} {path}: folder {path.parent} does not exist")
+        if not os.access(path.parent, os.W_OK | os.X_OK):
+            fail(f"cannot write {option} {path}: folder {path.parent} is not writable")
         if _same_file(path, args.input):
             fail(f"cannot write {option} {path}: it is the input stem; name another file")
     if args.metrics is not None and _same_file(args.metrics, args.output):
         fail(f"cannot write --metrics {args.metrics}: it is the -o file; name another file")
+
+
+def _write(option: str, path: Path, data: bytes) -> None:
+    """Write an output; a place that refuses it (a read-only file system, a full disk) is
+    the user's to fix, said in one line like every other refusal."""
+    try:
+        write_atomically(path, data)
+    except OSError as error:
+        fail(f"cannot write {option} {path}: {error.strerror or error}")
 
 
 def _same_file(a: Path, b: Path) -> bool:
