@@ -1,4 +1,5 @@
-"""Stem features, version ``v1``: what the generator conditions on, cached per input.
+"""Stem features, version :data:`~voxregen_core.spec.FEATURE_VERSION` (``v1``): what the
+generator conditions on, cached per input.
 
 Frame ``i`` describes the stem around ``t = i * hop_s`` seconds; a stem of ``n`` samples at
 48 kHz has ``n // hop_samples + 1`` frames.
@@ -9,7 +10,7 @@ import math
 import attrs
 import numpy as np
 
-from voxregen_core import units
+from voxregen_core import spec, units
 from voxregen_core.pitch import estimate_f0
 from voxregen_core.validation import checked_mono_float, checked_sample_rate_hz
 
@@ -98,7 +99,8 @@ V1_RMS_FLOOR_DB = -120.0
 
 
 def extract_features(audio: np.ndarray, *, sample_rate_hz: int) -> Features:
-    """The ``v1`` features of a stem: YIN f0 and voicing, the RMS curve, content metadata.
+    """The features of a stem at :data:`~voxregen_core.spec.FEATURE_VERSION`: YIN f0 and
+    voicing, the RMS curve, content metadata.
 
     audio : np.ndarray [shape=(n_samples,)], float32, mono (48 kHz from ``load_stem``)
     """
@@ -107,7 +109,7 @@ def extract_features(audio: np.ndarray, *, sample_rate_hz: int) -> Features:
     pitch = estimate_f0(audio, sample_rate_hz=sample_rate_hz, hop_s=V1_HOP_S)
     duration_s = units.samples_to_seconds(audio.shape[0], sample_rate_hz=sample_rate_hz)
     return Features(
-        feature_version="v1",
+        feature_version=spec.FEATURE_VERSION,
         sample_rate_hz=sample_rate_hz,
         hop_s=V1_HOP_S,
         f0_hz=pitch.f0_hz,
