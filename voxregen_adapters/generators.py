@@ -11,8 +11,9 @@ import time
 import numpy as np
 
 from voxregen_adapters.settings import WorkerSettings
-from voxregen_core.generator import ChunkFeatures, Device, Generator, GeneratorFactory
+from voxregen_core.generator import ChunkFeatures, Device
 from voxregen_core.params import RenderParams
+from voxregen_core.ports import Generator, GeneratorFactory
 from voxregen_core.profiles import SingerProfile
 from voxregen_core.stub_generator import StubGenerator
 

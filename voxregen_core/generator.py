@@ -1,8 +1,9 @@
-"""The model integration interface: one function, ``generate_chunk``.
+"""What the model integration interface passes around: the chunk a generator gets, the device.
 
-This is the seam where the machine-learning singer model replaces the v1 stub
-(:mod:`voxregen_core.stub_generator`). A model author implements :class:`Generator`;
-nothing else in the pipeline changes.
+The interface itself is the :class:`~voxregen_core.ports.Generator` port, one function,
+``generate_chunk``: the seam where the machine-learning singer model replaces the v1 stub
+(:mod:`voxregen_core.stub_generator`). A model author implements that port; nothing else in
+the pipeline changes.
 
 Contract for implementers
 -------------------------
@@ -16,22 +17,20 @@ Contract for implementers
 - Chunks overlap by 2 s and are crossfaded afterwards: a model should render the overlap as it
   renders the rest, without fading its edges.
 - The device (:class:`Device`) is chosen by the operator (``VOXREGEN_MODEL_DEVICE``) and given
-  to the generator when it is built (:data:`GeneratorFactory`); a model loads its weights there.
+  to the generator when it is built (:data:`~voxregen_core.ports.GeneratorFactory`); a model
+  loads its weights there.
   ``generate_chunk`` raises an exception (never returns NaN) on failure.
 """
 
 import enum
 import hashlib
 import uuid
-from collections.abc import Callable
-from typing import Protocol, runtime_checkable
 
 import attrs
 import numpy as np
 
 from voxregen_core.features import Features
 from voxregen_core.params import RenderParams
-from voxregen_core.profiles import SingerProfile
 
 
 class Device(enum.StrEnum):
@@ -46,7 +45,7 @@ class ChunkFeatures:
     """Everything a generator gets about one chunk of a stem.
 
     audio : np.ndarray [shape=(n_samples,)], float32, 48 kHz mono mid of the input stem
-    features : the stem's v1 features for this chunk's samples
+    features : the stem's features (:data:`spec.FEATURE_VERSION`) for this chunk's samples
     """
 
     audio: np.ndarray
@@ -60,23 +59,3 @@ class ChunkFeatures:
         """64-bit seed derived from ``(job_id, chunk_index, params)`` alone."""
         material = f"{job_id}:{chunk_index}:{params.fingerprint()}".encode()
         return int.from_bytes(hashlib.sha256(material).digest()[:8], "little")
-
-
-@runtime_checkable
-class Generator(Protocol):
-    """Regenerates one chunk of a vocal in a singer's voice."""
-
-    @property
-    def device(self) -> Device:
-        """The device this generator was built for."""
-        ...
-
-    def generate_chunk(
-        self, features: ChunkFeatures, singer_profile: SingerProfile, params: RenderParams
-    ) -> np.ndarray:
-        """Audio for ``features.audio``'s chunk: np.ndarray [shape=(n_samples,)], float32, 48 kHz."""
-        ...
-
-
-GeneratorFactory = Callable[[Device], Generator]
-"""Builds a generator for a device: the worker calls it once, at start, with its setting."""

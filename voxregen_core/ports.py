@@ -9,9 +9,12 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
+import numpy as np
+
 from voxregen_core.feature_cache import FeatureCacheEntry
-from voxregen_core.generator import Generator
+from voxregen_core.generator import ChunkFeatures, Device
 from voxregen_core.jobs import ChunkLedger, JobStatus, Progress, RenderJob
+from voxregen_core.params import RenderParams
 from voxregen_core.profiles import ProfileStatus, SingerExemplar, SingerProfile, SingerReference
 
 __all__ = [
@@ -19,6 +22,7 @@ __all__ = [
     "FeatureCacheEviction",
     "FeatureCacheRepository",
     "Generator",
+    "GeneratorFactory",
     "JobQueue",
     "JsonPrimitive",
     "ObjectStore",
@@ -70,6 +74,30 @@ class ObjectStore(Protocol):
     def presigned_get_url(self, key: str, *, expires_s: int) -> str:
         """A URL that lets a plain HTTP GET read ``key`` until ``expires_s`` seconds from now."""
         ...
+
+
+@runtime_checkable
+class Generator(Protocol):
+    """Regenerates one chunk of a vocal in a singer's voice: the model integration interface.
+
+    The contract for implementers (shapes, determinism, overlap, device, failure) is in
+    :mod:`voxregen_core.generator`, with the values it is given.
+    """
+
+    @property
+    def device(self) -> Device:
+        """The device this generator was built for."""
+        ...
+
+    def generate_chunk(
+        self, features: ChunkFeatures, singer_profile: SingerProfile, params: RenderParams
+    ) -> np.ndarray:
+        """Audio for ``features.audio``'s chunk: np.ndarray [shape=(n_samples,)], float32, 48 kHz."""
+        ...
+
+
+GeneratorFactory = Callable[[Device], Generator]
+"""Builds a generator for a device: the worker calls it once, at start, with its setting."""
 
 
 @runtime_checkable

@@ -1,7 +1,7 @@
 """The v1 placeholder generator: a mild, deterministic EQ and compressor, no model.
 
 :class:`StubGenerator` is THE placeholder for the machine-learning singer model. It satisfies
-:class:`voxregen_core.generator.Generator` structurally; a model replaces it by implementing
+:class:`voxregen_core.ports.Generator` structurally; a model replaces it by implementing
 that port, and nothing else in the pipeline changes.
 
 What it does to a chunk, with every amount scaled by ``params.intensity`` (0 leaves the audio
@@ -86,7 +86,7 @@ _LEVEL_FLOOR_DBFS = -120.0
 
 
 class StubGenerator:
-    """The placeholder :class:`~voxregen_core.generator.Generator` (EQ + compression).
+    """The placeholder :class:`~voxregen_core.ports.Generator` (EQ + compression).
 
     It computes on the CPU with NumPy whatever ``device`` it is built for: the device is kept
     only so that the worker passes its setting through the port as a model will need.

@@ -11,8 +11,9 @@ from tests.signals import synthetic_singing
 from voxregen_adapters.generators import PacedGenerator, build_generator
 from voxregen_adapters.settings import WorkerSettings
 from voxregen_core.features import extract_features
-from voxregen_core.generator import ChunkFeatures, Device, Generator
+from voxregen_core.generator import ChunkFeatures, Device
 from voxregen_core.params import RenderParams
+from voxregen_core.ports import Generator
 from voxregen_core.profiles import ProfileStatus, SingerProfile
 from voxregen_core.stub_generator import StubGenerator
 

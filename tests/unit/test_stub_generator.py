@@ -11,8 +11,9 @@ from voxregen_core.chunking import plan_chunks
 from voxregen_core.crossfade import stitch
 from voxregen_core.errors import InvalidParamsError
 from voxregen_core.features import ContentPlaceholder, Features
-from voxregen_core.generator import ChunkFeatures, Generator
+from voxregen_core.generator import ChunkFeatures
 from voxregen_core.params import RenderParams, Style
+from voxregen_core.ports import Generator
 from voxregen_core.profiles import SingerProfile
 from voxregen_core.stub_generator import StubGenerator
 
