@@ -48,17 +48,12 @@ from voxregen_core.errors import (
 from voxregen_core.generator import ChunkFeatures, Device
 from voxregen_core.jobs import ChunkLedger, JobStatus, RenderJob
 from voxregen_core.keys import chunks_prefix, job_output_key
+from voxregen_core.metrics import render_metrics
 from voxregen_core.params import RenderParams
-from voxregen_core.pipeline import (
-    PreparedStem,
-    StageTimer,
-    deliver,
-    prepare,
-    render_metrics,
-    store_chunk,
-)
 from voxregen_core.ports import Generator
 from voxregen_core.profiles import SingerProfile
+from voxregen_core.stage_timer import StageTimer
+from voxregen_core.stages import PreparedStem, deliver, prepare, store_chunk
 from voxregen_worker.elapsed import ms_since
 from voxregen_worker.error_codes import error_code, error_message
 from voxregen_worker.stem_cache import StemCache

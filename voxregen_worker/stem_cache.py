@@ -9,7 +9,7 @@ import threading
 import uuid
 from collections import OrderedDict
 
-from voxregen_core.pipeline import PreparedStem
+from voxregen_core.stages import PreparedStem
 
 
 class StemCache:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-import voxregen_core.pipeline as pipeline_module
+import voxregen_core.feature_lookup as feature_lookup_module
 from tests.fakes import (
     CrashingGenerator,
     GeneratorCrash,
@@ -24,8 +24,9 @@ from voxregen_core.errors import ChunkMissingError, GeneratorError, NotAWavError
 from voxregen_core.jobs import Progress, RenderJob
 from voxregen_core.keys import chunk_key, chunks_prefix, job_input_key
 from voxregen_core.params import RenderParams
-from voxregen_core.pipeline import RenderPorts, deliver, prepare, render
+from voxregen_core.pipeline import RenderPorts, render
 from voxregen_core.profiles import ProfileStatus, SingerProfile
+from voxregen_core.stages import deliver, prepare
 
 USER = uuid.UUID("5ad1b6a4-6b0e-4a50-9c0b-0a4b7d1f0001")
 PROFILE = SingerProfile(id=uuid.uuid4(), user_id=USER, name="Ada", status=ProfileStatus.READY)
@@ -96,7 +97,7 @@ def test_rerender_with_new_params_reuses_features_without_extracting(monkeypatch
     def must_not_extract(*args, **kwargs):
         raise AssertionError("features were extracted again")
 
-    monkeypatch.setattr(pipeline_module, "extract_features", must_not_extract)
+    monkeypatch.setattr(feature_lookup_module, "extract_features", must_not_extract)
     second = _render(_job(style="bright", intensity=0.9), ports)
     assert second.metrics.feature_cache_hit is True
     assert second.feature_cache_entry.id == first.feature_cache_entry.id

@@ -1,0 +1,167 @@
+"""The three render stages over ports, shared by every runner so that they behave the same.
+
+- :func:`prepare`: decode (and hash) the input → its features, from the user's cache or
+  extracted and cached (:mod:`voxregen_core.feature_lookup`) → the chunk plan;
+- :func:`store_chunk`: generate one chunk and store it at once, unless it is already stored with
+  this render's provenance (:mod:`voxregen_core.chunk_store`): a killed render loses at most the
+  chunk in flight, and a chunk made before the profile was rebuilt is never reused;
+- :func:`deliver`: stitch the stored chunks, checked against the same provenance → master →
+  export.
+
+:func:`voxregen_core.pipeline.render` runs them in order in one process (the ``voxregen render``
+CLI); the worker fans one job out across processes: ``prepare`` once, ``store_chunk`` in one
+message per chunk (on any worker), then ``deliver`` once all chunks are stored.
+"""
+
+from collections.abc import Callable
+
+import attrs
+import numpy as np
+
+from voxregen_core import spec
+from voxregen_core.audio_input import Stem, load_stem
+from voxregen_core.chunk_codec import encode_chunk
+from voxregen_core.chunk_store import chunk_provenance, load_chunks, stored_chunk
+from voxregen_core.chunking import ChunkPlan, plan_chunks
+from voxregen_core.crossfade import stitch
+from voxregen_core.errors import GeneratorError
+from voxregen_core.export import encode_dual_mono_wav16
+from voxregen_core.feature_cache import FeatureCacheEntry
+from voxregen_core.feature_lookup import lookup_features
+from voxregen_core.features import Features
+from voxregen_core.generator import ChunkFeatures
+from voxregen_core.input_hash import input_hash
+from voxregen_core.jobs import RenderJob
+from voxregen_core.keys import chunk_key
+from voxregen_core.mastering import MasterResult, master
+from voxregen_core.ports import Clock, FeatureCacheRepository, Generator, ObjectStore
+from voxregen_core.profiles import SingerProfile
+from voxregen_core.stage_timer import StageTimer
+
+
+@attrs.frozen(eq=False)
+class PreparedStem:
+    """A job's decoded input with its features and chunk plan: what every chunk needs."""
+
+    stem: Stem
+    input_hash: str
+    features: Features
+    feature_cache_entry: FeatureCacheEntry
+    feature_cache_hit: bool
+    plan: ChunkPlan
+
+
+@attrs.frozen(eq=False)
+class Delivery:
+    """The delivered file and what mastering measured."""
+
+    output_wav: bytes
+    """48 kHz stereo dual-mono 16-bit PCM WAV."""
+    mastered: MasterResult
+
+
+def prepare(
+    job: RenderJob,
+    *,
+    read_input: Callable[[], bytes],
+    store: ObjectStore,
+    feature_cache: FeatureCacheRepository,
+    clock: Clock,
+    timer: StageTimer | None = None,
+) -> PreparedStem:
+    """Decode the job's input, find (or extract and cache) its features and plan its chunks.
+
+    Raises an :class:`~voxregen_core.errors.InvalidInputError` subclass for input that
+    cannot be rendered. ``timer``, if given, gets the ``decode`` and ``features`` laps.
+    """
+    timer = timer or StageTimer()
+    data = read_input()
+    stem, hash_hex = load_stem(data), input_hash(data)
+    del data
+    timer.lap("decode")
+    found = lookup_features(
+        job, stem, input_hash=hash_hex, store=store, feature_cache=feature_cache, clock=clock
+    )
+    timer.lap("features")
+    return PreparedStem(
+        stem=stem,
+        input_hash=hash_hex,
+        features=found.features,
+        feature_cache_entry=found.entry,
+        feature_cache_hit=found.cache_hit,
+        plan=plan_chunks(stem.audio.shape[0]),
+    )
+
+
+def store_chunk(
+    job: RenderJob,
+    prepared: PreparedStem,
+    chunk_index: int,
+    *,
+    profile: SingerProfile,
+    store: ObjectStore,
+    generator: Generator,
+) -> bool:
+    """Generate and store chunk ``chunk_index`` unless it is already stored with this
+    render's provenance. Returns True if it was generated, False if reused."""
+    span = prepared.plan.spans[chunk_index]
+    provenance = chunk_provenance(job, prepared.input_hash, profile, chunk_index)
+    key = chunk_key(job.user_id, job.id, chunk_index)
+    if stored_chunk(store, key, provenance, span.n_samples) is not None:
+        return False
+    request = ChunkFeatures(
+        audio=prepared.stem.audio[span.start : span.stop],
+        features=prepared.features.for_samples(span.start, span.stop),
+        job_id=job.id,
+        chunk_index=chunk_index,
+        seed=ChunkFeatures.seed_for(job.id, chunk_index, job.params),
+    )
+    audio = _checked(generator.generate_chunk(request, profile, job.params), request)
+    store.put(key, encode_chunk(audio, provenance=provenance))
+    return True
+
+
+def deliver(
+    job: RenderJob,
+    plan: ChunkPlan,
+    *,
+    input_hash: str,
+    profile: SingerProfile,
+    store: ObjectStore,
+    timer: StageTimer | None = None,
+) -> Delivery:
+    """Stitch the job's stored chunks, master and export them.
+
+    Raises :class:`~voxregen_core.errors.ChunkMissingError` if a chunk is missing or was not
+    made by this render. ``timer``, if given, gets the ``stitch``, ``master`` and ``export``
+    laps.
+    """
+    timer = timer or StageTimer()
+    stitched = stitch(load_chunks(job, plan, input_hash, profile, store), plan)
+    timer.lap("stitch")
+    mastered = master(
+        stitched,
+        sample_rate_hz=spec.SAMPLE_RATE_HZ,
+        target_lufs=job.params.target_lufs,
+        ceiling_dbtp=job.params.true_peak_db,
+        seed=ChunkFeatures.seed_for(job.id, plan.chunks_total, job.params),
+    )
+    del stitched
+    timer.lap("master")
+    output_wav = encode_dual_mono_wav16(mastered.pcm16, sample_rate_hz=spec.SAMPLE_RATE_HZ)
+    timer.lap("export")
+    return Delivery(output_wav=output_wav, mastered=mastered)
+
+
+def _checked(audio: np.ndarray, request: ChunkFeatures) -> np.ndarray:
+    """The generator's output as float32, once its shape and finiteness are checked."""
+    expected = request.audio.shape
+    audio = np.asarray(audio)
+    if audio.shape != expected:
+        raise GeneratorError(
+            f"generator returned shape {audio.shape} for chunk {request.chunk_index}, "
+            f"expected {expected}"
+        )
+    if not np.isfinite(audio).all():
+        raise GeneratorError(f"generator returned NaN or Inf in chunk {request.chunk_index}")
+    return audio.astype(np.float32, copy=False)
