@@ -170,6 +170,8 @@ class Renderer:
         )
         if recorded is None:
             log.info("render_chunk_job_finished_elsewhere", stage="chunks")
+            if generated:  # stored after the delivery deleted the job's chunks: nothing reads it
+                self._delete_chunks(job)
             return
         ledger, completed = recorded
         if ledger.embedding_fingerprint != embedding_fingerprint:

@@ -14,6 +14,7 @@ import pytest
 import soundfile as sf
 import structlog
 
+from tests.fakes import InMemoryJobQueue
 from tests.integration.worker_world import (
     STEM_S,
     SpyingStore,
@@ -24,6 +25,7 @@ from tests.integration.worker_world import (
     make_service,
     render_to_end,
 )
+from voxregen_adapters import actor_names
 from voxregen_adapters.actor_names import RENDER_CHUNK
 from voxregen_adapters.db import tables
 from voxregen_adapters.service import Service
@@ -330,3 +332,38 @@ def test_a_second_delivery_whose_chunks_the_first_deleted_ends_quietly(service, 
     events = [(line["event"], line.get("stage")) for line in logs]
     assert events.count(("render_job_done", "done")) == 1
     assert events[-1] == ("render_job_finished_elsewhere", "stitch")
+
+
+class _AnotherWorkerDeliversMeanwhile(StubGenerator):
+    """Generates chunk 1 slowly: while it does, another worker makes chunks 1 and 2 and
+    delivers the job (a message redelivered after a worker seemed dead)."""
+
+    def __init__(self, deliver_meanwhile) -> None:
+        super().__init__()
+        self.deliver_meanwhile = deliver_meanwhile
+
+    def generate_chunk(self, features, singer_profile, params):
+        if features.chunk_index == 1 and self.deliver_meanwhile is not None:
+            deliver, self.deliver_meanwhile = self.deliver_meanwhile, None
+            deliver()
+        return super().generate_chunk(features, singer_profile, params)
+
+
+def test_a_chunk_stored_after_its_job_was_delivered_is_deleted_too(service):
+    job = add_job(service, add_profile(service, USER))
+    queue = InMemoryJobQueue(actor_names=actor_names.ALL)
+
+    def other_worker() -> None:
+        for chunk_index in (1, 2):
+            renderer.render_chunk(USER, job.id, chunk_index)
+
+    generator = _AnotherWorkerDeliversMeanwhile(other_worker)
+    renderer = Renderer(attrs.evolve(service, queue=queue), generator)
+    renderer.render_job(USER, job.id)
+    renderer.render_chunk(USER, job.id, 0)
+    with structlog.testing.capture_logs() as logs:
+        renderer.render_chunk(USER, job.id, 1)  # done meanwhile: this chunk is stored last
+
+    assert service.jobs.get(user_id=USER, job_id=job.id).status is JobStatus.DONE
+    assert service.store.list(chunks_prefix(USER, job.id)) == []
+    assert "render_chunk_job_finished_elsewhere" in [line["event"] for line in logs]
