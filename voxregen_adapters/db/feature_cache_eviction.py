@@ -9,8 +9,8 @@ decides twice: over the candidates, and again for each entry with its row locked
 (``FOR UPDATE SKIP LOCKED``), from the jobs of its user read in that transaction. Its blob is
 deleted while the row is locked, then the row, then the transaction commits:
 
-- a job that records the entry (``begin_chunks``, the move to ``done``, a clone's insert)
-  waits on the lock; one that already holds a lock on it makes the sweep skip it;
+- a job that records the entry (``begin_chunks``, the move to ``done``) waits on the lock (a
+  clone is created without one: it finds the entry by ``input_hash`` when it runs); one that already holds a lock on it makes the sweep skip it;
 - a job in flight keeps every entry it may read, so it never finds its entry gone between its
   look-up and its next write; a job that starts later misses the cache and extracts again;
 - a blob deletion that fails leaves the row, so no blob is orphaned: the next pass tries again

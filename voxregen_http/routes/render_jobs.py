@@ -123,8 +123,7 @@ def clone_job(
         input_object_key=original.input_object_key,
         params=params,
         input_hash=original.input_hash,
-        stem_feature_cache_id=original.stem_feature_cache_id,
-    )
+    )  # its feature-cache entry is found by input_hash when it runs, if still cached
     return job_json(_queued(service, clone))
 
 
