@@ -3,17 +3,26 @@ tests/contracts run against these and the real adapters alike, so they cannot dr
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 import numpy as np
 
 from voxregen_adapters.url_signing import check_expires_s
-from voxregen_core.errors import InvalidParamsError, ObjectNotFoundError
+from voxregen_core.errors import ObjectNotFoundError
 from voxregen_core.feature_cache import FeatureCacheEntry, touched
 from voxregen_core.generator import ChunkFeatures
 from voxregen_core.jobs import Progress
 from voxregen_core.keys import parse_key
+from voxregen_core.messages import (
+    JobMessage,
+    ProfileBuildMessage,
+    RenderChunkMessage,
+    RenderJobMessage,
+)
 from voxregen_core.params import RenderParams
 from voxregen_core.profiles import SingerProfile
+
+MessageT = TypeVar("MessageT", bound=JobMessage)
 
 
 class InMemoryObjectStore:
@@ -139,19 +148,25 @@ class NaNGenerator(IdentityGenerator):
 
 
 class InMemoryJobQueue:
-    """Records each message as ``(actor_name, args)``; refuses what DramatiqJobQueue refuses."""
+    """Records each message, typed, in order; refuses what DramatiqJobQueue refuses (the
+    message classes check their fields)."""
 
-    def __init__(self, *, actor_names: frozenset[str] | set[str]) -> None:
-        self.actor_names = frozenset(actor_names)
-        self.messages: list[tuple[str, tuple]] = []
+    def __init__(self) -> None:
+        self.messages: list[JobMessage] = []
 
-    def enqueue(self, actor_name: str, *args: str | int | float | bool | None) -> None:
-        if actor_name not in self.actor_names:
-            raise InvalidParamsError(f"unknown actor {actor_name!r}")
-        for index, arg in enumerate(args):
-            finite = type(arg) is not float or np.isfinite(arg)
-            if type(arg) not in (str, int, float, bool, type(None)) or not finite:
-                raise InvalidParamsError(
-                    f"{actor_name} argument {index} must be a finite JSON primitive, got {type(arg).__name__}"
-                )
-        self.messages.append((actor_name, args))
+    def enqueue_profile_build(self, *, user_id: uuid.UUID, profile_id: uuid.UUID) -> None:
+        self.messages.append(ProfileBuildMessage(user_id=user_id, profile_id=profile_id))
+
+    def enqueue_render_job(self, *, user_id: uuid.UUID, job_id: uuid.UUID) -> None:
+        self.messages.append(RenderJobMessage(user_id=user_id, job_id=job_id))
+
+    def enqueue_render_chunk(
+        self, *, user_id: uuid.UUID, job_id: uuid.UUID, chunk_index: int
+    ) -> None:
+        self.messages.append(
+            RenderChunkMessage(user_id=user_id, job_id=job_id, chunk_index=chunk_index)
+        )
+
+    def of_type(self, message_type: type[MessageT]) -> list[MessageT]:
+        """The recorded messages of one type, in order."""
+        return [message for message in self.messages if isinstance(message, message_type)]

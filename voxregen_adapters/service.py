@@ -8,7 +8,6 @@ Keyword arguments override single parts (tests pass fakes).
 import attrs
 import sqlalchemy as sa
 
-from voxregen_adapters import actor_names
 from voxregen_adapters.broker import make_broker
 from voxregen_adapters.clock import SystemClock
 from voxregen_adapters.db.engine import create_database_engine
@@ -69,6 +68,11 @@ def build_service(
         if getattr(settings, name) is None:
             raise ConfigError(f"VOXREGEN_{name.upper()} is not set (voxregen serve sets it)")
     engine = create_database_engine(settings.database_url)
+    store = store or object_store_from_url(
+        settings.storage_url,
+        public_url=settings.public_url,
+        signing_key=settings.signing_key or b"",
+    )
     return Service(
         settings=settings,
         engine=engine,
@@ -78,13 +82,7 @@ def build_service(
         jobs=PostgresRenderJobRepository(engine),
         feature_cache=PostgresFeatureCacheRepository(engine),
         feature_cache_eviction=PostgresFeatureCacheEviction(engine),
-        store=store
-        or object_store_from_url(
-            settings.storage_url,
-            public_url=settings.public_url,
-            signing_key=settings.signing_key or b"",
-        ),
-        queue=queue
-        or DramatiqJobQueue(make_broker(settings.redis_url), actor_names=actor_names.ALL),
+        store=store,
+        queue=queue or DramatiqJobQueue(make_broker(settings.redis_url)),
         clock=clock or SystemClock(),
     )

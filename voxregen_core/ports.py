@@ -24,7 +24,6 @@ __all__ = [
     "Generator",
     "GeneratorFactory",
     "JobQueue",
-    "JsonPrimitive",
     "ObjectStore",
     "ProgressReporter",
     "RenderJobRepository",
@@ -346,17 +345,31 @@ class RenderJobRepository(Protocol):
         ...
 
 
-JsonPrimitive = str | int | float | bool | None
-
-
 @runtime_checkable
 class JobQueue(Protocol):
-    """Carries work from the API to the workers. Messages name an actor and carry ids and keys
-    only (JSON primitives), never audio."""
+    """Carries work from the API (and the worker's fan-out and sweeper) to the workers: one
+    method per message of :mod:`voxregen_core.messages`, each carrying ids only, never audio.
+    How a message is named and encoded on the wire is the adapter's business alone.
 
-    def enqueue(self, actor_name: str, *args: JsonPrimitive) -> None:
-        """Queue one message for ``actor_name``; raises InvalidParamsError for a non-primitive
-        argument or an unknown actor."""
+    Every method builds its message first, so an argument of the wrong type raises
+    :class:`~voxregen_core.errors.InvalidParamsError` and nothing is queued; a queue that
+    cannot be reached raises :class:`~voxregen_core.errors.QueueUnavailableError`."""
+
+    def enqueue_profile_build(self, *, user_id: uuid.UUID, profile_id: uuid.UUID) -> None:
+        """Queue a :class:`~voxregen_core.messages.ProfileBuildMessage`: build the user's
+        profile from its references."""
+        ...
+
+    def enqueue_render_job(self, *, user_id: uuid.UUID, job_id: uuid.UUID) -> None:
+        """Queue a :class:`~voxregen_core.messages.RenderJobMessage`: start or resume the
+        user's render job."""
+        ...
+
+    def enqueue_render_chunk(
+        self, *, user_id: uuid.UUID, job_id: uuid.UUID, chunk_index: int
+    ) -> None:
+        """Queue a :class:`~voxregen_core.messages.RenderChunkMessage`: make chunk
+        ``chunk_index`` (an integer >= 0) of the user's running render job."""
         ...
 
 

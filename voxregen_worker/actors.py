@@ -1,8 +1,9 @@
 """The worker's Dramatiq actors, declared on a broker: ``profile_build``, ``render_job`` and
 ``render_chunk``.
 
-Messages carry ids as strings (:mod:`voxregen_adapters.actor_names`); each actor parses them and
-calls :func:`~voxregen_worker.profile_build.profile_build` or the
+Each actor turns what it receives back into the typed message
+(:func:`~voxregen_adapters.dramatiq_job_queue.decode_message`, which alone knows the wire format)
+and calls :func:`~voxregen_worker.profile_build.profile_build` or the
 :class:`~voxregen_worker.render_job.Renderer`, which do the work over the service's ports.
 
 Only transient failures are retried, with exponential backoff (:class:`RetryPolicy`); any
@@ -10,15 +11,20 @@ other error, a spent retry budget or the time limit makes Dramatiq give up, and 
 :class:`~voxregen_worker.give_up.GiveUpMiddleware` fails the job (or the profile build).
 """
 
-import uuid
+from collections.abc import Callable
 
 import attrs
 import dramatiq
 from dramatiq.middleware import Retries
 
-from voxregen_adapters import actor_names
-from voxregen_adapters.dramatiq_job_queue import QUEUE_NAME
+from voxregen_adapters.dramatiq_job_queue import ACTOR_NAMES, QUEUE_NAME, decode_message
 from voxregen_adapters.service import Service
+from voxregen_core.messages import (
+    JobMessage,
+    ProfileBuildMessage,
+    RenderChunkMessage,
+    RenderJobMessage,
+)
 from voxregen_worker.error_codes import TRANSIENT_ERRORS
 from voxregen_worker.give_up import GiveUpMiddleware
 from voxregen_worker.profile_build import abandon_profile_build, profile_build
@@ -60,37 +66,33 @@ def declare_actors(
 ) -> None:
     """Declare the actors on ``broker`` (and the give-up middleware)."""
 
-    def profile_build_message(user_id: str, profile_id: str) -> None:
-        profile_build(service, uuid.UUID(user_id), uuid.UUID(profile_id))
+    def run(message: JobMessage) -> None:
+        match message:
+            case ProfileBuildMessage():
+                profile_build(service, message.user_id, message.profile_id)
+            case RenderJobMessage():
+                renderer.render_job(message.user_id, message.job_id)
+            case RenderChunkMessage():
+                renderer.render_chunk(message.user_id, message.job_id, message.chunk_index)
 
-    def render_job_message(user_id: str, job_id: str) -> None:
-        renderer.render_job(uuid.UUID(user_id), uuid.UUID(job_id))
+    def give_up(message: JobMessage, error: BaseException) -> None:
+        match message:
+            case ProfileBuildMessage():
+                abandon_profile_build(service, message.user_id, message.profile_id, error)
+            case RenderJobMessage() | RenderChunkMessage():
+                renderer.abandon(message.user_id, message.job_id, error)
 
-    def render_chunk_message(user_id: str, job_id: str, chunk_index: int) -> None:
-        renderer.render_chunk(uuid.UUID(user_id), uuid.UUID(job_id), chunk_index)
-
-    def give_up_profile_build(args: tuple, error: BaseException) -> None:
-        user_id, profile_id = args
-        abandon_profile_build(service, uuid.UUID(user_id), uuid.UUID(profile_id), error)
-
-    def give_up_render(args: tuple, error: BaseException) -> None:
-        user_id, job_id = args[:2]
-        renderer.abandon(uuid.UUID(user_id), uuid.UUID(job_id), error)
-
-    broker.add_middleware(
-        GiveUpMiddleware(
-            {
-                actor_names.PROFILE_BUILD: give_up_profile_build,
-                actor_names.RENDER_JOB: give_up_render,
-                actor_names.RENDER_CHUNK: give_up_render,
-            }
-        ),
-        before=Retries,
-    )
+    broker.add_middleware(GiveUpMiddleware(give_up), before=Retries)
     options = policy.actor_options()
-    for name, function in (
-        (actor_names.PROFILE_BUILD, profile_build_message),
-        (actor_names.RENDER_JOB, render_job_message),
-        (actor_names.RENDER_CHUNK, render_chunk_message),
-    ):
-        dramatiq.actor(function, broker=broker, actor_name=name, **options)
+    for name in ACTOR_NAMES:
+        dramatiq.actor(_consumer(name, run), broker=broker, actor_name=name, **options)
+
+
+def _consumer(actor_name: str, run: Callable[[JobMessage], None]) -> Callable[..., None]:
+    """The function Dramatiq calls with a message's arguments for ``actor_name``."""
+
+    def consume(*args: object) -> None:
+        run(decode_message(actor_name, args))
+
+    consume.__name__ = consume.__qualname__ = actor_name
+    return consume

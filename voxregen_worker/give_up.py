@@ -2,30 +2,32 @@
 
 Dramatiq's ``Retries`` middleware marks a message failed when its ``retry_when`` refuses
 another attempt (a non-transient error, or the retries are spent). This middleware runs
-after it and calls the handler registered for the message's actor with the message's
-arguments and the last error, so that a job or profile is moved to ``failed``/``error``
+after it and calls its handler with the typed message (decoded as the actor decodes it) and
+the last error, so that a job or profile is moved to ``failed``/``error``
 instead of staying ``running``/``building``. Add it with ``before=Retries``: Dramatiq runs
 ``after_*`` hooks in reverse order.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 import dramatiq
 import structlog
 
-GiveUpHandler = Callable[[tuple, BaseException], None]
+from voxregen_adapters.dramatiq_job_queue import ACTOR_NAMES, decode_message
+from voxregen_core.messages import JobMessage
+
+GiveUpHandler = Callable[[JobMessage, BaseException], None]
 
 
 class GiveUpMiddleware(dramatiq.Middleware):
-    def __init__(self, handlers: Mapping[str, GiveUpHandler]) -> None:
-        self._handlers = dict(handlers)
+    def __init__(self, handler: GiveUpHandler) -> None:
+        self._handler = handler
 
     def after_process_message(self, broker, message, *, result=None, exception=None) -> None:
-        handler = self._handlers.get(message.actor_name)
-        if exception is None or not message.failed or handler is None:
+        if exception is None or not message.failed or message.actor_name not in ACTOR_NAMES:
             return
         try:
-            handler(tuple(message.args), exception)
+            self._handler(decode_message(message.actor_name, message.args), exception)
         except Exception:
             structlog.get_logger().exception(
                 "give_up_handler_failed",

@@ -7,7 +7,6 @@ import dramatiq
 import structlog
 from dramatiq.brokers.redis import RedisBroker
 
-from voxregen_adapters import actor_names
 from voxregen_adapters.broker import make_broker
 from voxregen_adapters.dramatiq_job_queue import DramatiqJobQueue
 from voxregen_adapters.generators import build_generator
@@ -36,7 +35,7 @@ def run_worker(settings: Settings, *, threads: int = 1, broker: RedisBroker | No
     broker = broker or make_broker(
         settings.redis_url, heartbeat_timeout_s=worker_settings.heartbeat_timeout_s
     )
-    service = build_service(settings, queue=DramatiqJobQueue(broker, actor_names=actor_names.ALL))
+    service = build_service(settings, queue=DramatiqJobQueue(broker))
     generator = build_generator(worker_settings)
     declare_actors(broker, service, Renderer(service, generator))
     sweeper = Sweeper(

@@ -37,7 +37,6 @@ import attrs
 import numpy as np
 import structlog
 
-from voxregen_adapters import actor_names
 from voxregen_adapters.service import Service
 from voxregen_core.errors import (
     ChunkMissingError,
@@ -182,8 +181,8 @@ class Renderer:
                 embedding_fingerprint=embedding_fingerprint,
                 ledger_embedding_fingerprint=ledger.embedding_fingerprint,
             )
-            self.service.queue.enqueue(
-                actor_names.RENDER_CHUNK, str(user_id), str(job_id), chunk_index
+            self.service.queue.enqueue_render_chunk(
+                user_id=user_id, job_id=job_id, chunk_index=chunk_index
             )
             return
         log.info(
@@ -222,8 +221,8 @@ class Renderer:
 
     def _queue_chunks(self, job: RenderJob, ledger: ChunkLedger, indices: list[int]) -> None:
         for chunk_index in indices:
-            self.service.queue.enqueue(
-                actor_names.RENDER_CHUNK, str(job.user_id), str(job.id), chunk_index
+            self.service.queue.enqueue_render_chunk(
+                user_id=job.user_id, job_id=job.id, chunk_index=chunk_index
             )
         structlog.get_logger().info(
             "render_job_fanned_out",

@@ -33,7 +33,6 @@ from datetime import datetime, timedelta
 import attrs
 import structlog
 
-from voxregen_adapters import actor_names
 from voxregen_adapters.service import Service
 from voxregen_core.errors import VoxregenError
 from voxregen_core.jobs import RenderJob
@@ -82,9 +81,7 @@ class Sweeper:
             unchanged_since=unchanged_since, limit=CLAIM_LIMIT
         )
         for profile in profiles:
-            self.service.queue.enqueue(
-                actor_names.PROFILE_BUILD, str(profile.user_id), str(profile.id)
-            )
+            self.service.queue.enqueue_profile_build(user_id=profile.user_id, profile_id=profile.id)
             structlog.get_logger().warning(
                 "profile_build_requeued", profile_id=str(profile.id), user_id=str(profile.user_id)
             )
@@ -120,7 +117,7 @@ class Sweeper:
             )
             fail_job(self.service, job, RENDER_TIMED_OUT, message)
             return True
-        self.service.queue.enqueue(actor_names.RENDER_JOB, str(job.user_id), str(job.id))
+        self.service.queue.enqueue_render_job(user_id=job.user_id, job_id=job.id)
         structlog.get_logger().warning(
             "render_job_requeued", status=job.status.value, age_s=round(age_s, 1)
         )

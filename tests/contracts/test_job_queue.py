@@ -1,7 +1,8 @@
 """JobQueue contract, run against every implementation of the port: the in-memory fake and
-DramatiqJobQueue over real Redis (its own broker namespace per test)."""
+DramatiqJobQueue over real Redis (its own broker namespace per test). What reached the
+consumers is compared as typed messages: the fake's records, and what the worker decodes from
+the Dramatiq messages."""
 
-import enum
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -9,41 +10,45 @@ import pytest
 
 from tests.fakes import InMemoryJobQueue
 from voxregen_adapters.broker import make_broker
-from voxregen_adapters.dramatiq_job_queue import QUEUE_NAME, DramatiqJobQueue
+from voxregen_adapters.dramatiq_job_queue import QUEUE_NAME, DramatiqJobQueue, decode_message
 from voxregen_core.errors import InvalidParamsError
+from voxregen_core.messages import (
+    JobMessage,
+    ProfileBuildMessage,
+    RenderChunkMessage,
+    RenderJobMessage,
+)
 from voxregen_core.ports import JobQueue
 
-ACTORS = {"render_job", "build_profile"}
-Sent = Callable[[], list[tuple[str, tuple]]]
-
-
-class Style(enum.StrEnum):
-    WARM = "warm"
+USER = uuid.UUID("a11ce000-0000-4000-8000-000000000001")
+JOB = uuid.UUID("10b00000-0000-4000-8000-000000000002")
+PROFILE = uuid.UUID("9f0f1e00-0000-4000-8000-000000000003")
+Sent = Callable[[], list[JobMessage]]
 
 
 @pytest.fixture(params=["in_memory", "dramatiq"])
 def queue_and_sent(request) -> Iterator[tuple[JobQueue, Sent]]:
     """The queue under test and a function returning what reached its consumers, in order."""
     if request.param == "in_memory":
-        fake = InMemoryJobQueue(actor_names=ACTORS)
+        fake = InMemoryJobQueue()
         yield fake, lambda: list(fake.messages)
         return
     broker = make_broker(
         request.getfixturevalue("redis_url"), namespace=f"voxregen-test-{uuid.uuid4().hex}"
     )
 
-    def sent() -> list[tuple[str, tuple]]:
+    def sent() -> list[JobMessage]:
         consumer = broker.consume(QUEUE_NAME, prefetch=100, timeout=100)
         received = []
         for message in consumer:
             if message is None:  # idle for the timeout: the queue is drained
                 break
-            received.append((message.actor_name, tuple(message.args)))
+            received.append(decode_message(message.actor_name, message.args))
             consumer.ack(message)
         consumer.close()
         return received
 
-    yield DramatiqJobQueue(broker, actor_names=ACTORS), sent
+    yield DramatiqJobQueue(broker), sent
     broker.flush_all()
     broker.client.connection_pool.disconnect()  # RedisBroker.close() is a no-op
 
@@ -53,34 +58,61 @@ def test_satisfies_the_port(queue_and_sent):
     assert isinstance(job_queue, JobQueue)
 
 
-def test_messages_arrive_in_order_with_their_arguments_intact(queue_and_sent):
+def test_messages_arrive_in_order_decoded_to_what_was_queued(queue_and_sent):
     job_queue, sent = queue_and_sent
-    job_queue.enqueue("render_job", "4f1c…-job", "users/u/jobs/j/input.wav", 7, 0.5, True, None)
-    job_queue.enqueue("build_profile", "profile-id")
-    job_queue.enqueue("render_job")
+    job_queue.enqueue_render_job(user_id=USER, job_id=JOB)
+    job_queue.enqueue_profile_build(user_id=USER, profile_id=PROFILE)
+    job_queue.enqueue_render_chunk(user_id=USER, job_id=JOB, chunk_index=0)
+    job_queue.enqueue_render_chunk(user_id=USER, job_id=JOB, chunk_index=2**40)
     assert sent() == [
-        ("render_job", ("4f1c…-job", "users/u/jobs/j/input.wav", 7, 0.5, True, None)),
-        ("build_profile", ("profile-id",)),
-        ("render_job", ()),
+        RenderJobMessage(user_id=USER, job_id=JOB),
+        ProfileBuildMessage(user_id=USER, profile_id=PROFILE),
+        RenderChunkMessage(user_id=USER, job_id=JOB, chunk_index=0),
+        RenderChunkMessage(user_id=USER, job_id=JOB, chunk_index=2**40),
     ]
 
 
-def test_an_unknown_actor_is_refused_and_nothing_is_sent(queue_and_sent):
-    job_queue, sent = queue_and_sent
-    with pytest.raises(InvalidParamsError, match="unknown actor 'render'"):
-        job_queue.enqueue("render", "id")
-    assert sent() == []
-
-
 @pytest.mark.parametrize(
-    "bad",
-    [uuid.UUID(int=1), b"RIFF", ["a"], {"a": 1}, (1,), Style.WARM, float("nan"), float("inf")],
-    ids=repr,
+    ("enqueue", "fields", "match"),
+    [
+        (
+            "enqueue_render_job",
+            {"user_id": str(USER), "job_id": JOB},
+            r"RenderJobMessage.user_id must be a uuid.UUID, got str 'a11ce000-",
+        ),
+        (
+            "enqueue_profile_build",
+            {"user_id": USER, "profile_id": None},
+            "ProfileBuildMessage.profile_id must be a uuid.UUID, got NoneType None",
+        ),
+        (
+            "enqueue_render_chunk",
+            {"user_id": USER, "job_id": JOB, "chunk_index": -1},
+            "RenderChunkMessage.chunk_index must be an integer >= 0, got int -1",
+        ),
+        (
+            "enqueue_render_chunk",
+            {"user_id": USER, "job_id": JOB, "chunk_index": True},
+            "RenderChunkMessage.chunk_index must be an integer >= 0, got bool True",
+        ),
+        (
+            "enqueue_render_chunk",
+            {"user_id": USER, "job_id": JOB, "chunk_index": 1.0},
+            "RenderChunkMessage.chunk_index must be an integer >= 0, got float 1.0",
+        ),
+    ],
+    ids=[
+        "render_job_str_id",
+        "profile_build_none_id",
+        "negative_chunk",
+        "bool_chunk",
+        "float_chunk",
+    ],
 )
-def test_a_non_primitive_argument_is_refused_and_nothing_is_sent(queue_and_sent, bad):
+def test_a_field_of_the_wrong_type_is_refused_and_nothing_is_sent(
+    queue_and_sent, enqueue, fields, match
+):
     job_queue, sent = queue_and_sent
-    with pytest.raises(
-        InvalidParamsError, match="render_job argument 1 must be a finite JSON primitive"
-    ):
-        job_queue.enqueue("render_job", "id", bad)
+    with pytest.raises(InvalidParamsError, match=match):
+        getattr(job_queue, enqueue)(**fields)
     assert sent() == []

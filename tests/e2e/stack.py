@@ -60,7 +60,6 @@ from tests.integration.moto_server import ACCESS_KEY, SECRET_KEY
 from tests.integration.worker_world import reference_wav
 from tests.meters import ffmpeg_ebur128
 from tests.signals import synthetic_singing, wav_bytes
-from voxregen_adapters import actor_names
 from voxregen_adapters.bootstrap import local_render_ports
 from voxregen_adapters.broker import make_broker
 from voxregen_adapters.dramatiq_job_queue import DramatiqJobQueue
@@ -308,7 +307,7 @@ class Stack:
         broker = make_broker(self.redis_url, namespace=_NAMESPACE)
         service = build_service(
             load_settings(self.env),
-            queue=DramatiqJobQueue(broker, actor_names=actor_names.ALL),
+            queue=DramatiqJobQueue(broker),
         )
         try:
             yield service

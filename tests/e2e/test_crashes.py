@@ -23,7 +23,6 @@ from tests.e2e.stack import (
     uninterrupted_render,
     wait_for,
 )
-from voxregen_adapters import actor_names
 from voxregen_core.keys import job_input_key, job_output_key, job_prefix
 
 CHUNKS = 7
@@ -97,10 +96,12 @@ def test_every_message_twice_to_two_workers_gives_one_output_and_one_set_of_rows
     job_id = ada.submit(ada.ready_profile(), stem)
     with stack.service() as service:
         for _ in range(2):  # the API sent one render_job; two more race it on two workers
-            service.queue.enqueue(actor_names.RENDER_JOB, str(ada.id), job_id)
+            service.queue.enqueue_render_job(user_id=ada.id, job_id=uuid.UUID(job_id))
         _wait(lambda: stack.events("render_job_fanned_out"), stack, what="the fan-out")
         for chunk_index in [*range(CHUNKS), *range(CHUNKS)]:
-            service.queue.enqueue(actor_names.RENDER_CHUNK, str(ada.id), job_id, chunk_index)
+            service.queue.enqueue_render_chunk(
+                user_id=ada.id, job_id=uuid.UUID(job_id), chunk_index=chunk_index
+            )
     states = ada.finished(job_id, timeout_s=JOB_TIMEOUT_S)
     _wait(lambda: stack.pending_messages() == 0, stack, what="every message to be handled")
 

@@ -14,13 +14,13 @@ from dramatiq.brokers.redis import RedisBroker
 from starlette.exceptions import StarletteDeprecationWarning
 
 from tests.integration.migrated_database import migrated_engine
-from voxregen_adapters import actor_names
 from voxregen_adapters.broker import make_broker
-from voxregen_adapters.dramatiq_job_queue import QUEUE_NAME, DramatiqJobQueue
+from voxregen_adapters.dramatiq_job_queue import QUEUE_NAME, DramatiqJobQueue, decode_message
 from voxregen_adapters.service import Service, build_service
 from voxregen_adapters.settings import load_settings
 from voxregen_core.jobs import JobStatus
 from voxregen_core.keys import job_output_key
+from voxregen_core.messages import JobMessage
 from voxregen_core.ports import JobQueue
 from voxregen_http.app import create_app
 
@@ -42,11 +42,11 @@ class Api:
     service: Service
     broker: RedisBroker
 
-    def queued(self) -> list[tuple[str, tuple]]:
-        """Every message on the queue, oldest first, as ``(actor_name, args)``."""
+    def queued(self) -> list[JobMessage]:
+        """Every message on the queue, oldest first, decoded as the worker decodes it."""
         raw = self.broker.client.hvals(f"{self.broker.namespace}:{QUEUE_NAME}.msgs")
         messages = sorted((Message.decode(data) for data in raw), key=lambda m: m.message_timestamp)
-        return [(message.actor_name, tuple(message.args)) for message in messages]
+        return [decode_message(message.actor_name, message.args) for message in messages]
 
 
 @contextmanager
@@ -65,9 +65,7 @@ def running_api(
         }
     )
     broker = make_broker(redis_url, namespace=f"voxregen-test-{uuid.uuid4().hex}")
-    service = build_service(
-        settings, queue=queue or DramatiqJobQueue(broker, actor_names=actor_names.ALL)
-    )
+    service = build_service(settings, queue=queue or DramatiqJobQueue(broker))
     try:
         with TestClient(create_app(service)) as client:
             yield Api(client=client, service=service, broker=broker)

@@ -9,8 +9,8 @@ import pytest
 from tests.integration.http_api import as_user, build_profile, running_api
 from tests.integration.worker_world import reference_wav
 from tests.signals import sine, wav_bytes
-from voxregen_adapters import actor_names
 from voxregen_core.keys import reference_key
+from voxregen_core.messages import ProfileBuildMessage
 from voxregen_worker.profile_build import profile_build
 
 ALICE = uuid.UUID("a11ce000-0000-4000-8000-000000000001")
@@ -89,7 +89,7 @@ def test_commit_records_the_reference_marks_building_and_queues_the_build(api):
     assert [(r["id"], r["object_key"], r["duration_sec"]) for r in profile["references"]] == [
         (prepared["ref_id"], prepared["object_key"], 1.0)
     ]
-    assert api.queued() == [(actor_names.PROFILE_BUILD, (str(ALICE), profile_id))]
+    assert api.queued() == [ProfileBuildMessage(user_id=ALICE, profile_id=uuid.UUID(profile_id))]
 
 
 def test_committing_again_only_queues_the_build_again(api):

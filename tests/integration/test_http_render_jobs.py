@@ -12,12 +12,12 @@ import pytest
 
 from tests.integration.http_api import as_user, build_profile, finish_job, running_api
 from tests.signals import sine, wav_bytes
-from voxregen_adapters import actor_names
 from voxregen_adapters.broker import make_broker
 from voxregen_adapters.dramatiq_job_queue import DramatiqJobQueue
 from voxregen_core.feature_cache import FeatureCacheEntry
 from voxregen_core.jobs import JobStatus, Progress
 from voxregen_core.keys import job_input_key, job_output_key
+from voxregen_core.messages import ProfileBuildMessage, RenderJobMessage
 from voxregen_core.profiles import ProfileStatus
 
 ALICE = uuid.UUID("a11ce000-0000-4000-8000-000000000001")
@@ -87,7 +87,7 @@ def test_the_whole_flow_up_to_a_queued_job_then_done_download_and_clone(api):
     )
     assert job["params"]["style"] == "warm" and job["params"]["intensity"] == 0.25
     assert job["params"]["output_format"] == "wav16"  # the brief's defaults filled in
-    assert api.queued() == [(actor_names.RENDER_JOB, (str(ALICE), str(job_id)))]
+    assert api.queued() == [RenderJobMessage(user_id=ALICE, job_id=job_id)]
 
     path = f"/v1/render-jobs/{job_id}"
     assert api.client.get(path, headers=as_user(ALICE)).json() == job
@@ -120,7 +120,7 @@ def test_the_whole_flow_up_to_a_queued_job_then_done_download_and_clone(api):
         profile_id,
     )
     assert cloned["params"] == {**job["params"], "intensity": 0.9}  # style warm kept
-    assert api.queued()[-1] == (actor_names.RENDER_JOB, (str(ALICE), cloned["id"]))
+    assert api.queued()[-1] == RenderJobMessage(user_id=ALICE, job_id=uuid.UUID(cloned["id"]))
 
 
 def test_a_clone_carries_the_originals_feature_cache_entry(api):
@@ -230,10 +230,10 @@ def test_a_job_and_a_clone_may_use_a_profile_being_rebuilt(api):
         f"/v1/render-jobs/{created.json()['id']}:clone", json={}, headers=as_user(ALICE)
     )
     assert clone.status_code == 201, clone.text
-    assert [name for name, _ in api.queued()] == [
-        actor_names.PROFILE_BUILD,
-        actor_names.RENDER_JOB,
-        actor_names.RENDER_JOB,
+    assert [type(message) for message in api.queued()] == [
+        ProfileBuildMessage,
+        RenderJobMessage,
+        RenderJobMessage,
     ]
 
 
@@ -451,7 +451,7 @@ def test_every_v1_endpoint_needs_a_user_id(api, header):
 
 
 def test_a_job_the_queue_cannot_take_fails_at_once(fresh_database_url, redis_url, tmp_path):
-    unreachable = DramatiqJobQueue(make_broker(UNREACHABLE_REDIS_URL), actor_names=actor_names.ALL)
+    unreachable = DramatiqJobQueue(make_broker(UNREACHABLE_REDIS_URL))
     with running_api(fresh_database_url, redis_url, tmp_path, queue=unreachable) as api:
         profile_id = ready_profile(api)
         prepared = uploaded_input(api)

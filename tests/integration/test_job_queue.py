@@ -1,4 +1,5 @@
-"""DramatiqJobQueue over real Redis: a real dramatiq Worker runs a real actor on what was sent.
+"""DramatiqJobQueue over real Redis: a real dramatiq Worker runs a real actor on what was sent,
+in the wire format the adapter documents; and its decoder refuses what it would never send.
 
 Each test uses its own broker namespace, so tests run in any order and leave no shared keys.
 """
@@ -10,45 +11,83 @@ import dramatiq
 import pytest
 
 from voxregen_adapters.broker import make_broker
-from voxregen_adapters.dramatiq_job_queue import DramatiqJobQueue
+from voxregen_adapters.dramatiq_job_queue import (
+    ACTOR_NAMES,
+    RENDER_CHUNK,
+    DramatiqJobQueue,
+    decode_message,
+)
 from voxregen_core.errors import InvalidParamsError, QueueUnavailableError
+from voxregen_core.messages import ProfileBuildMessage, RenderChunkMessage, RenderJobMessage
 
 UNREACHABLE_REDIS_URL = "unix:///nonexistent/voxregen-test/redis.sock"
+USER = uuid.UUID("a11ce000-0000-4000-8000-000000000001")
+JOB = uuid.UUID("10b00000-0000-4000-8000-000000000002")
 
 
-def test_a_real_worker_runs_the_actor_with_the_arguments_intact(broker):
+def test_a_real_worker_runs_the_actor_with_the_documented_arguments(broker):
     received: queue.Queue[tuple] = queue.Queue()
 
-    @dramatiq.actor(broker=broker, actor_name="render_job", max_retries=0)
-    def render_job(*args):
+    @dramatiq.actor(broker=broker, actor_name=RENDER_CHUNK, max_retries=0)
+    def render_chunk(*args):
         received.put(args)
 
-    job_id = str(uuid.uuid4())
-    args = (job_id, "users/u/jobs/j/input.wav", 3, 2**53 + 1, -0.25, True, False, None, "")
     worker = dramatiq.Worker(broker, worker_threads=1, worker_timeout=50)
     worker.start()
     try:
-        DramatiqJobQueue(broker, actor_names={"render_job"}).enqueue("render_job", *args)
-        assert received.get(timeout=10) == args
+        DramatiqJobQueue(broker).enqueue_render_chunk(user_id=USER, job_id=JOB, chunk_index=3)
+        args = received.get(timeout=10)
     finally:
         worker.stop()
+    assert args == (str(USER), str(JOB), 3)  # the wire format: ids as strings, in field order
+    assert decode_message(RENDER_CHUNK, args) == RenderChunkMessage(
+        user_id=USER, job_id=JOB, chunk_index=3
+    )
+
+
+def test_the_actor_names_are_the_workers_three():
+    assert ACTOR_NAMES == ("profile_build", "render_job", "render_chunk")
+    assert decode_message("profile_build", (str(USER), str(JOB))) == ProfileBuildMessage(
+        user_id=USER, profile_id=JOB
+    )
+    assert decode_message("render_job", (str(USER), str(JOB))) == RenderJobMessage(
+        user_id=USER, job_id=JOB
+    )
 
 
 def test_an_unreachable_redis_raises_queue_unavailable():
-    job_queue = DramatiqJobQueue(make_broker(UNREACHABLE_REDIS_URL), actor_names={"render_job"})
+    job_queue = DramatiqJobQueue(make_broker(UNREACHABLE_REDIS_URL))
     with pytest.raises(QueueUnavailableError, match="cannot queue render_job: .* unreachable"):
-        job_queue.enqueue("render_job", "id")
+        job_queue.enqueue_render_job(user_id=USER, job_id=JOB)
+
+
+@pytest.mark.parametrize(
+    ("fields", "match"),
+    [
+        ({"user_id": str(USER), "job_id": JOB, "chunk_index": 0}, "user_id must be a uuid.UUID"),
+        ({"user_id": USER, "job_id": JOB, "chunk_index": "0"}, "chunk_index must be an integer"),
+    ],
+)
+def test_bad_messages_are_refused_before_redis_is_touched(fields, match):
+    job_queue = DramatiqJobQueue(make_broker(UNREACHABLE_REDIS_URL))
+    with pytest.raises(InvalidParamsError, match=match):
+        job_queue.enqueue_render_chunk(**fields)
 
 
 @pytest.mark.parametrize(
     ("actor_name", "args", "match"),
     [
-        ("render_job", (uuid.uuid4(),), "argument 0 must be a finite JSON primitive .* got UUID"),
-        ("render_job", ("ok", b"audio"), "argument 1 must be a finite JSON primitive .* got bytes"),
-        ("unknown_actor", ("id",), "unknown actor 'unknown_actor'; known: render_job"),
+        ("render", (str(USER), str(JOB)), "unknown actor 'render'; known: profile_build, render_c"),
+        ("render_job", (str(USER),), r"render_job takes 2 arguments \(user_id, job_id\), got 1"),
+        ("render_job", (str(USER), "job-1"), "render_job argument job_id must be a UUID string"),
+        ("render_job", (str(USER), 7), "render_job argument job_id must be a UUID string, got 7"),
+        (
+            "render_chunk",
+            (str(USER), str(JOB), "3"),
+            "RenderChunkMessage.chunk_index must be an integer >= 0, got str '3'",
+        ),
     ],
 )
-def test_bad_messages_are_refused_before_redis_is_touched(actor_name, args, match):
-    job_queue = DramatiqJobQueue(make_broker(UNREACHABLE_REDIS_URL), actor_names={"render_job"})
+def test_the_decoder_refuses_what_the_queue_never_sends(actor_name, args, match):
     with pytest.raises(InvalidParamsError, match=match):
-        job_queue.enqueue(actor_name, *args)
+        decode_message(actor_name, args)

@@ -93,7 +93,7 @@ def test_an_s3_storage_url_gives_the_minio_store(tmp_path):
 
 def test_overrides_replace_single_parts(tmp_path):
     store, clock = InMemoryObjectStore(), SteppingClock()
-    queue = InMemoryJobQueue(actor_names={"render_job"})
+    queue = InMemoryJobQueue()
     service = build_service(_settings(tmp_path), store=store, queue=queue, clock=clock)
     try:
         assert (service.store, service.queue, service.clock) == (store, queue, clock)

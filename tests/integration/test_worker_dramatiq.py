@@ -28,7 +28,6 @@ from tests.integration.worker_world import (
     make_service,
     reference_wav,
 )
-from voxregen_adapters import actor_names
 from voxregen_adapters.dramatiq_job_queue import QUEUE_NAME, DramatiqJobQueue
 from voxregen_adapters.minio_object_store import MinioObjectStore
 from voxregen_adapters.service import Service
@@ -53,12 +52,6 @@ def s3_service(fresh_database_url, redis_url, tmp_path, s3_endpoint) -> Iterator
     service.close()
 
 
-def _enqueue(broker: RedisBroker, actor_name: str, user_id: uuid.UUID, row_id: uuid.UUID) -> None:
-    """Send a message as the API does."""
-    queue = DramatiqJobQueue(broker, actor_names=actor_names.ALL)
-    queue.enqueue(actor_name, str(user_id), str(row_id))
-
-
 def _wait_for(condition: Callable[[], bool], *, timeout_s: float = 30.0) -> None:
     deadline = time.monotonic() + timeout_s
     while not condition():
@@ -71,7 +64,7 @@ def _run(
 ) -> dramatiq.Worker:
     """A worker thread consuming ``broker``, queueing the chunks it fans out on it too, with
     ``generator`` (the stub unless given)."""
-    service = attrs.evolve(service, queue=DramatiqJobQueue(broker, actor_names=actor_names.ALL))
+    service = attrs.evolve(service, queue=DramatiqJobQueue(broker))
     declare_actors(broker, service, Renderer(service, generator or StubGenerator()), **options)
     worker = dramatiq.Worker(broker, worker_threads=1, worker_timeout=50)
     worker.start()
@@ -84,14 +77,14 @@ def test_a_real_worker_builds_a_profile_then_renders_a_job_over_s3(broker, s3_se
     job = add_job(s3_service, profile)
     worker = _run(broker, s3_service)
     try:
-        _enqueue(broker, actor_names.PROFILE_BUILD, USER, profile.id)
+        DramatiqJobQueue(broker).enqueue_profile_build(user_id=USER, profile_id=profile.id)
         _wait_for(
             lambda: (
                 s3_service.profiles.get(user_id=USER, profile_id=profile.id).status
                 is ProfileStatus.READY
             )
         )
-        _enqueue(broker, actor_names.RENDER_JOB, USER, job.id)
+        DramatiqJobQueue(broker).enqueue_render_job(user_id=USER, job_id=job.id)
         _wait_for(lambda: s3_service.jobs.get(user_id=USER, job_id=job.id).status is JobStatus.DONE)
     finally:
         worker.stop()
@@ -123,7 +116,7 @@ def test_a_storage_outage_is_retried_then_the_job_fails_with_its_code(
     worker = _run(broker, service, policy=FAST_RETRIES)
     try:
         with structlog.testing.capture_logs() as attempts:
-            _enqueue(broker, actor_names.RENDER_JOB, USER, job.id)
+            DramatiqJobQueue(broker).enqueue_render_job(user_id=USER, job_id=job.id)
             _wait_for(
                 lambda: service.jobs.get(user_id=USER, job_id=job.id).status is JobStatus.FAILED
             )
@@ -145,7 +138,7 @@ def test_a_generator_returning_nan_fails_the_job_after_one_attempt_with_no_retry
     generator = NaNGenerator()
     worker = _run(broker, service, generator=generator, policy=FAST_RETRIES)
     try:
-        _enqueue(broker, actor_names.RENDER_JOB, USER, job.id)
+        DramatiqJobQueue(broker).enqueue_render_job(user_id=USER, job_id=job.id)
         _wait_for(lambda: service.jobs.get(user_id=USER, job_id=job.id).status is JobStatus.FAILED)
         broker.join(QUEUE_NAME, timeout=30_000)  # every message done, retries and delays included
         code, message = job_error(service, job)
@@ -163,7 +156,7 @@ def test_run_worker_consumes_until_sigterm_then_stops(
 ):
     service = make_service(fresh_database_url, redis_url, tmp_path)
     job = add_job(service, add_profile(service, USER))
-    _enqueue(broker, actor_names.RENDER_JOB, USER, job.id)
+    DramatiqJobQueue(broker).enqueue_render_job(user_id=USER, job_id=job.id)
 
     def stop_when_done() -> None:
         _wait_for(lambda: service.jobs.get(user_id=USER, job_id=job.id).status is JobStatus.DONE)

@@ -20,11 +20,11 @@ from tests.integration.worker_world import (
     reference_wav,
     render_to_end,
 )
-from voxregen_adapters import actor_names
 from voxregen_adapters.service import Service
 from voxregen_core.chunk_codec import decode_chunk
 from voxregen_core.jobs import JobStatus
 from voxregen_core.keys import chunks_prefix
+from voxregen_core.messages import RenderChunkMessage
 from voxregen_core.profiles import ProfileStatus, SingerProfile
 from voxregen_core.stub_generator import StubGenerator
 from voxregen_worker.profile_build import profile_build
@@ -128,11 +128,7 @@ def test_a_rebuild_committed_and_finished_between_chunks_leaves_a_done_job_of_on
     assert done.metrics["chunks_total"] == CHUNKS_TOTAL and done.metrics["chunks_reused"] == 0
     (over,) = [line for line in logs if line["event"] == "render_job_started_over"]
     assert (over["chunk_index"], over["embedding_fingerprint"]) == (2, new)
-    queued = [
-        args[2]
-        for name, args in renderer.service.queue.messages
-        if name == actor_names.RENDER_CHUNK
-    ]
+    queued = [chunk.chunk_index for chunk in renderer.service.queue.of_type(RenderChunkMessage)]
     assert queued == [0, 1, 2, 0, 1]
     assert service.store.list(chunks_prefix(USER, job.id)) == []
 
@@ -141,7 +137,7 @@ def test_a_chunk_made_while_another_worker_started_the_job_over_is_not_recorded(
     profile = built_profile(service)
     old = profile.embedding_fingerprint
     job = add_job(service, profile)
-    queue = InMemoryJobQueue(actor_names=actor_names.ALL)
+    queue = InMemoryJobQueue()
     rebuilt: list[str] = []
 
     def rebuilt_and_chunk_2_done_by_another_worker() -> None:
@@ -185,11 +181,7 @@ def test_a_job_resumed_after_a_rebuild_starts_its_chunks_over_on_the_new_embeddi
     renderer = render_to_end(attrs.evolve(service, store=store), USER, job.id, generator=generator)
 
     assert service.jobs.get(user_id=USER, job_id=job.id).status is JobStatus.DONE
-    queued = [
-        args[2]
-        for name, args in renderer.service.queue.messages
-        if name == actor_names.RENDER_CHUNK
-    ]
+    queued = [chunk.chunk_index for chunk in renderer.service.queue.of_type(RenderChunkMessage)]
     assert queued == [0, 1, 2]  # chunk 0, recorded on the old embedding, is not kept
     assert generator.made == [(0, new), (1, new), (2, new)]
     assert stitched_embeddings(store, job.id) == [new] * CHUNKS_TOTAL

@@ -25,13 +25,12 @@ from tests.integration.worker_world import (
     make_service,
     render_to_end,
 )
-from voxregen_adapters import actor_names
-from voxregen_adapters.actor_names import RENDER_CHUNK
 from voxregen_adapters.db import tables
 from voxregen_adapters.service import Service
 from voxregen_core.errors import StorageUnavailableError
 from voxregen_core.jobs import JobStatus, Progress
 from voxregen_core.keys import chunk_key, chunks_prefix, job_output_key
+from voxregen_core.messages import RenderChunkMessage
 from voxregen_core.params import RenderParams, Style
 from voxregen_core.profiles import ProfileStatus
 from voxregen_core.stub_generator import StubGenerator
@@ -135,7 +134,7 @@ def test_a_job_killed_mid_render_resumes_regenerating_only_the_missing_chunks(se
 
     resumed = service.jobs.get(user_id=USER, job_id=job.id)
     assert resumed.status is JobStatus.DONE
-    queued = [args[2] for name, args in renderer.service.queue.messages if name == RENDER_CHUNK]
+    queued = [chunk.chunk_index for chunk in renderer.service.queue.of_type(RenderChunkMessage)]
     assert queued == [2]  # the stored and recorded chunks are not queued again
     assert service.jobs.ledger(user_id=USER, job_id=job.id).generated == CHUNKS_TOTAL
     assert resumed.metrics["feature_cache_hit"] is False  # the first attempt extracted them
@@ -231,13 +230,14 @@ def test_the_job_fans_out_one_message_per_chunk_and_the_last_one_recorded_delive
         renderer = render_to_end(service, USER, job.id, chunk_order=[2, 0, 1])
         output = service.store.get(job_output_key(USER, job.id))
         # the same chunk messages delivered again, and the job's own message: nothing changes
-        for name, args in list(renderer.service.queue.messages):
-            if name == RENDER_CHUNK:
-                renderer.render_chunk(USER, job.id, args[2])
+        for chunk in renderer.service.queue.of_type(RenderChunkMessage):
+            renderer.render_chunk(USER, job.id, chunk.chunk_index)
         renderer.render_job(USER, job.id)
 
-    queued = [args for name, args in renderer.service.queue.messages if name == RENDER_CHUNK]
-    assert queued == [(str(USER), str(job.id), index) for index in range(CHUNKS_TOTAL)]
+    assert renderer.service.queue.of_type(RenderChunkMessage) == [
+        RenderChunkMessage(user_id=USER, job_id=job.id, chunk_index=index)
+        for index in range(CHUNKS_TOTAL)
+    ]
     (done,) = [line for line in logs if line["event"] == "render_job_done"]
     assert done["chunk_index"] == 1  # the last chunk recorded delivered
     assert service.store.get(job_output_key(USER, job.id)) == output
@@ -262,7 +262,7 @@ def test_a_job_whose_chunks_are_all_recorded_is_delivered_by_its_resumed_message
     renderer = render_to_end(service, USER, job.id)
 
     assert service.jobs.get(user_id=USER, job_id=job.id).status is JobStatus.DONE
-    assert not [name for name, _ in renderer.service.queue.messages if name == RENDER_CHUNK]
+    assert not renderer.service.queue.of_type(RenderChunkMessage)
     assert service.jobs.ledger(user_id=USER, job_id=job.id).generated == CHUNKS_TOTAL
 
 
@@ -351,7 +351,7 @@ class _AnotherWorkerDeliversMeanwhile(StubGenerator):
 
 def test_a_chunk_stored_after_its_job_was_delivered_is_deleted_too(service):
     job = add_job(service, add_profile(service, USER))
-    queue = InMemoryJobQueue(actor_names=actor_names.ALL)
+    queue = InMemoryJobQueue()
 
     def other_worker() -> None:
         for chunk_index in (1, 2):

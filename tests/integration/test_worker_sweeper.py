@@ -28,13 +28,13 @@ from tests.integration.worker_world import (
     reference_wav,
     render_to_end,
 )
-from voxregen_adapters.actor_names import ALL, PROFILE_BUILD, RENDER_CHUNK, RENDER_JOB
 from voxregen_adapters.db import tables
 from voxregen_adapters.service import Service
 from voxregen_core import spec
 from voxregen_core.errors import StorageUnavailableError
 from voxregen_core.feature_cache import FeatureCacheEntry
 from voxregen_core.jobs import JobStatus, RenderJob
+from voxregen_core.messages import ProfileBuildMessage, RenderChunkMessage, RenderJobMessage
 from voxregen_core.params import RenderParams, Style
 from voxregen_core.profiles import ProfileStatus
 from voxregen_core.stub_generator import StubGenerator
@@ -50,7 +50,7 @@ DAY_S = 86_400.0
 @pytest.fixture
 def service(fresh_database_url, redis_url, tmp_path) -> Iterator[Service]:
     service = make_service(fresh_database_url, redis_url, tmp_path)
-    yield attrs.evolve(service, queue=InMemoryJobQueue(actor_names=ALL))
+    yield attrs.evolve(service, queue=InMemoryJobQueue())
     service.close()
 
 
@@ -79,7 +79,7 @@ def test_a_lost_job_is_queued_again_and_then_completes(service):
     assert sweeper.sweep() == SweepOutcome(jobs_requeued=1)
     assert sweeper.sweep() == SweepOutcome()  # claimed: not queued twice in one stall period
 
-    assert service.queue.messages == [(RENDER_JOB, (str(USER), str(lost.id)))]
+    assert service.queue.messages == [RenderJobMessage(user_id=USER, job_id=lost.id)]
     render_to_end(service, USER, lost.id)
     assert service.jobs.get(user_id=USER, job_id=lost.id).status is JobStatus.DONE
     assert service.jobs.get(user_id=USER, job_id=moving.id).status is JobStatus.QUEUED
@@ -116,7 +116,7 @@ def test_a_lost_profile_build_is_queued_again(service):
     assert sweeper.sweep() == SweepOutcome(profiles_requeued=1)
     assert sweeper.sweep() == SweepOutcome()
 
-    assert service.queue.messages == [(PROFILE_BUILD, (str(USER), str(lost.id)))]
+    assert service.queue.messages == [ProfileBuildMessage(user_id=USER, profile_id=lost.id)]
 
 
 def test_a_new_profile_without_references_is_left_waiting_for_its_first(service):
@@ -151,7 +151,7 @@ def any_store_service(request, fresh_database_url, redis_url, tmp_path) -> Itera
         bucket = f"sweep-{uuid.uuid4().hex[:12]}"
         storage_url = f"s3://{ACCESS_KEY}:{SECRET_KEY}@{endpoint}/{bucket}?secure=false"
     service = make_service(fresh_database_url, redis_url, tmp_path, storage_url=storage_url)
-    yield attrs.evolve(service, queue=InMemoryJobQueue(actor_names=ALL))
+    yield attrs.evolve(service, queue=InMemoryJobQueue())
     service.close()
 
 
@@ -232,14 +232,14 @@ def test_an_entry_a_job_in_flight_may_read_is_kept_however_idle(service):
         input_object_key=first.input_object_key,
         params=RenderParams(style=Style.WARM),
     )
-    queue = InMemoryJobQueue(actor_names=ALL)
+    queue = InMemoryJobQueue()
     renderer = Renderer(attrs.evolve(service, queue=queue), StubGenerator())
     renderer.render_job(USER, midway.id)  # running, its entry recorded, chunks queued
     idle(service, entry, others)
     assert sweeper.sweep() == SweepOutcome(feature_cache_evicted=1)
     assert not service.store.exists(others.object_key)
-    for _, (user, job, chunk_index) in [m for m in queue.messages if m[0] == RENDER_CHUNK]:
-        renderer.render_chunk(uuid.UUID(user), uuid.UUID(job), chunk_index)
+    for chunk in queue.of_type(RenderChunkMessage):
+        renderer.render_chunk(chunk.user_id, chunk.job_id, chunk.chunk_index)
     finished = service.jobs.get(user_id=USER, job_id=midway.id)
     assert finished.status is JobStatus.DONE and finished.metrics["feature_cache_hit"] is True
 

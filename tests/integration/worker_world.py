@@ -13,12 +13,12 @@ import sqlalchemy as sa
 from tests.fakes import InMemoryJobQueue
 from tests.integration.migrated_database import migrated_engine
 from tests.signals import synthetic_singing, wav_bytes
-from voxregen_adapters import actor_names
 from voxregen_adapters.db import tables
 from voxregen_adapters.service import Service, build_service
 from voxregen_adapters.settings import Settings
 from voxregen_core.jobs import RenderJob
 from voxregen_core.keys import job_input_key, reference_key
+from voxregen_core.messages import RenderChunkMessage
 from voxregen_core.params import RenderParams
 from voxregen_core.ports import Generator, ObjectStore
 from voxregen_core.profiles import ProfileStatus, SingerProfile, SingerReference
@@ -173,18 +173,18 @@ def render_to_end(
     started over), in this process, as one worker would; returns the renderer (its queue,
     ``queue`` if given, records every message)."""
     if queue is None:
-        queue = InMemoryJobQueue(actor_names=actor_names.ALL)
+        queue = InMemoryJobQueue()
     renderer = Renderer(attrs.evolve(service, queue=queue), generator or StubGenerator())
     renderer.render_job(user_id, job_id)
-    chunks = [args for name, args in queue.messages if name == actor_names.RENDER_CHUNK]
+    chunks = queue.of_type(RenderChunkMessage)
     if chunk_order is not None:
         chunks = [chunks[index] for index in chunk_order]
     handled = len(queue.messages)
     while chunks:
-        for user, job, chunk_index in chunks:
-            renderer.render_chunk(uuid.UUID(user), uuid.UUID(job), chunk_index)
+        for chunk in chunks:
+            renderer.render_chunk(chunk.user_id, chunk.job_id, chunk.chunk_index)
         later, handled = queue.messages[handled:], len(queue.messages)
-        chunks = [args for name, args in later if name == actor_names.RENDER_CHUNK]
+        chunks = [message for message in later if isinstance(message, RenderChunkMessage)]
     return renderer
 
 

@@ -19,7 +19,6 @@ Ids in paths must be UUIDs (Starlette's ``uuid`` convertor), so ``…/{id}`` nev
 import uuid
 from typing import Any
 
-from voxregen_adapters import actor_names
 from voxregen_adapters.service import Service
 from voxregen_core.errors import ConflictError, NotFoundError, ObjectNotFoundError
 from voxregen_core.keys import reference_key
@@ -94,7 +93,7 @@ def commit_reference(
     service.profiles.set_status(
         user_id=user_id, profile_id=profile_id, status=ProfileStatus.BUILDING
     )
-    service.queue.enqueue(actor_names.PROFILE_BUILD, str(user_id), str(profile_id))
+    service.queue.enqueue_profile_build(user_id=user_id, profile_id=profile_id)
     return {
         "profile_id": str(profile_id),
         "ref_id": str(body.ref_id),

@@ -22,7 +22,6 @@ would otherwise stay ``queued`` forever) and the request answers 503.
 import uuid
 from typing import Any
 
-from voxregen_adapters import actor_names
 from voxregen_adapters.service import Service
 from voxregen_core.errors import (
     ConflictError,
@@ -139,7 +138,7 @@ def _queued(service: Service, job: RenderJob) -> RenderJob:
     """Insert ``job`` and queue its render; a job the queue refused is failed at once."""
     stored = service.jobs.add(job)
     try:
-        service.queue.enqueue(actor_names.RENDER_JOB, str(job.user_id), str(job.id))
+        service.queue.enqueue_render_job(user_id=job.user_id, job_id=job.id)
     except QueueUnavailableError as error:
         service.jobs.transition(
             user_id=job.user_id,

@@ -1,0 +1,57 @@
+"""The job queue's messages: what a worker is asked to do, as ids only (never audio).
+
+:class:`~voxregen_core.ports.JobQueue` has one method per message; its in-memory fake records
+these values and the Dramatiq adapter encodes them (its actor names and wire format are its
+own business) and decodes them back to exactly these values in the worker.
+"""
+
+import uuid
+
+import attrs
+
+from voxregen_core.errors import InvalidParamsError
+
+
+def _uuid(instance: object, attribute: attrs.Attribute, value: object) -> None:
+    if not isinstance(value, uuid.UUID):
+        raise InvalidParamsError(
+            f"{type(instance).__name__}.{attribute.name} must be a uuid.UUID, "
+            f"got {type(value).__name__} {value!r}"
+        )
+
+
+def _chunk_index(instance: object, attribute: attrs.Attribute, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidParamsError(
+            f"{type(instance).__name__}.{attribute.name} must be an integer >= 0, "
+            f"got {type(value).__name__} {value!r}"
+        )
+
+
+@attrs.frozen
+class ProfileBuildMessage:
+    """Build the user's singer profile from its references."""
+
+    user_id: uuid.UUID = attrs.field(validator=_uuid)
+    profile_id: uuid.UUID = attrs.field(validator=_uuid)
+
+
+@attrs.frozen
+class RenderJobMessage:
+    """Start (or resume) the user's render job: prepare it and fan its chunks out."""
+
+    user_id: uuid.UUID = attrs.field(validator=_uuid)
+    job_id: uuid.UUID = attrs.field(validator=_uuid)
+
+
+@attrs.frozen
+class RenderChunkMessage:
+    """Generate and store chunk ``chunk_index`` (from 0) of the user's running render job."""
+
+    user_id: uuid.UUID = attrs.field(validator=_uuid)
+    job_id: uuid.UUID = attrs.field(validator=_uuid)
+    chunk_index: int = attrs.field(validator=_chunk_index)
+
+
+JobMessage = ProfileBuildMessage | RenderJobMessage | RenderChunkMessage
+"""Every message the job queue carries."""
