@@ -18,6 +18,11 @@ from voxregen_adapters.db.profile_repository import PostgresSingerProfileReposit
 from voxregen_adapters.db.reference_repository import PostgresSingerReferenceRepository
 from voxregen_adapters.db.render_job_repository import PostgresRenderJobRepository
 from voxregen_adapters.dramatiq_job_queue import DramatiqJobQueue
+from voxregen_adapters.health_checks import (
+    ObjectStoreHealthCheck,
+    PostgresHealthCheck,
+    RedisHealthCheck,
+)
 from voxregen_adapters.settings import Settings
 from voxregen_adapters.storage_url import object_store_from_url
 from voxregen_core.errors import ConfigError
@@ -25,6 +30,7 @@ from voxregen_core.ports import (
     Clock,
     FeatureCacheEviction,
     FeatureCacheRepository,
+    HealthCheck,
     JobQueue,
     ObjectStore,
     RenderJobRepository,
@@ -49,6 +55,8 @@ class Service:
     store: ObjectStore
     queue: JobQueue
     clock: Clock
+    health_checks: tuple[HealthCheck, ...]
+    """What ``GET /readyz`` probes, in the order it reports them."""
 
     def close(self) -> None:
         """Release pooled connections (at process shutdown)."""
@@ -61,9 +69,11 @@ def build_service(
     store: ObjectStore | None = None,
     queue: JobQueue | None = None,
     clock: Clock | None = None,
+    health_checks: tuple[HealthCheck, ...] | None = None,
 ) -> Service:
     """The service over PostgreSQL (``database_url``), Redis (``redis_url``) and the object
-    store of ``storage_url``; raises ConfigError naming a missing setting."""
+    store of ``storage_url``; raises ConfigError naming a missing setting. The health checks
+    probe the database, ``redis_url`` and the store (an overriding one included)."""
     for name in ("database_url", "redis_url", "storage_url"):
         if getattr(settings, name) is None:
             raise ConfigError(f"VOXREGEN_{name.upper()} is not set (voxregen serve sets it)")
@@ -85,4 +95,11 @@ def build_service(
         store=store,
         queue=queue or DramatiqJobQueue(make_broker(settings.redis_url)),
         clock=clock or SystemClock(),
+        health_checks=(
+            PostgresHealthCheck(engine),
+            RedisHealthCheck(settings.redis_url),
+            ObjectStoreHealthCheck(store),
+        )
+        if health_checks is None
+        else health_checks,
     )

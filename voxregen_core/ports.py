@@ -23,6 +23,7 @@ __all__ = [
     "FeatureCacheRepository",
     "Generator",
     "GeneratorFactory",
+    "HealthCheck",
     "JobQueue",
     "ObjectStore",
     "ProgressReporter",
@@ -370,6 +371,22 @@ class JobQueue(Protocol):
     ) -> None:
         """Queue a :class:`~voxregen_core.messages.RenderChunkMessage`: make chunk
         ``chunk_index`` (an integer >= 0) of the user's running render job."""
+        ...
+
+
+@runtime_checkable
+class HealthCheck(Protocol):
+    """One dependency of the service (the database, the queue's Redis, the object store),
+    probed by ``GET /readyz``."""
+
+    name: str
+    """The dependency's name in the readiness report (``database``, ``redis``, ``storage``)."""
+
+    def check(self) -> None:
+        """Return if the dependency answers now, within a few seconds; raise the port error
+        of the dependency (:class:`~voxregen_core.errors.DatabaseUnavailableError`,
+        :class:`~voxregen_core.errors.QueueUnavailableError`,
+        :class:`~voxregen_core.errors.StorageUnavailableError`) naming why if it does not."""
         ...
 
 

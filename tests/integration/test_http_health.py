@@ -60,6 +60,34 @@ def test_readyz_is_a_503_naming_what_cannot_be_reached(tmp_path):
     )
 
 
+class _Broken:
+    """A health check whose probe has a bug: it must still be reported, not crash /readyz."""
+
+    name = "storage"
+
+    def check(self) -> None:
+        raise KeyError("probe bug")
+
+
+def test_readyz_reports_each_health_check_and_logs_why_one_failed():
+    settings = load_settings(
+        {
+            "VOXREGEN_DATABASE_URL": "postgresql://postgres@127.0.0.1:1/voxregen",
+            "VOXREGEN_REDIS_URL": "unix:///nonexistent/voxregen-test/redis.sock",
+            "VOXREGEN_STORAGE_URL": "s3://key:secret@127.0.0.1:1/voxregen?secure=false",
+        }
+    )
+    service = build_service(settings, health_checks=(_Broken(),))
+    with TestClient(create_app(service)) as client, structlog.testing.capture_logs() as logs:
+        ready = client.get("/readyz")
+    assert (ready.status_code, ready.json()) == (
+        503,
+        {"status": "unavailable", "checks": {"storage": "unavailable"}},
+    )
+    [line] = [entry for entry in logs if entry["event"] == "not_ready"]
+    assert (line["dependency"], line["error"]) == ("storage", "KeyError: 'probe bug'")
+
+
 def test_the_openapi_document_is_served_as_written(fresh_database_url, redis_url, tmp_path):
     with running_api(fresh_database_url, redis_url, tmp_path) as api:
         response = api.client.get("/openapi.yaml")

@@ -12,6 +12,11 @@ from tests.fakes import InMemoryJobQueue, InMemoryObjectStore, SteppingClock
 from tests.integration.migrated_database import migrated_engine
 from voxregen_adapters.clock import SystemClock
 from voxregen_adapters.dramatiq_job_queue import DramatiqJobQueue
+from voxregen_adapters.health_checks import (
+    ObjectStoreHealthCheck,
+    PostgresHealthCheck,
+    RedisHealthCheck,
+)
 from voxregen_adapters.local_object_store import LocalObjectStore
 from voxregen_adapters.minio_object_store import MinioObjectStore
 from voxregen_adapters.service import Service, build_service
@@ -62,6 +67,14 @@ def test_every_port_is_built_and_satisfies_its_protocol(live_service):
     assert isinstance(live_service.store, LocalObjectStore)
     assert isinstance(live_service.queue, DramatiqJobQueue)
     assert isinstance(live_service.clock, SystemClock)
+    assert all(isinstance(check, ports.HealthCheck) for check in live_service.health_checks)
+    assert [type(check) for check in live_service.health_checks] == [
+        PostgresHealthCheck,
+        RedisHealthCheck,
+        ObjectStoreHealthCheck,
+    ]
+    assert [check.name for check in live_service.health_checks] == ["database", "redis", "storage"]
+    assert live_service.health_checks[2].store is live_service.store
 
 
 def test_the_repositories_share_one_real_database(live_service):
@@ -95,10 +108,14 @@ def test_overrides_replace_single_parts(tmp_path):
     store, clock = InMemoryObjectStore(), SteppingClock()
     queue = InMemoryJobQueue()
     service = build_service(_settings(tmp_path), store=store, queue=queue, clock=clock)
+    checked = build_service(_settings(tmp_path), health_checks=())
     try:
         assert (service.store, service.queue, service.clock) == (store, queue, clock)
+        assert service.health_checks[2] == ObjectStoreHealthCheck(store)  # probes the override
+        assert checked.health_checks == ()
     finally:
         service.close()
+        checked.close()
 
 
 @pytest.mark.parametrize("name", ["database_url", "redis_url", "storage_url"])

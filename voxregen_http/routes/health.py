@@ -1,63 +1,32 @@
 """Health: ``GET /healthz`` (the process answers) and ``GET /readyz`` (the database, Redis and
 object storage can be reached; 503 naming what cannot)."""
 
-import uuid
-
-import redis
-import sqlalchemy as sa
 import structlog
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from voxregen_adapters.db.transaction import transaction
 from voxregen_adapters.service import Service
-from voxregen_core.keys import job_input_key
 from voxregen_http.endpoint import service_of
-
-PROBE_TIMEOUT_S = 2.0
-_PROBE_ID = uuid.UUID(int=0)
-
-
-def _database(service: Service) -> None:
-    with transaction(service.engine) as connection:
-        connection.execute(sa.text("SELECT 1"))
-
-
-def _redis(service: Service) -> None:
-    client = redis.Redis.from_url(
-        service.settings.redis_url or "",
-        socket_connect_timeout=PROBE_TIMEOUT_S,
-        socket_timeout=PROBE_TIMEOUT_S,
-    )
-    try:
-        client.ping()
-    finally:
-        client.close()
-
-
-def _storage(service: Service) -> None:
-    service.store.exists(job_input_key(_PROBE_ID, _PROBE_ID))
-
-
-PROBES = {"database": _database, "redis": _redis, "storage": _storage}
 
 
 def readiness(service: Service) -> dict[str, str]:
-    """``{name: "ok" | "unavailable"}`` for every dependency; the reasons go to the log (they
-    may name hosts), not to the response."""
+    """``{name: "ok" | "unavailable"}`` for every health check of the service, in its order;
+    the reasons go to the log (they may name hosts), not to the response."""
     checks = {}
-    for name, probe in PROBES.items():
+    for health_check in service.health_checks:
         try:
-            probe(service)
-        except Exception as error:  # a probe reports any failure; it never raises
+            health_check.check()
+        except Exception as error:  # a check reports any failure, even a bug; it never raises
             structlog.get_logger().warning(
-                "not_ready", dependency=name, error=f"{type(error).__name__}: {error}"
+                "not_ready",
+                dependency=health_check.name,
+                error=f"{type(error).__name__}: {error}",
             )
-            checks[name] = "unavailable"
+            checks[health_check.name] = "unavailable"
         else:
-            checks[name] = "ok"
+            checks[health_check.name] = "ok"
     return checks
 
 
