@@ -1,1 +1,1 @@
-"""The Starlette HTTP API: ``voxregen_http.app.create_app(service)``; see ``docs/openapi.yaml``."""
+"""The Starlette HTTP API: ``voxregen_http.app.create_app(service)``; see ``voxregen_http/openapi.yaml``."""

@@ -11,7 +11,6 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from voxregen_adapters.db.migrate import MIGRATIONS_DIR
 from voxregen_adapters.minio_object_store import MinioObjectStore
 from voxregen_adapters.settings import load_settings
 from voxregen_adapters.storage_url import object_store_from_url
@@ -130,11 +129,8 @@ def test_the_image_is_python_3_11_slim_run_by_a_non_root_user_with_the_migration
     assert "FROM python:3.11-slim" in dockerfile
     users = [line.split()[1] for line in dockerfile if line.startswith("USER ")]
     assert users and users[-1] not in {"root", "0"}
-    # migrate.py reads the Alembic scripts next to the packages: the image installs the source
-    # tree in place (editable), and the build context keeps that folder
-    assert MIGRATIONS_DIR == ROOT / "migrations"
     assert any("pip install -e ." in line for line in dockerfile)
     ignored = [
         line for line in (ROOT / ".dockerignore").read_text().splitlines() if line[:1] != "#"
     ]
-    assert not {"migrations", "docs", "voxregen_adapters", "pyproject.toml"} & set(ignored)
+    assert not {"voxregen_adapters", "voxregen_http", "pyproject.toml"} & set(ignored)

@@ -1,6 +1,6 @@
-"""No user reaches another's data: for every operation of docs/openapi.yaml and every id or key
-it names (path parameters, and body fields that are ids or storage keys), user B sends A's
-value where B's own would go.
+"""No user reaches another's data: for every operation of voxregen_http/openapi.yaml and every
+id or key it names (path parameters, and body fields that are ids or storage keys), user B sends
+A's value where B's own would go.
 
 Each such request is refused, 404 for the API (exactly as for a missing thing) and 403 for a
 storage URL (B's signature does not cover A's key), with the JSON error body; every row and
@@ -15,7 +15,6 @@ import copy
 import re
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -23,8 +22,8 @@ import yaml
 
 from tests.integration.http_api import running_api
 from tests.integration.http_world import STORE, World, assert_error, seed_user, snapshot
+from voxregen_http.routes.openapi import DOCUMENT as OPENAPI
 
-OPENAPI = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
 DOCUMENT = yaml.safe_load(OPENAPI.read_text())
 ALICE = uuid.UUID("a11ce000-0000-4000-8000-000000000001")
 BOB = uuid.UUID("b0b00000-0000-4000-8000-000000000002")

@@ -2,7 +2,6 @@
 
 import json
 import uuid
-from pathlib import Path
 
 import structlog
 import yaml
@@ -14,9 +13,9 @@ from voxregen_adapters.minio_object_store import MinioObjectStore
 from voxregen_adapters.service import build_service
 from voxregen_adapters.settings import load_settings
 from voxregen_http.app import app_from_environment, create_app
+from voxregen_http.routes.openapi import DOCUMENT as OPENAPI
 
 ALICE = uuid.UUID("a11ce000-0000-4000-8000-000000000001")
-OPENAPI = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
 
 
 def test_healthz_and_readyz_answer_ok_with_every_service_up(

@@ -1,6 +1,7 @@
-"""schemathesis against the app over a real service: requests generated from docs/openapi.yaml
-(its examples, then valid and invalid data) never get a 5xx, and every response conforms to the
-document (status code, content type, headers, body schema), 2xx bodies included.
+"""schemathesis against the app over a real service: requests generated from
+voxregen_http/openapi.yaml (its examples, then valid and invalid data) never get a 5xx, and every
+response conforms to the document (status code, content type, headers, body schema), 2xx bodies
+included.
 
 The database is seeded with what the document's examples name (its user's ready profile, an
 uploaded reference, a done job and an uploaded stem), so the examples reach the success paths;
@@ -8,7 +9,6 @@ generated ids mostly reach the refusals. One database per operation, shared by i
 """
 
 import uuid
-from pathlib import Path
 
 import pytest
 import schemathesis
@@ -19,8 +19,8 @@ from tests.integration.http_api import build_profile, finish_job, running_api
 from voxregen_core.jobs import RenderJob
 from voxregen_core.keys import job_input_key
 from voxregen_core.profiles import ProfileStatus, SingerProfile
+from voxregen_http.routes.openapi import DOCUMENT as OPENAPI
 
-OPENAPI = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
 schema = schemathesis.openapi.from_path(OPENAPI)
 _document = yaml.safe_load(OPENAPI.read_text())
 _examples = {

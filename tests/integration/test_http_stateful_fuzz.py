@@ -1,5 +1,5 @@
 """Stateful fuzzing with schemathesis: sequences of calls chained by the OpenAPI ``links`` of
-docs/openapi.yaml (create profile → get it → prepare a reference upload → commit it → …,
+voxregen_http/openapi.yaml (create profile → get it → prepare a reference upload → commit it → …,
 prepare an input upload → create the job → get, download, clone it …), against the app over
 a real service. No answer is a 5xx and every answer conforms to the document.
 
@@ -17,7 +17,6 @@ refusals, and the test checks that they did.
 
 import uuid
 from collections import Counter
-from pathlib import Path
 
 import pytest
 import schemathesis
@@ -27,8 +26,8 @@ from starlette.datastructures import Headers
 
 from tests.integration.http_api import build_profile, finish_job, running_api
 from voxregen_http.auth import HEADER, user_id_or_none
+from voxregen_http.routes.openapi import DOCUMENT as OPENAPI
 
-OPENAPI = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
 schema = schemathesis.openapi.from_path(
     OPENAPI,
     # The document's own links only: schemathesis's inferred ones shadow some of them (the

@@ -25,6 +25,7 @@ from voxregen_core.profile_stub import EMBEDDING_DIMS
 from voxregen_core.profiles import ProfileStatus
 
 VOXREGEN = str(Path(sys.executable).with_name("voxregen"))
+REPO = Path(__file__).resolve().parents[2]
 TABLES = {
     "singer_profiles",
     "singer_references",
@@ -278,6 +279,26 @@ def test_offline_mode_writes_the_migration_sql():
     assert "CREATE TYPE profile_status AS ENUM ('building', 'ready', 'error');" in sql
     assert "CREATE TABLE render_jobs (" in sql
     assert "CREATE TRIGGER render_jobs_set_updated_at BEFORE UPDATE ON render_jobs" in sql
+
+
+def test_the_alembic_cli_of_docs_schema_md_runs_the_same_scripts_from_the_repository():
+    """``alembic upgrade head --sql`` with the repository's alembic.ini, as a developer runs it:
+    the scripts it finds are the package's (voxregen_adapters/db/migrations)."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("VOXREGEN_")}
+    env["VOXREGEN_DATABASE_URL"] = "postgresql://nobody@127.0.0.1:1/none"
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("alembic")), "upgrade", "head", "--sql"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "CREATE TABLE render_jobs (" in done.stdout
+    head = migrate.head_revision()
+    assert f"INSERT INTO alembic_version (version_num) VALUES ('{head}')" in done.stdout
 
 
 # --- the real `voxregen migrate` and `voxregen seed` ---------------------------------------

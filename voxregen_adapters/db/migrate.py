@@ -1,6 +1,4 @@
-"""Run the Alembic migrations under ``migrations/`` against a database URL."""
-
-from pathlib import Path
+"""Run the Alembic migrations in ``voxregen_adapters/db/migrations/`` against a database URL."""
 
 from alembic import command
 from alembic.config import Config
@@ -10,13 +8,16 @@ from alembic.script import ScriptDirectory
 from voxregen_adapters.db.engine import create_database_engine
 from voxregen_adapters.db.transaction import translated_errors
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+SCRIPT_LOCATION = "voxregen_adapters.db:migrations"
+"""The Alembic scripts as a package resource: Alembic finds ``package:folder`` through
+``importlib.resources``, so an installed wheel migrates as the source tree does (the scripts are
+package data, pyproject.toml). ``alembic.ini`` names the same location for the ``alembic`` CLI."""
 
 
 def alembic_config(database_url: str | None = None) -> Config:
     """An Alembic config; ``database_url`` overrides ``VOXREGEN_DATABASE_URL``."""
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("script_location", SCRIPT_LOCATION)
     if database_url is not None:
         config.attributes["database_url"] = database_url
     return config
@@ -35,7 +36,7 @@ def downgrade(database_url: str, revision: str) -> None:
 
 
 def head_revision() -> str | None:
-    """The newest revision under ``migrations/versions``."""
+    """The newest revision under ``migrations/versions/``."""
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 

@@ -1,8 +1,8 @@
 """The brief's five tables as SQLAlchemy Core metadata; ``docs/schema.md`` explains each column.
 
-Alembic revisions under ``migrations/`` create the schema; a test checks that this metadata and
-the head revision agree. Constraint and index names come from the naming convention, so a
-revision can name them without guessing.
+Alembic revisions under ``migrations/`` (beside this module) create the schema; a test checks
+that this metadata and the head revision agree. Constraint and index names come from the naming
+convention, so a revision can name them without guessing.
 
 The ``updated_at`` trigger lives in the migration (metadata cannot express it).
 """

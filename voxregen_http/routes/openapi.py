@@ -1,6 +1,7 @@
-"""``GET /openapi.yaml``: the API's description, ``docs/openapi.yaml``, served as written."""
+"""``GET /openapi.yaml``: the API's description, ``voxregen_http/openapi.yaml``, served as
+written."""
 
-from pathlib import Path
+from importlib.resources import files
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -8,15 +9,16 @@ from starlette.routing import Route
 
 from voxregen_core.errors import ConfigError
 
-DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
-"""The repository's (or the image's ``/app``) ``docs/openapi.yaml``, next to the packages."""
+DOCUMENT = files("voxregen_http") / "openapi.yaml"
+"""The package's ``openapi.yaml`` (package data, pyproject.toml): found in an installed wheel as
+in the source tree."""
 
 
 def load_document() -> bytes:
     try:
         return DOCUMENT.read_bytes()
     except FileNotFoundError:
-        raise ConfigError(f"{DOCUMENT} is missing; install voxregen from its source tree") from None
+        raise ConfigError(f"{DOCUMENT} is missing; reinstall voxregen") from None
 
 
 def routes() -> list[Route]:
