@@ -1,20 +1,21 @@
-# voxregen: `make install`, `make test`, `make bench`, `make load`, `make run`.
+# voxregen: `make install`, `make test`, `make lock`, `make bench`, `make load`, `make run`.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint bench load run clean
+.PHONY: install test lint lock bench load run clean
 
 install: $(STAMP)
 
 # Said first, and pip shows each package as it goes (no --quiet): the first `make run` is not a
-# silent minute. Later runs skip this until pyproject.toml changes.
-$(STAMP): pyproject.toml
+# silent minute. Later runs skip this until pyproject.toml or constraints.txt changes. Every
+# version, pip's own included, is the one constraints.txt pins (`make lock` refreshes it).
+$(STAMP): pyproject.toml constraints.txt
 	@echo "voxregen: installing voxregen and its dependencies into $(VENV) (a minute or two, once)..."
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt --upgrade pip
+	$(BIN)/pip install -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 	@echo "voxregen: installed; $(BIN)/voxregen is ready"
 
@@ -24,6 +25,17 @@ lint: install
 
 test: lint
 	$(BIN)/python -m pytest
+
+# constraints.txt: the newest versions pyproject.toml's ranges allow, dev tools included, for this
+# platform (Linux, Python 3.11), resolved by pip-compile (pip-tools); the next `make install`
+# installs them. Needs only pip-tools, not the project installed: a raised lower bound that the
+# old pins refuse is what this fixes.
+lock:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -c constraints.txt --upgrade pip pip-tools
+	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --upgrade --extra dev \
+		--strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links \
+		--output-file constraints.txt pyproject.toml
 
 bench: install
 	$(BIN)/python -m benchmarks.bench_render
