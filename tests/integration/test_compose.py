@@ -124,13 +124,58 @@ def test_data_lives_in_declared_named_volumes():
     assert set(compose["volumes"]) == mounted
 
 
-def test_the_image_is_python_3_11_slim_run_by_a_non_root_user_with_the_migrations():
-    dockerfile = (ROOT / "Dockerfile").read_text().splitlines()
-    assert "FROM python:3.11-slim" in dockerfile
-    users = [line.split()[1] for line in dockerfile if line.startswith("USER ")]
+def _stages() -> list[list[str]]:
+    """The Dockerfile's stages, each its instructions (a continued line joined), from FROM on."""
+    text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    stages: list[list[str]] = []
+    for line in (line.strip() for line in text.splitlines()):
+        if line.startswith("FROM "):
+            stages.append([])
+        if line and not line.startswith("#") and stages:
+            stages[-1].append(" ".join(line.split()))
+    return stages
+
+
+def test_the_image_installs_the_wheel_on_python_3_11_slim_run_by_a_non_root_user():
+    """Not run here (no Docker engine): read. The build stage makes the wheel with the pinned
+    build backend; the image installs it with the constraints, not editable, with no source
+    tree, and runs as a user."""
+    build, image = _stages()
+    assert build[0] == "FROM python:3.11-slim AS wheel"
+    assert any("pip install -c constraints.txt setuptools wheel" in line for line in build)
+    assert any(
+        "pip wheel --no-deps --no-build-isolation --wheel-dir /wheels ." in line for line in build
+    )
+    assert image[0] == "FROM python:3.11-slim"
+    assert "COPY --from=wheel /wheels /wheels" in image
+    assert any(
+        "pip install -c /wheels/constraints.txt /wheels/voxregen-*.whl" in line for line in image
+    )
+    assert not [line for line in build + image if "pip install -e" in line or line == "COPY . ."]
+    copied_from_source = [
+        line for line in image if line.startswith("COPY ") and "--from=" not in line
+    ]
+    assert copied_from_source == ["COPY constraints.txt /wheels/constraints.txt"]
+    users = [line.split()[1] for line in image if line.startswith("USER ")]
     assert users and users[-1] not in {"root", "0"}
-    assert any("pip install -e ." in line for line in dockerfile)
+
+
+def test_the_build_context_holds_what_the_build_stage_copies():
+    build, _ = _stages()
+    sources = {
+        source for line in build if line.startswith("COPY ") for source in line.split()[1:-1]
+    }
+    assert sources == {
+        "constraints.txt",
+        "pyproject.toml",
+        "README.md",
+        "voxregen_core",
+        "voxregen_adapters",
+        "voxregen_http",
+        "voxregen_worker",
+    }
+    assert all((ROOT / source).exists() for source in sources)
     ignored = [
         line for line in (ROOT / ".dockerignore").read_text().splitlines() if line[:1] != "#"
     ]
-    assert not {"voxregen_adapters", "voxregen_http", "pyproject.toml"} & set(ignored)
+    assert not sources & set(ignored)
