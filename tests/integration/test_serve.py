@@ -36,19 +36,27 @@ def _free_port() -> int:
 
 @contextmanager
 def _serving(
-    data_dir: Path, port: int, log: Path, *, workers: int = 1
+    data_dir: Path,
+    port: int,
+    log: Path,
+    *,
+    workers: int = 1,
+    voxregen: str = VOXREGEN,
+    cwd: Path | None = None,
 ) -> Iterator[subprocess.Popen]:
     """``voxregen serve`` on ``port``, once its workers have started; killed (with everything
-    it started) if the test fails before stopping it."""
+    it started) if the test fails before stopping it. ``voxregen`` is the command (an installed
+    wheel's, say), run in ``cwd``."""
     starts = log.read_text().count('"worker_started"') if log.exists() else 0
-    options = ["--port", str(port), "--data-dir", str(data_dir), "--workers", str(workers)]
+    arguments = ["--port", str(port), "--data-dir", str(data_dir), "--workers", str(workers)]
     with log.open("ab") as log_file:
         serve = subprocess.Popen(
-            [VOXREGEN, "serve", *options],
+            [voxregen, "serve", *arguments],
             env=environment_without_voxregen_settings(),
             stdin=subprocess.DEVNULL,
             stdout=log_file,
             stderr=log_file,
+            cwd=cwd,
         )
     try:
         _wait_until(
