@@ -89,6 +89,17 @@ class InvalidParamsError(VoxregenError, ValueError):
     code = "invalid_params"
 
 
+class InvalidFieldError(InvalidParamsError):
+    """Raised when one field of what a use case was given is invalid; ``field`` names it (the
+    name the request used), so that the edge can point at it."""
+
+    code = "invalid_field"
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(message)
+
+
 class InvalidKeyError(VoxregenError, ValueError):
     """Raised when a string is not a storage key of any of the brief's templates."""
 
@@ -154,6 +165,12 @@ class NotReadyError(VoxregenError):
     ready profile, a download a done job)."""
 
     code = "not_ready"
+
+
+class ProfileNotReadyError(NotReadyError):
+    """Raised when a render job runs and its profile is missing, never built or in error."""
+
+    code = "profile_not_ready"
 
 
 class DatabaseUnavailableError(VoxregenError):

@@ -31,6 +31,7 @@ __all__ = [
     "SingerExemplarRepository",
     "SingerProfileRepository",
     "SingerReferenceRepository",
+    "ServicePorts",
 ]
 
 
@@ -402,3 +403,27 @@ class Clock(Protocol):
     def now(self) -> datetime:
         """The current time, timezone-aware UTC."""
         ...
+
+
+class ServicePorts(Protocol):
+    """The ports the use cases (:mod:`voxregen_core.use_cases`) run over: the service's
+    repositories, object store, job queue and clock. Any object with these attributes will
+    do; the service's (``voxregen_adapters.service.Service``) has them."""
+
+    @property
+    def profiles(self) -> SingerProfileRepository: ...
+
+    @property
+    def references(self) -> SingerReferenceRepository: ...
+
+    @property
+    def jobs(self) -> RenderJobRepository: ...
+
+    @property
+    def store(self) -> ObjectStore: ...
+
+    @property
+    def queue(self) -> JobQueue: ...
+
+    @property
+    def clock(self) -> Clock: ...

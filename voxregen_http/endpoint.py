@@ -3,8 +3,11 @@
 block) and its result answered as JSON.
 
 A handler is a plain function ``handler(service, user_id, [body], **path_params) -> dict`` that
-raises :class:`~voxregen_core.errors.VoxregenError` for every refusal; the error table turns
-those into status codes.
+calls a use case (:mod:`voxregen_core.use_cases`) and renders its answer
+(:mod:`voxregen_http.representations`). Every refusal is a
+:class:`~voxregen_core.errors.VoxregenError`, which the error table turns into a status code;
+one that names a field of the request (:class:`~voxregen_core.errors.InvalidFieldError`)
+becomes an :class:`~voxregen_http.errors.InvalidBodyError` at that field's JSON path.
 """
 
 from collections.abc import Callable, Sequence
@@ -16,8 +19,10 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from voxregen_adapters.service import Service
+from voxregen_core.errors import InvalidFieldError
 from voxregen_http.auth import caller
 from voxregen_http.bodies import read_body, read_raw_body
+from voxregen_http.errors import InvalidBodyError, Problem
 
 
 def service_of(request: Request) -> Service:
@@ -39,9 +44,12 @@ def v1_route(
             args = ()
         else:
             args = (await read_body(request, body),)
-        result = await run_in_threadpool(
-            handler, service_of(request), user_id, *args, **request.path_params
-        )
+        try:
+            result = await run_in_threadpool(
+                handler, service_of(request), user_id, *args, **request.path_params
+            )
+        except InvalidFieldError as error:
+            raise InvalidBodyError([Problem(f"$.{error.field}", error.message)]) from None
         return JSONResponse(result, status_code=status_code)
 
     return Route(path, endpoint, methods=list(methods), name=handler.__name__)

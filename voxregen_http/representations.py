@@ -1,10 +1,13 @@
-"""The JSON the API answers with for profiles, references and render jobs."""
+"""The JSON the API answers with for profiles, references, render jobs, uploads and
+downloads: the use cases' answers (:mod:`voxregen_core.use_cases`), rendered."""
 
 from datetime import datetime
 from typing import Any
 
 from voxregen_core.jobs import JobStatus, RenderJob
 from voxregen_core.profiles import SingerProfile, SingerReference
+from voxregen_core.use_cases.profiles import CommittedReference
+from voxregen_core.use_cases.uploads import DownloadLink, PreparedUpload
 
 
 def _timestamp(value: datetime | None) -> str | None:
@@ -20,6 +23,11 @@ def reference_json(reference: SingerReference) -> dict[str, Any]:
         "quality_metrics": reference.quality_metrics,
         "created_at": _timestamp(reference.created_at),
     }
+
+
+def new_profile_json(profile: SingerProfile) -> dict[str, Any]:
+    """A profile just created: its id and status."""
+    return {"id": str(profile.id), "status": profile.status.value}
 
 
 def profile_json(profile: SingerProfile, references: list[SingerReference]) -> dict[str, Any]:
@@ -56,3 +64,36 @@ def job_json(job: RenderJob) -> dict[str, Any]:
         "created_at": _timestamp(job.created_at),
         "updated_at": _timestamp(job.updated_at),
     }
+
+
+def _upload_json(id_name: str, upload: PreparedUpload) -> dict[str, Any]:
+    return {
+        id_name: str(upload.id),
+        "object_key": upload.object_key,
+        "upload_url": upload.upload_url,
+        "expires_at": upload.expires_at.isoformat(),
+    }
+
+
+def job_upload_json(upload: PreparedUpload) -> dict[str, Any]:
+    """A job input's upload: the id it reserves is the job's (``job_id``)."""
+    return _upload_json("job_id", upload)
+
+
+def reference_upload_json(upload: PreparedUpload) -> dict[str, Any]:
+    """A reference's upload: the id it reserves is the reference's (``ref_id``)."""
+    return _upload_json("ref_id", upload)
+
+
+def reference_commit_json(committed: CommittedReference) -> dict[str, Any]:
+    reference = committed.reference
+    return {
+        "profile_id": str(reference.singer_profile_id),
+        "ref_id": str(reference.id),
+        "object_key": reference.object_key,
+        "status": committed.profile_status.value,
+    }
+
+
+def download_json(link: DownloadLink) -> dict[str, Any]:
+    return {"download_url": link.download_url, "expires_at": link.expires_at.isoformat()}

@@ -21,8 +21,8 @@ import pytest
 
 from tests.integration.http_api import build_profile, running_api
 from tests.integration.http_world import STORE, World, assert_error, module_api, seed_user, snapshot
+from voxregen_core.use_cases.uploads import MAX_UPLOAD_BYTES
 from voxregen_http.bodies import MAX_JSON_BODY_BYTES
-from voxregen_http.uploads import MAX_UPLOAD_BYTES
 
 ATTACKER = uuid.UUID("3a77ac6e-0000-4000-8000-00000000000e")
 VICTIM = uuid.UUID("a11ce000-0000-4000-8000-000000000001")

@@ -161,7 +161,7 @@ def test_commit_refuses_a_key_of_another_profile_or_user(api, owner):
 
 
 def test_commit_refuses_an_upload_over_the_size_limit(api, monkeypatch):
-    monkeypatch.setattr("voxregen_http.uploads.MAX_UPLOAD_BYTES", len(CLIP) - 1)
+    monkeypatch.setattr("voxregen_core.use_cases.uploads.MAX_UPLOAD_BYTES", len(CLIP) - 1)
     profile_id = create_profile(api)
     prepared = uploaded_reference(api, profile_id)
     body = {"ref_id": prepared["ref_id"], "object_key": prepared["object_key"], "duration_sec": 1.0}

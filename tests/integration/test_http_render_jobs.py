@@ -251,7 +251,7 @@ def test_a_job_needs_its_input_uploaded(api):
 
 
 def test_a_job_refuses_an_input_over_the_size_limit(api, monkeypatch):
-    monkeypatch.setattr("voxregen_http.uploads.MAX_UPLOAD_BYTES", len(STEM) - 1)
+    monkeypatch.setattr("voxregen_core.use_cases.uploads.MAX_UPLOAD_BYTES", len(STEM) - 1)
     profile_id = ready_profile(api)
     prepared = uploaded_input(api)
     body = {"singer_profile_id": profile_id, "input_object_key": prepared["object_key"]}

@@ -77,6 +77,15 @@ def test_every_port_is_built_and_satisfies_its_protocol(live_service):
     assert live_service.health_checks[2].store is live_service.store
 
 
+def test_the_service_has_every_port_the_use_cases_run_over(live_service):
+    members = {
+        name for name, value in vars(ports.ServicePorts).items() if isinstance(value, property)
+    }
+    assert members == {"profiles", "references", "jobs", "store", "queue", "clock"}
+    for name in members:
+        assert isinstance(getattr(live_service, name), PORTS[name]), name
+
+
 def test_the_repositories_share_one_real_database(live_service):
     user_id = uuid.uuid4()
     profile = live_service.profiles.add(

@@ -20,10 +20,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from voxregen_adapters import url_signing
+from voxregen_core.use_cases.uploads import MAX_UPLOAD_BYTES
 from voxregen_http.bodies import bounded_body
 from voxregen_http.endpoint import service_of
 from voxregen_http.errors import error_response
-from voxregen_http.uploads import MAX_UPLOAD_BYTES
 
 _DIGITS = re.compile(r"[0-9]{1,12}")
 

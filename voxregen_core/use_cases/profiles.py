@@ -1,0 +1,117 @@
+"""Singer profiles' use cases: create a profile, get it, prepare and commit a reference.
+
+Every one is scoped by the caller's ``user_id``: another user's profile is a
+:class:`~voxregen_core.errors.NotFoundError`, exactly like a missing one.
+
+Committing a reference records it (once: committing it again only queues the build again),
+moves the profile to ``building`` and queues a profile build. A profile built before stays
+usable for renders meanwhile (:attr:`~voxregen_core.profiles.SingerProfile.usable_for_render`).
+A commit's duration is advisory: it is stored (0 if not given) until the build replaces it
+with the duration it measures from the clip.
+"""
+
+import uuid
+
+import attrs
+
+from voxregen_core.errors import ConflictError, NotFoundError, ObjectNotFoundError
+from voxregen_core.keys import reference_key
+from voxregen_core.ports import ServicePorts
+from voxregen_core.profiles import ProfileStatus, SingerProfile, SingerReference
+from voxregen_core.use_cases.uploads import PreparedUpload, check_upload, prepare_upload
+
+
+@attrs.frozen
+class ProfileDetails:
+    """A profile and its references, oldest first."""
+
+    profile: SingerProfile
+    references: list[SingerReference]
+
+
+@attrs.frozen
+class CommittedReference:
+    """A committed reference, and the status its commit left its profile in."""
+
+    reference: SingerReference
+    profile_status: ProfileStatus
+
+
+def owned_profile(
+    ports: ServicePorts, *, user_id: uuid.UUID, profile_id: uuid.UUID
+) -> SingerProfile:
+    """The caller's profile; raises :class:`NotFoundError` for a missing or another user's."""
+    profile = ports.profiles.get(user_id=user_id, profile_id=profile_id)
+    if profile is None:
+        raise NotFoundError(f"no singer profile {profile_id}")
+    return profile
+
+
+def create_profile(ports: ServicePorts, *, user_id: uuid.UUID, name: str) -> SingerProfile:
+    """A new profile named ``name``, ``building`` (it waits for its first reference)."""
+    return ports.profiles.add(
+        SingerProfile(id=uuid.uuid4(), user_id=user_id, name=name, status=ProfileStatus.BUILDING)
+    )
+
+
+def get_profile(
+    ports: ServicePorts, *, user_id: uuid.UUID, profile_id: uuid.UUID
+) -> ProfileDetails:
+    """The caller's profile with its references; :class:`NotFoundError` if it has none such."""
+    profile = owned_profile(ports, user_id=user_id, profile_id=profile_id)
+    references = ports.references.list_for_profile(user_id=user_id, profile_id=profile_id)
+    return ProfileDetails(profile=profile, references=references)
+
+
+def prepare_reference_upload(
+    ports: ServicePorts, *, user_id: uuid.UUID, profile_id: uuid.UUID
+) -> PreparedUpload:
+    """A PUT URL for the key of a new reference of the caller's profile."""
+    owned_profile(ports, user_id=user_id, profile_id=profile_id)
+    ref_id = uuid.uuid4()
+    return prepare_upload(
+        ports.store, ports.clock, ref_id, reference_key(user_id, profile_id, ref_id)
+    )
+
+
+def commit_reference(
+    ports: ServicePorts,
+    *,
+    user_id: uuid.UUID,
+    profile_id: uuid.UUID,
+    ref_id: uuid.UUID,
+    object_key: str,
+    duration_s: float | None = None,
+) -> CommittedReference:
+    """Record the uploaded reference ``ref_id`` under ``object_key`` (the key its preparation
+    returned) and queue the profile's build (module docstring).
+
+    Raises :class:`NotFoundError` for another user's or a missing profile,
+    :class:`ObjectNotFoundError` for another key or nothing uploaded,
+    :class:`~voxregen_core.errors.UploadTooLargeError` for an upload over the limit, and
+    :class:`ConflictError` for a reference id committed under another key.
+    """
+    owned_profile(ports, user_id=user_id, profile_id=profile_id)
+    key = reference_key(user_id, profile_id, ref_id)
+    if object_key != key:  # another profile's or user's key: as if never uploaded
+        raise ObjectNotFoundError(
+            f"no upload of reference {ref_id} under {object_key}; "
+            f"commit the object_key its prepare-upload returned, {key}"
+        )
+    check_upload(ports.store, key)
+    reference = ports.references.get(user_id=user_id, reference_id=ref_id)
+    if reference is None:
+        reference = ports.references.add(
+            SingerReference(
+                id=ref_id,
+                user_id=user_id,
+                singer_profile_id=profile_id,
+                object_key=key,
+                duration_s=0.0 if duration_s is None else duration_s,
+            )
+        )
+    elif reference.object_key != key:
+        raise ConflictError(f"reference {ref_id} is already committed elsewhere")
+    ports.profiles.set_status(user_id=user_id, profile_id=profile_id, status=ProfileStatus.BUILDING)
+    ports.queue.enqueue_profile_build(user_id=user_id, profile_id=profile_id)
+    return CommittedReference(reference=reference, profile_status=ProfileStatus.BUILDING)

@@ -1,0 +1,187 @@
+"""Render jobs' use cases: prepare a job's upload, create, get, clone and download a job; and,
+for the worker and its sweeper, fail a job and find the profile a running job may render with.
+
+Every one is scoped by the caller's ``user_id``: another user's job is a
+:class:`~voxregen_core.errors.NotFoundError`, exactly like a missing one.
+
+- Preparing an upload reserves a job id: the input key ``users/{user_id}/jobs/{job_id}/input.wav``
+  carries it, and the job later created from that key takes it (no table of reservations).
+- A new job, or a clone, needs the caller's profile usable for a render (``ready``, or
+  ``building`` over an embedding already built: a rebuild) and the uploaded input (no larger
+  than :data:`~voxregen_core.use_cases.uploads.MAX_UPLOAD_BYTES`); it is stored ``queued`` and a
+  render is queued. If the queue cannot take the message, the job is failed at once with the
+  queue's error (it would otherwise stay ``queued`` forever) and the error is raised.
+- A clone renders the same input (and, while cached, its features) with its original's
+  params, the given overrides applied over them.
+- A job's output can be downloaded once it is ``done``.
+"""
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from voxregen_core.errors import (
+    ConflictError,
+    InvalidFieldError,
+    InvalidKeyError,
+    InvalidParamsError,
+    NotFoundError,
+    NotReadyError,
+    ProfileNotReadyError,
+    QueueUnavailableError,
+)
+from voxregen_core.jobs import JobStatus, RenderJob
+from voxregen_core.keys import job_input_key
+from voxregen_core.params import RenderParams
+from voxregen_core.ports import ServicePorts
+from voxregen_core.profiles import SingerProfile
+from voxregen_core.use_cases.profiles import owned_profile
+from voxregen_core.use_cases.uploads import (
+    DownloadLink,
+    PreparedUpload,
+    check_upload,
+    download_link,
+    prepare_upload,
+    reserved_job_id,
+)
+
+
+def get_job(ports: ServicePorts, *, user_id: uuid.UUID, job_id: uuid.UUID) -> RenderJob:
+    """The caller's job; raises :class:`NotFoundError` for a missing or another user's."""
+    job = ports.jobs.get(user_id=user_id, job_id=job_id)
+    if job is None:
+        raise NotFoundError(f"no render job {job_id}")
+    return job
+
+
+def prepare_job_upload(ports: ServicePorts, *, user_id: uuid.UUID) -> PreparedUpload:
+    """A PUT URL for the input key of a new job, whose id the key reserves."""
+    job_id = uuid.uuid4()
+    return prepare_upload(ports.store, ports.clock, job_id, job_input_key(user_id, job_id))
+
+
+def create_job(
+    ports: ServicePorts,
+    *,
+    user_id: uuid.UUID,
+    singer_profile_id: uuid.UUID,
+    input_object_key: str,
+    params: RenderParams,
+) -> RenderJob:
+    """The new job on the uploaded ``input_object_key``, queued (module docstring).
+
+    Raises :class:`InvalidFieldError` (``input_object_key``) for a key that is not a job
+    input key; :class:`~voxregen_core.errors.ObjectNotFoundError` for another user's key or
+    nothing uploaded; :class:`NotFoundError` or :class:`NotReadyError` for a profile missing
+    or not usable; :class:`ConflictError` if the key's job exists already;
+    :class:`~voxregen_core.errors.UploadTooLargeError`; :class:`QueueUnavailableError`.
+    """
+    try:
+        job_id = reserved_job_id(input_object_key, user_id=user_id)
+    except InvalidKeyError as error:
+        raise InvalidFieldError("input_object_key", str(error)) from None
+    _require_usable_profile(ports, user_id, singer_profile_id)
+    if ports.jobs.get(user_id=user_id, job_id=job_id) is not None:
+        raise ConflictError(
+            f"render job {job_id} already exists for this input; clone it to render again"
+        )
+    check_upload(ports.store, input_object_key)
+    job = RenderJob(
+        id=job_id,
+        user_id=user_id,
+        singer_profile_id=singer_profile_id,
+        input_object_key=input_object_key,
+        params=params,
+    )
+    return _queued(ports, job)
+
+
+def clone_job(
+    ports: ServicePorts,
+    *,
+    user_id: uuid.UUID,
+    job_id: uuid.UUID,
+    overrides: Mapping[str, Any],
+) -> RenderJob:
+    """A new job on the same input as the caller's job ``job_id``, with its params and
+    ``overrides`` over them, queued (module docstring).
+
+    Raises :class:`NotFoundError` for a missing or another user's job (or profile),
+    :class:`InvalidFieldError` (``params``) for overrides the params refuse, and otherwise as
+    :func:`create_job`.
+    """
+    original = get_job(ports, user_id=user_id, job_id=job_id)
+    try:
+        params = original.params.with_overrides(overrides)
+    except InvalidParamsError as error:
+        raise InvalidFieldError("params", str(error)) from None
+    _require_usable_profile(ports, user_id, original.singer_profile_id)
+    check_upload(ports.store, original.input_object_key)
+    clone = RenderJob(
+        id=uuid.uuid4(),
+        user_id=user_id,
+        singer_profile_id=original.singer_profile_id,
+        input_object_key=original.input_object_key,
+        params=params,
+        input_hash=original.input_hash,
+    )  # its feature-cache entry is found by input_hash when it runs, if still cached
+    return _queued(ports, clone)
+
+
+def download_job(ports: ServicePorts, *, user_id: uuid.UUID, job_id: uuid.UUID) -> DownloadLink:
+    """A GET URL for the caller's job's output; raises :class:`NotFoundError` for a missing
+    or another user's job, :class:`NotReadyError` before it is done."""
+    job = get_job(ports, user_id=user_id, job_id=job_id)
+    if job.status is not JobStatus.DONE or job.output_object_key is None:
+        raise NotReadyError(
+            f"render job {job_id} is {job.status.value}; its output can be downloaded once done"
+        )
+    return download_link(ports.store, ports.clock, job.output_object_key)
+
+
+def fail_job(ports: ServicePorts, job: RenderJob, *, code: str, message: str) -> bool:
+    """Move the job to failed from wherever it is (queued or running), with ``code`` and
+    ``message``; True if this call moved it (False if it was finished already)."""
+    return any(
+        ports.jobs.transition(
+            user_id=job.user_id,
+            job_id=job.id,
+            from_status=from_status,
+            to_status=JobStatus.FAILED,
+            error_code=code,
+            error_message=message,
+        )
+        for from_status in (JobStatus.RUNNING, JobStatus.QUEUED)
+    )
+
+
+def usable_profile_for(ports: ServicePorts, job: RenderJob) -> SingerProfile:
+    """The job's profile as it is now, if a render may use it (ready, or rebuilding over a
+    built embedding); raises :class:`ProfileNotReadyError` if it is missing, never built or in
+    error (the job cannot run: the worker fails it with the error's code)."""
+    profile = ports.profiles.get(user_id=job.user_id, profile_id=job.singer_profile_id)
+    if profile is not None and profile.usable_for_render:
+        return profile
+    reason = "missing" if profile is None else profile.unusable_reason
+    raise ProfileNotReadyError(f"singer profile {job.singer_profile_id} is {reason}")
+
+
+def _require_usable_profile(ports: ServicePorts, user_id: uuid.UUID, profile_id: uuid.UUID) -> None:
+    """For a new job: :class:`NotFoundError` for a missing or another user's profile,
+    :class:`NotReadyError` for one a render may not use."""
+    profile = owned_profile(ports, user_id=user_id, profile_id=profile_id)
+    if not profile.usable_for_render:
+        raise NotReadyError(
+            f"singer profile {profile_id} is {profile.unusable_reason}; a render needs it built"
+        )
+
+
+def _queued(ports: ServicePorts, job: RenderJob) -> RenderJob:
+    """Insert ``job`` and queue its render; a job the queue refused is failed at once."""
+    stored = ports.jobs.add(job)
+    try:
+        ports.queue.enqueue_render_job(user_id=job.user_id, job_id=job.id)
+    except QueueUnavailableError as error:
+        fail_job(ports, stored, code=error.code, message=error.message)
+        raise
+    return stored
