@@ -23,7 +23,9 @@ Idempotent and resumable, whatever message arrives twice or dies half-way:
   new one (:meth:`~voxregen_core.jobs.ChunkLedger.begun`), and a chunk still made with the
   old one is not recorded but queued again, so a delivered file comes from one embedding.
 - Invalid input (a stem that cannot be rendered, a missing input object, a profile never
-  built or in error) fails the job at once with the error's code. Transient failures (database,
+  built or in error: :func:`~voxregen_core.use_cases.render_jobs.usable_profile_for`) fails
+  the job at once with the error's code (:func:`~voxregen_core.use_cases.render_jobs.fail_job`,
+  the use case the sweeper fails a job with too). Transient failures (database,
   storage or queue unreachable) propagate so that Dramatiq retries the message with backoff;
   when it gives up, :meth:`Renderer.abandon` fails the job. Lost messages (a Redis restart)
   are found by the :mod:`~voxregen_worker.sweeper`.
@@ -42,6 +44,7 @@ from voxregen_core.errors import (
     ChunkMissingError,
     InvalidInputError,
     ObjectNotFoundError,
+    ProfileNotReadyError,
     VoxregenError,
 )
 from voxregen_core.generator import ChunkFeatures, Device
@@ -53,11 +56,10 @@ from voxregen_core.ports import Generator
 from voxregen_core.profiles import SingerProfile
 from voxregen_core.stage_timer import StageTimer
 from voxregen_core.stages import PreparedStem, deliver, prepare, store_chunk
+from voxregen_core.use_cases.render_jobs import fail_job, usable_profile_for
 from voxregen_worker.elapsed import ms_since
 from voxregen_worker.error_codes import error_code, error_message
 from voxregen_worker.stem_cache import StemCache
-
-PROFILE_NOT_READY = "profile_not_ready"
 
 
 @attrs.frozen
@@ -86,7 +88,7 @@ class Renderer:
         with structlog.contextvars.bound_contextvars(job_id=str(job_id), user_id=str(user_id)):
             job = self.service.jobs.get(user_id=user_id, job_id=job_id)
             if job is not None:
-                fail_job(self.service, job, error_code(error), error_message(error))
+                self._fail(job, error_code(error), error_message(error))
                 self.stems.drop(job_id)
 
     def _render_job(self, user_id: uuid.UUID, job_id: uuid.UUID) -> None:
@@ -332,17 +334,16 @@ class Renderer:
     def _usable_profile(self, job: RenderJob) -> SingerProfile | None:
         """The job's profile if a render may use it (ready, or rebuilding over a built
         embedding); else the job fails and None."""
-        profile = self.service.profiles.get(user_id=job.user_id, profile_id=job.singer_profile_id)
-        if profile is not None and profile.usable_for_render:
-            return profile
-        reason = "missing" if profile is None else profile.unusable_reason
-        fail_job(
-            self.service,
-            job,
-            PROFILE_NOT_READY,
-            f"singer profile {job.singer_profile_id} is {reason}",
-        )
-        return None
+        try:
+            return usable_profile_for(self.service, job)
+        except ProfileNotReadyError as error:
+            self._fail(job, error.code, error.message)
+            return None
+
+    def _fail(self, job: RenderJob, code: str, message: str) -> None:
+        """Fail the job (queued or running) and log it if this call did."""
+        if fail_job(self.service, job, code=code, message=message):
+            structlog.get_logger().warning("render_job_failed", error_code=code, error=message)
 
     def _prepare(self, job: RenderJob, *, timer: StageTimer | None = None) -> PreparedStem | None:
         """The job's stem prepared now (and kept in this process's cache); None (and the job
@@ -357,7 +358,7 @@ class Renderer:
                 timer=timer,
             )
         except (InvalidInputError, ObjectNotFoundError) as error:
-            fail_job(self.service, job, error.code, error.message)
+            self._fail(job, error.code, error.message)
             return None
         self.stems.put(job.id, prepared)
         return prepared
@@ -379,21 +380,6 @@ class _Announced:
     ) -> np.ndarray:
         structlog.get_logger().info("render_chunk_generating", stage="chunks")
         return self.inner.generate_chunk(features, singer_profile, params)
-
-
-def fail_job(service: Service, job: RenderJob, code: str, message: str) -> None:
-    """Move the job to failed from wherever it is (queued or running)."""
-    for from_status in (JobStatus.RUNNING, JobStatus.QUEUED):
-        if service.jobs.transition(
-            user_id=job.user_id,
-            job_id=job.id,
-            from_status=from_status,
-            to_status=JobStatus.FAILED,
-            error_code=code,
-            error_message=message,
-        ):
-            structlog.get_logger().warning("render_job_failed", error_code=code, error=message)
-            return
 
 
 def _start(service: Service, job: RenderJob) -> bool:

@@ -36,7 +36,7 @@ import structlog
 from voxregen_adapters.service import Service
 from voxregen_core.errors import VoxregenError
 from voxregen_core.jobs import RenderJob
-from voxregen_worker.render_job import fail_job
+from voxregen_core.use_cases.render_jobs import fail_job
 
 RENDER_TIMED_OUT = "render_timed_out"
 CLAIM_LIMIT = 100
@@ -115,7 +115,10 @@ class Sweeper:
                 f"(it stalled at {job.progress.chunks_done} of {job.progress.chunks_total} "
                 "chunks); submit it again"
             )
-            fail_job(self.service, job, RENDER_TIMED_OUT, message)
+            if fail_job(self.service, job, code=RENDER_TIMED_OUT, message=message):
+                structlog.get_logger().warning(
+                    "render_job_failed", error_code=RENDER_TIMED_OUT, error=message
+                )
             return True
         self.service.queue.enqueue_render_job(user_id=job.user_id, job_id=job.id)
         structlog.get_logger().warning(
