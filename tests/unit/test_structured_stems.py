@@ -114,3 +114,20 @@ def test_any_structured_stem_is_delivered_to_the_spec(stem, subtype, params):
     elif metrics.limiter_gain_reduction_db <= ONLY_GAIN_DB:
         assert metrics.loudness_lufs == pytest.approx(spec.TARGET_LUFS, abs=0.05)
         assert reading.integrated_lufs == pytest.approx(spec.TARGET_LUFS, abs=0.1)
+
+
+def test_a_stem_whose_loudness_jumps_across_the_target_gets_the_closest_reading():
+    # Found by the property above: a 22 ms full-scale burst, then 4 s of silence with two
+    # clicks. As the gain rises the limiter reshapes the burst, a block crosses BS.1770's
+    # relative gate, and the delivered reading jumps from -19.6 LUFS (gain -0.2 dB) to -14.8
+    # (gain 0 dB): no gain reads -18. The secant swung across the jump and delivered its last
+    # round, -22.5; the closest reading there is, just under the jump, is what must come out.
+    stem = np.zeros(199_581)
+    stem[:1068] = np.sin(2 * np.pi * 7640.0 * np.arange(1068) / FS)
+    stem[[167_201, 176_260]] = 1.0
+    outcome = _render(stem, subtype="FLOAT", params=RenderParams())
+    loudness_lufs = outcome.metrics.loudness_lufs
+    assert -19.7 < loudness_lufs < -19.4, outcome.metrics
+    assert ffmpeg_ebur128(outcome.output_wav).integrated_lufs == pytest.approx(
+        loudness_lufs, abs=0.1
+    )
