@@ -3,7 +3,9 @@ store), so that the server becomes unreachable for a while without being stopped
 
 Cut, it resets every open connection and refuses new ones (its listening socket is closed, so
 a client gets "connection refused" at once, as from a server that is down); restored, it
-listens on the same port again. One thread accepts, two threads a connection copy bytes.
+listens on the same port again. While cut, a socket bound to the port but not listening holds
+it, so no other socket can take it before the restore. One thread accepts, two threads a
+connection copy bytes.
 """
 
 import contextlib
@@ -23,6 +25,8 @@ class TcpProxy:
         self._lock = threading.Lock()
         self._connections: set[socket.socket] = set()
         self._listener: socket.socket | None = None
+        self._holder: socket.socket | None = None
+        """Bound to the port, not listening, while cut."""
         self.port = 0
         self.restore()
 
@@ -40,7 +44,11 @@ class TcpProxy:
         with self._lock:
             if self._listener is not None:
                 return
-            listener = socket.create_server(("127.0.0.1", self.port))
+            listener, self._holder = self._holder, None
+            if listener is None:
+                listener = socket.create_server(("127.0.0.1", self.port), reuse_port=True)
+            else:
+                listener.listen()
             self.port = listener.getsockname()[1]
             self._listener = listener
         threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
@@ -50,7 +58,14 @@ class TcpProxy:
         with self._lock:
             listener, self._listener = self._listener, None
             connections, self._connections = self._connections, set()
+            if listener is not None and self._holder is None:
+                self._holder = _holding(self.port)
         if listener is not None:
+            # close() alone leaves it listening while the accept thread is blocked on it (the
+            # thread holds the socket), so a connection would still be taken, then reset, and
+            # the port stay bound; shutdown() stops it listening and wakes the thread up.
+            with contextlib.suppress(OSError):
+                listener.shutdown(socket.SHUT_RDWR)
             _close(listener)
         for connection in connections:
             with contextlib.suppress(OSError):  # RST rather than FIN: an outage, not an end
@@ -61,6 +76,10 @@ class TcpProxy:
 
     def close(self) -> None:
         self.cut_off()
+        with self._lock:
+            holder, self._holder = self._holder, None
+        if holder is not None:
+            _close(holder)
 
     def _accept(self, listener: socket.socket) -> None:
         while True:
@@ -104,6 +123,16 @@ def tcp_proxy(target: str) -> Iterator[TcpProxy]:
         yield proxy
     finally:
         proxy.close()
+
+
+def _holding(port: int) -> socket.socket:
+    """A socket bound to ``127.0.0.1:port`` beside its listener (both SO_REUSEPORT), listening
+    on nothing: connections to the port are refused, and no other socket can take it."""
+    holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    holder.bind(("127.0.0.1", port))
+    return holder
 
 
 def _close(sock: socket.socket) -> None:
