@@ -1,9 +1,12 @@
-"""A real S3 endpoint for tests: moto's server mode on a free loopback port, in a thread."""
+"""A real S3 endpoint for tests: moto's server mode on a free loopback port, in a thread; and
+an S3 store that nothing answers, for the tests of an unreachable object store."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from moto.server import ThreadedMotoServer
+
+from voxregen_adapters.minio_object_store import MinioObjectStore
 
 ACCESS_KEY = "voxregen-test"
 SECRET_KEY = "voxregen-test-secret"
@@ -19,3 +22,16 @@ def moto_s3_endpoint() -> Iterator[str]:
         yield f"{host}:{port}"
     finally:
         server.stop()
+
+
+def unreachable_s3_store() -> MinioObjectStore:
+    """A MinIO store of a port nothing listens on (127.0.0.1:1), failing within a second."""
+    return MinioObjectStore(
+        endpoint="127.0.0.1:1",
+        access_key="k",
+        secret_key="s",
+        bucket="voxregen",
+        secure=False,
+        retries=0,
+        timeout_s=1.0,
+    )

@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from tests.integration.migrated_database import migrated_engine
-from tests.integration.moto_server import ACCESS_KEY, SECRET_KEY
+from tests.integration.moto_server import ACCESS_KEY, SECRET_KEY, unreachable_s3_store
 from voxregen_adapters.db.engine import create_database_engine
 from voxregen_adapters.health_checks import (
     ObjectStoreHealthCheck,
@@ -24,18 +24,6 @@ from voxregen_core.errors import (
 from voxregen_core.ports import HealthCheck
 
 UNREACHABLE_REDIS_URL = "unix:///nonexistent/voxregen-test/redis.sock"
-
-
-def _unreachable_minio() -> MinioObjectStore:
-    return MinioObjectStore(
-        endpoint="127.0.0.1:1",
-        access_key="k",
-        secret_key="s",
-        bucket="voxregen",
-        secure=False,
-        retries=0,
-        timeout_s=1.0,
-    )
 
 
 def test_each_dependency_that_answers_passes(fresh_database_url, redis_url, tmp_path, s3_endpoint):
@@ -80,7 +68,7 @@ def test_each_dependency_that_answers_passes(fresh_database_url, redis_url, tmp_
             r"the job queue's Redis is unreachable \(ConnectionError: .*redis.sock",
         ),
         (
-            lambda: ObjectStoreHealthCheck(_unreachable_minio()),
+            lambda: ObjectStoreHealthCheck(unreachable_s3_store()),
             StorageUnavailableError,
             "object store 127.0.0.1:1 cannot be reached",
         ),

@@ -8,8 +8,8 @@ import yaml
 
 from tests.integration.http_api import TestClient, as_user, running_api
 from tests.integration.migrated_database import migrated_engine
+from tests.integration.moto_server import unreachable_s3_store
 from voxregen_adapters.log_config import configure_logging
-from voxregen_adapters.minio_object_store import MinioObjectStore
 from voxregen_adapters.service import build_service
 from voxregen_adapters.settings import load_settings
 from voxregen_http.app import app_from_environment, create_app
@@ -38,15 +38,7 @@ def test_readyz_is_a_503_naming_what_cannot_be_reached(tmp_path):
             "VOXREGEN_STORAGE_URL": "s3://key:secret@127.0.0.1:1/voxregen?secure=false",
         }
     )
-    store = MinioObjectStore(
-        endpoint="127.0.0.1:1",
-        access_key="k",
-        secret_key="s",
-        bucket="voxregen",
-        secure=False,
-        retries=0,
-        timeout_s=1.0,
-    )
+    store = unreachable_s3_store()
     with TestClient(create_app(build_service(settings, store=store))) as client:
         assert client.get("/healthz").status_code == 200
         ready = client.get("/readyz")
