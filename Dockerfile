@@ -12,6 +12,7 @@ ENV PIP_NO_CACHE_DIR=1 \
 
 WORKDIR /src
 COPY constraints.txt pyproject.toml README.md ./
+COPY voxregen voxregen
 COPY voxregen_core voxregen_core
 COPY voxregen_adapters voxregen_adapters
 COPY voxregen_http voxregen_http

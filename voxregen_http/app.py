@@ -1,5 +1,5 @@
-"""The Starlette app: :func:`create_app` over a built :class:`Service`, and
-:func:`app_from_environment`, the factory ``voxregen api`` hands to uvicorn.
+"""The Starlette app: :func:`create_app` over a built :class:`Service` (the composition root,
+:func:`voxregen.composition.build_app`, builds it for ``voxregen api``).
 
 Routes: the /v1 API (:mod:`.routes.profiles`, :mod:`.routes.render_jobs`), the local store's
 signed URLs (:mod:`.routes.storage`, when the service signs them), health
@@ -13,9 +13,7 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
-from voxregen_adapters.log_config import configure_logging
-from voxregen_adapters.service import Service, build_service
-from voxregen_adapters.settings import load_settings
+from voxregen_adapters.service import Service
 from voxregen_http.access_log import AccessLogMiddleware
 from voxregen_http.errors import EXCEPTION_HANDLERS
 from voxregen_http.routes import health, openapi, profiles, render_jobs, storage
@@ -46,9 +44,3 @@ def create_app(service: Service) -> Starlette:
     )
     app.state.service = service
     return app
-
-
-def app_from_environment() -> Starlette:
-    """The app over the service the ``VOXREGEN_*`` settings describe, with JSON logging."""
-    configure_logging()
-    return create_app(build_service(load_settings()))

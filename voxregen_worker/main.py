@@ -1,4 +1,5 @@
-"""The worker process: ``voxregen worker`` calls :func:`run_worker` with the loaded settings."""
+"""The worker process: ``voxregen worker`` calls :func:`run_worker` with the parts the
+composition root built (:func:`voxregen.composition.service_parts.build_worker`)."""
 
 import signal
 import threading
@@ -7,12 +8,8 @@ import dramatiq
 import structlog
 from dramatiq.brokers.redis import RedisBroker
 
-from voxregen_adapters.broker import make_broker
-from voxregen_adapters.dramatiq_job_queue import DramatiqJobQueue
-from voxregen_adapters.generators import build_generator
-from voxregen_adapters.log_config import configure_logging
-from voxregen_adapters.service import build_service
-from voxregen_adapters.settings import Settings
+from voxregen_adapters.service import Service
+from voxregen_core.ports import Generator
 from voxregen_worker.actors import declare_actors
 from voxregen_worker.render_job import Renderer
 from voxregen_worker.sweeper import Sweeper
@@ -20,23 +17,19 @@ from voxregen_worker.sweeper import Sweeper
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-def run_worker(settings: Settings, *, threads: int = 1, broker: RedisBroker | None = None) -> None:
-    """Consume profile builds, render jobs and their chunks with ``threads`` worker threads,
-    and sweep for stalled jobs, until SIGINT or SIGTERM; then finish or hand back the
-    messages in hand and return.
+def run_worker(
+    service: Service, broker: RedisBroker, generator: Generator, *, threads: int = 1
+) -> None:
+    """Consume profile builds, render jobs and their chunks from ``broker`` with ``threads``
+    worker threads, rendering with ``generator``, and sweep for stalled jobs, until SIGINT or
+    SIGTERM; then finish or hand back the messages in hand, close ``service`` and return.
 
-    Must run on the main thread (it installs the signal handlers). ``broker`` overrides the
-    Redis broker of ``settings.redis_url`` (tests pass one with their own namespace); the
-    worker queues a job's chunks on the broker it consumes. Raises ConfigError for missing
-    settings before anything starts.
+    Must run on the main thread: it installs the stop signals' handlers, and returns with
+    those signals ignored, so that a repeated stop (an impatient supervisor, ``docker stop``
+    after Ctrl-C) cannot kill a process that is already on its way out; a caller that goes on
+    running restores its own handlers.
     """
-    configure_logging()
-    worker_settings = settings.worker
-    broker = broker or make_broker(
-        settings.redis_url, heartbeat_timeout_s=worker_settings.heartbeat_timeout_s
-    )
-    service = build_service(settings, queue=DramatiqJobQueue(broker))
-    generator = build_generator(worker_settings)
+    worker_settings = service.settings.worker
     declare_actors(broker, service, Renderer(service, generator))
     sweeper = Sweeper(
         service,
@@ -45,7 +38,8 @@ def run_worker(settings: Settings, *, threads: int = 1, broker: RedisBroker | No
         feature_cache_max_idle_s=worker_settings.feature_cache_max_idle_s,
     )
     stop = threading.Event()
-    previous = {number: signal.signal(number, lambda *_: stop.set()) for number in STOP_SIGNALS}
+    for number in STOP_SIGNALS:
+        signal.signal(number, lambda *_: stop.set())
     worker = dramatiq.Worker(broker, worker_threads=threads)
     sweeping = threading.Thread(target=sweeper.run, args=(stop,), name="sweeper", daemon=True)
     log = structlog.get_logger()
@@ -65,9 +59,8 @@ def run_worker(settings: Settings, *, threads: int = 1, broker: RedisBroker | No
         worker.stop()
     finally:
         stop.set()
+        for number in STOP_SIGNALS:  # before anything below can take long
+            signal.signal(number, signal.SIG_IGN)
         service.close()
         broker.client.connection_pool.disconnect()  # RedisBroker.close() is a no-op
         log.info("worker_stopped")
-        # last: a second SIGTERM during the shutdown above must not kill the process
-        for number, handler in previous.items():
-            signal.signal(number, handler)

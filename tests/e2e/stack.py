@@ -60,10 +60,11 @@ from tests.integration.moto_server import ACCESS_KEY, SECRET_KEY
 from tests.integration.worker_world import reference_wav
 from tests.meters import ffmpeg_ebur128
 from tests.signals import synthetic_singing, wav_bytes
-from voxregen_adapters.bootstrap import local_render_ports
+from voxregen.composition.local_render import local_render_ports
+from voxregen.composition.service_parts import build_service
 from voxregen_adapters.broker import make_broker
 from voxregen_adapters.dramatiq_job_queue import DramatiqJobQueue
-from voxregen_adapters.service import Service, build_service
+from voxregen_adapters.service import Service
 from voxregen_adapters.settings import load_settings
 from voxregen_core import spec
 from voxregen_core.jobs import Progress

@@ -23,6 +23,7 @@ from tests.e2e.stack import (
     uninterrupted_render,
     wait_for,
 )
+from tests.integration.migrated_database import connected
 from voxregen_core.keys import job_input_key, job_output_key, job_prefix
 
 CHUNKS = 7
@@ -120,7 +121,7 @@ def test_every_message_twice_to_two_workers_gives_one_output_and_one_set_of_rows
         ], objects
         ledger = service.jobs.ledger(user_id=ada.id, job_id=uuid.UUID(job_id))
         assert ledger.stored == set(range(CHUNKS)), ledger
-        with service.engine.connect() as connection:
+        with connected(service.settings.database_url) as connection:
             assert _count(connection, "render_jobs") == 1
             assert _count(connection, "render_jobs WHERE status = 'done'") == 1
             assert _count(connection, "stem_feature_cache") == 1

@@ -14,9 +14,10 @@ from dramatiq.brokers.redis import RedisBroker
 from starlette.exceptions import StarletteDeprecationWarning
 
 from tests.integration.migrated_database import migrated_engine
+from voxregen.composition.service_parts import build_service
 from voxregen_adapters.broker import make_broker
 from voxregen_adapters.dramatiq_job_queue import QUEUE_NAME, DramatiqJobQueue, decode_message
-from voxregen_adapters.service import Service, build_service
+from voxregen_adapters.service import Service
 from voxregen_adapters.settings import load_settings
 from voxregen_core.jobs import JobStatus
 from voxregen_core.keys import job_output_key

@@ -19,7 +19,7 @@ import attrs
 import sqlalchemy as sa
 
 from tests.integration.http_api import Api, as_user, build_profile, finish_job, running_api
-from tests.integration.migrated_database import new_database
+from tests.integration.migrated_database import connected, new_database
 from voxregen_adapters.db import tables
 
 STORE = Path("outside-2/outside-1/store")
@@ -112,7 +112,7 @@ class Snapshot:
 
 def snapshot(api: Api, folder: Path) -> Snapshot:
     """Every row the service's database holds and every file below ``folder``."""
-    with api.service.engine.connect() as connection:
+    with connected(api.service.settings.database_url) as connection:
         rows = {
             table.name: sorted(
                 (tuple(row) for row in connection.execute(sa.select(table))), key=repr

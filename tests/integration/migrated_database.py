@@ -19,6 +19,18 @@ def migrated_engine(database_url: str) -> sa.Engine:
 
 
 @contextmanager
+def connected(database_url: str) -> Iterator[sa.Connection]:
+    """A connection to the database at ``database_url`` on an engine of the test's own, disposed
+    afterwards (the service keeps its engine inside its repositories)."""
+    engine = create_database_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            yield connection
+    finally:
+        engine.dispose()
+
+
+@contextmanager
 def new_database(database_url: str) -> Iterator[str]:
     """The URL of a new, empty database on the server of ``database_url`` (a maintenance
     database), dropped afterwards (``WITH (FORCE)``: connections left open do not stop it)."""

@@ -9,10 +9,10 @@ import yaml
 from tests.integration.http_api import TestClient, as_user, running_api
 from tests.integration.migrated_database import migrated_engine
 from tests.integration.moto_server import unreachable_s3_store
+from voxregen.composition.service_parts import build_app, build_service
 from voxregen_adapters.log_config import configure_logging
-from voxregen_adapters.service import build_service
 from voxregen_adapters.settings import load_settings
-from voxregen_http.app import app_from_environment, create_app
+from voxregen_http.app import create_app
 from voxregen_http.routes.openapi import DOCUMENT as OPENAPI
 
 ALICE = uuid.UUID("a11ce000-0000-4000-8000-000000000001")
@@ -146,7 +146,7 @@ def test_the_summary_line_is_json_on_stderr(fresh_database_url, redis_url, tmp_p
     assert entry["timestamp"].endswith("Z")
 
 
-def test_the_uvicorn_factory_builds_the_app_from_the_environment(
+def test_the_composition_root_builds_the_app_from_the_environment(
     fresh_database_url, redis_url, tmp_path, monkeypatch
 ):
     migrated_engine(fresh_database_url).dispose()
@@ -157,14 +157,8 @@ def test_the_uvicorn_factory_builds_the_app_from_the_environment(
         "VOXREGEN_SIGNING_KEY": "factory-test-signing-key-0123456789abcdef",
     }.items():
         monkeypatch.setenv(name, value)
-    previous = structlog.get_config()
-    try:
-        with TestClient(app_from_environment()) as client:
-            ready = client.get("/readyz").json()
-            created = client.post(
-                "/v1/singer-profiles", json={"name": "Alto"}, headers=as_user(ALICE)
-            )
-    finally:
-        structlog.configure(**previous)
+    with TestClient(build_app(load_settings())) as client:
+        ready = client.get("/readyz").json()
+        created = client.post("/v1/singer-profiles", json={"name": "Alto"}, headers=as_user(ALICE))
     assert ready["status"] == "ready"
     assert created.status_code == 201

@@ -109,11 +109,11 @@ def _family(serve_pid: int, data_dir: Path) -> list[psutil.Process]:
 
 
 def _child(serve: subprocess.Popen, command: str) -> psutil.Process:
-    """serve's child running ``python -m voxregen_adapters.cli <command> …``."""
+    """serve's child running ``python -m voxregen <command> …``."""
     (child,) = [
         process
         for process in psutil.Process(serve.pid).children()
-        if _cmdline(process)[2:4] == ["voxregen_adapters.cli", command]
+        if _cmdline(process)[2:4] == ["voxregen", command]
     ]
     return child
 
@@ -201,7 +201,7 @@ def test_serve_runs_as_many_workers_as_asked(tmp_path):
         workers = [
             process
             for process in psutil.Process(serve.pid).children()
-            if _cmdline(process)[2:4] == ["voxregen_adapters.cli", "worker"]
+            if _cmdline(process)[2:4] == ["voxregen", "worker"]
         ]
         assert len(workers) == 2
         _stop(serve, _family(serve.pid, data_dir), signal.SIGTERM)

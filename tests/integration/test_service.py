@@ -10,6 +10,7 @@ import pytest
 
 from tests.fakes import InMemoryJobQueue, InMemoryObjectStore, SteppingClock
 from tests.integration.migrated_database import migrated_engine
+from voxregen.composition.service_parts import build_service
 from voxregen_adapters.clock import SystemClock
 from voxregen_adapters.dramatiq_job_queue import DramatiqJobQueue
 from voxregen_adapters.health_checks import (
@@ -19,7 +20,7 @@ from voxregen_adapters.health_checks import (
 )
 from voxregen_adapters.local_object_store import LocalObjectStore
 from voxregen_adapters.minio_object_store import MinioObjectStore
-from voxregen_adapters.service import Service, build_service
+from voxregen_adapters.service import Service
 from voxregen_adapters.settings import Settings
 from voxregen_core import ports
 from voxregen_core.errors import ConfigError, DatabaseUnavailableError

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from tests.integration.processes import is_gone, still_running
-from voxregen_adapters.supervisor import ChildSpec, Supervisor
+from voxregen.supervisor import ChildSpec, Supervisor
 
 
 def _python(code: str) -> tuple[str, ...]:

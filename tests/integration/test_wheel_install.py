@@ -26,6 +26,7 @@ REPO = Path(__file__).resolve().parents[2]
 WHEEL_SOURCES = (
     "pyproject.toml",
     "README.md",
+    "voxregen",
     "voxregen_core",
     "voxregen_adapters",
     "voxregen_http",

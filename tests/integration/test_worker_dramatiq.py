@@ -28,6 +28,7 @@ from tests.integration.worker_world import (
     make_service,
     reference_wav,
 )
+from voxregen.composition.service_parts import build_worker
 from voxregen_adapters.dramatiq_job_queue import QUEUE_NAME, DramatiqJobQueue
 from voxregen_adapters.minio_object_store import MinioObjectStore
 from voxregen_adapters.service import Service
@@ -164,12 +165,16 @@ def test_run_worker_consumes_until_sigterm_then_stops(
 
     stopper = threading.Thread(target=stop_when_done)
     stopper.start()
+    parts = build_worker(service.settings, broker=broker)
     try:
-        run_worker(service.settings, threads=2, broker=broker)
+        run_worker(parts.service, parts.broker, parts.generator, threads=2)
         stopper.join()
         assert service.jobs.get(user_id=USER, job_id=job.id).status is JobStatus.DONE
+        # it returns with the stop signals ignored: a second one cannot kill an exiting worker
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
     finally:
         stopper.join()
         service.close()
-        structlog.reset_defaults()  # run_worker configured logging for the whole process
-    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # its handler is gone
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)

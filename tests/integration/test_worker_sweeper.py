@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.fakes import InMemoryJobQueue
+from tests.integration.migrated_database import connected
 from tests.integration.moto_server import ACCESS_KEY, SECRET_KEY
 from tests.integration.worker_world import (
     STEM_S,
@@ -69,7 +70,7 @@ def test_a_lost_job_is_queued_again_and_then_completes(service):
     lost = add_job(service, profile)
     moving = add_job(service, profile)
     backdate_job(
-        service.engine,
+        service.settings.database_url,
         lost.id,
         updated_ago=timedelta(minutes=10),
         created_ago=timedelta(minutes=10),
@@ -91,7 +92,10 @@ def test_a_job_past_its_deadline_fails_with_a_clear_error(service):
         user_id=USER, job_id=job.id, from_status=JobStatus.QUEUED, to_status=JobStatus.RUNNING
     )
     backdate_job(
-        service.engine, job.id, updated_ago=timedelta(minutes=10), created_ago=timedelta(hours=3)
+        service.settings.database_url,
+        job.id,
+        updated_ago=timedelta(minutes=10),
+        created_ago=timedelta(hours=3),
     )
     sweeper = make_sweeper(service, job_deadline_s=7200.0)
 
@@ -110,7 +114,7 @@ def test_a_lost_profile_build_is_queued_again(service):
     moving = add_profile(service, USER, status=ProfileStatus.BUILDING)  # changed just now
     add_reference(service, moving, reference_wav())
     add_profile(service, USER)  # ready: nothing to do
-    backdate_profile(service.engine, lost.id, updated_ago=timedelta(minutes=10))
+    backdate_profile(service.settings.database_url, lost.id, updated_ago=timedelta(minutes=10))
     sweeper = make_sweeper(service)
 
     assert sweeper.sweep() == SweepOutcome(profiles_requeued=1)
@@ -123,7 +127,7 @@ def test_a_new_profile_without_references_is_left_waiting_for_its_first(service)
     """It has nothing to build: once the stall timeout passes the sweeper must not queue a
     build (which used to end the profile in ``error``, "needs at least one reference")."""
     waiting = add_profile(service, USER, status=ProfileStatus.BUILDING)
-    backdate_profile(service.engine, waiting.id, updated_ago=timedelta(hours=1))
+    backdate_profile(service.settings.database_url, waiting.id, updated_ago=timedelta(hours=1))
     sweeper = make_sweeper(service)
 
     assert sweeper.sweep() == SweepOutcome()
@@ -133,7 +137,7 @@ def test_a_new_profile_without_references_is_left_waiting_for_its_first(service)
         ProfileStatus.BUILDING
     )
     add_reference(service, waiting, reference_wav())  # its first reference, then a lost message
-    backdate_profile(service.engine, waiting.id, updated_ago=timedelta(hours=1))
+    backdate_profile(service.settings.database_url, waiting.id, updated_ago=timedelta(hours=1))
     assert sweeper.sweep() == SweepOutcome(profiles_requeued=1)
     profile_build(service, USER, waiting.id)
     assert service.profiles.get(user_id=USER, profile_id=waiting.id).status is ProfileStatus.READY
@@ -178,7 +182,9 @@ def add_entry(service: Service, user_id: uuid.UUID, input_hash: str) -> FeatureC
 
 def idle(service: Service, *entries: FeatureCacheEntry) -> None:
     for entry in entries:
-        backdate_feature_cache_entry(service.engine, entry.id, accessed_ago=timedelta(days=2))
+        backdate_feature_cache_entry(
+            service.settings.database_url, entry.id, accessed_ago=timedelta(days=2)
+        )
 
 
 def test_an_idle_entry_is_evicted_blob_and_row_and_the_next_render_extracts_again(
@@ -202,7 +208,9 @@ def test_an_idle_entry_is_evicted_blob_and_row_and_the_next_render_extracts_agai
     done = service.jobs.get(user_id=USER, job_id=first.id)
     assert done.status is JobStatus.DONE and done.stem_feature_cache_id is None  # SET NULL
     assert done.updated_at > before.updated_at  # the trigger sees the foreign key's update
-    assert attrs.evolve(done, stem_feature_cache_id=entry.id, updated_at=before.updated_at) == before
+    assert (
+        attrs.evolve(done, stem_feature_cache_id=entry.id, updated_at=before.updated_at) == before
+    )
     assert service.store.exists(done.output_object_key)
 
     again = add_job(service, profile, data=None, input_object_key=first.input_object_key)
@@ -261,7 +269,7 @@ def test_an_entry_a_writer_holds_is_skipped_without_waiting(service):
     entry = add_entry(service, USER, "ab" * 32)
     idle(service, entry)
     held = sa.select(tables.stem_feature_cache).where(tables.stem_feature_cache.c.id == entry.id)
-    with service.engine.connect() as connection, connection.begin():
+    with connected(service.settings.database_url) as connection, connection.begin():
         connection.execute(held.with_for_update(key_share=True))
         assert make_sweeper(service).sweep() == SweepOutcome()
     assert make_sweeper(service).sweep() == SweepOutcome(feature_cache_evicted=1)

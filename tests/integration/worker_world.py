@@ -11,10 +11,11 @@ import numpy as np
 import sqlalchemy as sa
 
 from tests.fakes import InMemoryJobQueue
-from tests.integration.migrated_database import migrated_engine
+from tests.integration.migrated_database import connected, migrated_engine
 from tests.signals import synthetic_singing, wav_bytes
+from voxregen.composition.service_parts import build_service
 from voxregen_adapters.db import tables
-from voxregen_adapters.service import Service, build_service
+from voxregen_adapters.service import Service
 from voxregen_adapters.settings import Settings
 from voxregen_core.jobs import RenderJob
 from voxregen_core.keys import job_input_key, reference_key
@@ -118,12 +119,12 @@ def job_error(service: Service, job: RenderJob) -> tuple[str | None, str | None]
     query = sa.select(tables.render_jobs.c.error_code, tables.render_jobs.c.error_message).where(
         tables.render_jobs.c.id == job.id
     )
-    with service.engine.connect() as connection:
+    with connected(service.settings.database_url) as connection:
         return tuple(connection.execute(query).one())
 
 
 def count_rows(service: Service, table: sa.Table) -> int:
-    with service.engine.connect() as connection:
+    with connected(service.settings.database_url) as connection:
         return connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
 
 
@@ -189,11 +190,11 @@ def render_to_end(
 
 
 def backdate_job(
-    engine: sa.Engine, job_id: uuid.UUID, *, updated_ago: timedelta, created_ago: timedelta
+    database_url: str, job_id: uuid.UUID, *, updated_ago: timedelta, created_ago: timedelta
 ) -> None:
     """Make the job's row look untouched for ``updated_ago`` and created ``created_ago`` ago."""
     _backdate(
-        engine,
+        database_url,
         tables.render_jobs,
         job_id,
         updated_at=sa.func.now() - updated_ago,
@@ -201,26 +202,28 @@ def backdate_job(
     )
 
 
-def backdate_profile(engine: sa.Engine, profile_id: uuid.UUID, *, updated_ago: timedelta) -> None:
+def backdate_profile(database_url: str, profile_id: uuid.UUID, *, updated_ago: timedelta) -> None:
     """Make the profile's row look untouched for ``updated_ago``."""
-    _backdate(engine, tables.singer_profiles, profile_id, updated_at=sa.func.now() - updated_ago)
+    _backdate(
+        database_url, tables.singer_profiles, profile_id, updated_at=sa.func.now() - updated_ago
+    )
 
 
 def backdate_feature_cache_entry(
-    engine: sa.Engine, entry_id: uuid.UUID, *, accessed_ago: timedelta
+    database_url: str, entry_id: uuid.UUID, *, accessed_ago: timedelta
 ) -> None:
     """Make the feature-cache entry look last used ``accessed_ago`` ago."""
     _backdate(
-        engine,
+        database_url,
         tables.stem_feature_cache,
         entry_id,
         last_accessed_at=sa.func.now() - accessed_ago,
     )
 
 
-def _backdate(engine: sa.Engine, table: sa.Table, row_id: uuid.UUID, **timestamps) -> None:
+def _backdate(database_url: str, table: sa.Table, row_id: uuid.UUID, **timestamps) -> None:
     """Set a row's timestamps, stepping around the trigger that keeps ``updated_at`` current."""
-    with engine.begin() as connection:
+    with connected(database_url) as connection, connection.begin():
         connection.execute(sa.text(f"ALTER TABLE {table.name} DISABLE TRIGGER USER"))
         connection.execute(sa.update(table).where(table.c.id == row_id).values(**timestamps))
         connection.execute(sa.text(f"ALTER TABLE {table.name} ENABLE TRIGGER USER"))

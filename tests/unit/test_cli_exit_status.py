@@ -1,5 +1,5 @@
 """The exit status and the one line of every ``voxregen`` command when it fails:
-:func:`voxregen_adapters.cli.run` turns whatever a command lets escape into one line on stderr
+:func:`voxregen.cli.run` turns whatever a command lets escape into one line on stderr
 (the user's mistakes, which a command reports itself with ``fail``, stay exit 2). Each
 command's function is replaced by one that fails; the real command's failures through its
 real process are in tests/integration (test_cli.py, test_serve.py, test_schema.py)."""
@@ -8,16 +8,16 @@ import importlib
 
 import pytest
 
-from voxregen_adapters.cli import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, fail, run
+from voxregen.cli import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, fail, run
 from voxregen_core.errors import GeneratorError
 
 COMMANDS = {
     "render": (("render", "in.wav", "-o", "out.wav"), "render:render_command"),
     "migrate": (("migrate",), "database:migrate_command"),
     "seed": (("seed",), "database:seed_command"),
-    "api": (("api",), "service:api_command"),
-    "worker": (("worker",), "service:worker_command"),
-    "serve": (("serve",), "service:serve_command"),
+    "api": (("api",), "processes:api_command"),
+    "worker": (("worker",), "processes:worker_command"),
+    "serve": (("serve",), "processes:serve_command"),
 }
 
 
@@ -93,5 +93,5 @@ def test_a_command_that_fails_on_its_input_exits_2(command, monkeypatch, capsys)
 
 def _replace(monkeypatch: pytest.MonkeyPatch, handler: str, function) -> None:
     module_name, function_name = handler.split(":")
-    module = importlib.import_module(f"voxregen_adapters.cli.{module_name}")
+    module = importlib.import_module(f"voxregen.cli.{module_name}")
     monkeypatch.setattr(module, function_name, function)

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from tests.signals import synthetic_singing
-from voxregen_adapters.generators import PacedGenerator, build_generator
+from voxregen.composition.service_parts import build_generator
+from voxregen_adapters.paced_generator import PacedGenerator
 from voxregen_adapters.settings import WorkerSettings
 from voxregen_core.features import extract_features
 from voxregen_core.generator import ChunkFeatures, Device

@@ -135,11 +135,11 @@ def test_configuring_twice_prints_each_line_once(capsys):
 
 def test_after_uvicorn_applies_its_log_config_every_line_of_the_process_is_json():
     """As in ``voxregen api``: the app factory configures logging, then uvicorn applies the
-    log config of ``voxregen_adapters.cli.service`` (in a child process: it is global)."""
+    log config of ``voxregen.cli.processes`` (in a child process: it is global)."""
     script = textwrap.dedent(
         """
         import logging, logging.config
-        from voxregen_adapters.cli.service import _uvicorn_log_config
+        from voxregen.cli.processes import _uvicorn_log_config
         from voxregen_adapters.log_config import configure_logging
         configure_logging()
         logging.config.dictConfig(_uvicorn_log_config())

@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from voxregen_adapters.progress_bar import TerminalProgressBar
+from voxregen.cli.progress_bar import TerminalProgressBar
 from voxregen_core.errors import GeneratorError
 from voxregen_core.jobs import Progress
 

@@ -1,21 +1,15 @@
-"""The worker's generator, built from its settings: the composition point where the
-machine-learning model will replace the stub.
-
-``VOXREGEN_MODEL_DEVICE`` is passed to the generator factory; ``VOXREGEN_STUB_SECONDS_PER_CHUNK``
+"""A generator made to take a fixed wall time per chunk: ``VOXREGEN_STUB_SECONDS_PER_CHUNK``
 paces the stub so that each chunk takes at least that long, standing in for a model's GPU time
-(tests and load runs use it to interrupt and measure real work).
-"""
+(tests and load runs use it to interrupt and measure real work)."""
 
 import time
 
 import numpy as np
 
-from voxregen_adapters.settings import WorkerSettings
 from voxregen_core.generator import ChunkFeatures, Device
 from voxregen_core.params import RenderParams
-from voxregen_core.ports import Generator, GeneratorFactory
+from voxregen_core.ports import Generator
 from voxregen_core.profiles import SingerProfile
-from voxregen_core.stub_generator import StubGenerator
 
 
 class PacedGenerator:
@@ -37,13 +31,3 @@ class PacedGenerator:
         audio = self._inner.generate_chunk(features, singer_profile, params)
         time.sleep(max(0.0, self._seconds_per_chunk - (time.monotonic() - started)))
         return audio
-
-
-def build_generator(
-    settings: WorkerSettings, *, factory: GeneratorFactory = StubGenerator
-) -> Generator:
-    """``factory`` built for the settings' device, paced if the stub time is set."""
-    generator = factory(settings.model_device)
-    if settings.stub_seconds_per_chunk > 0:
-        return PacedGenerator(generator, seconds_per_chunk=settings.stub_seconds_per_chunk)
-    return generator

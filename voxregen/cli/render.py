@@ -7,10 +7,10 @@ import sys
 import uuid
 from pathlib import Path
 
+from voxregen.cli import EXIT_INTERRUPTED, fail
+from voxregen.cli.progress_bar import TerminalProgressBar
+from voxregen.composition.local_render import local_render_ports
 from voxregen_adapters.atomic_file import write_atomically
-from voxregen_adapters.bootstrap import local_render_ports
-from voxregen_adapters.cli import EXIT_INTERRUPTED, fail
-from voxregen_adapters.progress_bar import TerminalProgressBar
 from voxregen_adapters.settings import Settings, load_settings
 from voxregen_core.errors import ConfigError, InvalidInputError, InvalidParamsError
 from voxregen_core.jobs import RenderJob

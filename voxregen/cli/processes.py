@@ -22,12 +22,12 @@ from pathlib import Path
 
 import structlog
 
+from voxregen.cli import fail
+from voxregen.supervisor import ChildSpec, Supervisor
 from voxregen_adapters import embedded
-from voxregen_adapters.cli import fail
 from voxregen_adapters.db import migrate
 from voxregen_adapters.log_config import configure_logging
 from voxregen_adapters.settings import Settings, load_settings
-from voxregen_adapters.supervisor import ChildSpec, Supervisor
 from voxregen_adapters.url_signing import MIN_SIGNING_KEY_BYTES
 from voxregen_core.errors import ConfigError, VoxregenError
 
@@ -38,14 +38,14 @@ _UVICORN_GRACEFUL_SHUTDOWN_S = 5
 
 
 def api_command(args: argparse.Namespace) -> None:
-    """`voxregen api`: uvicorn serving the app of ``voxregen_http.app`` (whose factory
-    configures structlog)."""
+    """`voxregen api`: uvicorn serving the app the composition root builds."""
     import uvicorn  # only this command needs the web server and the app
 
-    from voxregen_http.app import app_from_environment
+    from voxregen.composition.service_parts import build_app
 
+    configure_logging()
     try:
-        app = app_from_environment()  # here, so a bad setting is one line, not a traceback
+        app = build_app(_settings())  # here, so a bad setting is one line, not a traceback
     except ConfigError as error:
         fail(str(error))
     uvicorn.run(
@@ -59,17 +59,17 @@ def api_command(args: argparse.Namespace) -> None:
 
 
 def worker_command(args: argparse.Namespace) -> None:
-    """`voxregen worker`: the Dramatiq worker of ``voxregen_worker.main``."""
+    """`voxregen worker`: :func:`voxregen_worker.main.run_worker` over the parts the
+    composition root builds; it stops on SIGINT/SIGTERM and exits 0."""
+    from voxregen.composition.service_parts import build_worker
     from voxregen_worker.main import run_worker  # only this command needs the worker
 
+    configure_logging()
     try:
-        run_worker(_settings())  # which configures its logging and stops on SIGINT/SIGTERM
+        parts = build_worker(_settings())
     except ConfigError as error:
         fail(str(error))
-    # The worker has stopped cleanly and the process is exiting: a repeated stop signal (an
-    # impatient supervisor, docker stop after Ctrl-C) must not turn exit status 0 into -15.
-    for signal_number in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signal_number, signal.SIG_IGN)
+    run_worker(parts.service, parts.broker, parts.generator)
 
 
 def serve_command(args: argparse.Namespace) -> None:
@@ -91,7 +91,7 @@ def serve_command(args: argparse.Namespace) -> None:
             fail(str(error))
         print(f"voxregen: serving {env['VOXREGEN_PUBLIC_URL']}; Ctrl-C stops it", file=sys.stderr)
         print(f"voxregen: data: {_where_data_lives(settings, data_dir)}", file=sys.stderr)
-        command = (sys.executable, "-m", "voxregen_adapters.cli")
+        command = (sys.executable, "-m", "voxregen")
         Supervisor(
             [
                 ChildSpec(

@@ -103,13 +103,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     api_cmd.add_argument("--host", default="127.0.0.1")
     api_cmd.add_argument("--port", type=int, default=8000)
-    api_cmd.set_defaults(handler="service:api_command")
+    api_cmd.set_defaults(handler="processes:api_command")
     worker_cmd = commands.add_parser(
         "worker",
         help="run a render worker",
         description="Run a worker that takes profile builds and render jobs from the queue.",
     )
-    worker_cmd.set_defaults(handler="service:worker_command")
+    worker_cmd.set_defaults(handler="processes:worker_command")
     serve_cmd = commands.add_parser(
         "serve",
         help="run the whole service on this machine",
@@ -126,7 +126,7 @@ def _parser() -> argparse.ArgumentParser:
         default=1,
         help="worker processes to run (default 1); one job's chunks are shared among them",
     )
-    serve_cmd.set_defaults(handler="service:serve_command")
+    serve_cmd.set_defaults(handler="processes:serve_command")
     migrate_cmd.set_defaults(handler="database:migrate_command")
     seed_cmd.set_defaults(handler="database:seed_command")
     return parser
@@ -146,9 +146,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     module_name, function_name = args.handler.split(":")
     try:
-        command = getattr(
-            importlib.import_module(f"voxregen_adapters.cli.{module_name}"), function_name
-        )
+        command = getattr(importlib.import_module(f"voxregen.cli.{module_name}"), function_name)
         command(args)
     except VoxregenError as error:
         _say_error(f"{error} [{error.code}]")

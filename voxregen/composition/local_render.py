@@ -1,8 +1,5 @@
-"""The composition root: builds the core's ports from real adapters.
-
-Keyword arguments have real defaults; tests override them with fakes. Nothing connects to
-anything at import time.
-"""
+"""The CLI's dependencies for ``voxregen render``: objects and feature-cache rows in a local
+folder, and no database, broker or web library imported."""
 
 import secrets
 from pathlib import Path
@@ -34,7 +31,8 @@ def local_render_ports(
     generator: Generator | None = None,
     clock: Clock | None = None,
 ) -> RenderPorts:
-    """Ports for rendering on one machine: objects and feature-cache rows under ``cache_dir``."""
+    """The CLI's ports for rendering on one machine: objects and feature-cache rows under
+    ``cache_dir``."""
     return RenderPorts(
         store=store
         or LocalObjectStore(

@@ -3,7 +3,7 @@
 import argparse
 import sys
 
-from voxregen_adapters.cli import fail
+from voxregen.cli import fail
 from voxregen_adapters.db import migrate
 from voxregen_adapters.db.engine import configured_database_url, create_database_engine
 from voxregen_adapters.seed import seed_demo
