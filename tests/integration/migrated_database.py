@@ -19,15 +19,21 @@ def migrated_engine(database_url: str) -> sa.Engine:
 
 
 @contextmanager
-def connected(database_url: str) -> Iterator[sa.Connection]:
-    """A connection to the database at ``database_url`` on an engine of the test's own, disposed
-    afterwards (the service keeps its engine inside its repositories)."""
+def engine_on(database_url: str) -> Iterator[sa.Engine]:
+    """An engine of the test's own on the database at ``database_url``, disposed afterwards
+    (the service keeps its engine inside its repositories)."""
     engine = create_database_engine(database_url)
     try:
-        with engine.connect() as connection:
-            yield connection
+        yield engine
     finally:
         engine.dispose()
+
+
+@contextmanager
+def connected(database_url: str) -> Iterator[sa.Connection]:
+    """A connection to the database at ``database_url`` (:func:`engine_on`)."""
+    with engine_on(database_url) as engine, engine.connect() as connection:
+        yield connection
 
 
 @contextmanager

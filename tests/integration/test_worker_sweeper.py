@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.fakes import InMemoryJobQueue
-from tests.integration.migrated_database import connected
+from tests.integration.migrated_database import connected, engine_on
 from tests.integration.moto_server import ACCESS_KEY, SECRET_KEY
 from tests.integration.worker_world import (
     STEM_S,
@@ -49,6 +49,13 @@ DAY_S = 86_400.0
 
 
 @pytest.fixture
+def engine(fresh_database_url) -> Iterator[sa.Engine]:
+    """The test's own engine on the service's database, to backdate rows."""
+    with engine_on(fresh_database_url) as engine:
+        yield engine
+
+
+@pytest.fixture
 def service(fresh_database_url, redis_url, tmp_path) -> Iterator[Service]:
     service = make_service(fresh_database_url, redis_url, tmp_path)
     yield attrs.evolve(service, queue=InMemoryJobQueue())
@@ -65,12 +72,12 @@ def make_sweeper(service: Service, *, job_deadline_s: float = 3600.0) -> Sweeper
     )
 
 
-def test_a_lost_job_is_queued_again_and_then_completes(service):
+def test_a_lost_job_is_queued_again_and_then_completes(service, engine):
     profile = add_profile(service, USER)
     lost = add_job(service, profile)
     moving = add_job(service, profile)
     backdate_job(
-        service.settings.database_url,
+        engine,
         lost.id,
         updated_ago=timedelta(minutes=10),
         created_ago=timedelta(minutes=10),
@@ -86,13 +93,13 @@ def test_a_lost_job_is_queued_again_and_then_completes(service):
     assert service.jobs.get(user_id=USER, job_id=moving.id).status is JobStatus.QUEUED
 
 
-def test_a_job_past_its_deadline_fails_with_a_clear_error(service):
+def test_a_job_past_its_deadline_fails_with_a_clear_error(service, engine):
     job = add_job(service, add_profile(service, USER))
     service.jobs.transition(
         user_id=USER, job_id=job.id, from_status=JobStatus.QUEUED, to_status=JobStatus.RUNNING
     )
     backdate_job(
-        service.settings.database_url,
+        engine,
         job.id,
         updated_ago=timedelta(minutes=10),
         created_ago=timedelta(hours=3),
@@ -108,13 +115,13 @@ def test_a_job_past_its_deadline_fails_with_a_clear_error(service):
     assert service.queue.messages == []
 
 
-def test_a_lost_profile_build_is_queued_again(service):
+def test_a_lost_profile_build_is_queued_again(service, engine):
     lost = add_profile(service, USER, status=ProfileStatus.BUILDING)
     add_reference(service, lost, reference_wav())
     moving = add_profile(service, USER, status=ProfileStatus.BUILDING)  # changed just now
     add_reference(service, moving, reference_wav())
     add_profile(service, USER)  # ready: nothing to do
-    backdate_profile(service.settings.database_url, lost.id, updated_ago=timedelta(minutes=10))
+    backdate_profile(engine, lost.id, updated_ago=timedelta(minutes=10))
     sweeper = make_sweeper(service)
 
     assert sweeper.sweep() == SweepOutcome(profiles_requeued=1)
@@ -123,11 +130,11 @@ def test_a_lost_profile_build_is_queued_again(service):
     assert service.queue.messages == [ProfileBuildMessage(user_id=USER, profile_id=lost.id)]
 
 
-def test_a_new_profile_without_references_is_left_waiting_for_its_first(service):
+def test_a_new_profile_without_references_is_left_waiting_for_its_first(service, engine):
     """It has nothing to build: once the stall timeout passes the sweeper must not queue a
     build (which used to end the profile in ``error``, "needs at least one reference")."""
     waiting = add_profile(service, USER, status=ProfileStatus.BUILDING)
-    backdate_profile(service.settings.database_url, waiting.id, updated_ago=timedelta(hours=1))
+    backdate_profile(engine, waiting.id, updated_ago=timedelta(hours=1))
     sweeper = make_sweeper(service)
 
     assert sweeper.sweep() == SweepOutcome()
@@ -137,7 +144,7 @@ def test_a_new_profile_without_references_is_left_waiting_for_its_first(service)
         ProfileStatus.BUILDING
     )
     add_reference(service, waiting, reference_wav())  # its first reference, then a lost message
-    backdate_profile(service.settings.database_url, waiting.id, updated_ago=timedelta(hours=1))
+    backdate_profile(engine, waiting.id, updated_ago=timedelta(hours=1))
     assert sweeper.sweep() == SweepOutcome(profiles_requeued=1)
     profile_build(service, USER, waiting.id)
     assert service.profiles.get(user_id=USER, profile_id=waiting.id).status is ProfileStatus.READY
@@ -182,9 +189,8 @@ def add_entry(service: Service, user_id: uuid.UUID, input_hash: str) -> FeatureC
 
 def idle(service: Service, *entries: FeatureCacheEntry) -> None:
     for entry in entries:
-        backdate_feature_cache_entry(
-            service.settings.database_url, entry.id, accessed_ago=timedelta(days=2)
-        )
+        with engine_on(service.settings.database_url) as engine:
+            backdate_feature_cache_entry(engine, entry.id, accessed_ago=timedelta(days=2))
 
 
 def test_an_idle_entry_is_evicted_blob_and_row_and_the_next_render_extracts_again(

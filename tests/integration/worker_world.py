@@ -190,11 +190,11 @@ def render_to_end(
 
 
 def backdate_job(
-    database_url: str, job_id: uuid.UUID, *, updated_ago: timedelta, created_ago: timedelta
+    engine: sa.Engine, job_id: uuid.UUID, *, updated_ago: timedelta, created_ago: timedelta
 ) -> None:
     """Make the job's row look untouched for ``updated_ago`` and created ``created_ago`` ago."""
     _backdate(
-        database_url,
+        engine,
         tables.render_jobs,
         job_id,
         updated_at=sa.func.now() - updated_ago,
@@ -202,28 +202,26 @@ def backdate_job(
     )
 
 
-def backdate_profile(database_url: str, profile_id: uuid.UUID, *, updated_ago: timedelta) -> None:
+def backdate_profile(engine: sa.Engine, profile_id: uuid.UUID, *, updated_ago: timedelta) -> None:
     """Make the profile's row look untouched for ``updated_ago``."""
-    _backdate(
-        database_url, tables.singer_profiles, profile_id, updated_at=sa.func.now() - updated_ago
-    )
+    _backdate(engine, tables.singer_profiles, profile_id, updated_at=sa.func.now() - updated_ago)
 
 
 def backdate_feature_cache_entry(
-    database_url: str, entry_id: uuid.UUID, *, accessed_ago: timedelta
+    engine: sa.Engine, entry_id: uuid.UUID, *, accessed_ago: timedelta
 ) -> None:
     """Make the feature-cache entry look last used ``accessed_ago`` ago."""
     _backdate(
-        database_url,
+        engine,
         tables.stem_feature_cache,
         entry_id,
         last_accessed_at=sa.func.now() - accessed_ago,
     )
 
 
-def _backdate(database_url: str, table: sa.Table, row_id: uuid.UUID, **timestamps) -> None:
+def _backdate(engine: sa.Engine, table: sa.Table, row_id: uuid.UUID, **timestamps) -> None:
     """Set a row's timestamps, stepping around the trigger that keeps ``updated_at`` current."""
-    with connected(database_url) as connection, connection.begin():
+    with engine.begin() as connection:
         connection.execute(sa.text(f"ALTER TABLE {table.name} DISABLE TRIGGER USER"))
         connection.execute(sa.update(table).where(table.c.id == row_id).values(**timestamps))
         connection.execute(sa.text(f"ALTER TABLE {table.name} ENABLE TRIGGER USER"))
