@@ -28,7 +28,7 @@ import shutil
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -551,14 +551,16 @@ CASES = (
 BY_NAME = {case.name: case for case in CASES}
 
 
-def render_with_cli(stem: Path, out: Path, *, cache_dir: Path) -> subprocess.CompletedProcess:
-    """``voxregen render STEM -o OUT --metrics OUT.json`` in a subprocess (metrics beside the
-    output)."""
+def render_with_cli(
+    stem: Path, out: Path, *, cache_dir: Path, options: Sequence[str] = ()
+) -> subprocess.CompletedProcess:
+    """``voxregen render STEM -o OUT --metrics OUT.json [OPTIONS]`` in a subprocess (metrics
+    beside the output)."""
     voxregen = str(Path(sys.executable).with_name("voxregen"))
     metrics = out.with_suffix(".json")
     command = [voxregen, "render", str(stem), "-o", str(out), "--metrics", str(metrics)]
     return subprocess.run(
-        [*command, "--cache-dir", str(cache_dir)],
+        [*command, "--cache-dir", str(cache_dir), *options],
         capture_output=True,
         text=True,
         timeout=300,
