@@ -9,6 +9,7 @@ MB whatever the length. int16 arrays are read as PCM (value / 32768, see
 
 import math
 
+import attrs
 import numpy as np
 import scipy.signal
 
@@ -22,6 +23,11 @@ ABSOLUTE_GATE_LUFS = -70.0
 
 RELATIVE_GATE_LU = -10.0
 """BS.1770-4 §2.8: blocks more than 10 LU below the absolute-gated loudness do not count."""
+
+GATE_JITTER_LU = 0.05
+"""How far another meter's gates may sit from ours: each rounds block levels its own way (ffmpeg's
+``ebur128`` gates on a histogram of them), so a block within this of a gate may count on one
+meter and not on another."""
 
 _LOUDNESS_OFFSET_DB = -0.691
 """BS.1770-4 eq. 2: L = -0.691 + 10 log10(sum of weighted channel mean squares)."""
@@ -66,10 +72,30 @@ def k_weighting_sos(*, sample_rate_hz: int) -> np.ndarray:
     return np.array([shelf, high_pass])
 
 
+@attrs.frozen
+class LoudnessReading:
+    """An integrated loudness, and how much it depends on exactly where the gates sit."""
+
+    lufs: float
+    """BS.1770-4 gated integrated loudness; ``-inf`` when no block passes the gates."""
+    gate_sensitivity_lu: float
+    """The most the reading moves when both gates move by ±``GATE_JITTER_LU`` (``inf`` if it
+    then gates out or in): large when a block that matters sits on a gate, where another meter
+    can read the same file LUs apart. A long stem's is a few thousandths."""
+
+
 def integrated_loudness_lufs(
     x: np.ndarray, *, sample_rate_hz: int, dual_mono: bool = False
 ) -> float:
-    """Gated integrated loudness in LUFS (BS.1770-4), or ``-inf`` when no block passes the gates.
+    """Gated integrated loudness in LUFS (BS.1770-4), or ``-inf`` when no block passes the gates
+    (:func:`integrated_loudness`'s reading)."""
+    return integrated_loudness(x, sample_rate_hz=sample_rate_hz, dual_mono=dual_mono).lufs
+
+
+def integrated_loudness(
+    x: np.ndarray, *, sample_rate_hz: int, dual_mono: bool = False
+) -> LoudnessReading:
+    """Gated integrated loudness (BS.1770-4) and its sensitivity to the gates.
 
     Parameters
     ----------
@@ -96,7 +122,15 @@ def integrated_loudness_lufs(
     powers = sum(_subblock_powers(channel, sample_rate_hz=sample_rate_hz) for channel in channels)
     if dual_mono:
         powers = 2.0 * powers  # BS.1770-4 eq. 2: L and R both weighted 1.0
-    return _gated_loudness_lufs(powers)
+    lufs = _gated_loudness_lufs(powers)
+    shifted = [
+        _gated_loudness_lufs(powers, gate_shift_lu=shift)
+        for shift in (-GATE_JITTER_LU, GATE_JITTER_LU)
+    ]
+    if all(math.isinf(reading) for reading in (lufs, *shifted)):
+        return LoudnessReading(lufs, gate_sensitivity_lu=0.0)
+    sensitivity_lu = max(abs(reading - lufs) for reading in shifted)
+    return LoudnessReading(lufs, gate_sensitivity_lu=sensitivity_lu)
 
 
 def _subblock_powers(x: np.ndarray, *, sample_rate_hz: int) -> np.ndarray:
@@ -125,13 +159,14 @@ def _subblock_powers(x: np.ndarray, *, sample_rate_hz: int) -> np.ndarray:
     return powers
 
 
-def _gated_loudness_lufs(subblock_powers: np.ndarray) -> float:
+def _gated_loudness_lufs(subblock_powers: np.ndarray, *, gate_shift_lu: float = 0.0) -> float:
     """BS.1770-4 §2.8 gating of 400 ms blocks built from channel-summed 100 ms mean squares.
 
     Parameters
     ----------
     subblock_powers : np.ndarray [shape=(n_sub_blocks,)], float64, weighted sum over channels of
         each 100 ms sub-block's K-weighted mean square
+    gate_shift_lu : both gates moved by this much (0: the standard's)
 
     Returns the integrated loudness in LUFS, ``-inf`` when no block passes the gates.
     """
@@ -139,11 +174,11 @@ def _gated_loudness_lufs(subblock_powers: np.ndarray) -> float:
         return float("-inf")  # shorter than one complete 400 ms block
     windows = np.lib.stride_tricks.sliding_window_view(subblock_powers, _SUB_BLOCKS_PER_BLOCK)
     block_powers = windows.mean(axis=1)  # BS.1770-4 eq. 1: mean square over the 400 ms block
-    absolute = _power(ABSOLUTE_GATE_LUFS)
+    absolute = _power(ABSOLUTE_GATE_LUFS + gate_shift_lu)
     gated = block_powers[block_powers > absolute]  # BS.1770-4 eq. 4, absolute gate
     if gated.size == 0:
         return float("-inf")
-    relative = gated.mean() * db_to_gain(RELATIVE_GATE_LU) ** 2
+    relative = gated.mean() * db_to_gain(RELATIVE_GATE_LU + gate_shift_lu) ** 2
     gated = gated[gated > relative]  # BS.1770-4 eq. 5-6, relative gate
     return _LOUDNESS_OFFSET_DB + power_to_db(gated.mean())
 

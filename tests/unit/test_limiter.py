@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 import pytest
+import scipy.signal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -200,3 +201,23 @@ def test_bad_arguments_are_refused(kwargs, message):
 def test_multichannel_input_is_refused():
     with pytest.raises(InvalidParamsError, match="1-D"):
         limited(np.zeros((100, 2)))
+
+
+@pytest.mark.parametrize("oversample", [4, 8, 16])
+def test_a_ceiling_on_the_grid_is_reached_on_that_grid_and_not_passed(oversample):
+    """``ceiling_on_grid`` takes no allowance for the grid's under-reading: an FFT meter on the
+    detector's grid reads the limited peaks at the ceiling (within the aim and the filter's
+    allowance), where the default stays its grid allowance under it."""
+    rng = np.random.default_rng(oversample)
+    x = quiet_tone(-30, seconds=3.0)
+    low_pass = scipy.signal.butter(8, 16_000, fs=FS, output="sos")  # the limiter's domain
+    for start in range(20_000, 130_000, 15_000):
+        burst = 0.9 * rng.standard_normal(240) * np.exp(-np.arange(240) / 40)
+        x[start : start + 240] += scipy.signal.sosfilt(low_pass, burst)
+    on_grid = limited(x, oversample=oversample, ceiling_on_grid=True)
+    allowed = limited(x, oversample=oversample)
+    grid_dbtp = reference_true_peak_dbtp(on_grid.audio, fs=FS, oversample=oversample)
+    assert CEILING_DBTP - 0.01 <= grid_dbtp <= CEILING_DBTP
+    allowance_db = -20 * math.log10(1 - (math.pi / (2 * oversample)) ** 2 / 2)
+    allowed_dbtp = reference_true_peak_dbtp(allowed.audio, fs=FS, oversample=oversample)
+    assert allowed_dbtp <= CEILING_DBTP - allowance_db + 0.001

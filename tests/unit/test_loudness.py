@@ -11,7 +11,12 @@ from hypothesis import strategies as st
 from tests.meters import ffmpeg_ebur128_array
 from tests.signals import sine, synthetic_singing
 from voxregen_core.errors import InvalidParamsError, NonFiniteSamplesError
-from voxregen_core.loudness import integrated_loudness_lufs, k_weighting_sos
+from voxregen_core.loudness import (
+    GATE_JITTER_LU,
+    integrated_loudness,
+    integrated_loudness_lufs,
+    k_weighting_sos,
+)
 
 FS = 48_000
 
@@ -155,3 +160,28 @@ def test_bad_arguments_are_refused(x, kwargs, message):
     kwargs = {"sample_rate_hz": FS, **kwargs}
     with pytest.raises(InvalidParamsError, match=message):
         integrated_loudness_lufs(x, **kwargs)
+
+
+def test_a_reading_with_a_block_on_the_relative_gate_is_flagged_as_gate_sensitive():
+    # 4 s of a 1 kHz tone, then 4 s of it quieter, down to where the quiet blocks sit on the
+    # relative gate (10 LU under the blocks' mean power, about 3 dB under the loud half's): they
+    # count on our gate, but not on one that sits GATE_JITTER_LU higher, and the reading jumps.
+    loud = sine(1_000, peak_dbfs=-20.0, duration_s=4.0)
+    loud_lufs = integrated_loudness_lufs(loud, sample_rate_hz=FS)
+    for quiet_db in np.arange(-12.0, -14.0, -0.002):
+        x = np.concatenate([loud, loud * 10 ** (quiet_db / 20)])
+        reading = integrated_loudness(x, sample_rate_hz=FS)
+        if reading.gate_sensitivity_lu > 1.0:
+            break
+    else:
+        pytest.fail("no level put the quiet blocks on the gate")
+    assert reading.lufs == pytest.approx(integrated_loudness_lufs(x, sample_rate_hz=FS))
+    assert -13.5 < quiet_db < -12.5
+    assert loud_lufs - reading.lufs > 1.0  # the quiet half counted, pulling the reading down
+
+
+def test_an_ordinary_long_reading_is_not_gate_sensitive():
+    singing = synthetic_singing(60.0, seed=3).audio
+    reading = integrated_loudness(singing, sample_rate_hz=FS)
+    assert reading.gate_sensitivity_lu < GATE_JITTER_LU
+    assert reading.lufs == integrated_loudness_lufs(singing, sample_rate_hz=FS)

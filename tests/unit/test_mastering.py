@@ -1,4 +1,8 @@
-"""master(): the delivered dual-mono WAV, measured by ffmpeg and the ideal-interpolation meter."""
+"""master(): the delivered dual-mono WAV, measured by ffmpeg and the FFT-interpolation meter.
+
+The ceiling holds, and is used, on the meters a delivery is judged by: ffmpeg's ebur128 (4x)
+and an 8x FFT reference: no reading above -1.0 dBTP and, where the limiter works, none more than
+USED_WITHIN_DB under it."""
 
 import numpy as np
 import pytest
@@ -12,6 +16,8 @@ from voxregen_core.mastering import MasterResult, master
 FS = 48_000
 TARGET_LUFS = -18.0
 CEILING_DBTP = -1.0
+USED_WITHIN_DB = 0.15
+REFERENCE_OVERSAMPLE = 8
 
 
 def mastered(x: np.ndarray, *, seed: int = 1) -> MasterResult:
@@ -53,11 +59,9 @@ def test_singing_with_plosives_is_limited_under_the_ceiling_on_both_meters():
     x = with_plosives(synthetic_singing(10.0, seed=6).audio * 0.3, seed=6, per_second=2, level=0.9)
     result = mastered(x)
     reading = delivered(result)
-    assert result.limiter_gain_reduction_db > 1.0
+    assert result.limiter_gain_reduction_db > 0.5
     assert reading.integrated_lufs == pytest.approx(TARGET_LUFS, abs=0.2)
-    assert reading.true_peak_dbtp <= CEILING_DBTP
-    assert reference_true_peak_dbtp(result.pcm16 / 32768.0, fs=FS) <= CEILING_DBTP
-    assert result.true_peak_dbtp <= CEILING_DBTP
+    assert_ceiling_used(result)
 
 
 def test_a_very_peaky_signal_still_reaches_the_target_within_0_2_lu():
@@ -72,7 +76,58 @@ def test_a_very_peaky_signal_still_reaches_the_target_within_0_2_lu():
     reading = delivered(result)
     assert result.limiter_gain_reduction_db > 10.0
     assert reading.integrated_lufs == pytest.approx(TARGET_LUFS, abs=0.2)
-    assert reference_true_peak_dbtp(result.pcm16 / 32768.0, fs=FS) <= CEILING_DBTP
+    assert_ceiling_used(result)
+
+
+def assert_ceiling_used(result: MasterResult) -> None:
+    """Every meter reads the delivered file at most -1.0 dBTP and less than USED_WITHIN_DB under."""
+    readings_dbtp = {
+        "ffmpeg ebur128": delivered(result).true_peak_dbtp,
+        "8x FFT reference": reference_true_peak_dbtp(
+            result.pcm16 / 32768.0, fs=FS, oversample=REFERENCE_OVERSAMPLE
+        ),
+        "ours": result.true_peak_dbtp,
+    }
+    for meter, reading_dbtp in readings_dbtp.items():
+        assert CEILING_DBTP - USED_WITHIN_DB <= reading_dbtp <= CEILING_DBTP, (meter, readings_dbtp)
+
+
+def _sparse_transients() -> np.ndarray:
+    """Quiet singing and, every 1.1 s, a 5 ms decaying noise burst (a hi-hat, a consonant)."""
+    rng = np.random.default_rng(5)
+    x = 0.05 * synthetic_singing(12.0, seed=5).audio
+    decay = np.exp(-np.arange(240) / 40)
+    for start_s in np.arange(0.4, 12.0, 1.1):
+        start = int(start_s * FS)
+        x[start : start + 240] += 0.8 * rng.standard_normal(240) * decay
+    return x
+
+
+def _fs4_bursts() -> np.ndarray:
+    """A quiet tone and 5 ms bursts at fs/4 whose peaks fall halfway between samples: the
+    samples read 3 dB under the true peak."""
+    x = 0.02 * sine(220, peak_dbfs=0, duration_s=12.0)
+    burst = 0.7 * np.sin(2 * np.pi * np.arange(240) / 4 + np.pi / 4) * np.hanning(240)
+    for start_s in np.arange(0.3, 12.0, 0.7):
+        x[int(start_s * FS) : int(start_s * FS) + 240] += burst
+    return x
+
+
+def _tone_and_3k_bursts() -> np.ndarray:
+    """A 440 Hz tone at -20 dBFS and 10 ms bursts of 3 kHz well above it."""
+    x = 0.1 * sine(440, peak_dbfs=0, duration_s=12.0)
+    burst = 0.8 * np.sin(2 * np.pi * 3_000 * np.arange(480) / FS) * np.hanning(480)
+    for start_s in np.arange(0.2, 12.0, 0.9):
+        x[int(start_s * FS) : int(start_s * FS) + 480] += burst
+    return x
+
+
+@pytest.mark.parametrize("make", [_sparse_transients, _fs4_bursts, _tone_and_3k_bursts])
+def test_where_the_limiter_works_the_ceiling_is_used_on_every_meter(make):
+    result = mastered(make())
+    assert result.limiter_gain_reduction_db > 0.5
+    assert delivered(result).integrated_lufs == pytest.approx(TARGET_LUFS, abs=0.1)
+    assert_ceiling_used(result)
 
 
 def test_dc_offset_is_removed_and_costs_no_headroom():

@@ -121,16 +121,20 @@ def test_a_stem_whose_loudness_jumps_across_the_target_gets_the_closest_reading(
     # clicks. As the gain rises the limiter reshapes the burst, a block crosses BS.1770's
     # relative gate, and the delivered reading jumps by LUs across the target (from about -21
     # to -16 LUFS within 0.1 dB of gain): no gain reads -18. A plain secant swung across the
-    # jump and delivered its last round; the closest reading of every round is what must come out.
+    # jump and delivered its last round. The rounds right at the jump have a block on the gate,
+    # where ffmpeg read one 4.6 LU from ours; what must come out is the closest reading of the
+    # rounds whose gates are not in doubt, and ffmpeg must agree with it.
     stem = np.zeros(199_581)
     stem[:1068] = np.sin(2 * np.pi * 7640.0 * np.arange(1068) / FS)
     stem[[167_201, 176_260]] = 1.0
-    readings_lufs = []
+    readings_lufs, robust_lufs = [], []
     one_round = mastering._render
 
     def recorded_round(audio, **kwargs):
         result = one_round(audio, **kwargs)
         readings_lufs.append(result.loudness_lufs)
+        if result.loudness_gate_sensitivity_lu <= mastering.ROBUST_READING_LU:
+            robust_lufs.append(result.loudness_lufs)
         return result
 
     monkeypatch.setattr(mastering, "_render", recorded_round)
@@ -140,7 +144,7 @@ def test_a_stem_whose_loudness_jumps_across_the_target_gets_the_closest_reading(
     assert min(readings_lufs) < spec.TARGET_LUFS - 2.0 < spec.TARGET_LUFS + 1.5 < max(readings_lufs)
     assert miss_lu > 1.0  # no round came close: the jump is real
     assert miss_lu == pytest.approx(
-        min(abs(reading - spec.TARGET_LUFS) for reading in readings_lufs), abs=0.001
+        min(abs(reading - spec.TARGET_LUFS) for reading in robust_lufs), abs=0.001
     )
     assert ffmpeg_ebur128(outcome.output_wav).integrated_lufs == pytest.approx(
         loudness_lufs, abs=0.1
