@@ -1,5 +1,6 @@
 """`make bench`: render an 8-minute 44.1 kHz 24-bit stereo stem with voxregen (cold, then warm)
-and with `ffmpeg -af loudnorm=I=-18:TP=-1`, and write the figures to docs/benchmarks.md.
+and with `ffmpeg -af loudnorm=I=-18:TP=-1`, and write the figures to the top of
+docs/benchmarks.md (its ``## `` sections, written by other benchmarks, are kept).
 
 Each command runs as its own process, timed end to end (process start included, as a user
 sees it); peak RSS comes from wait4(). Each is run RUNS times and the median is reported.
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import attrs
 
+from benchmarks.report import write_preamble
 from tests.meters import ffmpeg_ebur128
 
 RUNS = 3
@@ -149,7 +151,9 @@ def main() -> None:
         for name, run, reading in rows
     )
     verdict = lambda ok: "met" if ok else "**NOT met**"  # noqa: E731
-    REPORT.write_text(f"""# Benchmarks
+    write_preamble(
+        REPORT,
+        f"""# Benchmarks
 
 Written by `make bench` (`python -m benchmarks.bench_render`) on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.
 
@@ -174,7 +178,8 @@ Written by `make bench` (`python -m benchmarks.bench_render`) on {datetime.now(U
 
 Note: ffmpeg's loudnorm writes 192 kHz output by default (its internal rate); voxregen writes
 48 kHz 16-bit dual-mono as the product requires.
-""")
+""",
+    )
     print(REPORT.read_text())
 
 

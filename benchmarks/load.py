@@ -37,6 +37,7 @@ from benchmarks.load_scenarios import (
     run_burst,
     run_spread,
 )
+from benchmarks.report import write_section
 from tests.e2e.stack import (
     STEM_RATE_HZ,
     Stack,
@@ -289,23 +290,12 @@ def _reflowed(markdown: str, width: int = 100) -> str:
     return "\n\n".join(blocks) + "\n"
 
 
-def write_section(text: str) -> None:
-    """Replace this section of docs/reliability.md (or add it), leaving the others as they are."""
-    current = REPORT.read_text() if REPORT.exists() else "# Reliability\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.DOTALL | re.MULTILINE)
-    if pattern.search(current):
-        updated = pattern.sub(lambda _: text.rstrip("\n") + "\n\n", current, count=1)
-    else:
-        updated = current.rstrip("\n") + "\n\n" + text
-    REPORT.write_text(updated.rstrip("\n") + "\n")
-
-
 def main() -> None:
     load_average = os.getloadavg()[0]
     burst_run = burst()
     spread_runs = {workers: spread(workers) for workers in (1, 2)}
     text = section(burst_run, spread_runs, load_average=load_average)
-    write_section(text)
+    write_section(REPORT, SECTION, text, title="# Reliability")
     print(text)
 
 

@@ -1,6 +1,7 @@
 """In-memory fakes of the core's ports, for unit tests. The contract suites in
 tests/contracts run against these and the real adapters alike, so they cannot drift."""
 
+import io
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
@@ -39,6 +40,9 @@ class InMemoryObjectStore:
             return self.objects[key]
         except KeyError:
             raise ObjectNotFoundError(f"no object under {key}") from None
+
+    def open(self, key: str) -> io.BytesIO:
+        return io.BytesIO(self.get(key))
 
     def exists(self, key: str) -> bool:
         parse_key(key)

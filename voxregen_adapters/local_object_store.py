@@ -9,7 +9,10 @@ which serves them after :func:`voxregen_adapters.url_signing.verify`; see that m
 """
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from voxregen_adapters import url_signing
 from voxregen_adapters.atomic_file import write_atomically
@@ -35,6 +38,15 @@ class LocalObjectStore:
             return self._path(key).read_bytes()
         except FileNotFoundError:
             raise ObjectNotFoundError(f"no object under {key}") from None
+
+    @contextmanager
+    def open(self, key: str) -> Iterator[BinaryIO]:
+        try:
+            file = self._path(key).open("rb")
+        except FileNotFoundError:
+            raise ObjectNotFoundError(f"no object under {key}") from None
+        with file:
+            yield file
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()

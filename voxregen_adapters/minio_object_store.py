@@ -7,6 +7,8 @@
   output, feature-cache, reference) so lifecycle rules can filter on it; see docs/storage.md.
 - Nothing connects at construction. The bucket is created, if missing, on the first operation
   (:meth:`ensure_bucket`, which a composition root may call at start-up to fail fast).
+- :meth:`open` spools the object into an anonymous temporary file on disk, block by block, so
+  that a 737 MB stem is read as a file without being held in memory.
 - SDK failures become port errors: a missing object is :class:`ObjectNotFoundError`; a server
   that cannot be reached (or answers with a server error, or refuses our credentials) is
   :class:`StorageUnavailableError`. Timeouts and retries are short, so an outage is reported in
@@ -15,10 +17,11 @@
 
 import io
 import os
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import TypeVar
+from typing import BinaryIO, TypeVar
 
 import certifi
 import urllib3
@@ -40,6 +43,7 @@ KEY_CLASSES = {
     KeyKind.FEATURE_CACHE: "feature-cache",
 }
 _MISSING = {"NoSuchKey", "NoSuchObject"}
+_SPOOL_BLOCK_BYTES = 1 << 20
 T = TypeVar("T")
 
 
@@ -118,6 +122,23 @@ class MinioObjectStore:
                 response.release_conn()
 
         return self._call(key, read)
+
+    @contextmanager
+    def open(self, key: str) -> Iterator[BinaryIO]:
+        with tempfile.TemporaryFile() as file:  # in TMPDIR, unlinked at once: gone when closed
+            self._call(key, lambda: self._spool(key, file))
+            file.seek(0)
+            yield file
+
+    def _spool(self, key: str, file: BinaryIO) -> None:
+        """Write the object's bytes to ``file``, one block at a time."""
+        response = self._client.get_object(self._bucket, key)
+        try:
+            for block in response.stream(_SPOOL_BLOCK_BYTES):
+                file.write(block)
+        finally:
+            response.close()
+            response.release_conn()
 
     def exists(self, key: str) -> bool:
         try:

@@ -3,13 +3,19 @@
 The RIFF structure is parsed here (not by a library) so that every refusal is precise and
 typed: the file walks chunk by chunk (word-aligned, any order, unknown chunks such as ``LIST``
 or ``bext`` skipped) to ``fmt `` and ``data``; the limits are checked from the header before a
-single sample is decoded; then the samples are read through numpy views on the ``data``
-chunk, block by block, into one preallocated float32 mid buffer, and resampled with soxr.
-Decoding the bytes we validated, rather than handing them to a second parser, means the
-rules and the decoder cannot disagree about a file. The rules are listed in docs/input.md.
+single sample is decoded. Then the file is read once from start to end, in blocks, each
+hashed as it is read (:func:`~voxregen_core.input_hash.input_hasher`); each block of the
+``data`` chunk is mixed to mid and resampled to 48 kHz with soxr's streaming resampler, so
+that only the 48 kHz mid is ever held whole (an 8-minute 192 kHz stereo float stem is 737 MB;
+its 48 kHz mid, 92 MB). Decoding the bytes we validated, rather than handing them to a second
+parser, means the rules and the decoder cannot disagree about a file. The rules are listed in
+docs/input.md.
 """
 
+import io
 import struct
+from collections.abc import Callable, Iterable, Iterator
+from typing import BinaryIO
 
 import attrs
 import numpy as np
@@ -27,6 +33,7 @@ from voxregen_core.errors import (
     UnsupportedFormatError,
     UnsupportedSampleRateError,
 )
+from voxregen_core.input_hash import input_hasher
 
 MIN_SAMPLE_RATE_HZ = 8_000
 MAX_SAMPLE_RATE_HZ = 384_000
@@ -37,7 +44,11 @@ RESAMPLE_QUALITY = "HQ"
 """soxr's 'HQ' preset: 20-bit precision, passband to 91% of Nyquist, linear phase."""
 
 _BLOCK_FRAMES = 1 << 16
-"""Frames converted per step: bounds the temporaries to about a megabyte."""
+"""Frames read, converted and resampled per step: bounds the temporaries to about a megabyte."""
+_OTHER_BLOCK_BYTES = 1 << 20
+"""Bytes read per step outside the frames (other chunks, a trailing tag), only to be hashed."""
+_FMT_BYTES = 40
+"""The longest ``fmt `` body the rules look at (WAVE_FORMAT_EXTENSIBLE's); the rest is skipped."""
 
 _WAVE_FORMAT_PCM = 0x0001
 _WAVE_FORMAT_IEEE_FLOAT = 0x0003
@@ -117,50 +128,63 @@ class _Header:
     bytes_per_sample: int
     data_offset: int
     n_frames: int
+    file_bytes: int
 
     @property
     def duration_s(self) -> float:
         return self.n_frames / self.sample_rate_hz
 
 
-def load_stem(data: bytes) -> Stem:
-    """Validate WAV bytes and decode them to the 48 kHz mid signal.
+def read_stem(file: BinaryIO) -> tuple[Stem, str]:
+    """Validate a WAV file and decode it to the 48 kHz mid signal, reading it once, in blocks.
+
+    ``file`` is a seekable binary file, read from its start to its end. Returns the stem and
+    the file's :func:`~voxregen_core.input_hash.input_hash`, computed as it is read.
 
     Raises the :class:`~voxregen_core.errors.InvalidInputError` subclass that names what is
     wrong: ``NotAWavError``, ``EmptyInputError``, ``TruncatedInputError``,
     ``TooManyChannelsError``, ``UnsupportedFormatError``, ``UnsupportedSampleRateError``,
     ``InputTooLongError``, ``InputTooShortError`` or ``NonFiniteSamplesError``.
     """
-    header = _read_header(data)
-    mid = _decode_mid(data, header)
-    if header.sample_rate_hz != spec.SAMPLE_RATE_HZ:
-        mid = soxr.resample(
-            mid, header.sample_rate_hz, spec.SAMPLE_RATE_HZ, quality=RESAMPLE_QUALITY
-        )
-    return Stem(
-        audio=mid,
+    header = _read_header(file)
+    hasher = input_hasher()
+    file.seek(0)
+    _hash_to(file, header.data_offset, hasher.update)  # the header, any chunk before the frames
+    audio = _at_48k(_mid_blocks(file, header, hasher.update), header)
+    _hash_to(file, header.file_bytes, hasher.update)  # anything after the frames
+    stem = Stem(
+        audio=audio,
         source_sample_rate_hz=header.sample_rate_hz,
         source_channels=header.channels,
         source_format=header.encoding.name,
         duration_s=header.duration_s,
     )
+    return stem, hasher.hexdigest()
 
 
-def _read_header(data: bytes) -> _Header:
+def load_stem(data: bytes) -> Stem:
+    """:func:`read_stem` of WAV bytes held in memory (a reference clip, a test); raises as it."""
+    stem, _ = read_stem(io.BytesIO(data))
+    return stem
+
+
+def _read_header(file: BinaryIO) -> _Header:
     """Walk the RIFF chunks and apply every rule that the header alone decides."""
-    if len(data) == 0:
+    file_bytes = file.seek(0, io.SEEK_END)
+    start = _read_at(file, 0, 12)
+    if file_bytes == 0:
         raise EmptyInputError(f"the file is empty (0 bytes); {_SEND_AGAIN}")
-    if data[:4] == b"RIFF" and len(data) < 12:
+    if start[:4] == b"RIFF" and file_bytes < 12:
         raise TruncatedInputError(
-            f"the file is cut short: {len(data)} bytes of WAV header; {_SEND_AGAIN}"
+            f"the file is cut short: {file_bytes} bytes of WAV header; {_SEND_AGAIN}"
         )
-    if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
-        raise _not_a_wav(data)
+    if start[:4] != b"RIFF" or start[8:12] != b"WAVE":
+        raise _not_a_wav(start)
 
-    chunks = _find_chunks(data)
+    chunks = _find_chunks(file, file_bytes)
     fmt_offset, fmt_size = chunks[b"fmt "]
     encoding, channels, sample_rate_hz, block_align = _read_fmt(
-        data[fmt_offset : fmt_offset + fmt_size]
+        _read_at(file, fmt_offset, min(fmt_size, _FMT_BYTES))
     )
     data_offset, data_size = chunks[b"data"]
     header = _Header(
@@ -170,6 +194,7 @@ def _read_header(data: bytes) -> _Header:
         bytes_per_sample=block_align // channels,
         data_offset=data_offset,
         n_frames=data_size // block_align,
+        file_bytes=file_bytes,
     )
     if header.n_frames == 0:
         raise EmptyInputError(
@@ -188,23 +213,23 @@ def _read_header(data: bytes) -> _Header:
     return header
 
 
-def _find_chunks(data: bytes) -> dict[bytes, tuple[int, int]]:
+def _find_chunks(file: BinaryIO, file_bytes: int) -> dict[bytes, tuple[int, int]]:
     """Body offset and declared size of the ``fmt `` and ``data`` chunks."""
     found: dict[bytes, tuple[int, int]] = {}
     position = 12
-    while position + 8 <= len(data) and len(found) < len(_NEEDED_CHUNKS):
-        chunk_id, chunk_size = struct.unpack_from("<4sI", data, position)
+    while position + 8 <= file_bytes and len(found) < len(_NEEDED_CHUNKS):
+        chunk_id, chunk_size = struct.unpack("<4sI", _read_at(file, position, 8))
         body = position + 8
-        if body + chunk_size > len(data):
-            raise _truncated(f"its {_chunk_name(chunk_id)} chunk", chunk_size, len(data) - body)
+        if body + chunk_size > file_bytes:
+            raise _truncated(f"its {_chunk_name(chunk_id)} chunk", chunk_size, file_bytes - body)
         if chunk_id in _NEEDED_CHUNKS:
             found.setdefault(chunk_id, (body, chunk_size))
         position = body + chunk_size + (chunk_size & 1)  # RIFF: chunks are word-aligned
     missing = [chunk_id for chunk_id in _NEEDED_CHUNKS if chunk_id not in found]
     if missing:
-        (riff_size,) = struct.unpack_from("<I", data, 4)
-        if riff_size + 8 > len(data):
-            raise _truncated("its RIFF header", riff_size + 8, len(data))
+        (riff_size,) = struct.unpack("<I", _read_at(file, 4, 4))
+        if riff_size + 8 > file_bytes:
+            raise _truncated("its RIFF header", riff_size + 8, file_bytes)
         raise NotAWavError(
             f"the WAV is damaged: it has no {_chunk_name(missing[0])} chunk; {_HOW_TO_FIX}"
         )
@@ -250,22 +275,100 @@ def _read_fmt(body: bytes) -> tuple[_Encoding, int, int, int]:
     return encoding, channels, sample_rate_hz, block_align
 
 
-def _decode_mid(data: bytes, header: _Header) -> np.ndarray:
-    """The mid signal at the source rate, float32, converted block by block."""
+def _mid_blocks(
+    file: BinaryIO, header: _Header, update_hash: Callable[[bytes], None]
+) -> Iterator[np.ndarray]:
+    """The mid of the ``data`` chunk's frames at the source rate, float32, block by block, read
+    (and given to ``update_hash``) from the file's position, the frames' start. Each block is a
+    view of one buffer, overwritten by the next; non-finite samples are refused once all are
+    read."""
     encoding, channels = header.encoding, header.channels
-    frames = np.frombuffer(
-        data,
-        dtype=np.uint8,
-        count=header.n_frames * channels * header.bytes_per_sample,
-        offset=header.data_offset,
-    ).reshape(header.n_frames, channels, header.bytes_per_sample)
-    mid = np.empty(header.n_frames, dtype=np.float32)
+    frame_bytes = channels * header.bytes_per_sample
+    frames_stop = header.data_offset + header.n_frames * frame_bytes
     gain = encoding.scale / channels
-    with np.errstate(over="ignore", invalid="ignore"):  # non-finite floats are refused below
-        for start in range(0, header.n_frames, _BLOCK_FRAMES):
-            _convert(frames[start : start + _BLOCK_FRAMES], encoding, gain, out=mid[start:])
-    _check_finite(mid, header)
-    return mid
+    mid = np.empty(_BLOCK_FRAMES, dtype=np.float32)
+    checks_finite = np.dtype(encoding.dtype).kind == "f"
+    n_non_finite, first_non_finite, start = 0, 0, 0
+    for data in _blocks(file, frames_stop, _BLOCK_FRAMES * frame_bytes, update_hash):
+        frames = np.frombuffer(data, dtype=np.uint8).reshape(-1, channels, header.bytes_per_sample)
+        block = mid[: frames.shape[0]]
+        with np.errstate(over="ignore", invalid="ignore"):  # non-finite floats are refused below
+            _convert(frames, encoding, gain, out=block)
+        if checks_finite:
+            bad = np.flatnonzero(~np.isfinite(block))
+            if bad.size and not n_non_finite:
+                first_non_finite = start + int(bad[0])
+            n_non_finite += bad.size
+        yield block
+        start += block.size
+    if n_non_finite:
+        raise NonFiniteSamplesError(
+            f"the WAV holds {n_non_finite} NaN or infinite sample value(s), the first at "
+            f"{first_non_finite / header.sample_rate_hz:.3f} s; re-export the stem, e.g. as "
+            "24-bit PCM"
+        )
+
+
+def _at_48k(mid_blocks: Iterable[np.ndarray], header: _Header) -> np.ndarray:
+    """The mid blocks end to end at 48 kHz, in one buffer.
+
+    Another rate goes through soxr's streaming resampler: sample for sample what
+    ``soxr.resample`` gives for the whole signal at once, cut, as it is, at its output buffer's
+    capacity (n·48000/rate + 1): the output length rule is soxr's one-shot rule.
+    """
+    if header.sample_rate_hz == spec.SAMPLE_RATE_HZ:
+        return _joined(mid_blocks, capacity=header.n_frames)
+    stream = soxr.ResampleStream(
+        header.sample_rate_hz, spec.SAMPLE_RATE_HZ, 1, dtype="float32", quality=RESAMPLE_QUALITY
+    )
+    capacity = header.n_frames * spec.SAMPLE_RATE_HZ // header.sample_rate_hz + 1
+    return _joined(_resampled(stream, mid_blocks), capacity=capacity)
+
+
+def _resampled(stream: soxr.ResampleStream, blocks: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+    """What ``stream`` gives for each of ``blocks``, then the rest it holds."""
+    for block in blocks:
+        yield stream.resample_chunk(block)
+    yield stream.resample_chunk(np.empty(0, dtype=np.float32), last=True)  # the filter's tail
+
+
+def _joined(blocks: Iterable[np.ndarray], *, capacity: int) -> np.ndarray:
+    """``blocks`` end to end in one float32 buffer of ``capacity`` samples, cut at it."""
+    joined = np.empty(capacity, dtype=np.float32)
+    filled = 0
+    for block in blocks:
+        block = block[: capacity - filled]
+        joined[filled : filled + block.size] = block
+        filled += block.size
+    return joined[:filled]
+
+
+def _hash_to(file: BinaryIO, stop: int, update_hash: Callable[[bytes], None]) -> None:
+    """Read the file from its position to offset ``stop``, only to hash it."""
+    for _ in _blocks(file, stop, _OTHER_BLOCK_BYTES, update_hash):
+        pass
+
+
+def _blocks(
+    file: BinaryIO, stop: int, block_bytes: int, update_hash: Callable[[bytes], None]
+) -> Iterator[bytes]:
+    """The file's bytes from its position to offset ``stop``, in blocks of ``block_bytes``
+    (the last may be shorter), each given to ``update_hash`` as it is read."""
+    while (left := stop - file.tell()) > 0:
+        data = file.read(min(block_bytes, left))
+        if len(data) < min(block_bytes, left):  # the file shrank since its size was read
+            raise TruncatedInputError(
+                f"the file is cut short: it ended at byte {file.tell()} while being read; "
+                f"{_SEND_AGAIN}"
+            )
+        update_hash(data)
+        yield data
+
+
+def _read_at(file: BinaryIO, offset: int, n_bytes: int) -> bytes:
+    """Up to ``n_bytes`` from ``offset`` (fewer at the end of the file)."""
+    file.seek(offset)
+    return file.read(n_bytes)
 
 
 def _convert(block: np.ndarray, encoding: _Encoding, gain: float, *, out: np.ndarray) -> None:
@@ -289,16 +392,6 @@ def _widened(block: np.ndarray) -> np.ndarray:
     wide = np.zeros(block.shape[:-1] + (4,), dtype=np.uint8)
     wide[..., 1:] = block
     return wide
-
-
-def _check_finite(mid: np.ndarray, header: _Header) -> None:
-    if np.dtype(header.encoding.dtype).kind == "f":
-        bad = np.flatnonzero(~np.isfinite(mid))
-        if bad.size:
-            raise NonFiniteSamplesError(
-                f"the WAV holds {bad.size} NaN or infinite sample value(s), the first at "
-                f"{bad[0] / header.sample_rate_hz:.3f} s; re-export the stem, e.g. as 24-bit PCM"
-            )
 
 
 def _not_a_wav(data: bytes) -> Exception:

@@ -8,6 +8,8 @@ The core never logs: :func:`render` reports progress through its port and return
 """
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import BinaryIO
 
 import attrs
 
@@ -49,21 +51,22 @@ class RenderOutcome:
 def render(
     job: RenderJob,
     *,
-    read_input: Callable[[], bytes],
+    open_input: Callable[[], AbstractContextManager[BinaryIO]],
     profile: SingerProfile,
     ports: RenderPorts,
 ) -> RenderOutcome:
     """Render ``job`` in this process and return the delivered WAV with its metrics.
 
-    ``read_input`` returns the uploaded WAV's bytes; it is called once and the bytes are
-    dropped as soon as they are decoded (an 8-minute stem is ~130 MB). Raises an
+    ``open_input`` opens the uploaded WAV as a seekable binary file; it is called once, and
+    the file is read in blocks (an 8-minute stem is up to 737 MB: only its 48 kHz mid, 92 MB,
+    is held whole). Raises an
     :class:`~voxregen_core.errors.InvalidInputError` subclass for input that cannot be
     rendered, before any chunk is generated.
     """
     timer = StageTimer()
     prepared = prepare(
         job,
-        read_input=read_input,
+        open_input=open_input,
         store=ports.store,
         feature_cache=ports.feature_cache,
         clock=ports.clock,

@@ -6,8 +6,9 @@ in-memory fakes in ``tests/fakes.py``. A contract suite runs against every imple
 
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, BinaryIO, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -48,6 +49,13 @@ class ObjectStore(Protocol):
 
     def get(self, key: str) -> bytes:
         """The object's bytes; raises :class:`~voxregen_core.errors.ObjectNotFoundError`."""
+        ...
+
+    def open(self, key: str) -> AbstractContextManager[BinaryIO]:
+        """The object as a seekable binary file, read-only, never loaded into memory whole (a
+        737 MB stem): ``with store.open(key) as file: ...`` raises
+        :class:`~voxregen_core.errors.ObjectNotFoundError` for a missing key; leaving the
+        ``with`` closes the file."""
         ...
 
     def exists(self, key: str) -> bool:

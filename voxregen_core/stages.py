@@ -14,12 +14,14 @@ message per chunk (on any worker), then ``deliver`` once all chunks are stored.
 """
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import BinaryIO
 
 import attrs
 import numpy as np
 
 from voxregen_core import spec
-from voxregen_core.audio_input import Stem, load_stem
+from voxregen_core.audio_input import Stem, read_stem
 from voxregen_core.chunk_codec import encode_chunk
 from voxregen_core.chunk_store import chunk_provenance, load_chunks, stored_chunk
 from voxregen_core.chunking import ChunkPlan, plan_chunks
@@ -30,7 +32,6 @@ from voxregen_core.feature_cache import FeatureCacheEntry
 from voxregen_core.feature_lookup import lookup_features
 from voxregen_core.features import Features
 from voxregen_core.generator import ChunkFeatures
-from voxregen_core.input_hash import input_hash
 from voxregen_core.jobs import RenderJob
 from voxregen_core.keys import chunk_key
 from voxregen_core.mastering import MasterResult, master
@@ -63,7 +64,7 @@ class Delivery:
 def prepare(
     job: RenderJob,
     *,
-    read_input: Callable[[], bytes],
+    open_input: Callable[[], AbstractContextManager[BinaryIO]],
     store: ObjectStore,
     feature_cache: FeatureCacheRepository,
     clock: Clock,
@@ -71,13 +72,14 @@ def prepare(
 ) -> PreparedStem:
     """Decode the job's input, find (or extract and cache) its features and plan its chunks.
 
+    ``open_input`` opens the uploaded WAV as a seekable binary file (``ObjectStore.open``), which
+    is read once, in blocks, decoded and hashed as it goes: only the 48 kHz mid is held whole.
     Raises an :class:`~voxregen_core.errors.InvalidInputError` subclass for input that
     cannot be rendered. ``timer``, if given, gets the ``decode`` and ``features`` laps.
     """
     timer = timer or StageTimer()
-    data = read_input()
-    stem, hash_hex = load_stem(data), input_hash(data)
-    del data
+    with open_input() as file:
+        stem, hash_hex = read_stem(file)
     timer.lap("decode")
     found = lookup_features(
         job, stem, input_hash=hash_hex, store=store, feature_cache=feature_cache, clock=clock

@@ -351,7 +351,7 @@ class Renderer:
         try:
             prepared = prepare(
                 job,
-                read_input=lambda: self.service.store.get(job.input_object_key),
+                open_input=lambda: self.service.store.open(job.input_object_key),
                 store=self.service.store,
                 feature_cache=self.service.feature_cache,
                 clock=self.service.clock,

@@ -1,6 +1,8 @@
 """ObjectStore contract, run against every implementation of the port: the in-memory fake, the
 local folder and MinIO's SDK against moto's S3 server."""
 
+import io
+import os
 import uuid
 
 import pytest
@@ -41,6 +43,28 @@ def test_put_then_get_returns_the_same_bytes(store):
     store.put(key, b"RIFF\x00\x01")
     assert store.get(key) == b"RIFF\x00\x01"
     assert store.exists(key)
+
+
+def test_open_gives_the_object_as_a_seekable_binary_file_closed_on_leaving(store):
+    key = job_input_key(USER, JOB)
+    data = b"RIFF" + os.urandom(3 << 20)  # more than one block of any store's copy
+    store.put(key, data)
+    with store.open(key) as file:
+        assert file.read(4) == b"RIFF"
+        assert file.seek(0, io.SEEK_END) == len(data)
+        file.seek(1_000_003)
+        assert file.read(10) == data[1_000_003:1_000_013]
+        file.seek(0)
+        assert file.read() == data
+    assert file.closed
+
+
+def test_open_of_a_missing_key_raises_not_found(store):
+    with (
+        pytest.raises(ObjectNotFoundError, match="input.wav"),
+        store.open(job_input_key(USER, JOB)),
+    ):
+        pass
 
 
 def test_size_is_the_stored_byte_count(store):
@@ -96,6 +120,8 @@ def test_refuses_keys_outside_the_templates(store, bad_key):
         store.put(bad_key, b"x")
     with pytest.raises(InvalidKeyError, match="not a voxregen storage key"):
         store.get(bad_key)
+    with pytest.raises(InvalidKeyError, match="not a voxregen storage key"), store.open(bad_key):
+        pass
 
 
 def test_presigned_urls_name_their_key_and_differ_by_method(store):

@@ -523,9 +523,9 @@ def uninterrupted_render(stack: Stack, user_id: uuid.UUID, job_id: str, work_dir
     with stack.service() as service:
         job = service.jobs.get(user_id=user_id, job_id=uuid.UUID(job_id))
         profile = service.profiles.get(user_id=user_id, profile_id=job.singer_profile_id)
-        stem = service.store.get(job.input_object_key)
-    ports = local_render_ports(work_dir / f"uninterrupted-{job_id}", progress=_NoProgress())
-    return render(job, read_input=lambda: stem, profile=profile, ports=ports).output_wav
+        ports = local_render_ports(work_dir / f"uninterrupted-{job_id}", progress=_NoProgress())
+        open_input = functools.partial(service.store.open, job.input_object_key)
+        return render(job, open_input=open_input, profile=profile, ports=ports).output_wav
 
 
 class _NoProgress:

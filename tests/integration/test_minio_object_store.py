@@ -1,8 +1,10 @@
 """MinioObjectStore against a real S3 server (moto's, over HTTP): presigned URLs used by a plain
-HTTP client, lifecycle tags, bucket creation and an unreachable endpoint."""
+HTTP client, lifecycle tags, bucket creation, an object opened as a file on disk and an
+unreachable endpoint."""
 
 import io
 import json
+import os
 import re
 import socket
 import time
@@ -127,6 +129,17 @@ def _closed_port() -> int:
         return probe.getsockname()[1]
 
 
+def test_open_spools_the_object_into_an_unlinked_file_on_disk_not_into_memory(store):
+    key = keys.job_input_key(USER, JOB)
+    data = os.urandom(5 << 20)
+    store.put(key, data)
+    with store.open(key) as file:
+        on_disk = os.fstat(file.fileno())
+        assert on_disk.st_size == len(data)
+        assert on_disk.st_nlink == 0  # no name: nothing is left behind, even by a killed worker
+        assert file.read() == data
+
+
 def test_an_unreachable_server_raises_storage_unavailable_quickly():
     store = MinioObjectStore(
         endpoint=f"127.0.0.1:{_closed_port()}",
@@ -141,6 +154,9 @@ def test_an_unreachable_server_raises_storage_unavailable_quickly():
         store.get(keys.job_input_key(USER, JOB))
     assert time.monotonic() - started_s < 3.0
     assert raised.value.code == "storage_unavailable"
+    unreachable = pytest.raises(StorageUnavailableError, match="cannot be reached")
+    with unreachable, store.open(keys.job_input_key(USER, JOB)):
+        pass
 
 
 def test_the_documented_lifecycle_rules_are_a_valid_s3_configuration_on_our_tag(

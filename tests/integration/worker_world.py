@@ -3,8 +3,10 @@ session's Redis and a local object store in a temporary folder; plus rows to wor
 
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import timedelta
 from pathlib import Path
+from typing import BinaryIO
 
 import attrs
 import numpy as np
@@ -130,8 +132,8 @@ def count_rows(service: Service, table: sa.Table) -> int:
 
 class SpyingStore:
     """The service's store as a worker test watches it: every key put, and every key read with
-    its bytes, in order. ``on_get`` (if set) is called with each key before it is read;
-    ``delete_error`` (if set) is raised by every delete."""
+    its bytes (by ``get``), in order. ``on_get`` (if set) is called with each key before it is
+    read or opened; ``delete_error`` (if set) is raised by every delete."""
 
     def __init__(self, inner: ObjectStore) -> None:
         self.inner = inner
@@ -153,6 +155,11 @@ class SpyingStore:
         data = self.inner.get(key)
         self.gets.append((key, data))
         return data
+
+    def open(self, key: str) -> AbstractContextManager[BinaryIO]:
+        if self.on_get is not None:
+            self.on_get(key)
+        return self.inner.open(key)
 
     def delete(self, key: str) -> None:
         if self.delete_error is not None:

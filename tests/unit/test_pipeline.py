@@ -56,7 +56,7 @@ def _job(job_id: uuid.UUID | None = None, **params) -> RenderJob:
 
 
 def _render(job: RenderJob, ports: RenderPorts, data: bytes = INPUT_WAV):
-    return render(job, read_input=lambda: data, profile=PROFILE, ports=ports)
+    return render(job, open_input=lambda: io.BytesIO(data), profile=PROFILE, ports=ports)
 
 
 def test_delivers_48k_16bit_dual_mono_at_the_input_length_on_target():
@@ -158,7 +158,10 @@ def test_chunks_made_before_the_profile_was_rebuilt_are_regenerated_not_reused()
         _render(job, _ports(CrashingGenerator(crash_at=2), store=store))
     generator = IdentityGenerator()
     outcome = render(
-        job, read_input=lambda: INPUT_WAV, profile=REBUILT, ports=_ports(generator, store=store)
+        job,
+        open_input=lambda: io.BytesIO(INPUT_WAV),
+        profile=REBUILT,
+        ports=_ports(generator, store=store),
     )
     assert generator.calls == [0, 1, 2]
     assert outcome.metrics.chunks_reused == 0
@@ -170,7 +173,7 @@ def test_delivery_refuses_a_chunk_made_with_another_embedding():
     _render(job, ports)
     prepared = prepare(
         job,
-        read_input=lambda: INPUT_WAV,
+        open_input=lambda: io.BytesIO(INPUT_WAV),
         store=ports.store,
         feature_cache=ports.feature_cache,
         clock=ports.clock,

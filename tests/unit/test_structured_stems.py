@@ -83,7 +83,7 @@ def _render(stem: np.ndarray, *, subtype: str, params: RenderParams):
         clock=SteppingClock(),
     )
     data = wav_bytes(np.clip(stem, -1.0, 1.0), fs=FS, subtype=subtype)
-    return render(job, read_input=lambda: data, profile=PROFILE, ports=ports)
+    return render(job, open_input=lambda: io.BytesIO(data), profile=PROFILE, ports=ports)
 
 
 @pytest.mark.slow

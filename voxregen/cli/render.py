@@ -64,7 +64,7 @@ def render_command(args: argparse.Namespace) -> None:
     try:
         with progress:  # a bar the render left part-drawn is ended before anything else is said
             outcome = render(
-                job, read_input=args.input.read_bytes, profile=LOCAL_PROFILE, ports=ports
+                job, open_input=lambda: args.input.open("rb"), profile=LOCAL_PROFILE, ports=ports
             )
     except InvalidInputError as error:
         fail(f"{args.input}: {error} [{error.code}]")

@@ -1,0 +1,25 @@
+"""Writing the benchmarks' figures into the docs: each script owns one part of a Markdown file
+and leaves the others as they are."""
+
+import re
+from pathlib import Path
+
+
+def write_section(report: Path, heading: str, text: str, *, title: str) -> None:
+    """Replace the ``heading`` section of ``report`` (up to the next ``## `` heading) with
+    ``text``, or add it at the end; a missing file starts with ``title``."""
+    current = report.read_text() if report.exists() else f"{title}\n"
+    pattern = re.compile(rf"^{re.escape(heading)}\n.*?(?=^## |\Z)", re.DOTALL | re.MULTILINE)
+    if pattern.search(current):
+        updated = pattern.sub(lambda _: text.rstrip("\n") + "\n\n", current, count=1)
+    else:
+        updated = current.rstrip("\n") + "\n\n" + text
+    report.write_text(updated.rstrip("\n") + "\n")
+
+
+def write_preamble(report: Path, text: str) -> None:
+    """Replace what ``report`` has before its first ``## `` heading with ``text``."""
+    current = report.read_text() if report.exists() else ""
+    first_section = re.search(r"^## ", current, re.MULTILINE)
+    sections = current[first_section.start() :] if first_section else ""
+    report.write_text(text.rstrip("\n") + "\n" + (f"\n{sections}" if sections else ""))
