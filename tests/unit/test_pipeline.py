@@ -81,6 +81,33 @@ def test_same_job_params_and_input_render_the_same_bytes():
     assert _render(job, _ports()).output_wav == _render(job, _ports()).output_wav
 
 
+def test_chunks_generated_on_several_threads_render_the_same_bytes_and_progress():
+    job = _job()
+    one, three = _ports(), _ports()
+    alone = _render(job, one).output_wav
+    together = render(
+        job, open_input=lambda: io.BytesIO(INPUT_WAV), profile=PROFILE, ports=three, threads=3
+    )
+    assert together.output_wav == alone
+    assert three.progress.reports == one.progress.reports
+
+
+def test_a_chunk_failing_on_one_thread_fails_the_render_and_keeps_the_chunks_stored():
+    job, store = _job(), InMemoryObjectStore()
+    with pytest.raises(GeneratorCrash):
+        render(
+            job,
+            open_input=lambda: io.BytesIO(INPUT_WAV),
+            profile=PROFILE,
+            ports=_ports(generator=CrashingGenerator(1), store=store),
+            threads=2,
+        )
+    stored = store.list(chunks_prefix(job.user_id, job.id))
+    assert chunk_key(job.user_id, job.id, 1) not in stored
+    resumed = _render(job, _ports(store=store))
+    assert resumed.output_wav == _render(job, _ports()).output_wav
+
+
 def test_progress_goes_from_zero_to_total_one_chunk_at_a_time():
     ports = _ports()
     _render(_job(), ports)

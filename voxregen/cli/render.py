@@ -64,7 +64,11 @@ def render_command(args: argparse.Namespace) -> None:
     try:
         with progress:  # a bar the render left part-drawn is ended before anything else is said
             outcome = render(
-                job, open_input=lambda: args.input.open("rb"), profile=LOCAL_PROFILE, ports=ports
+                job,
+                open_input=lambda: args.input.open("rb"),
+                profile=LOCAL_PROFILE,
+                ports=ports,
+                threads=os.cpu_count() or 1,
             )
     except InvalidInputError as error:
         fail(f"{args.input}: {error} [{error.code}]")
