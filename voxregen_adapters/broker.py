@@ -18,20 +18,21 @@ A busy worker is not silent. Of its two consumer threads, the one of the main qu
 fetching while its prefetch is full (a long chunk running, one more in hand), but the one of
 the delay queue (retries waiting for their time) polls at least once a second, whatever the
 actor threads do, until it holds 1,000 delayed messages per worker thread; each poll is a
-heartbeat. ``tests/e2e/test_crashes.py`` holds a worker on one chunk for more than twice the
-timeout, with a second worker looking for dead ones all along, and no message is taken from
-it. What would silence a live worker: a generator that holds the GIL for longer than the
+heartbeat. ``tests/e2e/test_crashes.py`` keeps a prefetched chunk's message in a busy
+worker's hands for more than twice the timeout, with a second worker looking for dead ones all
+along, and no message is taken from it. What would silence a live worker: a generator that holds the GIL for longer than the
 timeout (the stub, numpy and PyTorch release it), a host clock behind the others' by about the
 timeout (heartbeats are the sender's clock, compared with the maintainer's), or Redis
 unreachable for longer than it (every worker then looks dead to the first one back, and the
 messages in hand are rendered twice: harmless, chunks are idempotent).
 
-Dramatiq runs maintenance on one command in a thousand by default, which leaves a dead
-worker's messages waiting for minutes; we run it on every command (two range queries on small
-sorted sets; one ``KEYS`` over the namespace per dead worker until its sets are requeued). An
-idle worker fetches every 0.5-1 s, so a dead worker's messages are taken again within
-``heartbeat_timeout_s`` plus about 2 s of its death (11-12 s with the default 10 s, measured
-by ``benchmarks/recovery.py``); a busy survivor takes them when it fetches next, after the
+Dramatiq runs maintenance on one command in a thousand by default, and only a command on the
+main queue takes back a dead worker's main-queue messages (with one in twenty and a 60 s
+timeout, a killed worker's chunk waited 84-90 s); we run it on every command (two range queries on small
+sorted sets, and one ``KEYS`` per process that looks dead, until it is cleared). An idle worker
+fetches every 0.5-1 s, so a dead worker's messages are taken again from about 1 s before to 2 s
+after ``heartbeat_timeout_s`` past its death (9.9-10.6 s with the default 10 s, measured by
+``benchmarks/recovery.py``); a busy survivor takes them when it fetches next, after the
 messages already queued.
 """
 
