@@ -33,6 +33,7 @@ from benchmarks.load_scenarios import (
     BurstRun,
     SpreadRun,
     burst_wavs,
+    logged_at,
     percentile,
     run_burst,
     run_spread,
@@ -185,16 +186,12 @@ def _phases_s(run: SpreadRun) -> tuple[float, float, float]:
     (started,) = run.events.lines("render_job_started")
     (fanned_out,) = run.events.lines("render_job_fanned_out")
     (done,) = run.events.lines("render_job_done")
-    last_chunk = max(_logged_at(line) for line in run.events.lines("render_chunk"))
+    last_chunk = max(logged_at(line) for line in run.events.lines("render_chunk"))
     return (
-        (_logged_at(fanned_out) - _logged_at(started)).total_seconds(),
-        (last_chunk - _logged_at(fanned_out)).total_seconds(),
-        (_logged_at(done) - last_chunk).total_seconds(),
+        (logged_at(fanned_out) - logged_at(started)).total_seconds(),
+        (last_chunk - logged_at(fanned_out)).total_seconds(),
+        (logged_at(done) - last_chunk).total_seconds(),
     )
-
-
-def _logged_at(line: dict) -> datetime:
-    return datetime.fromisoformat(line["timestamp"])
 
 
 def spread_section(runs: dict[int, SpreadRun]) -> str:

@@ -6,6 +6,9 @@ running service whose worker processes each log to a file of their own. ``make l
   ``GET /v1/render-jobs/{id}`` (recording each request's latency) until every job is finished.
 - :func:`run_spread`: one long job, and which worker process generated which of its chunks
   and who stitched and delivered it, read from the workers' JSON log lines.
+- :func:`run_kill_recovery`: a worker killed with SIGKILL mid-chunk while another one idles,
+  and how long the survivor took to start on the killed chunk (``benchmarks/recovery.py``
+  prints it; ``tests/e2e/test_crashes.py`` checks it).
 """
 
 import io
@@ -13,6 +16,7 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 
 import attrs
@@ -20,7 +24,15 @@ import httpx
 import numpy as np
 import soundfile as sf
 
-from tests.e2e.stack import HTTP_TIMEOUT_S, STEM_RATE_HZ, Stack, User, singing_wav, wait_for
+from tests.e2e.stack import (
+    HTTP_TIMEOUT_S,
+    STEM_RATE_HZ,
+    ServiceProcess,
+    Stack,
+    User,
+    singing_wav,
+    wait_for,
+)
 
 FINISHED = frozenset({"done", "failed"})
 LOG_WAIT_S = 10.0
@@ -208,3 +220,89 @@ def run_spread(stack: Stack, user: User, wav: bytes, *, timeout_s: float) -> Spr
         context=stack.logs,
     )
     return SpreadRun(job=job, wall_s=wall_s, events=events)
+
+
+def logged_at(line: dict[str, Any]) -> datetime:
+    """When a JSON log line was written (its ISO UTC ``timestamp``)."""
+    return datetime.fromisoformat(line["timestamp"])
+
+
+@attrs.frozen
+class RecoveryRun:
+    """What :func:`run_kill_recovery` saw: every state of the job polled, the chunk the killed
+    worker was generating, the chunks it had recorded, and the seconds from the kill until
+    the survivor logged ``render_chunk_generating`` for that chunk."""
+
+    states: list[dict[str, Any]]
+    killed_chunk: int
+    recorded_by_killed: frozenset[int]
+    resumed_s: float
+    events: JobEvents
+
+
+def run_kill_recovery(
+    stack: Stack,
+    user: User,
+    wav: bytes,
+    *,
+    killed_env: dict[str, str],
+    survivor_env: dict[str, str],
+    timeout_s: float,
+) -> RecoveryRun:
+    """Render ``wav`` as one job of ``user``'s on a new worker (``killed_env``; it builds the
+    profile too); once it is generating a chunk, start a second worker (``survivor_env``),
+    SIGKILL the first, and wait for the job to finish."""
+    killed = stack.start_worker(killed_env)
+    job_id = user.submit(user.ready_profile(timeout_s=timeout_s), wav)
+    wait_for(
+        lambda: _in_flight(killed, job_id) is not None,
+        what=f"{killed.name} to generate a chunk",
+        timeout_s=timeout_s,
+        context=stack.logs,
+    )
+    survivor = stack.start_worker(survivor_env)
+    killed_chunk = wait_for(
+        lambda: _in_flight(killed, job_id),
+        until=lambda chunk_index: chunk_index is not None,
+        what=f"{killed.name} to be inside a chunk once {survivor.name} runs",
+        timeout_s=timeout_s,
+        context=stack.logs,
+    )
+    killed.kill()
+    killed_at = datetime.now(UTC)
+    (picked_up, *_) = wait_for(
+        lambda: [
+            line
+            for line in survivor.events("render_chunk_generating")
+            if line["job_id"] == job_id and line["chunk_index"] == killed_chunk
+        ],
+        what=f"{survivor.name} to generate chunk {killed_chunk}",
+        timeout_s=timeout_s,
+        context=stack.logs,
+    )
+    states = user.finished(job_id, timeout_s=timeout_s)
+    return RecoveryRun(
+        states=states,
+        killed_chunk=killed_chunk,
+        recorded_by_killed=frozenset(
+            line["chunk_index"]
+            for line in killed.events("render_chunk")
+            if line["job_id"] == job_id
+        ),
+        resumed_s=(logged_at(picked_up) - killed_at).total_seconds(),
+        events=job_events(stack, job_id),
+    )
+
+
+def _in_flight(worker: ServiceProcess, job_id: str) -> int | None:
+    """The job's chunk the worker is generating now (it logged ``render_chunk_generating`` for
+    it and has not recorded it), if any."""
+    lines = [
+        line
+        for line in worker.events()
+        if line.get("job_id") == job_id
+        and line.get("event") in ("render_chunk_generating", "render_chunk")
+    ]
+    if lines and lines[-1]["event"] == "render_chunk_generating":
+        return lines[-1]["chunk_index"]
+    return None

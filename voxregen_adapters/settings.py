@@ -21,6 +21,9 @@ from voxregen_core.errors import ConfigError
 from voxregen_core.generator import Device
 
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+DEFAULT_HEARTBEAT_TIMEOUT_S = 10.0
+"""Ten of a worker's heartbeats (its delay-queue consumer polls Redis at least once a second,
+however busy its actor threads are): see :mod:`voxregen_adapters.broker`."""
 _POSTGRES_DRIVER = "postgresql+psycopg"
 _REDIS_SCHEMES = ("redis", "rediss", "unix")
 _STORAGE_SCHEMES = ("file", "s3")
@@ -52,8 +55,9 @@ class WorkerSettings:
     """Where the generator runs; passed through the generator port (the stub ignores it)."""
     stub_seconds_per_chunk: float = 0.0
     """Least wall time the stub generator takes per chunk, standing in for GPU time."""
-    heartbeat_timeout_s: float = 60.0
-    """A worker silent this long is dead: its unfinished messages go back to the queue."""
+    heartbeat_timeout_s: float = DEFAULT_HEARTBEAT_TIMEOUT_S
+    """A worker silent this long is dead: its unfinished messages go back to the queue. The
+    API's broker judges with it too (it also runs the dead-worker maintenance)."""
     stall_timeout_s: float = 300.0
     """A queued or running job whose row has not changed this long is queued again."""
     job_deadline_s: float = 7200.0

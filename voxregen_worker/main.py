@@ -52,6 +52,7 @@ def run_worker(
             actors=sorted(broker.get_declared_actors()),
             model_device=generator.device.value,
             stub_seconds_per_chunk=worker_settings.stub_seconds_per_chunk,
+            heartbeat_timeout_s=worker_settings.heartbeat_timeout_s,
         )
         while not stop.wait(timeout=1.0):
             pass

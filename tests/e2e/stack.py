@@ -82,6 +82,10 @@ _NAMESPACE = "voxregen"
 _QUEUE_MESSAGES = ("voxregen:default.msgs", "voxregen:default.DQ.msgs")
 """Dramatiq's hashes of the messages not yet acknowledged (queued, in hand, or delayed for a
 retry), of the one queue every voxregen actor consumes."""
+_QUEUE = "voxregen:default"
+"""Dramatiq's list of the queue's message ids waiting to be fetched."""
+_IN_HAND_PATTERN = "voxregen:__acks__.*.default"
+"""Dramatiq's sets, one per worker, of the queue's message ids fetched and not acknowledged."""
 _CLAIM_KEY = "voxregen-e2e:claimed"
 _CLAIM_S = 600
 
@@ -327,6 +331,17 @@ class Stack:
         client = redis.Redis.from_url(self.redis_url)
         try:
             return sum(client.hlen(key) for key in _QUEUE_MESSAGES)
+        finally:
+            client.close()
+
+    def queued_and_in_hand(self) -> tuple[int, int]:
+        """Messages of the queue every actor consumes waiting to be fetched, and those fetched
+        by a worker and not acknowledged yet (the ones its threads run and those prefetched
+        behind them: what a worker declared dead loses to the queue)."""
+        client = redis.Redis.from_url(self.redis_url)
+        try:
+            in_hand = sum(client.scard(key) for key in client.scan_iter(_IN_HAND_PATTERN))
+            return client.llen(_QUEUE), in_hand
         finally:
             client.close()
 

@@ -1,7 +1,9 @@
 """Crashes, with real processes: a worker killed with SIGKILL mid-chunk, again and again on one
 job, and the same job's messages delivered twice to two workers at once. The job completes,
 its output is byte for byte that of an uninterrupted render, and no chunk is generated more
-than the crashes explain.
+than the crashes explain. With the default heartbeat settings, a survivor starts on a killed
+worker's chunk within 15 s; and a worker busy on chunks longer than its heartbeat timeout is
+not taken for dead.
 
 The uninterrupted render to compare with is :func:`tests.e2e.stack.uninterrupted_render`: the
 same job rendered in this process in one go (see there why that is the sound reference).
@@ -14,6 +16,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from benchmarks.load_scenarios import logged_at, run_kill_recovery
 from tests.e2e.stack import (
     ServiceProcess,
     Stack,
@@ -24,6 +27,7 @@ from tests.e2e.stack import (
     wait_for,
 )
 from tests.integration.migrated_database import connected
+from voxregen_adapters.settings import DEFAULT_HEARTBEAT_TIMEOUT_S
 from voxregen_core.keys import job_input_key, job_output_key, job_prefix
 
 CHUNKS = 7
@@ -37,9 +41,20 @@ WORKER_ENV = {
     "VOXREGEN_WORKER_HEARTBEAT_TIMEOUT_S": "3",
     "VOXREGEN_STALL_TIMEOUT_S": "6",
 }
-"""A killed worker's messages come back after its heartbeat times out (3 s, plus up to some
-seconds until a broker maintenance pass); the sweeper re-queues a job unchanged for 6 s."""
+"""A killed worker's messages come back after its heartbeat times out (3 s, plus up to about
+2 s until a survivor's next poll); the sweeper re-queues a job unchanged for 6 s."""
 JOB_TIMEOUT_S = 120.0
+RECOVERY_CHUNKS = 2
+RESUMED_WITHIN_S = 15.0
+"""Issue 11's bound: a job whose worker died resumes on a surviving worker this soon."""
+BUSY_HEARTBEAT_TIMEOUT_S = 3.0
+BUSY_ENV = {
+    "VOXREGEN_STUB_SECONDS_PER_CHUNK": "6",
+    "VOXREGEN_WORKER_HEARTBEAT_TIMEOUT_S": f"{BUSY_HEARTBEAT_TIMEOUT_S:g}",
+}
+"""Chunks of 6 s, twice the heartbeat timeout: the second chunk's message waits in the busy
+worker's hands behind the first for longer still (a tighter timeout than the default 10 s, for
+a harder test and a shorter one)."""
 
 
 @pytest.mark.slow
@@ -126,6 +141,64 @@ def test_every_message_twice_to_two_workers_gives_one_output_and_one_set_of_rows
             assert _count(connection, "render_jobs WHERE status = 'done'") == 1
             assert _count(connection, "stem_feature_cache") == 1
     assert ada.download(job_id) == uninterrupted_render(stack, ada.id, job_id, tmp_path)
+
+
+@pytest.mark.slow
+def test_a_job_whose_worker_is_killed_mid_chunk_resumes_on_the_survivor_within_15_s(api_stack):
+    stack = api_stack  # no heartbeat setting anywhere: the defaults
+    run = run_kill_recovery(
+        stack,
+        stack.user(),
+        singing_wav(stem_s_for(RECOVERY_CHUNKS), seed=5),
+        killed_env={"VOXREGEN_STUB_SECONDS_PER_CHUNK": "6"},
+        survivor_env={},
+        timeout_s=JOB_TIMEOUT_S,
+    )
+
+    assert {line["heartbeat_timeout_s"] for line in stack.events("worker_started")} == {
+        DEFAULT_HEARTBEAT_TIMEOUT_S
+    }
+    check_done(run.states, chunks=RECOVERY_CHUNKS, context=stack.logs)
+    assert run.killed_chunk not in run.recorded_by_killed, "the kill should land mid-chunk"
+    assert run.resumed_s < RESUMED_WITHIN_S, f"resumed {run.resumed_s:.1f} s after the kill"
+    assert run.events.total("render_job_done") == 1
+
+
+@pytest.mark.slow
+def test_a_worker_busy_longer_than_its_heartbeat_timeout_keeps_its_messages(api_stack):
+    stack = api_stack
+    busy = stack.start_worker(BUSY_ENV)
+    ada = stack.user()
+    job_id = ada.submit(ada.ready_profile(), singing_wav(stem_s_for(RECOVERY_CHUNKS), seed=5))
+    _wait(  # both chunks' messages in the busy worker's hands: one generating, one prefetched
+        lambda: (
+            busy.events("render_chunk_generating")
+            and stack.queued_and_in_hand() == (0, RECOVERY_CHUNKS)
+        ),
+        stack,
+        what=f"{busy.name} to generate a chunk with the other one in hand",
+    )
+    watcher = stack.start_worker(BUSY_ENV)  # looks for dead workers at each poll, all along
+    states = ada.finished(job_id, timeout_s=JOB_TIMEOUT_S)
+
+    check_done(states, chunks=RECOVERY_CHUNKS, context=stack.logs)
+    generations = [
+        (line["process"], line["chunk_index"])
+        for line in stack.events("render_chunk_generating")
+        if line["job_id"] == job_id
+    ]
+    expected = [(busy.name, chunk_index) for chunk_index in range(RECOVERY_CHUNKS)]
+    assert sorted(generations) == expected, f"{generations}\n{stack.logs()}"
+    with stack.service() as service:
+        assert (
+            service.jobs.ledger(user_id=ada.id, job_id=uuid.UUID(job_id)).generated
+            == RECOVERY_CHUNKS
+        )
+    # the last chunk's message stayed in hand, watched, for over twice the timeout
+    (watching,) = watcher.events("worker_started")
+    last_recorded = max(logged_at(line) for line in busy.events("render_chunk"))
+    watched_s = (last_recorded - logged_at(watching)).total_seconds()
+    assert watched_s > 2 * BUSY_HEARTBEAT_TIMEOUT_S, watched_s
 
 
 def _in_flight_after_one_recorded(worker: ServiceProcess) -> int | None:

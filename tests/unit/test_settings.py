@@ -55,7 +55,7 @@ def test_the_worker_settings_have_defaults_and_are_read_and_cast():
     assert load_settings({}).worker == WorkerSettings(
         model_device=Device.CPU,
         stub_seconds_per_chunk=0.0,
-        heartbeat_timeout_s=60.0,
+        heartbeat_timeout_s=10.0,
         stall_timeout_s=300.0,
         job_deadline_s=7200.0,
         feature_cache_max_idle_s=2_592_000.0,  # 30 days

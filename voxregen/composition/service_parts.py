@@ -66,7 +66,10 @@ def build_service(
         feature_cache=PostgresFeatureCacheRepository(engine),
         feature_cache_eviction=PostgresFeatureCacheEviction(engine),
         store=store,
-        queue=queue or DramatiqJobQueue(make_broker(settings.redis_url)),
+        queue=queue
+        or DramatiqJobQueue(
+            make_broker(settings.redis_url, heartbeat_timeout_s=settings.worker.heartbeat_timeout_s)
+        ),
         clock=clock or SystemClock(),
         health_checks=(
             PostgresHealthCheck(engine),
