@@ -9,7 +9,7 @@ The core never logs: :func:`render` reports progress through its port and return
 """
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from typing import BinaryIO
 
@@ -93,8 +93,8 @@ def render(
             )
             for span in plan.spans
         ]
-        for done, future in enumerate(as_completed(pending), start=1):
-            reused += not future.result()  # the first failure (or Ctrl-C) ends the render
+        for done, future in enumerate(pending, start=1):  # in order: the first chunk that
+            reused += not future.result()  # fails is the one reported, whatever the timing
             ports.progress.report(Progress(chunks_done=done, chunks_total=plan.chunks_total))
     finally:  # chunks not yet started are not: the ones stored stay for a resume
         pool.shutdown(cancel_futures=True)
