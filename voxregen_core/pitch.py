@@ -10,6 +10,9 @@ Frame ``i`` is centred at ``t = i * hop_s``; a signal of ``n`` samples has
 ``n // hop_samples + 1`` frames, as in :mod:`voxregen_core.features`.
 """
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import attrs
 import numpy as np
 import scipy.fft
@@ -96,11 +99,16 @@ def estimate_f0(
     starts = np.round(np.arange(n_frames) * hop_s * YIN_RATE_HZ).astype(np.int64)
 
     lag_s, aperiodicity, power = (np.empty(n_frames, np.float32) for _ in range(3))
-    for first in range(0, n_frames, _BATCH_FRAMES):
+
+    def yin_batch(first: int) -> None:
         batch = slice(first, first + _BATCH_FRAMES)
         lag_s[batch], aperiodicity[batch], power[batch] = _yin(
             windows[starts[batch]], tau_min=tau_min, tau_max=tau_max
         )
+
+    # Batches are independent and NumPy's and pocketfft's loops release the GIL: one per core.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        list(pool.map(yin_batch, range(0, n_frames, _BATCH_FRAMES)))
 
     floor_power = max(
         np.percentile(power, 99) * units.db_to_gain(-RELATIVE_FLOOR_DB) ** 2,
@@ -123,9 +131,9 @@ def _yin(
 
     # Step 1–2 (eq. 6–7): d(τ) = Σ_{j<W} (x_j − x_{j+τ})² = E(0) + E(τ) − 2 r(τ), with the
     # cross-correlation r(τ) = Σ_{j<W} x_j x_{j+τ} from one FFT product (no wrap: n_fft ≥ span).
-    head = scipy.fft.rfft(frames[:, :WINDOW_SAMPLES], n=n_fft, axis=1, workers=-1)
-    whole = scipy.fft.rfft(frames, n=n_fft, axis=1, workers=-1)
-    r = scipy.fft.irfft(np.conj(head) * whole, n=n_fft, axis=1, workers=-1)[:, :n_lags]
+    head = scipy.fft.rfft(frames[:, :WINDOW_SAMPLES], n=n_fft, axis=1)
+    whole = scipy.fft.rfft(frames, n=n_fft, axis=1)
+    r = scipy.fft.irfft(np.conj(head) * whole, n=n_fft, axis=1)[:, :n_lags]
     energy = np.zeros((frames.shape[0], frames.shape[1] + 1), dtype=np.float32)
     np.cumsum(np.square(frames), axis=1, out=energy[:, 1:])
     window_energy = energy[:, WINDOW_SAMPLES : WINDOW_SAMPLES + n_lags] - energy[:, :n_lags]
