@@ -100,21 +100,30 @@ def render(
         pool.shutdown(cancel_futures=True)
     timer.lap("chunks")
 
+    # The decoded stem (92 MB for 8 minutes) is in the stored chunks now: let it go before
+    # mastering and export hold their own full-length copies.
+    features, hit, hash_hex, entry = (
+        prepared.features,
+        prepared.feature_cache_hit,
+        prepared.input_hash,
+        prepared.feature_cache_entry,
+    )
+    del prepared
     delivery = deliver(
-        job, plan, input_hash=prepared.input_hash, profile=profile, store=ports.store, timer=timer
+        job, plan, input_hash=hash_hex, profile=profile, store=ports.store, timer=timer
     )
     metrics = render_metrics(
-        prepared.plan,
-        prepared.features,
+        plan,
+        features,
         delivery.mastered,
         runtime_s=timer.total_s,
-        feature_cache_hit=prepared.feature_cache_hit,
+        feature_cache_hit=hit,
         chunks_reused=reused,
         stage_ms=timer.stage_ms,
     )
     return RenderOutcome(
         output_wav=delivery.output_wav,
-        input_hash=prepared.input_hash,
-        feature_cache_entry=prepared.feature_cache_entry,
+        input_hash=hash_hex,
+        feature_cache_entry=entry,
         metrics=metrics,
     )
