@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from voxregen_adapters.malloc_tuning import return_freed_buffers_to_the_os
 from voxregen_core.errors import VoxregenError
 from voxregen_core.params import Quality, Style
 
@@ -144,6 +145,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     command does not turn into :func:`fail` itself is reported here in one line: a voxregen
     error with its code, anything else as an internal error with its type."""
     args = _parser().parse_args(argv)
+    return_freed_buffers_to_the_os()
     module_name, function_name = args.handler.split(":")
     try:
         command = getattr(importlib.import_module(f"voxregen.cli.{module_name}"), function_name)
