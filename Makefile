@@ -37,8 +37,12 @@ lock:
 		--strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links \
 		--output-file constraints.txt pyproject.toml
 
+# docs/benchmarks.md, every figure with the machine and the command (a few minutes): the 8-minute
+# stem on the CLI (2 cores and 1), the service and ffmpeg; the largest stem; kill -9 recovery.
 bench: install
 	$(BIN)/python -m benchmarks.bench_render
+	$(BIN)/python -m benchmarks.bench_largest_stem
+	$(BIN)/python -m benchmarks.recovery --runs 3
 
 # Load and scale (docs/reliability.md): real api and worker processes over PostgreSQL and Redis on localhost.
 load: install

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import httpx
 
-from benchmarks.bench_render import REPORT, VOXREGEN, Run, machine, timed
+from benchmarks.bench_render import REPORT, VOXREGEN, Run, timed
 from benchmarks.load import running_stack
-from benchmarks.report import write_section
+from benchmarks.report import machine, write_section
 from voxregen_core import spec
 
 SECTION = "## The largest accepted stem"

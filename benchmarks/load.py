@@ -28,7 +28,6 @@ from pathlib import Path
 import httpx
 import sqlalchemy as sa
 
-from benchmarks.bench_render import machine
 from benchmarks.load_scenarios import (
     BurstRun,
     SpreadRun,
@@ -38,7 +37,7 @@ from benchmarks.load_scenarios import (
     run_burst,
     run_spread,
 )
-from benchmarks.report import write_section
+from benchmarks.report import machine, write_section
 from tests.e2e.stack import (
     STEM_RATE_HZ,
     Stack,
@@ -61,24 +60,34 @@ DATABASE_URL = os.environ.get(
     "VOXREGEN_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 REDIS_URL = os.environ.get("VOXREGEN_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+SIGNING_KEY = "benchmark-signing-key-0123456789abcdef"
+"""For the local object store's signed URLs (``running_stack(local_store=True)``)."""
 
 
 @contextlib.contextmanager
-def running_stack(workers: int, worker_env: dict[str, str]) -> Iterator[Stack]:
+def running_stack(
+    workers: int, worker_env: dict[str, str], *, local_store: bool = False
+) -> Iterator[Stack]:
     """The API and ``workers`` worker processes (each with ``worker_env``) over a fresh
-    database, a claimed Redis database and a local object store; all gone afterwards."""
-    with (
-        tempfile.TemporaryDirectory(prefix="voxregen-load-") as folder,
-        _fresh_database(DATABASE_URL) as database_url,
-        claimed_redis(REDIS_URL) as redis_url,
-        _moto_server() as s3_endpoint,
-        Stack(
-            database_url=database_url,
-            redis_url=redis_url,
-            storage_url=s3_storage_url(s3_endpoint),
-            work_dir=Path(folder),
-        ) as stack,
-    ):
+    database, a claimed Redis database and moto's S3 server, or with ``local_store`` the local
+    object store in a folder (as ``voxregen serve`` runs them); all gone afterwards."""
+    with contextlib.ExitStack() as running:
+        folder = Path(running.enter_context(tempfile.TemporaryDirectory(prefix="voxregen-load-")))
+        database_url = running.enter_context(_fresh_database(DATABASE_URL))
+        redis_url = running.enter_context(claimed_redis(REDIS_URL))
+        if local_store:
+            storage_url, env = (folder / "store").as_uri(), {"VOXREGEN_SIGNING_KEY": SIGNING_KEY}
+        else:
+            storage_url, env = s3_storage_url(running.enter_context(_moto_server())), {}
+        stack = running.enter_context(
+            Stack(
+                database_url=database_url,
+                redis_url=redis_url,
+                storage_url=storage_url,
+                work_dir=folder,
+                env=env,
+            )
+        )
         stack.start_api()
         for _ in range(workers):
             stack.start_worker(worker_env)

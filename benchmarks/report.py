@@ -1,6 +1,8 @@
 """Writing the benchmarks' figures into the docs: each script owns one part of a Markdown file
 and leaves the others as they are."""
 
+import os
+import platform
 import re
 from pathlib import Path
 
@@ -23,3 +25,16 @@ def write_preamble(report: Path, text: str) -> None:
     first_section = re.search(r"^## ", current, re.MULTILINE)
     sections = current[first_section.start() :] if first_section else ""
     report.write_text(text.rstrip("\n") + "\n" + (f"\n{sections}" if sections else ""))
+
+
+def machine() -> str:
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown CPU",
+    )
+    memory_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    return f"{os.cpu_count()} cores ({model}), {memory_kb / 2**20:.0f} GiB RAM, {platform.system()} {platform.release()}, Python {platform.python_version()}"
