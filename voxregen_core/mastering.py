@@ -8,7 +8,6 @@ the reasoning behind the numbers.
 """
 
 import math
-import os
 from concurrent.futures import ThreadPoolExecutor
 
 import attrs
@@ -19,6 +18,7 @@ from voxregen_core.errors import EmptyInputError, InvalidParamsError, NonFiniteS
 from voxregen_core.export import dither_to_pcm16
 from voxregen_core.limiter import limit_in_place
 from voxregen_core.loudness import integrated_loudness, integrated_loudness_lufs
+from voxregen_core.parallelism import usable_cores
 from voxregen_core.true_peak import true_peak_dbtp
 from voxregen_core.units import db_to_gain
 from voxregen_core.validation import checked_mono_float, checked_sample_rate_hz
@@ -50,6 +50,8 @@ _SETTLE_S = 0.1
 _CHUNK_SAMPLES = 1 << 18
 _WARM_UP_S = 1.0
 """Lead-in of each band-limit segment after the first (see ``_filter_pass``)."""
+_SEGMENT_S = 30.0
+"""Band-limit segment length: 16 for 8 minutes, each 3% lead-in."""
 _MAX_STEP_DB = 12.0
 _SLOPE_RANGE = (0.05, 1.0)
 """Delivered LU per dB of gain: 1 without limiting, less the harder the limiter works."""
@@ -112,9 +114,8 @@ def master(
         return MasterResult(silence, 0.0, 0.0, None, None, iterations=1)
     measured_lufs = integrated_loudness_lufs(audio, sample_rate_hz=sample_rate_hz, dual_mono=True)
     limit_dbtp = ceiling_dbtp - METER_MARGIN_DB
-    if not math.isfinite(measured_lufs):  # gated out: the defined output is the 0 dB render
-        return _render(audio, gain_db=0.0, limit_dbtp=limit_dbtp, seed=seed, rate_hz=sample_rate_hz)
-    gain_db = target_lufs - measured_lufs
+    # gated out: the defined output is the 0 dB render (its delivered reading is gated out too)
+    gain_db = target_lufs - measured_lufs if math.isfinite(measured_lufs) else 0.0
     tried: list[tuple[float, float]] = []  # (gain_db, delivered_lufs)
     best: MasterResult | None = None  # the round that read closest to the target
     iterations = 0
@@ -228,6 +229,7 @@ def _band_limit(x: np.ndarray, *, sample_rate_hz: int) -> np.ndarray:
     samples = {
         "settle_samples": max(1, round(_SETTLE_S * sample_rate_hz)),
         "warm_up_samples": round(_WARM_UP_S * sample_rate_hz),
+        "segment_samples": round(_SEGMENT_S * sample_rate_hz),
     }
     audio = np.empty(x.shape[0], np.float32)
     _filter_pass(sos, x, out=audio, **samples)
@@ -236,23 +238,31 @@ def _band_limit(x: np.ndarray, *, sample_rate_hz: int) -> np.ndarray:
 
 
 def _filter_pass(
-    sos: np.ndarray, x: np.ndarray, *, out: np.ndarray, settle_samples: int, warm_up_samples: int
+    sos: np.ndarray,
+    x: np.ndarray,
+    *,
+    out: np.ndarray,
+    settle_samples: int,
+    warm_up_samples: int,
+    segment_samples: int,
 ) -> None:
-    """``sos`` over ``x`` into ``out`` (which may be ``x``), a segment per core at once.
+    """``sos`` over ``x`` into ``out`` (which may be ``x``) in segments of
+    ``segment_samples``, as many at once as there are cores.
 
     The first segment starts in the steady state of the mean of its first ``settle_samples``
     (a stem that starts at a level, DC, has no start transient); every later one starts the
     same way ``warm_up_samples`` earlier and drops that lead-in, by the end of which the state it
     started from has decayed below float32's resolution (the slowest pole, the 5 Hz high-pass's,
-    takes it to 1e-9 in a second): the output is the one-pass output to within rounding.
+    takes it to 1e-9 in a second): the output is the one-pass output to within rounding. The
+    segments depend on the length alone, so the output does not depend on the core count.
     Raises NonFiniteSamplesError if ``x`` holds NaN or Inf (the state would not be finite).
     """
     n, warm_up = x.shape[0], warm_up_samples
-    segments = max(1, min(os.cpu_count() or 1, n // (4 * warm_up)))
-    bounds = [n * k // segments for k in range(segments + 1)]
+    bounds = [*range(0, n, segment_samples), n]
     # Copied before any segment writes: in place, a segment's lead-in is its neighbour's output.
     lead_ins = [x[max(0, start - warm_up) : start].copy() for start in bounds[:-1]]
-    with ThreadPoolExecutor(max_workers=segments) as pool:
+    segments = len(bounds) - 1
+    with ThreadPoolExecutor(max_workers=min(segments, usable_cores())) as pool:
         finals = pool.map(
             lambda k: _filter_segment(
                 sos, x, out, bounds[k], bounds[k + 1], lead_ins[k], settle_samples

@@ -10,7 +10,6 @@ Frame ``i`` is centred at ``t = i * hop_s``; a signal of ``n`` samples has
 ``n // hop_samples + 1`` frames, as in :mod:`voxregen_core.features`.
 """
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 
 import attrs
@@ -20,6 +19,7 @@ import soxr
 
 from voxregen_core import units
 from voxregen_core.errors import InvalidParamsError
+from voxregen_core.parallelism import usable_cores
 from voxregen_core.validation import checked_mono_float, checked_sample_rate_hz
 
 YIN_RATE_HZ = 16_000
@@ -107,7 +107,7 @@ def estimate_f0(
         )
 
     # Batches are independent and NumPy's and pocketfft's loops release the GIL: one per core.
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+    with ThreadPoolExecutor(max_workers=usable_cores()) as pool:
         list(pool.map(yin_batch, range(0, n_frames, _BATCH_FRAMES)))
 
     floor_power = max(

@@ -6,9 +6,11 @@ USED_WITHIN_DB under it."""
 
 import numpy as np
 import pytest
+import scipy.signal
 
 from tests.meters import ffmpeg_ebur128, reference_true_peak_dbtp
 from tests.signals import sine, synthetic_singing
+from voxregen_core import mastering
 from voxregen_core.errors import EmptyInputError, InvalidParamsError, NonFiniteSamplesError
 from voxregen_core.export import encode_dual_mono_wav16
 from voxregen_core.mastering import MasterResult, master
@@ -201,3 +203,35 @@ def test_bad_arguments_are_refused(x, kwargs, error, message):
     }
     with pytest.raises(error, match=message):
         master(x, **kwargs)
+
+
+def test_the_band_limit_does_not_depend_on_the_core_count_and_matches_one_pass(monkeypatch):
+    """It runs in 30 s segments, each after the first with a 1 s lead-in, as many at once as
+    there are cores: the same output on 1 core or 3, within float32 rounding of one forward
+    and one backward pass over the whole signal."""
+    rng = np.random.default_rng(3)
+    x = (0.2 * rng.standard_normal(95 * FS) + 0.05).astype(np.float32)  # 4 segments, DC
+    outputs = []
+    for cores in (1, 3):
+        monkeypatch.setattr(mastering, "usable_cores", lambda cores=cores: cores)
+        outputs.append(mastering._band_limit(x, sample_rate_hz=FS))
+    assert np.array_equal(outputs[0], outputs[1])
+    high_pass = scipy.signal.butter(2, 5.0, btype="highpass", fs=FS, output="sos")
+    low_pass = scipy.signal.ellip(7, 0.01, 60.0, 20_000.0, fs=FS, output="sos")
+    sos = np.vstack([high_pass, low_pass])
+    settle = round(0.1 * FS)
+    forward, _ = scipy.signal.sosfilt(
+        sos, x.astype(np.float64), zi=scipy.signal.sosfilt_zi(sos) * x[:settle].mean()
+    )
+    backward = forward.astype(np.float32)[::-1].astype(np.float64)
+    one_pass, _ = scipy.signal.sosfilt(
+        sos, backward, zi=scipy.signal.sosfilt_zi(sos) * backward[:settle].mean()
+    )
+    np.testing.assert_allclose(outputs[0], one_pass[::-1], rtol=0, atol=1e-6)
+
+
+def test_a_nan_in_a_later_band_limit_segment_is_refused():
+    x = np.zeros(95 * FS, np.float32)
+    x[80 * FS] = np.nan
+    with pytest.raises(NonFiniteSamplesError):
+        master(x, sample_rate_hz=FS, target_lufs=TARGET_LUFS, ceiling_dbtp=CEILING_DBTP, seed=1)

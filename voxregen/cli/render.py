@@ -15,6 +15,7 @@ from voxregen_adapters.settings import Settings, load_settings
 from voxregen_core.errors import ConfigError, InvalidInputError, InvalidParamsError
 from voxregen_core.jobs import RenderJob
 from voxregen_core.keys import chunks_prefix, job_input_key
+from voxregen_core.parallelism import usable_cores
 from voxregen_core.params import MAX_INTENSITY, MIN_INTENSITY, RenderParams
 from voxregen_core.pipeline import render
 from voxregen_core.profiles import ProfileStatus, SingerProfile
@@ -68,7 +69,7 @@ def render_command(args: argparse.Namespace) -> None:
                 open_input=lambda: args.input.open("rb"),
                 profile=LOCAL_PROFILE,
                 ports=ports,
-                threads=os.cpu_count() or 1,
+                threads=usable_cores(),
             )
     except InvalidInputError as error:
         fail(f"{args.input}: {error} [{error.code}]")
