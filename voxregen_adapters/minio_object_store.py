@@ -131,11 +131,17 @@ class MinioObjectStore:
             yield file
 
     def _spool(self, key: str, file: BinaryIO) -> None:
-        """Write the object's bytes to ``file``, one block at a time."""
+        """Write the object's bytes to ``file``, one block at a time; a local disk that cannot
+        take them (full, read-only) is StorageUnavailableError too."""
         response = self._client.get_object(self._bucket, key)
         try:
             for block in response.stream(_SPOOL_BLOCK_BYTES):
-                file.write(block)
+                try:
+                    file.write(block)
+                except OSError as error:
+                    raise StorageUnavailableError(
+                        f"cannot spool {key} to a temporary file: {error.strerror or error}"
+                    ) from error
         finally:
             response.close()
             response.release_conn()

@@ -30,20 +30,21 @@ def run_worker(
     running restores its own handlers.
     """
     worker_settings = service.settings.worker
-    declare_actors(broker, service, Renderer(service, generator))
-    sweeper = Sweeper(
-        service,
-        stall_timeout_s=worker_settings.stall_timeout_s,
-        job_deadline_s=worker_settings.job_deadline_s,
-        feature_cache_max_idle_s=worker_settings.feature_cache_max_idle_s,
-    )
-    stop = threading.Event()
-    for number in STOP_SIGNALS:
-        signal.signal(number, lambda *_: stop.set())
-    worker = dramatiq.Worker(broker, worker_threads=threads)
-    sweeping = threading.Thread(target=sweeper.run, args=(stop,), name="sweeper", daemon=True)
     log = structlog.get_logger()
+    stop = threading.Event()
+    worker = None
     try:
+        for number in STOP_SIGNALS:
+            signal.signal(number, lambda *_: stop.set())
+        declare_actors(broker, service, Renderer(service, generator))
+        sweeper = Sweeper(
+            service,
+            stall_timeout_s=worker_settings.stall_timeout_s,
+            job_deadline_s=worker_settings.job_deadline_s,
+            feature_cache_max_idle_s=worker_settings.feature_cache_max_idle_s,
+        )
+        worker = dramatiq.Worker(broker, worker_threads=threads)
+        sweeping = threading.Thread(target=sweeper.run, args=(stop,), name="sweeper", daemon=True)
         worker.start()
         sweeping.start()
         log.info(
@@ -57,11 +58,12 @@ def run_worker(
         while not stop.wait(timeout=1.0):
             pass
         log.info("worker_stopping")
-        worker.stop()
     finally:
         stop.set()
         for number in STOP_SIGNALS:  # before anything below can take long
             signal.signal(number, signal.SIG_IGN)
+        if worker is not None:
+            worker.stop()  # finishes or hands back the messages in hand
         service.close()
         broker.client.connection_pool.disconnect()  # RedisBroker.close() is a no-op
         log.info("worker_stopped")

@@ -145,9 +145,9 @@ def run(argv: Sequence[str] | None = None) -> int:
     command does not turn into :func:`fail` itself is reported here in one line: a voxregen
     error with its code, anything else as an internal error with its type."""
     args = _parser().parse_args(argv)
-    return_freed_buffers_to_the_os()
     module_name, function_name = args.handler.split(":")
     try:
+        return_freed_buffers_to_the_os()
         command = getattr(importlib.import_module(f"voxregen.cli.{module_name}"), function_name)
         command(args)
     except VoxregenError as error:

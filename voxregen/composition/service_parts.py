@@ -52,6 +52,13 @@ def build_service(
         if getattr(settings, name) is None:
             raise ConfigError(f"VOXREGEN_{name.upper()} is not set (voxregen serve sets it)")
     engine = create_database_engine(settings.database_url)
+    closers = [engine.dispose]
+    if queue is None:
+        broker = make_broker(
+            settings.redis_url, heartbeat_timeout_s=settings.worker.heartbeat_timeout_s
+        )
+        queue = DramatiqJobQueue(broker)
+        closers.append(broker.client.connection_pool.disconnect)  # RedisBroker.close() is a no-op
     store = store or object_store_from_url(
         settings.storage_url,
         public_url=settings.public_url,
@@ -66,10 +73,7 @@ def build_service(
         feature_cache=PostgresFeatureCacheRepository(engine),
         feature_cache_eviction=PostgresFeatureCacheEviction(engine),
         store=store,
-        queue=queue
-        or DramatiqJobQueue(
-            make_broker(settings.redis_url, heartbeat_timeout_s=settings.worker.heartbeat_timeout_s)
-        ),
+        queue=queue,
         clock=clock or SystemClock(),
         health_checks=(
             PostgresHealthCheck(engine),
@@ -78,7 +82,7 @@ def build_service(
         )
         if health_checks is None
         else health_checks,
-        closers=(engine.dispose,),
+        closers=tuple(closers),
     )
 
 
