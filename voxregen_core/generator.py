@@ -20,6 +20,10 @@ Contract for implementers
   to the generator when it is built (:data:`~voxregen_core.ports.GeneratorFactory`); a model
   loads its weights there.
   ``generate_chunk`` raises an exception (never returns NaN) on failure.
+- Thread safety: ``generate_chunk`` may be called from several threads at once (``voxregen
+  render`` generates a job's chunks on every core; a model's inference in eval mode, with no
+  state kept between calls, is). A generator that cannot be must serialize its own calls
+  (a lock around its model).
 """
 
 import enum
