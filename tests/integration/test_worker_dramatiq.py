@@ -166,6 +166,7 @@ def test_run_worker_consumes_until_sigterm_then_stops(
     stopper = threading.Thread(target=stop_when_done)
     stopper.start()
     parts = build_worker(service.settings, broker=broker)
+    previous = {number: signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGINT)}
     try:
         run_worker(parts.service, parts.broker, parts.generator, threads=2)
         stopper.join()
@@ -176,5 +177,5 @@ def test_run_worker_consumes_until_sigterm_then_stops(
     finally:
         stopper.join()
         service.close()
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        for number, handler in previous.items():
+            signal.signal(number, handler)

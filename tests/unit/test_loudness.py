@@ -175,7 +175,6 @@ def test_a_reading_with_a_block_on_the_relative_gate_is_flagged_as_gate_sensitiv
             break
     else:
         pytest.fail("no level put the quiet blocks on the gate")
-    assert reading.lufs == pytest.approx(integrated_loudness_lufs(x, sample_rate_hz=FS))
     assert -13.5 < quiet_db < -12.5
     assert loud_lufs - reading.lufs > 1.0  # the quiet half counted, pulling the reading down
 
@@ -184,4 +183,3 @@ def test_an_ordinary_long_reading_is_not_gate_sensitive():
     singing = synthetic_singing(60.0, seed=3).audio
     reading = integrated_loudness(singing, sample_rate_hz=FS)
     assert reading.gate_sensitivity_lu < GATE_JITTER_LU
-    assert reading.lufs == integrated_loudness_lufs(singing, sample_rate_hz=FS)

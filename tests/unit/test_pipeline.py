@@ -103,8 +103,10 @@ def test_a_chunk_failing_on_one_thread_fails_the_render_and_keeps_the_chunks_sto
             threads=2,
         )
     stored = store.list(chunks_prefix(job.user_id, job.id))
+    assert chunk_key(job.user_id, job.id, 0) in stored  # made before the failure: kept
     assert chunk_key(job.user_id, job.id, 1) not in stored
     resumed = _render(job, _ports(store=store))
+    assert resumed.metrics.chunks_reused >= 1
     assert resumed.output_wav == _render(job, _ports()).output_wav
 
 
