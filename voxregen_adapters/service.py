@@ -1,6 +1,6 @@
 """The service: every port the API and the worker talk to, as one value.
 
-:func:`voxregen.composition.build_service` builds it from the settings; HTTP routes and worker
+:func:`voxregen.composition.service_parts.build_service` builds it from the settings; HTTP routes and worker
 actors receive it and hand it to the use cases (it is a
 :class:`~voxregen_core.ports.ServicePorts`). It carries ports only: the database engine, the S3
 client and the broker stay inside the adapters that use them.

@@ -102,7 +102,7 @@ def extract_features(audio: np.ndarray, *, sample_rate_hz: int) -> Features:
     """The features of a stem at :data:`~voxregen_core.spec.FEATURE_VERSION`: YIN f0 and
     voicing, the RMS curve, content metadata.
 
-    audio : np.ndarray [shape=(n_samples,)], float32, mono (48 kHz from ``load_stem``)
+    audio : np.ndarray [shape=(n_samples,)], float32, mono (48 kHz from ``read_stem``)
     """
     audio = checked_mono_float(audio, name="audio")
     checked_sample_rate_hz(sample_rate_hz)

@@ -96,8 +96,9 @@ def limit_true_peak(
     ceiling_on_grid : hold the ceiling on the detector's ``oversample``-times grid rather than
         on the ideal reconstruction (module docstring), for a caller that meters the result
 
-    A signal whose true peak is already well under the ceiling (by more than the detector's grid
-    allowance, 0.18 dB at 8x) comes back unchanged, sample for sample.
+    A signal whose true peak is already well under the ceiling (by more than the filter's and
+    the detector's grid allowance: 0.18 dB at 8x, 0.003 dB with ``ceiling_on_grid``) comes back
+    unchanged, sample for sample.
     """
     x = checked_mono_float(x)
     audio = x.astype(np.float32, copy=True)

@@ -180,8 +180,8 @@ def _next_gain_db(tried: list[tuple[float, float]], *, target_lufs: float) -> fl
     between the closest such pair: the secant through them if it falls strictly inside, else
     their midpoint. The delivered loudness need not be continuous in the gain: as the limiter
     reshapes the loud part, a block can cross BS.1770's relative gate, and the reading jumps by
-    LUs (a 22 ms full-scale burst and two clicks in 4 s of silence read -19.7 LUFS at -0.2 dB
-    and -14.8 at 0 dB); a plain secant then swings across the jump for good, and the bracket
+    LUs (a 22 ms full-scale burst and two clicks in 4 s of silence read about -20.5 LUFS on
+    one side of a 0.04 dB step of gain and -15.8 on the other); a plain secant then swings across the jump for good, and the bracket
     closes in on it instead.
     """
     under = [point for point in tried if point[1] < target_lufs]

@@ -1,5 +1,5 @@
 """The Starlette app: :func:`create_app` over a built :class:`Service` (the composition root,
-:func:`voxregen.composition.build_app`, builds it for ``voxregen api``).
+:func:`voxregen.composition.service_parts.build_app`, builds it for ``voxregen api``).
 
 Routes: the /v1 API (:mod:`.routes.profiles`, :mod:`.routes.render_jobs`), the local store's
 signed URLs (:mod:`.routes.storage`, when the service signs them), health

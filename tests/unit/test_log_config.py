@@ -134,7 +134,7 @@ def test_configuring_twice_prints_each_line_once(capsys):
 
 
 def test_after_uvicorn_applies_its_log_config_every_line_of_the_process_is_json():
-    """As in ``voxregen api``: the app factory configures logging, then uvicorn applies the
+    """As in ``voxregen api``: the command configures logging, then uvicorn applies the
     log config of ``voxregen.cli.processes`` (in a child process: it is global)."""
     script = textwrap.dedent(
         """
