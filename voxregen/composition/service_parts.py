@@ -86,9 +86,10 @@ def build_service(
     )
 
 
-def build_app(settings: Settings, *, service: Service | None = None) -> Starlette:
-    """The HTTP API over ``service`` (default: the one ``settings`` describe)."""
-    return create_app(service or build_service(settings))
+def build_app(settings: Settings) -> Starlette:
+    """The HTTP API over the service ``settings`` describe (tests that need their own parts
+    call :func:`voxregen_http.app.create_app` with a :func:`build_service` of them)."""
+    return create_app(build_service(settings))
 
 
 @attrs.frozen
