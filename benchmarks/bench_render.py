@@ -145,8 +145,8 @@ def side(stem: Path, work: Path, *, prefix: list[str]) -> Side:
 
 
 def service_wall_s(stem: Path) -> float:
-    """Upload to ``done`` through the service as ``voxregen serve`` runs it (the API and one
-    worker as processes, the local object store; the stub's per-chunk time 0): the stem
+    """Upload to ``done`` through the service: the API and one worker as processes over the
+    local object store, what ``voxregen serve`` supervises (the stub's per-chunk time 0): the stem
     streamed to its presigned URL, the job created, polled every 0.1 s."""
     with running_stack(1, {}, local_store=True) as stack:
         user = stack.user()
@@ -275,8 +275,9 @@ Written by `make bench` (`python -m benchmarks.bench_render`, then the sections 
 {table}
 
 {summary}
-- Through the service as `voxregen serve` runs it (the API and one worker as processes over
-  PostgreSQL, Redis and the local object store; stub time 0): upload to `done` **{service_s:.2f} s**,
+- Through the service: `voxregen api` and one `voxregen worker` as processes over PostgreSQL,
+  Redis and the local object store, which is what `voxregen serve` supervises (here the
+  servers are the machine's, not serve's embedded ones); stub time 0: upload to `done` **{service_s:.2f} s**,
   the CLI's cold render {both.cold.wall_s:.2f} s: **{overhead_s:+.2f} s** over it (target ≤
   {MAX_SERVICE_OVERHEAD_S:.1f} s: {verdict(overhead_s <= MAX_SERVICE_OVERHEAD_S)}).
 
