@@ -19,17 +19,14 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
-
 from benchmarks.bench_render import REPORT, VOXREGEN, Run, timed
-from benchmarks.load import running_stack
+from benchmarks.load import render_streamed, running_stack
 from benchmarks.report import machine, write_section
 from voxregen_core import spec
 
 SECTION = "## The largest accepted stem"
 RATE_HZ = 192_000
 RENDER_TIMEOUT_S = 900.0
-UPLOAD_TIMEOUT_S = 300.0
 STEM_COMMAND = (
     f"python -m tests.signals STEM.wav --seconds {spec.MAX_INPUT_S:.0f} --rate {RATE_HZ} "
     "--stereo --subtype FLOAT --seed 11 --consonants"
@@ -52,16 +49,7 @@ def render_with_the_service(stem: Path) -> Run:
     the file): its runtime (the job's ``runtime_sec``, from running to delivered) and the
     worker's peak RSS (``VmHWM``, read before the worker is stopped)."""
     with running_stack(1, {}) as stack:
-        user = stack.user()
-        profile_id = user.ready_profile()
-        upload = user.post("/v1/render-jobs:prepare-upload").json()
-        with stem.open("rb") as file:
-            put = httpx.put(upload["upload_url"], content=file, timeout=UPLOAD_TIMEOUT_S)
-        put.raise_for_status()
-        job_id = user.create_job(profile_id, upload["object_key"])["id"]
-        job = user.finished(job_id, timeout_s=RENDER_TIMEOUT_S, poll_s=1.0)[-1]
-        if job["status"] != "done":
-            raise SystemExit(f"the job failed: {job.get('error')}\n{stack.logs()}")
+        job, _ = render_streamed(stack, stem, timeout_s=RENDER_TIMEOUT_S, poll_s=1.0)
         return Run(
             wall_s=job["metrics"]["runtime_sec"],
             peak_rss_mb=_peak_rss_mb(stack.workers[0].popen.pid),

@@ -21,9 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import attrs
-import httpx
 
-from benchmarks.load import running_stack
+from benchmarks.load import render_streamed, running_stack
 from benchmarks.report import machine, write_preamble
 from tests.meters import ffmpeg_ebur128
 
@@ -149,18 +148,7 @@ def service_wall_s(stem: Path) -> float:
     local object store, what ``voxregen serve`` supervises (the stub's per-chunk time 0): the stem
     streamed to its presigned URL, the job created, polled every 0.1 s."""
     with running_stack(1, {}, local_store=True) as stack:
-        user = stack.user()
-        profile_id = user.ready_profile()
-        upload = user.post("/v1/render-jobs:prepare-upload").json()
-        started = time.perf_counter()
-        with stem.open("rb") as file:
-            httpx.put(upload["upload_url"], content=file, timeout=300.0).raise_for_status()
-        job_id = user.create_job(profile_id, upload["object_key"])["id"]
-        job = user.finished(job_id, timeout_s=300.0, poll_s=0.1)[-1]
-        wall_s = time.perf_counter() - started
-        if job["status"] != "done":
-            raise SystemExit(f"the job failed: {job.get('error')}\n{stack.logs()}")
-        return wall_s
+        return render_streamed(stack, stem, timeout_s=300.0, poll_s=0.1)[1]
 
 
 def measured_floors(stem: Path) -> dict[str, float]:

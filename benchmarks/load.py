@@ -20,10 +20,12 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import sqlalchemy as sa
@@ -92,6 +94,26 @@ def running_stack(
         for _ in range(workers):
             stack.start_worker(worker_env)
         yield stack
+
+
+def render_streamed(
+    stack: Stack, stem: Path, *, timeout_s: float, poll_s: float
+) -> tuple[dict[str, Any], float]:
+    """One render job of ``stem`` for a new user with a ready profile, the stem streamed from
+    its file to the presigned URL as a client would: the job as it finished and the seconds from
+    the upload's start to then. Exits with the stack's logs if the job failed."""
+    user = stack.user()
+    profile_id = user.ready_profile()
+    upload = user.post("/v1/render-jobs:prepare-upload").json()
+    started = time.perf_counter()
+    with stem.open("rb") as file:
+        httpx.put(upload["upload_url"], content=file, timeout=timeout_s).raise_for_status()
+    job_id = user.create_job(profile_id, upload["object_key"])["id"]
+    job = user.finished(job_id, timeout_s=timeout_s, poll_s=poll_s)[-1]
+    wall_s = time.perf_counter() - started
+    if job["status"] != "done":
+        raise SystemExit(f"the job failed: {job.get('error')}\n{stack.logs()}")
+    return job, wall_s
 
 
 @contextlib.contextmanager
