@@ -64,6 +64,5 @@ def run_worker(
             signal.signal(number, signal.SIG_IGN)
         if worker is not None:
             worker.stop()  # finishes or hands back the messages in hand
-        service.close()
-        broker.client.connection_pool.disconnect()  # RedisBroker.close() is a no-op
+        service.close()  # its closers include the broker's connection pool
         log.info("worker_stopped")

@@ -114,8 +114,12 @@ def build_worker(
     broker = broker or make_broker(
         settings.redis_url, heartbeat_timeout_s=worker_settings.heartbeat_timeout_s
     )
+    service = build_service(settings, queue=DramatiqJobQueue(broker))
     return WorkerParts(
-        service=build_service(settings, queue=DramatiqJobQueue(broker)),
+        # closing the service also lets go of the broker's connections, as for the API's
+        service=attrs.evolve(
+            service, closers=(*service.closers, broker.client.connection_pool.disconnect)
+        ),
         broker=broker,
         generator=build_generator(worker_settings, factory=generator_factory),
     )
