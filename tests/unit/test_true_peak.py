@@ -94,7 +94,11 @@ def test_agrees_with_ideal_band_limited_interpolation(x):
 def test_skipping_blocks_gives_exactly_the_answer_of_oversampling_everything(x, oversample):
     x = np.concatenate([x * 0.01, x, x * 0.3])  # quiet blocks the search can skip
     everything = float(true_peak_envelope(x, oversample=oversample, above=0.0).max())
-    assert true_peak_dbtp(x, sample_rate_hz=FS, oversample=oversample) == 20 * np.log10(everything)
+    # The same sums, but BLAS may add them in another order for another batch of blocks: equal
+    # to float32 rounding (1e-7 relative, 1e-6 dB), not bit for bit.
+    assert true_peak_dbtp(x, sample_rate_hz=FS, oversample=oversample) == pytest.approx(
+        20 * np.log10(everything), abs=1e-5
+    )
 
 
 def test_envelope_equals_brute_force_upfirdn_with_the_documented_filter():
@@ -140,8 +144,13 @@ def test_envelope_is_abs_x_where_no_block_can_exceed_the_threshold():
 def test_envelope_of_a_stretch_reads_the_context_around_it():
     x = np.random.default_rng(7).standard_normal(10_000) * 0.2
     whole = true_peak_envelope(x, oversample=8)
-    np.testing.assert_array_equal(
-        true_peak_envelope(x, oversample=8, start=3_000, stop=7_001), whole[3_000:7_001]
+    # BLAS may sum another batch of blocks in another order (it depends on the CPU's kernels):
+    # equal to float32 rounding.
+    np.testing.assert_allclose(
+        true_peak_envelope(x, oversample=8, start=3_000, stop=7_001),
+        whole[3_000:7_001],
+        rtol=1e-6,
+        atol=0,
     )
 
 
