@@ -9,6 +9,7 @@ import struct
 import numpy as np
 
 from voxregen_core.errors import InvalidParamsError
+from voxregen_core.parallelism import map_on_cores
 from voxregen_core.validation import checked_mono_float, checked_sample_rate_hz
 
 PCM16_FULL_SCALE = 32768.0
@@ -22,6 +23,10 @@ def float_scale(dtype: np.dtype) -> float:
 
 _CHUNK_SAMPLES = 1 << 18
 """Samples dithered per step, so no temporary is longer than this."""
+
+_SEGMENT_SAMPLES = 1 << 20
+"""Samples per segment dithered on its own thread (21.8 s at 48 kHz), each from its own random
+stream, so the output does not depend on the number of cores."""
 
 _WAV_HEADER_BYTES = 44
 _MAX_RIFF_BYTES = 0xFFFF_FFFF
@@ -48,19 +53,31 @@ def dither_to_pcm16(x: np.ndarray, *, seed: int) -> np.ndarray:
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise InvalidParamsError(f"seed must be a non-negative integer, got {seed!r}")
     x = checked_mono_float(x)
-    rng = np.random.default_rng(seed)
     pcm16 = np.empty(x.shape[0], np.int16)
-    for start in range(0, x.shape[0], _CHUNK_SAMPLES):
-        chunk = x[start : start + _CHUNK_SAMPLES].astype(np.float32) * np.float32(PCM16_FULL_SCALE)
-        fractions = rng.integers(0, 1 << 16, size=(2, chunk.shape[0]), dtype=np.uint16)
-        dither = fractions[0].astype(np.float32)
-        dither -= fractions[1]
-        dither *= np.float32(1.0 / (1 << 16))  # triangular on (-1, 1) LSB
-        chunk += dither
-        np.rint(chunk, out=chunk)
-        np.clip(chunk, -PCM16_FULL_SCALE, PCM16_FULL_SCALE - 1.0, out=chunk)
-        pcm16[start : start + chunk.shape[0]] = chunk
+
+    def segment(start: int) -> None:
+        # Each segment's dither stream is seeded by the seed and the segment's place alone.
+        rng = np.random.default_rng([seed, start // _SEGMENT_SAMPLES])
+        stop = min(start + _SEGMENT_SAMPLES, x.shape[0])
+        for chunk_start in range(start, stop, _CHUNK_SAMPLES):
+            chunk_stop = min(chunk_start + _CHUNK_SAMPLES, stop)
+            pcm16[chunk_start:chunk_stop] = _dithered(x[chunk_start:chunk_stop], rng)
+
+    map_on_cores(segment, range(0, x.shape[0], _SEGMENT_SAMPLES))
     return pcm16
+
+
+def _dithered(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``x`` in PCM units, TPDF-dithered, rounded and clipped to the int16 range (float32)."""
+    chunk = x.astype(np.float32) * np.float32(PCM16_FULL_SCALE)
+    fractions = rng.integers(0, 1 << 16, size=(2, chunk.shape[0]), dtype=np.uint16)
+    dither = fractions[0].astype(np.float32)
+    dither -= fractions[1]
+    dither *= np.float32(1.0 / (1 << 16))  # triangular on (-1, 1) LSB
+    chunk += dither
+    np.rint(chunk, out=chunk)
+    np.clip(chunk, -PCM16_FULL_SCALE, PCM16_FULL_SCALE - 1.0, out=chunk)
+    return chunk
 
 
 def encode_dual_mono_wav16(pcm16: np.ndarray, *, sample_rate_hz: int) -> bytes:

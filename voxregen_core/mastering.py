@@ -8,7 +8,6 @@ the reasoning behind the numbers.
 """
 
 import math
-from concurrent.futures import ThreadPoolExecutor
 
 import attrs
 import numpy as np
@@ -18,7 +17,7 @@ from voxregen_core.errors import EmptyInputError, InvalidParamsError, NonFiniteS
 from voxregen_core.export import dither_to_pcm16
 from voxregen_core.limiter import limit_in_place
 from voxregen_core.loudness import integrated_loudness, integrated_loudness_lufs
-from voxregen_core.parallelism import usable_cores
+from voxregen_core.parallelism import map_on_cores
 from voxregen_core.true_peak import true_peak_dbtp
 from voxregen_core.units import db_to_gain
 from voxregen_core.validation import checked_mono_float, checked_sample_rate_hz
@@ -261,16 +260,14 @@ def _filter_pass(
     bounds = [*range(0, n, segment_samples), n]
     # Copied before any segment writes: in place, a segment's lead-in is its neighbour's output.
     lead_ins = [x[max(0, start - warm_up) : start].copy() for start in bounds[:-1]]
-    segments = len(bounds) - 1
-    with ThreadPoolExecutor(max_workers=min(segments, usable_cores())) as pool:
-        finals = pool.map(
-            lambda k: _filter_segment(
-                sos, x, out, bounds[k], bounds[k + 1], lead_ins[k], settle_samples
-            ),
-            range(segments),
-        )
-        if not all(np.isfinite(state).all() for state in finals):
-            raise NonFiniteSamplesError("x holds NaN or infinite samples")
+    finals = map_on_cores(
+        lambda k: _filter_segment(
+            sos, x, out, bounds[k], bounds[k + 1], lead_ins[k], settle_samples
+        ),
+        range(len(bounds) - 1),
+    )
+    if not all(np.isfinite(state).all() for state in finals):
+        raise NonFiniteSamplesError("x holds NaN or infinite samples")
 
 
 def _filter_segment(

@@ -10,8 +10,6 @@ Frame ``i`` is centred at ``t = i * hop_s``; a signal of ``n`` samples has
 ``n // hop_samples + 1`` frames, as in :mod:`voxregen_core.features`.
 """
 
-from concurrent.futures import ThreadPoolExecutor
-
 import attrs
 import numpy as np
 import scipy.fft
@@ -19,7 +17,7 @@ import soxr
 
 from voxregen_core import units
 from voxregen_core.errors import InvalidParamsError
-from voxregen_core.parallelism import usable_cores
+from voxregen_core.parallelism import map_on_cores
 from voxregen_core.validation import checked_mono_float, checked_sample_rate_hz
 
 YIN_RATE_HZ = 16_000
@@ -106,9 +104,8 @@ def estimate_f0(
             windows[starts[batch]], tau_min=tau_min, tau_max=tau_max
         )
 
-    # Batches are independent and NumPy's and pocketfft's loops release the GIL: one per core.
-    with ThreadPoolExecutor(max_workers=usable_cores()) as pool:
-        list(pool.map(yin_batch, range(0, n_frames, _BATCH_FRAMES)))
+    # Batches are independent, and NumPy's and pocketfft's loops release the GIL.
+    map_on_cores(yin_batch, range(0, n_frames, _BATCH_FRAMES))
 
     floor_power = max(
         np.percentile(power, 99) * units.db_to_gain(-RELATIVE_FLOOR_DB) ** 2,

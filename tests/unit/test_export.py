@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from tests.meters import ffmpeg_ebur128
 from tests.signals import sine
+from voxregen_core import export, parallelism
 from voxregen_core.errors import InvalidParamsError
 from voxregen_core.export import dither_to_pcm16, encode_dual_mono_wav16
 
@@ -50,6 +51,24 @@ def test_same_seed_same_bytes_other_seed_other_dither():
     first = encode_dual_mono_wav16(dither_to_pcm16(x, seed=7), sample_rate_hz=FS)
     assert encode_dual_mono_wav16(dither_to_pcm16(x, seed=7), sample_rate_hz=FS) == first
     assert encode_dual_mono_wav16(dither_to_pcm16(x, seed=8), sample_rate_hz=FS) != first
+
+
+def test_dither_does_not_depend_on_the_core_count_and_each_segment_has_its_own_noise(
+    monkeypatch,
+):
+    """Segments are dithered at once, each from a stream seeded by the seed and its place."""
+    x = np.full(3 * export._SEGMENT_SAMPLES + 1000, 0.25 / 32768, np.float32)  # a quarter LSB
+    outputs = []
+    for cores in (1, 3):
+        monkeypatch.setattr(parallelism, "usable_cores", lambda cores=cores: cores)
+        outputs.append(dither_to_pcm16(x, seed=11))
+    assert np.array_equal(outputs[0], outputs[1])
+    first, second = (
+        outputs[0][: export._SEGMENT_SAMPLES],
+        outputs[0][export._SEGMENT_SAMPLES :][: export._SEGMENT_SAMPLES],
+    )
+    assert abs(np.corrcoef(first, second)[0, 1]) < 0.01  # not the same noise again
+    assert outputs[0].mean() == pytest.approx(0.25, abs=0.01)  # TPDF: unbiased, as one stream
 
 
 @settings(max_examples=30)

@@ -10,7 +10,7 @@ import scipy.signal
 
 from tests.meters import ffmpeg_ebur128, reference_true_peak_dbtp
 from tests.signals import sine, synthetic_singing
-from voxregen_core import mastering
+from voxregen_core import mastering, parallelism
 from voxregen_core.errors import EmptyInputError, InvalidParamsError, NonFiniteSamplesError
 from voxregen_core.export import encode_dual_mono_wav16
 from voxregen_core.mastering import MasterResult, master
@@ -213,7 +213,7 @@ def test_the_band_limit_does_not_depend_on_the_core_count_and_matches_one_pass(m
     x = (0.2 * rng.standard_normal(95 * FS) + 0.05).astype(np.float32)  # 4 segments, DC
     outputs = []
     for cores in (1, 3):
-        monkeypatch.setattr(mastering, "usable_cores", lambda cores=cores: cores)
+        monkeypatch.setattr(parallelism, "usable_cores", lambda cores=cores: cores)
         outputs.append(mastering._band_limit(x, sample_rate_hz=FS))
     assert np.array_equal(outputs[0], outputs[1])
     high_pass = scipy.signal.butter(2, 5.0, btype="highpass", fs=FS, output="sos")
