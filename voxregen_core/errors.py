@@ -100,6 +100,12 @@ class InvalidFieldError(InvalidParamsError):
         super().__init__(message)
 
 
+class InvalidCursorError(VoxregenError, ValueError):
+    """Raised when a list's cursor is not one the API gave for that list and caller."""
+
+    code = "invalid_cursor"
+
+
 class InvalidKeyError(VoxregenError, ValueError):
     """Raised when a string is not a storage key of any of the brief's templates."""
 

@@ -15,6 +15,7 @@ import numpy as np
 from voxregen_core.feature_cache import FeatureCacheEntry
 from voxregen_core.generator import ChunkFeatures, Device
 from voxregen_core.jobs import ChunkLedger, JobStatus, Progress, RenderJob
+from voxregen_core.pagination import PageRequest
 from voxregen_core.params import RenderParams
 from voxregen_core.profiles import ProfileStatus, SingerExemplar, SingerProfile, SingerReference
 
@@ -166,6 +167,11 @@ class SingerProfileRepository(Protocol):
         """The user's profile, or None."""
         ...
 
+    def list_page(self, *, user_id: uuid.UUID, page: PageRequest) -> list[SingerProfile]:
+        """The user's profiles newest first (``created_at DESC, id DESC``), after
+        ``page.after``, ``page.limit + 1`` at most (:func:`~voxregen_core.pagination.page_of`)."""
+        ...
+
     def set_status(
         self,
         *,
@@ -220,6 +226,13 @@ class SingerReferenceRepository(Protocol):
         self, *, user_id: uuid.UUID, profile_id: uuid.UUID
     ) -> list[SingerReference]:
         """The references of the user's profile, oldest first (empty for another user's)."""
+        ...
+
+    def list_page(
+        self, *, user_id: uuid.UUID, profile_id: uuid.UUID, page: PageRequest
+    ) -> list[SingerReference]:
+        """The references of the user's profile newest first, as
+        :meth:`SingerProfileRepository.list_page` pages profiles."""
         ...
 
     def record_quality(
@@ -277,6 +290,19 @@ class RenderJobRepository(Protocol):
 
     def get(self, *, user_id: uuid.UUID, job_id: uuid.UUID) -> RenderJob | None:
         """The user's job, or None."""
+        ...
+
+    def list_page(
+        self,
+        *,
+        user_id: uuid.UUID,
+        page: PageRequest,
+        status: JobStatus | None = None,
+        singer_profile_id: uuid.UUID | None = None,
+    ) -> list[RenderJob]:
+        """The user's jobs newest first, only those with ``status`` and of
+        ``singer_profile_id`` when given, as :meth:`SingerProfileRepository.list_page` pages
+        profiles."""
         ...
 
     def transition(

@@ -15,6 +15,7 @@ from starlette.middleware import Middleware
 
 from voxregen_adapters.service import Service
 from voxregen_http.access_log import AccessLogMiddleware
+from voxregen_http.endpoint import one_route_per_path
 from voxregen_http.errors import EXCEPTION_HANDLERS
 from voxregen_http.routes import health, openapi, profiles, render_jobs, storage
 
@@ -31,16 +32,21 @@ def create_app(service: Service) -> Starlette:
 
     signs_urls = service.settings.signing_key is not None
     app = Starlette(
-        routes=[
-            *profiles.ROUTES,
-            *render_jobs.ROUTES,
-            *(storage.ROUTES if signs_urls else []),
-            *health.ROUTES,
-            *openapi.routes(),
-        ],
+        routes=one_route_per_path(
+            [
+                *profiles.ROUTES,
+                *render_jobs.ROUTES,
+                *(storage.ROUTES if signs_urls else []),
+                *health.ROUTES,
+                *openapi.routes(),
+            ]
+        ),
         middleware=[Middleware(AccessLogMiddleware)],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )
+    # `/v1/render-jobs/` is no path of the API (a 404), not a redirect to the list: an empty
+    # id must not turn a GET of one job into a GET of all of them.
+    app.router.redirect_slashes = False
     app.state.service = service
     return app

@@ -1,8 +1,9 @@
 """How a /v1 handler is called: the caller from ``X-User-Id``, the body structured by
-:mod:`voxregen_http.bodies`, the handler run in the thread pool (the repositories and stores
-block) and its result answered as JSON.
+:mod:`voxregen_http.bodies` (or the query string by :mod:`voxregen_http.queries`), the handler
+run in the thread pool (the repositories and stores block) and its result answered as JSON.
 
-A handler is a plain function ``handler(service, user_id, [body], **path_params) -> dict`` that
+A handler is a plain function ``handler(service, user_id, [body or query], **path_params) ->
+dict`` that
 calls a use case (:mod:`voxregen_core.use_cases`) and renders its answer
 (:mod:`voxregen_http.representations`). Every refusal is a
 :class:`~voxregen_core.errors.VoxregenError`, which the error table turns into a status code;
@@ -15,7 +16,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from voxregen_adapters.service import Service
@@ -23,6 +24,7 @@ from voxregen_core.errors import InvalidFieldError
 from voxregen_http.auth import caller
 from voxregen_http.bodies import read_body, read_raw_body
 from voxregen_http.errors import InvalidBodyError, Problem
+from voxregen_http.queries import ListQuery, read_query
 
 
 def service_of(request: Request) -> Service:
@@ -35,6 +37,7 @@ def v1_route(
     *,
     methods: Sequence[str] = ("POST",),
     body: type | None = None,
+    query: type[ListQuery] | None = None,
     status_code: int = 200,
 ) -> Route:
     async def endpoint(request: Request) -> JSONResponse:
@@ -44,6 +47,8 @@ def v1_route(
             args = ()
         else:
             args = (await read_body(request, body),)
+        if query is not None:
+            args += (read_query(request.query_params, query),)
         try:
             result = await run_in_threadpool(
                 handler, service_of(request), user_id, *args, **request.path_params
@@ -53,3 +58,23 @@ def v1_route(
         return JSONResponse(result, status_code=status_code)
 
     return Route(path, endpoint, methods=list(methods), name=handler.__name__)
+
+
+def one_route_per_path(routes: Sequence[Route]) -> list[Route]:
+    """``routes`` with those of one path merged into one route that dispatches on the method,
+    so that a method none of them takes is a 405 whose ``Allow`` lists all of theirs (Starlette
+    answers a 405 from the first route whose path matches)."""
+    by_path: dict[str, list[Route]] = {}
+    for route in routes:
+        by_path.setdefault(route.path, []).append(route)
+    return [group[0] if len(group) == 1 else _dispatching(group) for group in by_path.values()]
+
+
+def _dispatching(routes: list[Route]) -> Route:
+    endpoints = {method: route.endpoint for route in routes for method in route.methods or ()}
+
+    async def endpoint(request: Request) -> Response:
+        return await endpoints[request.method](request)
+
+    names = "+".join(route.name for route in routes)
+    return Route(routes[0].path, endpoint, methods=list(endpoints), name=names)

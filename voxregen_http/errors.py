@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse
 from voxregen_core.errors import (
     ConflictError,
     DatabaseUnavailableError,
+    InvalidCursorError,
     InvalidInputError,
     InvalidKeyError,
     InvalidParamsError,
@@ -48,15 +49,25 @@ class Problem:
         return {"path": self.path, "message": self.message}
 
 
-class InvalidBodyError(InvalidParamsError):
+class RequestProblemsError(VoxregenError):
+    """An error listing each thing wrong with a request, each answered in ``problems``."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("; ".join(f"{p.message} @ {p.path}" for p in self.problems))
+
+
+class InvalidBodyError(RequestProblemsError, InvalidParamsError):
     """Raised when a request body is not JSON, or has unknown, missing, wrong-typed or
     out-of-range fields."""
 
     code = "invalid_body"
 
-    def __init__(self, problems: Sequence[Problem]) -> None:
-        self.problems = tuple(problems)
-        super().__init__("; ".join(f"{p.message} @ {p.path}" for p in self.problems))
+
+class InvalidQueryError(RequestProblemsError):
+    """Raised when a request's query string has unknown, repeated or invalid parameters."""
+
+    code = "invalid_query"
 
 
 class MalformedJsonError(VoxregenError):
@@ -79,6 +90,8 @@ class UnsupportedMediaTypeError(VoxregenError):
 
 STATUS_CODES: dict[type[VoxregenError], int] = {
     MalformedJsonError: 400,
+    InvalidQueryError: 400,
+    InvalidCursorError: 400,
     UnauthenticatedError: 401,
     NotFoundError: 404,
     ObjectNotFoundError: 404,
@@ -111,7 +124,7 @@ async def voxregen_error(request: Request, error: VoxregenError) -> JSONResponse
         structlog.get_logger().warning("request_failed", code=error.code, message=error.message)
     extra = (
         {"problems": [p.to_json() for p in error.problems]}
-        if isinstance(error, InvalidBodyError)
+        if isinstance(error, RequestProblemsError)
         else {}
     )
     return error_response(status, error.code, error.message, **extra)

@@ -1,13 +1,23 @@
 """The JSON the API answers with for profiles, references, render jobs, uploads and
 downloads: the use cases' answers (:mod:`voxregen_core.use_cases`), rendered."""
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from voxregen_core.jobs import JobStatus, RenderJob
+from voxregen_core.pagination import Page
 from voxregen_core.profiles import SingerProfile, SingerReference
-from voxregen_core.use_cases.profiles import CommittedReference
+from voxregen_core.use_cases.profiles import CommittedReference, ProfileDetails
 from voxregen_core.use_cases.uploads import DownloadLink, PreparedUpload
+
+T = TypeVar("T")
+
+
+def page_json(page: Page[T], item_json: Callable[[T], dict[str, Any]]) -> dict[str, Any]:
+    """A page of a list: ``{"items": [...], "next_cursor": "..." | null}``, each item as its
+    single GET shows it."""
+    return {"items": [item_json(item) for item in page.items], "next_cursor": page.next_cursor}
 
 
 def _timestamp(value: datetime | None) -> str | None:
@@ -30,8 +40,9 @@ def new_profile_json(profile: SingerProfile) -> dict[str, Any]:
     return {"id": str(profile.id), "status": profile.status.value}
 
 
-def profile_json(profile: SingerProfile, references: list[SingerReference]) -> dict[str, Any]:
+def profile_json(details: ProfileDetails) -> dict[str, Any]:
     """A profile with its status, stats and references (embeddings stay server-side)."""
+    profile, references = details.profile, details.references
     return {
         "id": str(profile.id),
         "name": profile.name,

@@ -94,7 +94,15 @@ def _cases():
                 )
 
 
-NAMES_NOTHING = {"createSingerProfile", "prepareRenderInputUpload", "healthz", "readyz", "openapi"}
+NAMES_NOTHING = {
+    "createSingerProfile",
+    "prepareRenderInputUpload",
+    "listSingerProfiles",
+    "listRenderJobs",
+    "healthz",
+    "readyz",
+    "openapi",
+}
 
 
 @pytest.fixture
@@ -180,6 +188,67 @@ def test_operations_that_name_nothing_leave_the_other_user_unchanged(world):
     assert {k: v for k, v in after.files.items() if str(ALICE) in k} == {
         k: v for k, v in before.files.items() if str(ALICE) in k
     }
+
+
+def query_ids(operation: dict) -> list[str]:
+    """The query parameters of ``operation`` that are ids (a list's filters)."""
+    parameters = [_resolved_parameter(parameter) for parameter in operation.get("parameters", [])]
+    return [
+        parameter["name"]
+        for parameter in parameters
+        if parameter["in"] == "query" and parameter["schema"].get("$ref") in _ID_SCHEMAS
+    ]
+
+
+def _resolved_parameter(parameter: dict) -> dict:
+    if "$ref" in parameter:
+        return DOCUMENT["components"]["parameters"][parameter["$ref"].rsplit("/", 1)[1]]
+    return parameter
+
+
+def test_bobs_lists_hold_nothing_of_alices_whatever_he_filters_by_or_pages_from(world):
+    """A list answers only the caller's own: filtered by one of Alice's ids it is empty (an id
+    that matches none of Bob's, as any other), and Alice's cursor is a 400."""
+    api, folder, alice, bob = world
+    # a second of each of Alice's things, so each of her lists has a next page
+    post = api.client.post
+    post("/v1/singer-profiles", json={"name": "Tenor"}, headers=alice.headers())
+    post(f"/v1/render-jobs/{alice.job_id}:clone", json={}, headers=alice.headers())
+    commit = {"ref_id": alice.pending_reference_id, "object_key": alice.pending_reference_key}
+    post(
+        f"/v1/singer-profiles/{alice.profile_id}/references:commit",
+        json=commit,
+        headers=alice.headers(),
+    )
+    before = snapshot(api, folder)
+    lists = [
+        (path, operation)
+        for path, method, operation in operations()
+        if method == "GET" and operation["operationId"].startswith("list")
+    ]
+    assert {operation["operationId"] for _, operation in lists} >= {
+        "listSingerProfiles",
+        "listReferences",
+        "listRenderJobs",
+    }
+    alice_ids = {alice.profile_id, alice.job_id, alice.reference_id}
+    for path, operation in lists:
+        request = request_of(
+            api, bob, path, "GET", own_values(bob, named_ids(path, operation), "GET")
+        )
+        own = api.client.request(**request, params={"limit": 1})
+        assert own.status_code == 200 and own.json()["items"], own.text
+        assert not alice_ids & {item["id"] for item in own.json()["items"]}
+        for name in query_ids(operation):
+            filtered = api.client.request(**request, params=VICTIM_VALUES[name][0][1](alice))
+            assert filtered.json() == {"items": [], "next_cursor": None}, (path, name)
+        alices = request_of(
+            api, alice, path, "GET", own_values(alice, named_ids(path, operation), "GET")
+        )
+        alice_page = api.client.request(**alices, params={"limit": 1}).json()
+        stolen = api.client.request(**request, params={"cursor": alice_page["next_cursor"]})
+        assert_error(stolen, 400, {"invalid_cursor"})
+    assert snapshot(api, folder) == before
 
 
 def test_bob_cannot_get_a_url_for_alices_key(world):

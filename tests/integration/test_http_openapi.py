@@ -14,6 +14,7 @@ import pytest
 import schemathesis
 import yaml
 from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from tests.integration.http_api import build_profile, finish_job, running_api
 from voxregen_core.jobs import RenderJob
@@ -24,7 +25,9 @@ from voxregen_http.routes.openapi import DOCUMENT as OPENAPI
 schema = schemathesis.openapi.from_path(OPENAPI)
 _document = yaml.safe_load(OPENAPI.read_text())
 _examples = {
-    name: parameter["example"] for name, parameter in _document["components"]["parameters"].items()
+    name: parameter["example"]
+    for name, parameter in _document["components"]["parameters"].items()
+    if "example" in parameter
 }
 USER, PROFILE, JOB = (uuid.UUID(_examples[name]) for name in ("UserId", "ProfileId", "JobId"))
 _commit = _document["paths"]["/v1/singer-profiles/{profile_id}/references:commit"]["post"]
@@ -61,4 +64,7 @@ def api(fresh_database_url, redis_url, tmp_path):
     max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 def test_the_app_conforms_to_its_openapi_document(case, api):
-    case.call_and_validate(app=api.client.app)
+    # A list's cursor is valid only as the API gave it, which no schema can say: a generated one
+    # is answered 400 `invalid_cursor` (as documented, which the other checks still verify).
+    excluded = [positive_data_acceptance] if "cursor" in (case.query or {}) else []
+    case.call_and_validate(app=api.client.app, excluded_checks=excluded)

@@ -29,6 +29,7 @@ from voxregen_core.errors import (
 from voxregen_core.feature_cache import FeatureCacheEntry
 from voxregen_core.jobs import JobStatus, Progress, RenderJob
 from voxregen_core.keys import job_input_key, job_output_key, reference_key
+from voxregen_core.pagination import PagePosition, PageRequest
 from voxregen_core.params import RenderParams, Style
 from voxregen_core.profiles import ProfileStatus, SingerExemplar, SingerProfile, SingerReference
 
@@ -491,6 +492,26 @@ def _b_lists_as_exemplars(repos: Repositories, w: World) -> None:
     assert repos.exemplars.list_for_profile(user_id=USER_B, profile_id=w.profile.id) == []
 
 
+def _b_pages_through_as_profiles(repos: Repositories, w: World) -> None:
+    page = repos.profiles.list_page(user_id=USER_B, page=PageRequest(limit=100))
+    assert [profile.id for profile in page] == [w.b_profile.id]
+
+
+def _b_pages_through_as_references(repos: Repositories, w: World) -> None:
+    page = PageRequest(limit=100)
+    assert repos.references.list_page(user_id=USER_B, profile_id=w.profile.id, page=page) == []
+
+
+def _b_pages_through_as_jobs(repos: Repositories, w: World) -> None:
+    page = PageRequest(limit=100)
+    assert repos.jobs.list_page(user_id=USER_B, page=page) == []
+    assert repos.jobs.list_page(user_id=USER_B, page=page, singer_profile_id=w.profile.id) == []
+    after_as = PageRequest(
+        limit=100, after=PagePosition(created_at=T0 + timedelta(days=999), id=w.job.id)
+    )
+    assert repos.jobs.list_page(user_id=USER_B, page=after_as, status=w.job.status) == []
+
+
 def _b_adds_a_job_on_as_rows(repos: Repositories, w: World) -> None:
     with pytest.raises(NotFoundError, match=f"no singer profile {w.profile.id}"):
         repos.jobs.add(attrs.evolve(_job(w.profile), user_id=USER_B))
@@ -624,14 +645,17 @@ CROSS_USER_ATTEMPTS: dict[tuple[str, str], Callable[[Repositories, World], None]
     ("profiles", "set_status"): _b_sets_as_profile_status,
     ("profiles", "record_build"): _b_records_a_build_on_as_profile,
     ("profiles", "claim_stalled"): _the_sweep_claims_no_build_that_is_moving,
+    ("profiles", "list_page"): _b_pages_through_as_profiles,
     ("references", "add"): _b_adds_a_reference_to_as_profile,
     ("references", "get"): _b_gets_as_reference,
     ("references", "list_for_profile"): _b_lists_as_references,
+    ("references", "list_page"): _b_pages_through_as_references,
     ("references", "record_quality"): _b_records_quality_on_as_reference,
     ("exemplars", "replace_for_profile"): _b_replaces_as_exemplars,
     ("exemplars", "list_for_profile"): _b_lists_as_exemplars,
     ("jobs", "add"): _b_adds_a_job_on_as_rows,
     ("jobs", "get"): _b_gets_as_job,
+    ("jobs", "list_page"): _b_pages_through_as_jobs,
     ("jobs", "transition"): _b_moves_as_job,
     ("jobs", "update_progress"): _b_updates_as_progress,
     ("jobs", "begin_chunks"): _b_begins_chunks_on_as_job,

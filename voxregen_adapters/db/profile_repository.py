@@ -7,10 +7,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from voxregen_adapters.db.keyset import newest_first_page
 from voxregen_adapters.db.stalled import claim_stalled_rows
 from voxregen_adapters.db.tables import singer_profiles, singer_references
 from voxregen_adapters.db.timestamps import utc
 from voxregen_adapters.db.transaction import transaction
+from voxregen_core.pagination import PageRequest
 from voxregen_core.profiles import ProfileStatus, SingerProfile
 
 
@@ -41,6 +43,12 @@ class PostgresSingerProfileRepository:
         with transaction(self._engine) as connection:
             row = connection.execute(query).first()
         return None if row is None else _profile_from_row(row)
+
+    def list_page(self, *, user_id: uuid.UUID, page: PageRequest) -> list[SingerProfile]:
+        query = sa.select(singer_profiles).where(singer_profiles.c.user_id == user_id)
+        with transaction(self._engine) as connection:
+            rows = connection.execute(newest_first_page(query, singer_profiles, page))
+            return [_profile_from_row(row) for row in rows]
 
     def set_status(
         self,

@@ -6,10 +6,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from voxregen_adapters.db.keyset import newest_first_page
 from voxregen_adapters.db.ownership import require_profile
 from voxregen_adapters.db.tables import singer_references
 from voxregen_adapters.db.timestamps import utc
 from voxregen_adapters.db.transaction import transaction
+from voxregen_core.pagination import PageRequest
 from voxregen_core.profiles import SingerReference
 
 
@@ -56,6 +58,17 @@ class PostgresSingerReferenceRepository:
         )
         with transaction(self._engine) as connection:
             return [_reference_from_row(row) for row in connection.execute(query)]
+
+    def list_page(
+        self, *, user_id: uuid.UUID, profile_id: uuid.UUID, page: PageRequest
+    ) -> list[SingerReference]:
+        query = sa.select(singer_references).where(
+            singer_references.c.singer_profile_id == profile_id,
+            singer_references.c.user_id == user_id,
+        )
+        with transaction(self._engine) as connection:
+            rows = connection.execute(newest_first_page(query, singer_references, page))
+            return [_reference_from_row(row) for row in rows]
 
     def record_quality(
         self,

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from voxregen_adapters.db.keyset import newest_first_page
 from voxregen_adapters.db.ownership import require_feature_cache_entry, require_profile
 from voxregen_adapters.db.stalled import claim_stalled_rows
 from voxregen_adapters.db.tables import render_jobs
@@ -15,6 +16,7 @@ from voxregen_adapters.db.timestamps import utc
 from voxregen_adapters.db.transaction import transaction
 from voxregen_core.errors import InvalidParamsError
 from voxregen_core.jobs import ChunkLedger, JobStatus, Progress, RenderJob
+from voxregen_core.pagination import PageRequest
 from voxregen_core.params import RenderParams
 
 
@@ -53,6 +55,23 @@ class PostgresRenderJobRepository:
         with transaction(self._engine) as connection:
             row = connection.execute(query).first()
         return None if row is None else _job_from_row(row)
+
+    def list_page(
+        self,
+        *,
+        user_id: uuid.UUID,
+        page: PageRequest,
+        status: JobStatus | None = None,
+        singer_profile_id: uuid.UUID | None = None,
+    ) -> list[RenderJob]:
+        query = sa.select(render_jobs).where(render_jobs.c.user_id == user_id)
+        if status is not None:
+            query = query.where(render_jobs.c.status == status.value)
+        if singer_profile_id is not None:
+            query = query.where(render_jobs.c.singer_profile_id == singer_profile_id)
+        with transaction(self._engine) as connection:
+            rows = connection.execute(newest_first_page(query, render_jobs, page))
+            return [_job_from_row(row) for row in rows]
 
     def transition(
         self,

@@ -1,4 +1,4 @@
-"""The brief's five tables as SQLAlchemy Core metadata; ``docs/schema.md`` explains each column.
+"""The brief's five tables as SQLAlchemy Core metadata (with the indexes the lists page on); ``docs/schema.md`` explains each column.
 
 Alembic revisions under ``migrations/`` (beside this module) create the schema; a test checks
 that this metadata and the head revision agree. Constraint and index names come from the naming
@@ -52,6 +52,7 @@ singer_profiles = sa.Table(
     sa.Column("stats", JSONB, nullable=False),
     _timestamp("created_at"),
     _timestamp("updated_at"),
+    sa.Index("ix_singer_profiles_newest", "user_id", "created_at", "id"),
 )
 
 singer_references = sa.Table(
@@ -70,6 +71,7 @@ singer_references = sa.Table(
     sa.Column("quality_metrics", JSONB, nullable=False),
     sa.Column("accepted", sa.Boolean, nullable=False, server_default=sa.true()),
     _timestamp("created_at"),
+    sa.Index("ix_singer_references_newest", "singer_profile_id", "created_at", "id"),
 )
 
 singer_exemplars = sa.Table(
@@ -134,4 +136,5 @@ render_jobs = sa.Table(
     sa.Column("error_message", sa.Text),
     _timestamp("created_at"),
     _timestamp("updated_at"),
+    sa.Index("ix_render_jobs_newest", "user_id", "created_at", "id"),
 )

@@ -1,4 +1,5 @@
-"""Singer profiles' use cases: create a profile, get it, prepare and commit a reference.
+"""Singer profiles' use cases: create a profile, get it, list profiles and a profile's
+references, prepare and commit a reference.
 
 Every one is scoped by the caller's ``user_id``: another user's profile is a
 :class:`~voxregen_core.errors.NotFoundError`, exactly like a missing one.
@@ -16,9 +17,15 @@ import attrs
 
 from voxregen_core.errors import ConflictError, NotFoundError, ObjectNotFoundError
 from voxregen_core.keys import reference_key
+from voxregen_core.pagination import Page, page_of, page_request
 from voxregen_core.ports import ServicePorts
 from voxregen_core.profiles import ProfileStatus, SingerProfile, SingerReference
 from voxregen_core.use_cases.uploads import PreparedUpload, check_upload, prepare_upload
+
+PROFILES_LIST = "singer-profiles"
+REFERENCES_LIST = "singer-references"
+"""A profile's references are the list ``singer-references/{profile_id}``: a cursor of one
+profile's references is refused for another's."""
 
 
 @attrs.frozen
@@ -61,6 +68,45 @@ def get_profile(
     profile = owned_profile(ports, user_id=user_id, profile_id=profile_id)
     references = ports.references.list_for_profile(user_id=user_id, profile_id=profile_id)
     return ProfileDetails(profile=profile, references=references)
+
+
+def list_profiles(
+    ports: ServicePorts, *, user_id: uuid.UUID, limit: int, cursor: str | None
+) -> Page[ProfileDetails]:
+    """A page of the caller's profiles, newest first, each with its references
+    (:mod:`voxregen_core.pagination`)."""
+    page = page_request(user_id=user_id, list_name=PROFILES_LIST, limit=limit, cursor=cursor)
+    profiles = page_of(
+        ports.profiles.list_page(user_id=user_id, page=page),
+        page,
+        user_id=user_id,
+        list_name=PROFILES_LIST,
+    )
+    details = [
+        ProfileDetails(
+            profile=profile,
+            references=ports.references.list_for_profile(user_id=user_id, profile_id=profile.id),
+        )
+        for profile in profiles.items
+    ]
+    return Page(items=details, next_cursor=profiles.next_cursor)
+
+
+def list_references(
+    ports: ServicePorts,
+    *,
+    user_id: uuid.UUID,
+    profile_id: uuid.UUID,
+    limit: int,
+    cursor: str | None,
+) -> Page[SingerReference]:
+    """A page of the references of the caller's profile, newest first; raises
+    :class:`NotFoundError` for a missing or another user's profile."""
+    owned_profile(ports, user_id=user_id, profile_id=profile_id)
+    list_name = f"{REFERENCES_LIST}/{profile_id}"
+    page = page_request(user_id=user_id, list_name=list_name, limit=limit, cursor=cursor)
+    references = ports.references.list_page(user_id=user_id, profile_id=profile_id, page=page)
+    return page_of(references, page, user_id=user_id, list_name=list_name)
 
 
 def prepare_reference_upload(

@@ -1,4 +1,4 @@
-"""Render jobs' use cases: prepare a job's upload, create, get, clone and download a job; and,
+"""Render jobs' use cases: prepare a job's upload, create, get, list, clone and download a job; and,
 for the worker and its sweeper, fail a job and find the profile a running job may render with.
 
 Every one is scoped by the caller's ``user_id``: another user's job is a
@@ -32,6 +32,7 @@ from voxregen_core.errors import (
 )
 from voxregen_core.jobs import JobStatus, RenderJob
 from voxregen_core.keys import job_input_key
+from voxregen_core.pagination import Page, page_of, page_request
 from voxregen_core.params import RenderParams
 from voxregen_core.ports import ServicePorts
 from voxregen_core.profiles import SingerProfile
@@ -45,6 +46,8 @@ from voxregen_core.use_cases.uploads import (
     reserved_job_id,
 )
 
+JOBS_LIST = "render-jobs"
+
 
 def get_job(ports: ServicePorts, *, user_id: uuid.UUID, job_id: uuid.UUID) -> RenderJob:
     """The caller's job; raises :class:`NotFoundError` for a missing or another user's."""
@@ -52,6 +55,25 @@ def get_job(ports: ServicePorts, *, user_id: uuid.UUID, job_id: uuid.UUID) -> Re
     if job is None:
         raise NotFoundError(f"no render job {job_id}")
     return job
+
+
+def list_jobs(
+    ports: ServicePorts,
+    *,
+    user_id: uuid.UUID,
+    limit: int,
+    cursor: str | None,
+    status: JobStatus | None = None,
+    singer_profile_id: uuid.UUID | None = None,
+) -> Page[RenderJob]:
+    """A page of the caller's jobs, newest first, only those with ``status`` and of
+    ``singer_profile_id`` when given (another user's profile id matches none of the caller's
+    jobs: an empty page, not a 404, as for any filter that matches nothing)."""
+    page = page_request(user_id=user_id, list_name=JOBS_LIST, limit=limit, cursor=cursor)
+    jobs = ports.jobs.list_page(
+        user_id=user_id, page=page, status=status, singer_profile_id=singer_profile_id
+    )
+    return page_of(jobs, page, user_id=user_id, list_name=JOBS_LIST)
 
 
 def prepare_job_upload(ports: ServicePorts, *, user_id: uuid.UUID) -> PreparedUpload:

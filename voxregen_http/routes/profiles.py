@@ -2,7 +2,11 @@
 :mod:`voxregen_core.use_cases.profiles`'):
 
 - ``POST /v1/singer-profiles`` ``{name}`` → 201 ``{id, status}``
+- ``GET /v1/singer-profiles?limit=&cursor=`` → a page of the caller's profiles, newest first:
+  ``{items, next_cursor}``, each item as ``GET …/{id}`` shows it
 - ``GET /v1/singer-profiles/{id}`` → the profile, its stats, status and references
+- ``GET /v1/singer-profiles/{id}/references?limit=&cursor=`` → a page of its references, newest
+  first
 - ``POST /v1/singer-profiles/{id}/references:prepare-upload`` → ``{ref_id, object_key,
   upload_url, expires_at}``: a PUT URL for the key of a new reference
 - ``POST /v1/singer-profiles/{id}/references:commit`` ``{ref_id, object_key, duration_sec}`` →
@@ -23,10 +27,13 @@ from voxregen_adapters.service import Service
 from voxregen_core.use_cases import profiles
 from voxregen_http.bodies import NewProfile, ReferenceCommit
 from voxregen_http.endpoint import v1_route
+from voxregen_http.queries import ListQuery
 from voxregen_http.representations import (
     new_profile_json,
+    page_json,
     profile_json,
     reference_commit_json,
+    reference_json,
     reference_upload_json,
 )
 
@@ -36,8 +43,21 @@ def create_profile(service: Service, user_id: uuid.UUID, body: NewProfile) -> di
 
 
 def get_profile(service: Service, user_id: uuid.UUID, profile_id: uuid.UUID) -> dict[str, Any]:
-    details = profiles.get_profile(service, user_id=user_id, profile_id=profile_id)
-    return profile_json(details.profile, details.references)
+    return profile_json(profiles.get_profile(service, user_id=user_id, profile_id=profile_id))
+
+
+def list_profiles(service: Service, user_id: uuid.UUID, query: ListQuery) -> dict[str, Any]:
+    page = profiles.list_profiles(service, user_id=user_id, limit=query.limit, cursor=query.cursor)
+    return page_json(page, profile_json)
+
+
+def list_references(
+    service: Service, user_id: uuid.UUID, query: ListQuery, profile_id: uuid.UUID
+) -> dict[str, Any]:
+    page = profiles.list_references(
+        service, user_id=user_id, profile_id=profile_id, limit=query.limit, cursor=query.cursor
+    )
+    return page_json(page, reference_json)
 
 
 def prepare_reference_upload(
@@ -64,7 +84,9 @@ def commit_reference(
 PROFILE = "/v1/singer-profiles/{profile_id:uuid}"
 ROUTES = [
     v1_route("/v1/singer-profiles", create_profile, body=NewProfile, status_code=201),
+    v1_route("/v1/singer-profiles", list_profiles, methods=("GET",), query=ListQuery),
     v1_route(PROFILE, get_profile, methods=("GET",)),
+    v1_route(PROFILE + "/references", list_references, methods=("GET",), query=ListQuery),
     v1_route(PROFILE + "/references:prepare-upload", prepare_reference_upload),
     v1_route(
         PROFILE + "/references:commit", commit_reference, body=ReferenceCommit, status_code=202

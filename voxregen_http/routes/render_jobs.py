@@ -6,6 +6,8 @@
   ``queued`` and a ``render_job`` message on the queue. Needs the caller's profile usable for a
   render (409 for a profile never built or in ``error``) and the uploaded input (404 if
   missing, 422 if too large).
+- ``GET /v1/render-jobs?limit=&cursor=&status=&singer_profile_id=`` → a page of the caller's
+  jobs, newest first: ``{items, next_cursor}`` (:mod:`voxregen_core.pagination`).
 - ``GET /v1/render-jobs/{job_id}`` → status, ``progress {chunks_done, chunks_total}``,
   ``metrics`` and, for a failed job, ``error {code, message}``.
 - ``POST /v1/render-jobs/{job_id}:download`` → ``{download_url, expires_at}`` once ``done``
@@ -24,7 +26,8 @@ from voxregen_adapters.service import Service
 from voxregen_core.use_cases import render_jobs
 from voxregen_http.bodies import NewRenderJob, RenderJobClone
 from voxregen_http.endpoint import v1_route
-from voxregen_http.representations import download_json, job_json, job_upload_json
+from voxregen_http.queries import JobListQuery
+from voxregen_http.representations import download_json, job_json, job_upload_json, page_json
 
 
 def prepare_input_upload(service: Service, user_id: uuid.UUID) -> dict[str, Any]:
@@ -46,6 +49,18 @@ def get_job(service: Service, user_id: uuid.UUID, job_id: uuid.UUID) -> dict[str
     return job_json(render_jobs.get_job(service, user_id=user_id, job_id=job_id))
 
 
+def list_jobs(service: Service, user_id: uuid.UUID, query: JobListQuery) -> dict[str, Any]:
+    page = render_jobs.list_jobs(
+        service,
+        user_id=user_id,
+        limit=query.limit,
+        cursor=query.cursor,
+        status=query.status,
+        singer_profile_id=query.singer_profile_id,
+    )
+    return page_json(page, job_json)
+
+
 def download_job(service: Service, user_id: uuid.UUID, job_id: uuid.UUID) -> dict[str, Any]:
     return download_json(render_jobs.download_job(service, user_id=user_id, job_id=job_id))
 
@@ -61,6 +76,7 @@ JOB = "/v1/render-jobs/{job_id:uuid}"
 ROUTES = [
     v1_route("/v1/render-jobs:prepare-upload", prepare_input_upload),
     v1_route("/v1/render-jobs", create_job, body=NewRenderJob, status_code=201),
+    v1_route("/v1/render-jobs", list_jobs, methods=("GET",), query=JobListQuery),
     v1_route(JOB, get_job, methods=("GET",)),
     v1_route(JOB + ":download", download_job),
     v1_route(JOB + ":clone", clone_job, body=RenderJobClone, status_code=201),
