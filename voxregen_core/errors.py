@@ -166,6 +166,13 @@ class ConflictError(VoxregenError):
     code = "conflict"
 
 
+class JobFinishedError(ConflictError):
+    """Raised when a request needs a job still queued or running (a cancel) and it is done or
+    failed."""
+
+    code = "job_finished"
+
+
 class NotReadyError(VoxregenError):
     """Raised when a profile or job is not yet in the status a request needs (a render needs a
     ready profile, a download a done job)."""

@@ -16,17 +16,25 @@ class JobStatus(enum.StrEnum):
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
+    CANCELED = "canceled"
 
     def can_become(self, target: "JobStatus") -> bool:
-        """Whether ``queued → running → done | failed`` allows this move."""
+        """Whether ``queued → running → done | failed``, or a cancel of a queued or running
+        job (``→ canceled``), allows this move."""
         return target in _TRANSITIONS[self]
+
+    @property
+    def finished(self) -> bool:
+        """Done, failed or canceled: the job moves no more."""
+        return not _TRANSITIONS[self]
 
 
 _TRANSITIONS = {
-    JobStatus.QUEUED: frozenset({JobStatus.RUNNING, JobStatus.FAILED}),
-    JobStatus.RUNNING: frozenset({JobStatus.DONE, JobStatus.FAILED}),
+    JobStatus.QUEUED: frozenset({JobStatus.RUNNING, JobStatus.FAILED, JobStatus.CANCELED}),
+    JobStatus.RUNNING: frozenset({JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELED}),
     JobStatus.DONE: frozenset(),
     JobStatus.FAILED: frozenset(),
+    JobStatus.CANCELED: frozenset(),
 }
 
 

@@ -5,7 +5,10 @@ delivers, once.
 
 Idempotent and resumable, whatever message arrives twice or dies half-way:
 
-- A job already ``done`` or ``failed`` is left alone (a redelivered message does nothing).
+- A job already ``done``, ``failed`` or ``canceled`` is left alone (a redelivered message, or
+  the chunk messages of a job canceled meanwhile, do nothing). A chunk stored after its job
+  was canceled is deleted, and so is an output delivered at the moment of the cancel: the
+  ``running → done`` move fails, and nothing of the job stays.
 - ``render_job`` moves a ``queued`` job to ``running`` by compare-and-set, so of two messages
   racing for it one starts it; a job found ``running`` is resumed: it queues only the chunks
   its ledger does not list (:class:`~voxregen_core.jobs.ChunkLedger`), and delivers at once if
@@ -295,6 +298,10 @@ class Renderer:
         )
         if finished:
             self._delete_chunks(job)
+        elif self._canceled(job):  # canceled while it was delivered: no output stays
+            self.service.store.delete(output_key)
+            self._delete_chunks(job)
+            log.info("render_job_canceled", stage="done", output_deleted=True)
 
     def _delete_chunks(self, job: RenderJob) -> None:
         """Delete the delivered job's chunk objects; a failure is logged, never raised (the
@@ -316,6 +323,10 @@ class Renderer:
                 failed += 1
                 log.warning("render_chunk_not_deleted", stage="cleanup", key=key, error=str(error))
         log.info("render_chunks_deleted", stage="cleanup", chunks_deleted=len(keys) - failed)
+
+    def _canceled(self, job: RenderJob) -> bool:
+        now = self.service.jobs.get(user_id=job.user_id, job_id=job.id)
+        return now is not None and now.status is JobStatus.CANCELED
 
     def _unfinished(
         self, user_id: uuid.UUID, job_id: uuid.UUID, *, status: JobStatus | None = None

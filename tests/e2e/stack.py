@@ -462,7 +462,8 @@ class User:
     def finished(
         self, job_id: str, *, timeout_s: float = WAIT_TIMEOUT_S, poll_s: float = POLL_S
     ) -> list[dict[str, Any]]:
-        """Every state of the job seen, polling every ``poll_s``, until it is done or failed."""
+        """Every state of the job seen, polling every ``poll_s``, until it is done, failed or
+        canceled."""
         seen: list[dict[str, Any]] = []
 
         def read() -> dict[str, Any]:
@@ -471,7 +472,7 @@ class User:
 
         wait_for(
             read,
-            until=lambda job: job["status"] in ("done", "failed"),
+            until=lambda job: job["status"] in ("done", "failed", "canceled"),
             what=f"job {job_id} to finish",
             timeout_s=timeout_s,
             poll_s=poll_s,

@@ -16,9 +16,10 @@ from voxregen_adapters.broker import make_broker
 from voxregen_adapters.dramatiq_job_queue import DramatiqJobQueue
 from voxregen_core.feature_cache import FeatureCacheEntry
 from voxregen_core.jobs import JobStatus, Progress
-from voxregen_core.keys import job_input_key, job_output_key
+from voxregen_core.keys import chunk_key, job_input_key, job_output_key
 from voxregen_core.messages import ProfileBuildMessage, RenderJobMessage
 from voxregen_core.profiles import ProfileStatus
+from voxregen_core.use_cases.render_jobs import fail_job
 
 ALICE = uuid.UUID("a11ce000-0000-4000-8000-000000000001")
 BOB = uuid.UUID("b0b00000-0000-4000-8000-000000000002")
@@ -481,3 +482,58 @@ def test_huge_numbers_are_refused_not_crashed_on(api, raw, status, code):
         headers={**as_user(ALICE), "Content-Type": "application/json"},
     )
     assert (response.status_code, response.json()["error"]["code"]) == (status, code)
+
+
+def test_a_queued_job_is_canceled_its_chunks_deleted_and_a_second_cancel_answers_it_again(api):
+    job = create_job(api)
+    job_id = uuid.UUID(job["id"])
+    leftover = chunk_key(ALICE, job_id, 0)
+    api.service.store.put(leftover, b"a chunk a worker stored")
+
+    response = api.client.post(f"/v1/render-jobs/{job_id}:cancel", headers=as_user(ALICE))
+    assert response.status_code == 200, response.text
+    canceled = response.json()
+    assert (canceled["status"], canceled["error"], canceled["output_object_key"]) == (
+        "canceled",
+        None,
+        None,
+    )
+    assert not api.service.store.exists(leftover)
+    assert api.service.store.exists(job["input_object_key"])  # the producer's stem stays
+
+    again = api.client.post(f"/v1/render-jobs/{job_id}:cancel", headers=as_user(ALICE))
+    assert again.status_code == 200 and again.json() == canceled
+    listed = api.client.get("/v1/render-jobs?status=canceled", headers=as_user(ALICE)).json()
+    assert [item["id"] for item in listed["items"]] == [job["id"]]
+    download = api.client.post(f"/v1/render-jobs/{job_id}:download", headers=as_user(ALICE))
+    assert download.status_code == 409 and download.json()["error"]["code"] == "not_ready"
+
+
+def test_a_running_job_is_canceled(api):
+    job_id = uuid.UUID(create_job(api)["id"])
+    move = {"user_id": ALICE, "job_id": job_id}
+    assert api.service.jobs.transition(
+        **move, from_status=JobStatus.QUEUED, to_status=JobStatus.RUNNING
+    )
+    response = api.client.post(f"/v1/render-jobs/{job_id}:cancel", headers=as_user(ALICE))
+    assert response.status_code == 200 and response.json()["status"] == "canceled"
+
+
+@pytest.mark.parametrize("finished", ["done", "failed"])
+def test_a_finished_job_cannot_be_canceled(api, finished):
+    job_id = uuid.UUID(create_job(api)["id"])
+    if finished == "done":
+        finish_job(api.service, ALICE, job_id, OUTPUT)
+    else:
+        fail_job(
+            api.service, api.service.jobs.get(user_id=ALICE, job_id=job_id), code="x", message="y"
+        )
+    before = api.client.get(f"/v1/render-jobs/{job_id}", headers=as_user(ALICE)).json()
+
+    response = api.client.post(f"/v1/render-jobs/{job_id}:cancel", headers=as_user(ALICE))
+    assert response.status_code == 409
+    assert response.json()["error"] == {
+        "code": "job_finished",
+        "message": f"render job {job_id} is {finished}; only a queued or running job can be canceled",
+    }
+    assert api.client.get(f"/v1/render-jobs/{job_id}", headers=as_user(ALICE)).json() == before

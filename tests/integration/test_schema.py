@@ -6,6 +6,7 @@ import io
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -20,9 +21,10 @@ from voxregen_adapters.db.profile_repository import PostgresSingerProfileReposit
 from voxregen_adapters.db.render_job_repository import PostgresRenderJobRepository
 from voxregen_adapters.db.tables import metadata
 from voxregen_adapters.seed import DEMO_JOB_ID, DEMO_PROFILE_ID, DEMO_USER_ID
-from voxregen_core.jobs import JobStatus, Progress
+from voxregen_core.jobs import JobStatus, Progress, RenderJob
+from voxregen_core.keys import job_input_key
 from voxregen_core.profile_stub import EMBEDDING_DIMS
-from voxregen_core.profiles import ProfileStatus
+from voxregen_core.profiles import ProfileStatus, SingerProfile
 
 VOXREGEN = str(Path(sys.executable).with_name("voxregen"))
 REPO = Path(__file__).resolve().parents[2]
@@ -149,7 +151,47 @@ def test_upgrade_downgrade_to_base_and_upgrade_again(fresh_database_url):
     migrate.upgrade(url)
     assert _tables(url) == TABLES | {"alembic_version"}
     assert _schema_objects(url) == created
-    assert migrate.current_revision(url) == migrate.head_revision() == "0002"
+    assert migrate.current_revision(url) == migrate.head_revision() == "0003"
+
+
+def test_downgrading_past_0003_keeps_a_canceled_job_as_failed_with_code_canceled(
+    fresh_database_url,
+):
+    url = fresh_database_url
+    migrate.upgrade(url)
+    engine = create_database_engine(url)
+    try:
+        profiles, jobs = (
+            PostgresSingerProfileRepository(engine),
+            PostgresRenderJobRepository(engine),
+        )
+        profile = profiles.add(
+            SingerProfile(
+                id=uuid.uuid4(), user_id=DEMO_USER_ID, name="A", status=ProfileStatus.BUILDING
+            )
+        )
+        job = jobs.add(
+            RenderJob(
+                id=uuid.uuid4(),
+                user_id=DEMO_USER_ID,
+                singer_profile_id=profile.id,
+                input_object_key=job_input_key(DEMO_USER_ID, uuid.uuid4()),
+            )
+        )
+        move = {"user_id": DEMO_USER_ID, "job_id": job.id, "from_status": JobStatus.QUEUED}
+        assert jobs.transition(**move, to_status=JobStatus.CANCELED)
+    finally:
+        engine.dispose()
+
+    migrate.downgrade(url, "0002")
+    assert _query(url, "SELECT status, error_code FROM render_jobs") == [("failed", "canceled")]
+    assert _query(url, "SELECT enum_range(NULL::job_status)::text") == [
+        ("{queued,running,done,failed}",)
+    ]
+    migrate.upgrade(url)
+    assert _query(url, "SELECT enum_range(NULL::job_status)::text") == [
+        ("{queued,running,done,failed,canceled}",)
+    ]
 
 
 def _differences(url: str, target: sa.MetaData) -> list:
@@ -335,9 +377,9 @@ def test_migrate_then_seed_through_the_cli(fresh_database_url):
     migrated = _voxregen("migrate", database_url=url)
     assert (migrated.returncode, migrated.stderr) == (
         0,
-        "voxregen: database at revision 0002 (the newest)\n",
+        "voxregen: database at revision 0003 (the newest)\n",
     )
-    assert migrate.current_revision(url) == "0002"
+    assert migrate.current_revision(url) == "0003"
 
     seeded = _voxregen("seed", database_url=url)
     assert seeded.returncode == 0, seeded.stderr
@@ -364,7 +406,7 @@ def test_migrate_then_seed_through_the_cli(fresh_database_url):
     assert _row_counts(url) == counts
     assert (_voxregen("migrate", database_url=url).returncode, migrate.current_revision(url)) == (
         0,
-        "0002",
+        "0003",
     )
 
 

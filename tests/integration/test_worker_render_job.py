@@ -5,7 +5,7 @@ giving up."""
 
 import io
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import attrs
@@ -34,6 +34,7 @@ from voxregen_core.messages import RenderChunkMessage
 from voxregen_core.params import RenderParams, Style
 from voxregen_core.profiles import ProfileStatus
 from voxregen_core.stub_generator import StubGenerator
+from voxregen_core.use_cases.render_jobs import cancel_job
 from voxregen_worker import render_job as render_job_module
 from voxregen_worker.render_job import Renderer
 
@@ -367,3 +368,81 @@ def test_a_chunk_stored_after_its_job_was_delivered_is_deleted_too(service):
     assert service.jobs.get(user_id=USER, job_id=job.id).status is JobStatus.DONE
     assert service.store.list(chunks_prefix(USER, job.id)) == []
     assert "render_chunk_job_finished_elsewhere" in [line["event"] for line in logs]
+
+
+def _cancel(service: Service, job_id: uuid.UUID) -> None:
+    """What ``POST /v1/render-jobs/{id}:cancel`` does (voxregen_core.use_cases.render_jobs)."""
+    canceled = cancel_job(service, user_id=USER, job_id=job_id)
+    assert canceled.status is JobStatus.CANCELED
+
+
+def test_the_chunk_messages_of_a_job_canceled_midway_do_nothing(service):
+    job = add_job(service, add_profile(service, USER))
+    queue = InMemoryJobQueue()
+    renderer = Renderer(attrs.evolve(service, queue=queue), StubGenerator())
+    renderer.render_job(USER, job.id)
+    renderer.render_chunk(USER, job.id, 0)
+    assert service.store.list(chunks_prefix(USER, job.id))  # one chunk stored
+
+    _cancel(service, job.id)
+    assert service.store.list(chunks_prefix(USER, job.id)) == []  # the cancel deleted it
+    for chunk in queue.of_type(RenderChunkMessage):
+        renderer.render_chunk(USER, job.id, chunk.chunk_index)
+    renderer.render_job(USER, job.id)  # a redelivered job message too
+
+    canceled = service.jobs.get(user_id=USER, job_id=job.id)
+    assert canceled.status is JobStatus.CANCELED and canceled.output_object_key is None
+    assert canceled.progress.chunks_done == 1  # no chunk recorded after the cancel
+    assert service.store.list(chunks_prefix(USER, job.id)) == []
+    assert not service.store.exists(job_output_key(USER, job.id))
+
+
+class _CanceledWhileGenerating(StubGenerator):
+    """A chunk that takes long enough for the producer to cancel its job meanwhile."""
+
+    def __init__(self, cancel: Callable[[], None], chunk_index: int) -> None:
+        super().__init__()
+        self._cancel, self._chunk_index = cancel, chunk_index
+
+    def generate_chunk(self, features, singer_profile, params):
+        if features.chunk_index == self._chunk_index:
+            self._cancel()
+        return super().generate_chunk(features, singer_profile, params)
+
+
+def test_a_chunk_generated_while_its_job_was_canceled_is_deleted(service):
+    job = add_job(service, add_profile(service, USER))
+    generator = _CanceledWhileGenerating(lambda: _cancel(service, job.id), chunk_index=1)
+    renderer = Renderer(attrs.evolve(service, queue=InMemoryJobQueue()), generator)
+    renderer.render_job(USER, job.id)
+    renderer.render_chunk(USER, job.id, 0)
+    with structlog.testing.capture_logs() as logs:
+        renderer.render_chunk(USER, job.id, 1)  # stored after the cancel deleted the chunks
+
+    assert service.store.list(chunks_prefix(USER, job.id)) == []
+    assert "render_chunk_job_finished_elsewhere" in [line["event"] for line in logs]
+    assert service.jobs.get(user_id=USER, job_id=job.id).status is JobStatus.CANCELED
+
+
+def test_a_job_canceled_while_it_is_delivered_keeps_no_output(service, monkeypatch):
+    """The delivery uploads the output, then its ``running → done`` move finds the job
+    canceled: the output and the chunks are deleted, the job stays canceled."""
+    job = add_job(service, add_profile(service, USER))
+    delivered = render_job_module.deliver
+
+    def canceled_meanwhile(*args, **kwargs):
+        delivery = delivered(*args, **kwargs)
+        _cancel(service, job.id)
+        return delivery
+
+    monkeypatch.setattr(render_job_module, "deliver", canceled_meanwhile)
+    with structlog.testing.capture_logs() as logs:
+        render_to_end(service, USER, job.id)
+
+    canceled = service.jobs.get(user_id=USER, job_id=job.id)
+    assert canceled.status is JobStatus.CANCELED and canceled.output_object_key is None
+    assert not service.store.exists(job_output_key(USER, job.id))
+    assert service.store.list(chunks_prefix(USER, job.id)) == []
+    assert {"event": "render_job_canceled", "stage": "done", "output_deleted": True} in [
+        {k: line[k] for k in ("event", "stage", "output_deleted") if k in line} for line in logs
+    ]

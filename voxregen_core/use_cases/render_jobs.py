@@ -1,5 +1,6 @@
-"""Render jobs' use cases: prepare a job's upload, create, get, list, clone and download a job; and,
-for the worker and its sweeper, fail a job and find the profile a running job may render with.
+"""Render jobs' use cases: prepare a job's upload, create, get, list, clone, cancel and download
+a job; and, for the worker and its sweeper, fail a job and find the profile a running job may
+render with.
 
 Every one is scoped by the caller's ``user_id``: another user's job is a
 :class:`~voxregen_core.errors.NotFoundError`, exactly like a missing one.
@@ -14,6 +15,9 @@ Every one is scoped by the caller's ``user_id``: another user's job is a
 - A clone renders the same input (and, while cached, its features) with its original's
   params, the given overrides applied over them.
 - A job's output can be downloaded once it is ``done``.
+- A queued or running job can be canceled: it moves to ``canceled`` by compare-and-set, so a
+  worker finishing it at the same moment either wins (the cancel is then refused: the job is
+  done) or finds it canceled and delivers nothing.
 """
 
 import uuid
@@ -25,16 +29,17 @@ from voxregen_core.errors import (
     InvalidFieldError,
     InvalidKeyError,
     InvalidParamsError,
+    JobFinishedError,
     NotFoundError,
     NotReadyError,
     ProfileNotReadyError,
     QueueUnavailableError,
 )
 from voxregen_core.jobs import JobStatus, RenderJob
-from voxregen_core.keys import job_input_key
+from voxregen_core.keys import chunks_prefix, job_input_key
 from voxregen_core.pagination import Page, page_of, page_request
 from voxregen_core.params import RenderParams
-from voxregen_core.ports import ServicePorts
+from voxregen_core.ports import ObjectStore, ServicePorts
 from voxregen_core.profiles import SingerProfile
 from voxregen_core.use_cases.profiles import owned_profile
 from voxregen_core.use_cases.uploads import (
@@ -148,6 +153,41 @@ def clone_job(
         input_hash=original.input_hash,
     )  # its feature-cache entry is found by input_hash when it runs, if still cached
     return _queued(ports, clone)
+
+
+def cancel_job(ports: ServicePorts, *, user_id: uuid.UUID, job_id: uuid.UUID) -> RenderJob:
+    """Stop the caller's queued or running job: it becomes ``canceled`` and its stored chunks
+    are deleted; the worker then leaves its remaining chunk messages alone and delivers
+    nothing (:mod:`voxregen_worker.render_job`). A canceled job is answered again (and its
+    chunks looked for again, so a retry after a storage outage finishes the cleanup).
+
+    Raises :class:`NotFoundError` for a missing or another user's job and
+    :class:`JobFinishedError` for one already done or failed.
+    """
+    job = get_job(ports, user_id=user_id, job_id=job_id)
+    for from_status in (JobStatus.QUEUED, JobStatus.RUNNING):  # queued first: it may start
+        if job.status is not JobStatus.CANCELED:
+            ports.jobs.transition(
+                user_id=user_id,
+                job_id=job_id,
+                from_status=from_status,
+                to_status=JobStatus.CANCELED,
+            )
+            job = get_job(ports, user_id=user_id, job_id=job_id)
+    if job.status is not JobStatus.CANCELED:
+        raise JobFinishedError(
+            f"render job {job_id} is {job.status.value}; only a queued or running job can be "
+            "canceled"
+        )
+    delete_chunks(ports.store, job)
+    return job
+
+
+def delete_chunks(store: ObjectStore, job: RenderJob) -> None:
+    """Delete the job's stored chunk objects (temporary: a delivered or canceled job needs
+    none)."""
+    for key in store.list(chunks_prefix(job.user_id, job.id)):
+        store.delete(key)
 
 
 def download_job(ports: ServicePorts, *, user_id: uuid.UUID, job_id: uuid.UUID) -> DownloadLink:

@@ -10,6 +10,9 @@
   jobs, newest first: ``{items, next_cursor}`` (:mod:`voxregen_core.pagination`).
 - ``GET /v1/render-jobs/{job_id}`` → status, ``progress {chunks_done, chunks_total}``,
   ``metrics`` and, for a failed job, ``error {code, message}``.
+- ``POST /v1/render-jobs/{job_id}:cancel`` → the job, ``canceled``: a queued or running job
+  stops, delivers nothing and its chunks are deleted; canceling it again answers it again; a
+  done or failed job is a 409 (``job_finished``).
 - ``POST /v1/render-jobs/{job_id}:download`` → ``{download_url, expires_at}`` once ``done``
   (409 before).
 - ``POST /v1/render-jobs/{job_id}:clone`` ``{params}`` → 201, a new job on the same input and
@@ -61,6 +64,10 @@ def list_jobs(service: Service, user_id: uuid.UUID, query: JobListQuery) -> dict
     return page_json(page, job_json)
 
 
+def cancel_job(service: Service, user_id: uuid.UUID, job_id: uuid.UUID) -> dict[str, Any]:
+    return job_json(render_jobs.cancel_job(service, user_id=user_id, job_id=job_id))
+
+
 def download_job(service: Service, user_id: uuid.UUID, job_id: uuid.UUID) -> dict[str, Any]:
     return download_json(render_jobs.download_job(service, user_id=user_id, job_id=job_id))
 
@@ -78,6 +85,7 @@ ROUTES = [
     v1_route("/v1/render-jobs", create_job, body=NewRenderJob, status_code=201),
     v1_route("/v1/render-jobs", list_jobs, methods=("GET",), query=JobListQuery),
     v1_route(JOB, get_job, methods=("GET",)),
+    v1_route(JOB + ":cancel", cancel_job),
     v1_route(JOB + ":download", download_job),
     v1_route(JOB + ":clone", clone_job, body=RenderJobClone, status_code=201),
 ]
