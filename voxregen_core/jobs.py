@@ -8,6 +8,7 @@ from typing import Any
 import attrs
 from attrs import validators as v
 
+from voxregen_core.feature_cache import FeatureCacheEntry
 from voxregen_core.params import RenderParams
 
 
@@ -75,6 +76,18 @@ class RenderJob:
     error_message: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+
+
+@attrs.frozen
+class JobDeletion:
+    """What deleting a job removes besides its row, as the repository reads it with the row
+    locked: the job, whether another job of its user renders the same input object (a clone
+    shares its original's), and the feature-cache entries of its input that no other job of
+    its user refers to (by input hash)."""
+
+    job: RenderJob
+    input_shared: bool
+    feature_cache_entries: list[FeatureCacheEntry]
 
 
 @attrs.frozen

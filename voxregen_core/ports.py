@@ -14,7 +14,7 @@ import numpy as np
 
 from voxregen_core.feature_cache import FeatureCacheEntry
 from voxregen_core.generator import ChunkFeatures, Device
-from voxregen_core.jobs import ChunkLedger, JobStatus, Progress, RenderJob
+from voxregen_core.jobs import ChunkLedger, JobDeletion, JobStatus, Progress, RenderJob
 from voxregen_core.pagination import PageRequest
 from voxregen_core.params import RenderParams
 from voxregen_core.profiles import ProfileStatus, SingerExemplar, SingerProfile, SingerReference
@@ -372,6 +372,19 @@ class RenderJobRepository(Protocol):
 
     def ledger(self, *, user_id: uuid.UUID, job_id: uuid.UUID) -> ChunkLedger | None:
         """The user's job's chunk ledger, or None."""
+        ...
+
+    def delete(
+        self,
+        *,
+        user_id: uuid.UUID,
+        job_id: uuid.UUID,
+        delete_objects: Callable[[JobDeletion], None],
+    ) -> bool:
+        """Delete the user's job and the feature-cache rows it alone refers to; False if it has
+        no such job. With the job's row locked, ``delete_objects`` is called first, to delete
+        the objects (:class:`~voxregen_core.jobs.JobDeletion`): if it raises, nothing is
+        deleted from the database, so no object outlives its row and a retry finishes."""
         ...
 
     def claim_stalled(self, *, unchanged_since: datetime, limit: int) -> list[RenderJob]:

@@ -3,7 +3,7 @@
 run in the thread pool (the repositories and stores block) and its result answered as JSON.
 
 A handler is a plain function ``handler(service, user_id, [body or query], **path_params) ->
-dict`` that
+dict`` (``None`` for a 204) that
 calls a use case (:mod:`voxregen_core.use_cases`) and renders its answer
 (:mod:`voxregen_http.representations`). Every refusal is a
 :class:`~voxregen_core.errors.VoxregenError`, which the error table turns into a status code;
@@ -33,7 +33,7 @@ def service_of(request: Request) -> Service:
 
 def v1_route(
     path: str,
-    handler: Callable[..., dict[str, Any]],
+    handler: Callable[..., dict[str, Any] | None],
     *,
     methods: Sequence[str] = ("POST",),
     body: type | None = None,
@@ -55,6 +55,8 @@ def v1_route(
             )
         except InvalidFieldError as error:
             raise InvalidBodyError([Problem(f"$.{error.field}", error.message)]) from None
+        if status_code == 204:
+            return Response(status_code=204)
         return JSONResponse(result, status_code=status_code)
 
     return Route(path, endpoint, methods=list(methods), name=handler.__name__)

@@ -7,8 +7,8 @@ Idempotent and resumable, whatever message arrives twice or dies half-way:
 
 - A job already ``done``, ``failed`` or ``canceled`` is left alone (a redelivered message, or
   the chunk messages of a job canceled meanwhile, do nothing). A chunk stored after its job
-  was canceled is deleted, and so is an output delivered at the moment of the cancel: the
-  ``running → done`` move fails, and nothing of the job stays.
+  was canceled (or deleted) is deleted, and so is an output delivered at the moment of the
+  cancel: the ``running → done`` move fails, and nothing of the job stays.
 - ``render_job`` moves a ``queued`` job to ``running`` by compare-and-set, so of two messages
   racing for it one starts it; a job found ``running`` is resumed: it queues only the chunks
   its ledger does not list (:class:`~voxregen_core.jobs.ChunkLedger`), and delivers at once if
@@ -46,6 +46,7 @@ from voxregen_adapters.service import Service
 from voxregen_core.errors import (
     ChunkMissingError,
     InvalidInputError,
+    NotFoundError,
     ObjectNotFoundError,
     ProfileNotReadyError,
     VoxregenError,
@@ -273,16 +274,21 @@ class Renderer:
             chunks_reused=ledger.reused,
             stage_ms={**ledger.prepare_stage_ms, **timer.stage_ms},
         ).to_json()
-        finished = self.service.jobs.transition(
-            user_id=job.user_id,
-            job_id=job.id,
-            from_status=JobStatus.RUNNING,
-            to_status=JobStatus.DONE,
-            input_hash=prepared.input_hash,
-            stem_feature_cache_id=prepared.feature_cache_entry.id,
-            output_object_key=output_key,
-            metrics=metrics,
-        )
+        try:
+            finished = self.service.jobs.transition(
+                user_id=job.user_id,
+                job_id=job.id,
+                from_status=JobStatus.RUNNING,
+                to_status=JobStatus.DONE,
+                input_hash=prepared.input_hash,
+                stem_feature_cache_id=prepared.feature_cache_entry.id,
+                output_object_key=output_key,
+                metrics=metrics,
+            )
+        except NotFoundError:
+            if self.service.jobs.get(user_id=job.user_id, job_id=job.id) is not None:
+                raise
+            finished = False  # deleted meanwhile, and with it the features only it used
         self.stems.drop(job.id)
         log.info(
             "render_job_done" if finished else "render_job_finished_elsewhere",
@@ -298,7 +304,7 @@ class Renderer:
         )
         if finished:
             self._delete_chunks(job)
-        elif self._canceled(job):  # canceled while it was delivered: no output stays
+        elif self._canceled_or_deleted(job):  # meanwhile: no output of it stays
             self.service.store.delete(output_key)
             self._delete_chunks(job)
             log.info("render_job_canceled", stage="done", output_deleted=True)
@@ -324,9 +330,9 @@ class Renderer:
                 log.warning("render_chunk_not_deleted", stage="cleanup", key=key, error=str(error))
         log.info("render_chunks_deleted", stage="cleanup", chunks_deleted=len(keys) - failed)
 
-    def _canceled(self, job: RenderJob) -> bool:
+    def _canceled_or_deleted(self, job: RenderJob) -> bool:
         now = self.service.jobs.get(user_id=job.user_id, job_id=job.id)
-        return now is not None and now.status is JobStatus.CANCELED
+        return now is None or now.status is JobStatus.CANCELED
 
     def _unfinished(
         self, user_id: uuid.UUID, job_id: uuid.UUID, *, status: JobStatus | None = None

@@ -537,3 +537,25 @@ def test_a_finished_job_cannot_be_canceled(api, finished):
         "message": f"render job {job_id} is {finished}; only a queued or running job can be canceled",
     }
     assert api.client.get(f"/v1/render-jobs/{job_id}", headers=as_user(ALICE)).json() == before
+
+
+def test_a_deleted_job_answers_404_and_its_files_are_gone(api):
+    job = create_job(api)
+    job_id = uuid.UUID(job["id"])
+    finish_job(api.service, ALICE, job_id, OUTPUT)
+
+    response = api.client.delete(f"/v1/render-jobs/{job_id}", headers=as_user(ALICE))
+    assert (response.status_code, response.content) == (204, b"")
+    assert api.client.get(f"/v1/render-jobs/{job_id}", headers=as_user(ALICE)).status_code == 404
+    assert api.service.store.list(f"users/{ALICE}/jobs/{job_id}/") == []
+    again = api.client.delete(f"/v1/render-jobs/{job_id}", headers=as_user(ALICE))
+    assert again.status_code == 404 and again.json()["error"]["code"] == "not_found"
+
+
+def test_a_queued_job_is_canceled_then_deleted(api):
+    job_id = uuid.UUID(create_job(api)["id"])
+    response = api.client.delete(f"/v1/render-jobs/{job_id}", headers=as_user(ALICE))
+    assert response.status_code == 204
+    assert api.service.jobs.get(user_id=ALICE, job_id=job_id) is None
+    listed = api.client.get("/v1/render-jobs", headers=as_user(ALICE)).json()
+    assert listed == {"items": [], "next_cursor": None}

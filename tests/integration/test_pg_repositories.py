@@ -512,6 +512,13 @@ def _b_pages_through_as_jobs(repos: Repositories, w: World) -> None:
     assert repos.jobs.list_page(user_id=USER_B, page=after_as, status=w.job.status) == []
 
 
+def _b_deletes_as_job(repos: Repositories, w: World) -> None:
+    def delete_objects(deletion) -> None:
+        raise AssertionError(f"asked to delete the objects of {deletion.job.id}")
+
+    assert not repos.jobs.delete(user_id=USER_B, job_id=w.job.id, delete_objects=delete_objects)
+
+
 def _b_adds_a_job_on_as_rows(repos: Repositories, w: World) -> None:
     with pytest.raises(NotFoundError, match=f"no singer profile {w.profile.id}"):
         repos.jobs.add(attrs.evolve(_job(w.profile), user_id=USER_B))
@@ -656,6 +663,7 @@ CROSS_USER_ATTEMPTS: dict[tuple[str, str], Callable[[Repositories, World], None]
     ("jobs", "add"): _b_adds_a_job_on_as_rows,
     ("jobs", "get"): _b_gets_as_job,
     ("jobs", "list_page"): _b_pages_through_as_jobs,
+    ("jobs", "delete"): _b_deletes_as_job,
     ("jobs", "transition"): _b_moves_as_job,
     ("jobs", "update_progress"): _b_updates_as_progress,
     ("jobs", "begin_chunks"): _b_begins_chunks_on_as_job,

@@ -34,7 +34,7 @@ from voxregen_core.messages import RenderChunkMessage
 from voxregen_core.params import RenderParams, Style
 from voxregen_core.profiles import ProfileStatus
 from voxregen_core.stub_generator import StubGenerator
-from voxregen_core.use_cases.render_jobs import cancel_job
+from voxregen_core.use_cases.render_jobs import cancel_job, delete_job
 from voxregen_worker import render_job as render_job_module
 from voxregen_worker.render_job import Renderer
 
@@ -446,3 +446,19 @@ def test_a_job_canceled_while_it_is_delivered_keeps_no_output(service, monkeypat
     assert {"event": "render_job_canceled", "stage": "done", "output_deleted": True} in [
         {k: line[k] for k in ("event", "stage", "output_deleted") if k in line} for line in logs
     ]
+
+
+def test_a_job_deleted_while_it_is_delivered_leaves_no_object(service, monkeypatch):
+    job = add_job(service, add_profile(service, USER))
+    delivered = render_job_module.deliver
+
+    def deleted_meanwhile(*args, **kwargs):
+        delivery = delivered(*args, **kwargs)
+        delete_job(service, user_id=USER, job_id=job.id)
+        return delivery
+
+    monkeypatch.setattr(render_job_module, "deliver", deleted_meanwhile)
+    render_to_end(service, USER, job.id)
+
+    assert service.jobs.get(user_id=USER, job_id=job.id) is None
+    assert service.store.list(f"users/{USER}/jobs/") == []

@@ -2,20 +2,22 @@
 compare-and-set statements."""
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
+from voxregen_adapters.db.feature_cache_repository import entry_from_row
 from voxregen_adapters.db.keyset import newest_first_page
 from voxregen_adapters.db.ownership import require_feature_cache_entry, require_profile
 from voxregen_adapters.db.stalled import claim_stalled_rows
-from voxregen_adapters.db.tables import render_jobs
+from voxregen_adapters.db.tables import render_jobs, stem_feature_cache
 from voxregen_adapters.db.timestamps import utc
 from voxregen_adapters.db.transaction import transaction
 from voxregen_core.errors import InvalidParamsError
-from voxregen_core.jobs import ChunkLedger, JobStatus, Progress, RenderJob
+from voxregen_core.feature_cache import FeatureCacheEntry
+from voxregen_core.jobs import ChunkLedger, JobDeletion, JobStatus, Progress, RenderJob
 from voxregen_core.pagination import PageRequest
 from voxregen_core.params import RenderParams
 
@@ -110,6 +112,46 @@ class PostgresRenderJobRepository:
                     connection, user_id=user_id, entry_id=stem_feature_cache_id
                 )
             return connection.execute(statement).rowcount == 1
+
+    def delete(
+        self,
+        *,
+        user_id: uuid.UUID,
+        job_id: uuid.UUID,
+        delete_objects: Callable[[JobDeletion], None],
+    ) -> bool:
+        with transaction(self._engine) as connection:
+            row = connection.execute(
+                sa.select(render_jobs).where(_owned(user_id, job_id)).with_for_update()
+            ).first()
+            if row is None:
+                return False
+            job = _job_from_row(row)
+            others = sa.select(render_jobs.c.id).where(
+                render_jobs.c.user_id == user_id, render_jobs.c.id != job_id
+            )
+            input_shared = connection.execute(
+                others.where(render_jobs.c.input_object_key == job.input_object_key).limit(1)
+            ).first()
+            entries = []
+            if job.input_hash is not None:
+                hash_shared = connection.execute(
+                    others.where(render_jobs.c.input_hash == job.input_hash).limit(1)
+                ).first()
+                if hash_shared is None:
+                    entries = _locked_entries_of(connection, user_id, job.input_hash)
+            delete_objects(
+                JobDeletion(
+                    job=job, input_shared=input_shared is not None, feature_cache_entries=entries
+                )
+            )
+            connection.execute(sa.delete(render_jobs).where(_owned(user_id, job_id)))
+            connection.execute(
+                sa.delete(stem_feature_cache).where(
+                    stem_feature_cache.c.id.in_([entry.id for entry in entries])
+                )
+            )
+            return True
 
     def update_progress(self, *, user_id: uuid.UUID, job_id: uuid.UUID, progress: Progress) -> bool:
         statement = (
@@ -240,6 +282,21 @@ def _check_move(
             f"error_code and error_message go with a move to failed, and only then; got "
             f"{error_code!r} and {error_message!r} for a move to {to_status.value}"
         )
+
+
+def _locked_entries_of(
+    connection: sa.Connection, user_id: uuid.UUID, input_hash: str
+) -> list[FeatureCacheEntry]:
+    """The user's feature-cache entries of ``input_hash``, locked (the eviction sweep skips a
+    locked entry, and a job recording one waits)."""
+    query = (
+        sa.select(stem_feature_cache)
+        .where(
+            stem_feature_cache.c.user_id == user_id, stem_feature_cache.c.input_hash == input_hash
+        )
+        .with_for_update()
+    )
+    return [entry_from_row(row) for row in connection.execute(query)]
 
 
 def _owned(user_id: uuid.UUID, job_id: uuid.UUID) -> sa.ColumnElement[bool]:

@@ -35,8 +35,8 @@ from voxregen_core.errors import (
     ProfileNotReadyError,
     QueueUnavailableError,
 )
-from voxregen_core.jobs import JobStatus, RenderJob
-from voxregen_core.keys import chunks_prefix, job_input_key
+from voxregen_core.jobs import JobDeletion, JobStatus, RenderJob
+from voxregen_core.keys import chunks_prefix, job_input_key, job_prefix
 from voxregen_core.pagination import Page, page_of, page_request
 from voxregen_core.params import RenderParams
 from voxregen_core.ports import ObjectStore, ServicePorts
@@ -164,22 +164,55 @@ def cancel_job(ports: ServicePorts, *, user_id: uuid.UUID, job_id: uuid.UUID) ->
     Raises :class:`NotFoundError` for a missing or another user's job and
     :class:`JobFinishedError` for one already done or failed.
     """
-    job = get_job(ports, user_id=user_id, job_id=job_id)
-    for from_status in (JobStatus.QUEUED, JobStatus.RUNNING):  # queued first: it may start
-        if job.status is not JobStatus.CANCELED:
-            ports.jobs.transition(
-                user_id=user_id,
-                job_id=job_id,
-                from_status=from_status,
-                to_status=JobStatus.CANCELED,
-            )
-            job = get_job(ports, user_id=user_id, job_id=job_id)
+    job = _canceled(ports, get_job(ports, user_id=user_id, job_id=job_id))
     if job.status is not JobStatus.CANCELED:
         raise JobFinishedError(
             f"render job {job_id} is {job.status.value}; only a queued or running job can be "
             "canceled"
         )
     delete_chunks(ports.store, job)
+    return job
+
+
+def delete_job(ports: ServicePorts, *, user_id: uuid.UUID, job_id: uuid.UUID) -> None:
+    """Delete the caller's job: a queued or running one is canceled first, then its objects
+    (input, chunks, output) and its row go, and with them the feature-cache entries and blobs
+    of its input that no other job of the caller refers to. An input another job renders (a
+    clone shares its original's) stays until the last of them is deleted.
+
+    The objects are deleted with the row locked, before the row is (see
+    :meth:`~voxregen_core.ports.RenderJobRepository.delete`): if that fails half-way (the
+    store unreachable, the process killed), the job is still there, minus some objects, and
+    deleting it again finishes; no object is left without its row. Raises
+    :class:`NotFoundError` for a missing or another user's job.
+    """
+    job = _canceled(ports, get_job(ports, user_id=user_id, job_id=job_id))
+
+    def delete_objects(deletion: JobDeletion) -> None:
+        keys = set(ports.store.list(job_prefix(user_id, job_id))) | {job.input_object_key}
+        if deletion.input_shared:
+            keys.discard(job.input_object_key)
+        for key in sorted(keys):
+            ports.store.delete(key)
+        for entry in deletion.feature_cache_entries:
+            ports.store.delete(entry.object_key)
+
+    if not ports.jobs.delete(user_id=user_id, job_id=job_id, delete_objects=delete_objects):
+        raise NotFoundError(f"no render job {job_id}")
+
+
+def _canceled(ports: ServicePorts, job: RenderJob) -> RenderJob:
+    """``job`` canceled if it is queued or running (by compare-and-set: queued first, since it
+    may start meanwhile), as it is now."""
+    for from_status in (JobStatus.QUEUED, JobStatus.RUNNING):
+        if not job.status.finished:
+            ports.jobs.transition(
+                user_id=job.user_id,
+                job_id=job.id,
+                from_status=from_status,
+                to_status=JobStatus.CANCELED,
+            )
+            job = get_job(ports, user_id=job.user_id, job_id=job.id)
     return job
 
 

@@ -13,6 +13,8 @@
 - ``POST /v1/render-jobs/{job_id}:cancel`` → the job, ``canceled``: a queued or running job
   stops, delivers nothing and its chunks are deleted; canceling it again answers it again; a
   done or failed job is a 409 (``job_finished``).
+- ``DELETE /v1/render-jobs/{job_id}`` → 204: the job (canceled first if queued or running),
+  its objects and the feature-cache entries only it refers to are gone; it answers 404 after.
 - ``POST /v1/render-jobs/{job_id}:download`` → ``{download_url, expires_at}`` once ``done``
   (409 before).
 - ``POST /v1/render-jobs/{job_id}:clone`` ``{params}`` → 201, a new job on the same input and
@@ -68,6 +70,10 @@ def cancel_job(service: Service, user_id: uuid.UUID, job_id: uuid.UUID) -> dict[
     return job_json(render_jobs.cancel_job(service, user_id=user_id, job_id=job_id))
 
 
+def delete_job(service: Service, user_id: uuid.UUID, job_id: uuid.UUID) -> None:
+    render_jobs.delete_job(service, user_id=user_id, job_id=job_id)
+
+
 def download_job(service: Service, user_id: uuid.UUID, job_id: uuid.UUID) -> dict[str, Any]:
     return download_json(render_jobs.download_job(service, user_id=user_id, job_id=job_id))
 
@@ -85,6 +91,7 @@ ROUTES = [
     v1_route("/v1/render-jobs", create_job, body=NewRenderJob, status_code=201),
     v1_route("/v1/render-jobs", list_jobs, methods=("GET",), query=JobListQuery),
     v1_route(JOB, get_job, methods=("GET",)),
+    v1_route(JOB, delete_job, methods=("DELETE",), status_code=204),
     v1_route(JOB + ":cancel", cancel_job),
     v1_route(JOB + ":download", download_job),
     v1_route(JOB + ":clone", clone_job, body=RenderJobClone, status_code=201),
