@@ -173,6 +173,13 @@ class JobFinishedError(ConflictError):
     code = "job_finished"
 
 
+class ProfileInUseError(ConflictError):
+    """Raised when a singer profile cannot be deleted because a queued or running job renders
+    with it."""
+
+    code = "profile_in_use"
+
+
 class NotReadyError(VoxregenError):
     """Raised when a profile or job is not yet in the status a request needs (a render needs a
     ready profile, a download a done job)."""

@@ -62,7 +62,8 @@ class RenderJob:
 
     id: uuid.UUID
     user_id: uuid.UUID
-    singer_profile_id: uuid.UUID
+    singer_profile_id: uuid.UUID | None
+    """None once the profile was deleted (a finished job outlives it)."""
     input_object_key: str
     params: RenderParams = attrs.field(factory=RenderParams)
     status: JobStatus = attrs.field(default=JobStatus.QUEUED, converter=JobStatus)

@@ -72,9 +72,13 @@ def _user(user_id: uuid.UUID) -> str:
     return f"users/{_id(user_id, 'user_id')}"
 
 
+def profile_prefix(user_id: uuid.UUID, profile_id: uuid.UUID) -> str:
+    """Prefix of every object of one singer profile (ends with '/')."""
+    return f"{_user(user_id)}/profiles/{_id(profile_id, 'profile_id')}/"
+
+
 def reference_key(user_id: uuid.UUID, profile_id: uuid.UUID, ref_id: uuid.UUID) -> str:
-    profile, ref = _id(profile_id, "profile_id"), _id(ref_id, "ref_id")
-    return f"{_user(user_id)}/profiles/{profile}/references/{ref}.wav"
+    return f"{profile_prefix(user_id, profile_id)}references/{_id(ref_id, 'ref_id')}.wav"
 
 
 def job_prefix(user_id: uuid.UUID, job_id: uuid.UUID) -> str:

@@ -17,7 +17,13 @@ from voxregen_core.generator import ChunkFeatures, Device
 from voxregen_core.jobs import ChunkLedger, JobDeletion, JobStatus, Progress, RenderJob
 from voxregen_core.pagination import PageRequest
 from voxregen_core.params import RenderParams
-from voxregen_core.profiles import ProfileStatus, SingerExemplar, SingerProfile, SingerReference
+from voxregen_core.profiles import (
+    ProfileDeletion,
+    ProfileStatus,
+    SingerExemplar,
+    SingerProfile,
+    SingerReference,
+)
 
 __all__ = [
     "Clock",
@@ -198,6 +204,25 @@ class SingerProfileRepository(Protocol):
         user has no such profile."""
         ...
 
+    def forget_build(self, *, user_id: uuid.UUID, profile_id: uuid.UUID) -> bool:
+        """Back to a new profile's state: ``building``, no embedding, empty stats (its last
+        reference was deleted, and with it what the embedding was built from); False if the
+        user has no such profile."""
+        ...
+
+    def delete(
+        self,
+        *,
+        user_id: uuid.UUID,
+        profile_id: uuid.UUID,
+        delete_objects: Callable[[ProfileDeletion], None],
+    ) -> bool:
+        """Delete the user's profile with its references and exemplars; its finished jobs stay,
+        their ``singer_profile_id`` set to null. False if the user has no such profile. With
+        the row locked, ``delete_objects`` is called first (it may refuse by raising: nothing
+        is deleted then), as :meth:`RenderJobRepository.delete` does."""
+        ...
+
     def claim_stalled(self, *, unchanged_since: datetime, limit: int) -> list[SingerProfile]:
         """Up to ``limit`` building profiles of any user that have at least one reference
         and whose row has not changed since ``unchanged_since``, marked changed now so that
@@ -233,6 +258,18 @@ class SingerReferenceRepository(Protocol):
     ) -> list[SingerReference]:
         """The references of the user's profile newest first, as
         :meth:`SingerProfileRepository.list_page` pages profiles."""
+        ...
+
+    def delete(
+        self,
+        *,
+        user_id: uuid.UUID,
+        reference_id: uuid.UUID,
+        delete_object: Callable[[SingerReference], None],
+    ) -> SingerReference | None:
+        """Delete the user's reference and the exemplars built from it; the reference as it
+        was, or None if the user has no such reference. With the row locked,
+        ``delete_object`` is called first (as :meth:`RenderJobRepository.delete` does)."""
         ...
 
     def record_quality(

@@ -105,3 +105,14 @@ class SingerExemplar:
     voiced_pct: float = attrs.field(validator=[v.ge(0.0), v.le(100.0)])
     energy_db: float
     created_at: datetime | None = None
+
+
+@attrs.frozen
+class ProfileDeletion:
+    """What deleting a profile removes besides its row, as the repository reads it with the
+    row locked: the profile, its references, and how many queued or running jobs render with
+    it (a deletion is refused while there are any)."""
+
+    profile: SingerProfile
+    references: list[SingerReference]
+    jobs_in_flight: int

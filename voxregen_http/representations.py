@@ -61,7 +61,7 @@ def job_json(job: RenderJob) -> dict[str, Any]:
     return {
         "id": str(job.id),
         "status": job.status.value,
-        "singer_profile_id": str(job.singer_profile_id),
+        "singer_profile_id": None if job.singer_profile_id is None else str(job.singer_profile_id),
         "input_object_key": job.input_object_key,
         "output_object_key": job.output_object_key,
         "params": job.params.to_json(),

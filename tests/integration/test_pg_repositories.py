@@ -448,6 +448,27 @@ def _b_sets_as_profile_status(repos: Repositories, w: World) -> None:
     )
 
 
+def _never_called(what):
+    raise AssertionError(f"asked to delete the objects of {what}")
+
+
+def _b_forgets_as_build(repos: Repositories, w: World) -> None:
+    assert not repos.profiles.forget_build(user_id=USER_B, profile_id=w.profile.id)
+
+
+def _b_deletes_as_profile(repos: Repositories, w: World) -> None:
+    assert not repos.profiles.delete(
+        user_id=USER_B, profile_id=w.profile.id, delete_objects=_never_called
+    )
+
+
+def _b_deletes_as_reference(repos: Repositories, w: World) -> None:
+    deleted = repos.references.delete(
+        user_id=USER_B, reference_id=w.reference.id, delete_object=_never_called
+    )
+    assert deleted is None
+
+
 def _b_records_a_build_on_as_profile(repos: Repositories, w: World) -> None:
     assert not repos.profiles.record_build(
         user_id=USER_B,
@@ -513,10 +534,7 @@ def _b_pages_through_as_jobs(repos: Repositories, w: World) -> None:
 
 
 def _b_deletes_as_job(repos: Repositories, w: World) -> None:
-    def delete_objects(deletion) -> None:
-        raise AssertionError(f"asked to delete the objects of {deletion.job.id}")
-
-    assert not repos.jobs.delete(user_id=USER_B, job_id=w.job.id, delete_objects=delete_objects)
+    assert not repos.jobs.delete(user_id=USER_B, job_id=w.job.id, delete_objects=_never_called)
 
 
 def _b_adds_a_job_on_as_rows(repos: Repositories, w: World) -> None:
@@ -653,10 +671,13 @@ CROSS_USER_ATTEMPTS: dict[tuple[str, str], Callable[[Repositories, World], None]
     ("profiles", "record_build"): _b_records_a_build_on_as_profile,
     ("profiles", "claim_stalled"): _the_sweep_claims_no_build_that_is_moving,
     ("profiles", "list_page"): _b_pages_through_as_profiles,
+    ("profiles", "forget_build"): _b_forgets_as_build,
+    ("profiles", "delete"): _b_deletes_as_profile,
     ("references", "add"): _b_adds_a_reference_to_as_profile,
     ("references", "get"): _b_gets_as_reference,
     ("references", "list_for_profile"): _b_lists_as_references,
     ("references", "list_page"): _b_pages_through_as_references,
+    ("references", "delete"): _b_deletes_as_reference,
     ("references", "record_quality"): _b_records_quality_on_as_reference,
     ("exemplars", "replace_for_profile"): _b_replaces_as_exemplars,
     ("exemplars", "list_for_profile"): _b_lists_as_exemplars,

@@ -26,6 +26,9 @@ from voxregen_core.keys import job_input_key
 from voxregen_core.profile_stub import EMBEDDING_DIMS
 from voxregen_core.profiles import ProfileStatus, SingerProfile
 
+HEAD = "0004"
+"""The newest revision."""
+
 VOXREGEN = str(Path(sys.executable).with_name("voxregen"))
 REPO = Path(__file__).resolve().parents[2]
 TABLES = {
@@ -37,7 +40,9 @@ TABLES = {
 }
 
 # (column, PostgreSQL type, nullable), in table order: the brief's columns, plus the two
-# columns a failed job needs (render_jobs.error_code, error_message; docs/schema.md).
+# columns a failed job needs (render_jobs.error_code, error_message; docs/schema.md); and
+# render_jobs.singer_profile_id nullable since revision 0004 (a profile's deletion keeps its
+# finished jobs).
 COLUMNS = {
     "singer_profiles": [
         ("id", "uuid", False),
@@ -86,7 +91,7 @@ COLUMNS = {
     "render_jobs": [
         ("id", "uuid", False),
         ("user_id", "uuid", False),
-        ("singer_profile_id", "uuid", False),
+        ("singer_profile_id", "uuid", True),  # issue 12: a finished job outlives its profile
         ("input_object_key", "text", False),
         ("output_object_key", "text", True),
         ("input_hash", "text", True),
@@ -151,7 +156,7 @@ def test_upgrade_downgrade_to_base_and_upgrade_again(fresh_database_url):
     migrate.upgrade(url)
     assert _tables(url) == TABLES | {"alembic_version"}
     assert _schema_objects(url) == created
-    assert migrate.current_revision(url) == migrate.head_revision() == "0003"
+    assert migrate.current_revision(url) == migrate.head_revision() == HEAD
 
 
 def test_downgrading_past_0003_keeps_a_canceled_job_as_failed_with_code_canceled(
@@ -277,7 +282,10 @@ def test_keys_indexes_defaults_and_the_feature_cache_uniqueness(migrated_url):
         "WHERE contype = 'f' ORDER BY 1, 2",
     )
     assert foreign_keys == [
-        ("render_jobs", "FOREIGN KEY (singer_profile_id) REFERENCES singer_profiles(id)"),
+        (
+            "render_jobs",
+            "FOREIGN KEY (singer_profile_id) REFERENCES singer_profiles(id) ON DELETE SET NULL",
+        ),
         (
             "render_jobs",
             "FOREIGN KEY (stem_feature_cache_id) REFERENCES stem_feature_cache(id) "
@@ -377,9 +385,9 @@ def test_migrate_then_seed_through_the_cli(fresh_database_url):
     migrated = _voxregen("migrate", database_url=url)
     assert (migrated.returncode, migrated.stderr) == (
         0,
-        "voxregen: database at revision 0003 (the newest)\n",
+        f"voxregen: database at revision {HEAD} (the newest)\n",
     )
-    assert migrate.current_revision(url) == "0003"
+    assert migrate.current_revision(url) == HEAD
 
     seeded = _voxregen("seed", database_url=url)
     assert seeded.returncode == 0, seeded.stderr
@@ -406,7 +414,7 @@ def test_migrate_then_seed_through_the_cli(fresh_database_url):
     assert _row_counts(url) == counts
     assert (_voxregen("migrate", database_url=url).returncode, migrate.current_revision(url)) == (
         0,
-        "0003",
+        HEAD,
     )
 
 

@@ -1,19 +1,21 @@
 """``PostgresSingerProfileRepository``: ``singer_profiles`` rows, scoped by user."""
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from voxregen_adapters.db.keyset import newest_first_page
+from voxregen_adapters.db.reference_repository import reference_from_row
 from voxregen_adapters.db.stalled import claim_stalled_rows
-from voxregen_adapters.db.tables import singer_profiles, singer_references
+from voxregen_adapters.db.tables import render_jobs, singer_profiles, singer_references
 from voxregen_adapters.db.timestamps import utc
-from voxregen_adapters.db.transaction import transaction
+from voxregen_adapters.db.transaction import locked_row, transaction
+from voxregen_core.jobs import JobStatus
 from voxregen_core.pagination import PageRequest
-from voxregen_core.profiles import ProfileStatus, SingerProfile
+from voxregen_core.profiles import ProfileDeletion, ProfileStatus, SingerProfile
 
 
 class PostgresSingerProfileRepository:
@@ -82,6 +84,54 @@ class PostgresSingerProfileRepository:
             cluster_embeddings=cluster_embeddings,
             stats=dict(stats),
         )
+
+    def forget_build(self, *, user_id: uuid.UUID, profile_id: uuid.UUID) -> bool:
+        return self._update(
+            user_id,
+            profile_id,
+            status=ProfileStatus.BUILDING.value,
+            embedding_version=None,
+            profile_embedding=None,
+            cluster_embeddings=None,
+            stats={},
+        )
+
+    def delete(
+        self,
+        *,
+        user_id: uuid.UUID,
+        profile_id: uuid.UUID,
+        delete_objects: Callable[[ProfileDeletion], None],
+    ) -> bool:
+        with transaction(self._engine) as connection:
+            row = locked_row(connection, singer_profiles, _owned(user_id, profile_id))
+            if row is None:
+                return False
+            references = connection.execute(
+                sa.select(singer_references).where(
+                    singer_references.c.singer_profile_id == profile_id,
+                    singer_references.c.user_id == user_id,
+                )
+            )
+            in_flight = connection.execute(
+                sa.select(sa.func.count())
+                .select_from(render_jobs)
+                .where(
+                    render_jobs.c.user_id == user_id,
+                    render_jobs.c.singer_profile_id == profile_id,
+                    render_jobs.c.status.in_([JobStatus.QUEUED.value, JobStatus.RUNNING.value]),
+                )
+            ).scalar_one()
+            delete_objects(
+                ProfileDeletion(
+                    profile=_profile_from_row(row),
+                    references=[reference_from_row(reference) for reference in references],
+                    jobs_in_flight=in_flight,
+                )
+            )
+            # references and exemplars cascade; finished jobs keep their rows (SET NULL)
+            connection.execute(sa.delete(singer_profiles).where(_owned(user_id, profile_id)))
+            return True
 
     def claim_stalled(self, *, unchanged_since: datetime, limit: int) -> list[SingerProfile]:
         has_reference = sa.exists().where(

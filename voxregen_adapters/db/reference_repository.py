@@ -1,7 +1,7 @@
 """``PostgresSingerReferenceRepository``: ``singer_references`` rows, scoped by user."""
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from voxregen_adapters.db.keyset import newest_first_page
 from voxregen_adapters.db.ownership import require_profile
 from voxregen_adapters.db.tables import singer_references
 from voxregen_adapters.db.timestamps import utc
-from voxregen_adapters.db.transaction import transaction
+from voxregen_adapters.db.transaction import locked_row, transaction
 from voxregen_core.pagination import PageRequest
 from voxregen_core.profiles import SingerReference
 
@@ -37,13 +37,13 @@ class PostgresSingerReferenceRepository:
             require_profile(
                 connection, user_id=reference.user_id, profile_id=reference.singer_profile_id
             )
-            return _reference_from_row(connection.execute(statement).one())
+            return reference_from_row(connection.execute(statement).one())
 
     def get(self, *, user_id: uuid.UUID, reference_id: uuid.UUID) -> SingerReference | None:
         query = sa.select(singer_references).where(_owned(user_id, reference_id))
         with transaction(self._engine) as connection:
             row = connection.execute(query).first()
-        return None if row is None else _reference_from_row(row)
+        return None if row is None else reference_from_row(row)
 
     def list_for_profile(
         self, *, user_id: uuid.UUID, profile_id: uuid.UUID
@@ -57,7 +57,7 @@ class PostgresSingerReferenceRepository:
             .order_by(singer_references.c.created_at, singer_references.c.id)
         )
         with transaction(self._engine) as connection:
-            return [_reference_from_row(row) for row in connection.execute(query)]
+            return [reference_from_row(row) for row in connection.execute(query)]
 
     def list_page(
         self, *, user_id: uuid.UUID, profile_id: uuid.UUID, page: PageRequest
@@ -68,7 +68,24 @@ class PostgresSingerReferenceRepository:
         )
         with transaction(self._engine) as connection:
             rows = connection.execute(newest_first_page(query, singer_references, page))
-            return [_reference_from_row(row) for row in rows]
+            return [reference_from_row(row) for row in rows]
+
+    def delete(
+        self,
+        *,
+        user_id: uuid.UUID,
+        reference_id: uuid.UUID,
+        delete_object: Callable[[SingerReference], None],
+    ) -> SingerReference | None:
+        with transaction(self._engine) as connection:
+            row = locked_row(connection, singer_references, _owned(user_id, reference_id))
+            if row is None:
+                return None
+            reference = reference_from_row(row)
+            delete_object(reference)
+            # its exemplars go with it (singer_exemplars.source_reference_id: ON DELETE CASCADE)
+            connection.execute(sa.delete(singer_references).where(_owned(user_id, reference_id)))
+            return reference
 
     def record_quality(
         self,
@@ -91,7 +108,7 @@ def _owned(user_id: uuid.UUID, reference_id: uuid.UUID) -> sa.ColumnElement[bool
     return sa.and_(singer_references.c.id == reference_id, singer_references.c.user_id == user_id)
 
 
-def _reference_from_row(row: sa.Row) -> SingerReference:
+def reference_from_row(row: sa.Row) -> SingerReference:
     return SingerReference(
         id=row.id,
         user_id=row.user_id,

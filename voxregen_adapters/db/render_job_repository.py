@@ -14,7 +14,7 @@ from voxregen_adapters.db.ownership import require_feature_cache_entry, require_
 from voxregen_adapters.db.stalled import claim_stalled_rows
 from voxregen_adapters.db.tables import render_jobs, stem_feature_cache
 from voxregen_adapters.db.timestamps import utc
-from voxregen_adapters.db.transaction import transaction
+from voxregen_adapters.db.transaction import locked_row, transaction
 from voxregen_core.errors import InvalidParamsError
 from voxregen_core.feature_cache import FeatureCacheEntry
 from voxregen_core.jobs import ChunkLedger, JobDeletion, JobStatus, Progress, RenderJob
@@ -121,9 +121,7 @@ class PostgresRenderJobRepository:
         delete_objects: Callable[[JobDeletion], None],
     ) -> bool:
         with transaction(self._engine) as connection:
-            row = connection.execute(
-                sa.select(render_jobs).where(_owned(user_id, job_id)).with_for_update()
-            ).first()
+            row = locked_row(connection, render_jobs, _owned(user_id, job_id))
             if row is None:
                 return False
             job = _job_from_row(row)

@@ -119,7 +119,9 @@ render_jobs = sa.Table(
     metadata,
     _id(),
     _user_id(),
-    sa.Column("singer_profile_id", sa.Uuid, sa.ForeignKey(singer_profiles.c.id), nullable=False),
+    sa.Column(
+        "singer_profile_id", sa.Uuid, sa.ForeignKey(singer_profiles.c.id, ondelete="SET NULL")
+    ),
     sa.Column("input_object_key", sa.Text, nullable=False),
     sa.Column("output_object_key", sa.Text),
     sa.Column("input_hash", sa.Text, index=True),

@@ -34,3 +34,11 @@ def transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
     raises; errors translated as by :func:`translated_errors`."""
     with translated_errors(), engine.begin() as connection:
         yield connection
+
+
+def locked_row(
+    connection: sa.Connection, table: sa.Table, where: sa.ColumnElement[bool]
+) -> sa.Row | None:
+    """The row of ``table`` that ``where`` picks, locked until the transaction ends (``FOR
+    UPDATE``), or None."""
+    return connection.execute(sa.select(table).where(where).with_for_update()).first()

@@ -1,5 +1,5 @@
-"""Singer profiles' use cases: create a profile, get it, list profiles and a profile's
-references, prepare and commit a reference.
+"""Singer profiles' use cases: create, get, list and delete a profile, list a profile's
+references, prepare, commit and delete a reference.
 
 Every one is scoped by the caller's ``user_id``: another user's profile is a
 :class:`~voxregen_core.errors.NotFoundError`, exactly like a missing one.
@@ -15,11 +15,21 @@ import uuid
 
 import attrs
 
-from voxregen_core.errors import ConflictError, NotFoundError, ObjectNotFoundError
-from voxregen_core.keys import reference_key
+from voxregen_core.errors import (
+    ConflictError,
+    NotFoundError,
+    ObjectNotFoundError,
+    ProfileInUseError,
+)
+from voxregen_core.keys import profile_prefix, reference_key
 from voxregen_core.pagination import Page, page_of, page_request
 from voxregen_core.ports import ServicePorts
-from voxregen_core.profiles import ProfileStatus, SingerProfile, SingerReference
+from voxregen_core.profiles import (
+    ProfileDeletion,
+    ProfileStatus,
+    SingerProfile,
+    SingerReference,
+)
 from voxregen_core.use_cases.uploads import PreparedUpload, check_upload, prepare_upload
 
 PROFILES_LIST = "singer-profiles"
@@ -107,6 +117,59 @@ def list_references(
     page = page_request(user_id=user_id, list_name=list_name, limit=limit, cursor=cursor)
     references = ports.references.list_page(user_id=user_id, profile_id=profile_id, page=page)
     return page_of(references, page, user_id=user_id, list_name=list_name)
+
+
+def delete_reference(
+    ports: ServicePorts, *, user_id: uuid.UUID, profile_id: uuid.UUID, ref_id: uuid.UUID
+) -> None:
+    """Delete a reference of the caller's profile, its clip and the exemplars cut from it, and
+    rebuild the profile from the rest: it is ``building`` meanwhile, still usable for renders
+    with the embedding it has. With no reference left there is nothing to build it from: it
+    is back to a new profile's state (``building``, no embedding, waiting for a reference).
+
+    Raises :class:`NotFoundError` for a missing or another user's profile or reference.
+    """
+    owned_profile(ports, user_id=user_id, profile_id=profile_id)
+    reference = ports.references.get(user_id=user_id, reference_id=ref_id)
+    if reference is None or reference.singer_profile_id != profile_id:
+        raise NotFoundError(f"no reference {ref_id} of singer profile {profile_id}")
+    ports.references.delete(
+        user_id=user_id,
+        reference_id=ref_id,
+        delete_object=lambda deleted: ports.store.delete(deleted.object_key),
+    )
+    scope = {"user_id": user_id, "profile_id": profile_id}
+    if ports.references.list_for_profile(**scope):
+        ports.profiles.set_status(**scope, status=ProfileStatus.BUILDING)
+        ports.queue.enqueue_profile_build(**scope)
+    else:
+        ports.profiles.forget_build(**scope)
+
+
+def delete_profile(ports: ServicePorts, *, user_id: uuid.UUID, profile_id: uuid.UUID) -> None:
+    """Delete the caller's profile with its references, exemplars and every object under it
+    (uploaded clips, committed or not). Its finished jobs and their outputs stay, no longer
+    naming a profile (``singer_profile_id`` null).
+
+    The objects are deleted with the row locked, before the row is, as a job's are
+    (:func:`~voxregen_core.use_cases.render_jobs.delete_job`). Raises :class:`NotFoundError`
+    for a missing or another user's profile, :class:`ProfileInUseError` while a queued or
+    running job renders with it.
+    """
+
+    def delete_objects(deletion: ProfileDeletion) -> None:
+        if deletion.jobs_in_flight:
+            raise ProfileInUseError(
+                f"singer profile {profile_id} is used by {deletion.jobs_in_flight} queued or "
+                "running render job(s); cancel them or let them finish, then delete it"
+            )
+        for key in ports.store.list(profile_prefix(user_id, profile_id)):
+            ports.store.delete(key)
+
+    if not ports.profiles.delete(
+        user_id=user_id, profile_id=profile_id, delete_objects=delete_objects
+    ):
+        raise NotFoundError(f"no singer profile {profile_id}")
 
 
 def prepare_reference_upload(

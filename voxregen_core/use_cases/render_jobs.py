@@ -142,6 +142,10 @@ def clone_job(
         params = original.params.with_overrides(overrides)
     except InvalidParamsError as error:
         raise InvalidFieldError("params", str(error)) from None
+    if original.singer_profile_id is None:
+        raise NotReadyError(
+            f"render job {job_id}'s singer profile was deleted; create a job with another"
+        )
     _require_usable_profile(ports, user_id, original.singer_profile_id)
     check_upload(ports.store, original.input_object_key)
     clone = RenderJob(
@@ -254,6 +258,8 @@ def usable_profile_for(ports: ServicePorts, job: RenderJob) -> SingerProfile:
     """The job's profile as it is now, if a render may use it (ready, or rebuilding over a
     built embedding); raises :class:`ProfileNotReadyError` if it is missing, never built or in
     error (the job cannot run: the worker fails it with the error's code)."""
+    if job.singer_profile_id is None:
+        raise ProfileNotReadyError("the job's singer profile was deleted")
     profile = ports.profiles.get(user_id=job.user_id, profile_id=job.singer_profile_id)
     if profile is not None and profile.usable_for_render:
         return profile

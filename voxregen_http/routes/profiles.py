@@ -7,6 +7,11 @@
 - ``GET /v1/singer-profiles/{id}`` → the profile, its stats, status and references
 - ``GET /v1/singer-profiles/{id}/references?limit=&cursor=`` → a page of its references, newest
   first
+- ``DELETE /v1/singer-profiles/{id}`` → 204: the profile, its references, exemplars and clips
+  gone (its finished jobs stay, naming no profile); 409 ``profile_in_use`` while a queued or
+  running job renders with it
+- ``DELETE /v1/singer-profiles/{id}/references/{ref_id}`` → 204: the reference and its clip
+  gone, the profile rebuilt from the rest (usable with its last embedding meanwhile)
 - ``POST /v1/singer-profiles/{id}/references:prepare-upload`` → ``{ref_id, object_key,
   upload_url, expires_at}``: a PUT URL for the key of a new reference
 - ``POST /v1/singer-profiles/{id}/references:commit`` ``{ref_id, object_key, duration_sec}`` →
@@ -60,6 +65,16 @@ def list_references(
     return page_json(page, reference_json)
 
 
+def delete_profile(service: Service, user_id: uuid.UUID, profile_id: uuid.UUID) -> None:
+    profiles.delete_profile(service, user_id=user_id, profile_id=profile_id)
+
+
+def delete_reference(
+    service: Service, user_id: uuid.UUID, profile_id: uuid.UUID, ref_id: uuid.UUID
+) -> None:
+    profiles.delete_reference(service, user_id=user_id, profile_id=profile_id, ref_id=ref_id)
+
+
 def prepare_reference_upload(
     service: Service, user_id: uuid.UUID, profile_id: uuid.UUID
 ) -> dict[str, Any]:
@@ -86,7 +101,14 @@ ROUTES = [
     v1_route("/v1/singer-profiles", create_profile, body=NewProfile, status_code=201),
     v1_route("/v1/singer-profiles", list_profiles, methods=("GET",), query=ListQuery),
     v1_route(PROFILE, get_profile, methods=("GET",)),
+    v1_route(PROFILE, delete_profile, methods=("DELETE",), status_code=204),
     v1_route(PROFILE + "/references", list_references, methods=("GET",), query=ListQuery),
+    v1_route(
+        PROFILE + "/references/{ref_id:uuid}",
+        delete_reference,
+        methods=("DELETE",),
+        status_code=204,
+    ),
     v1_route(PROFILE + "/references:prepare-upload", prepare_reference_upload),
     v1_route(
         PROFILE + "/references:commit", commit_reference, body=ReferenceCommit, status_code=202
