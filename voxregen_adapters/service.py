@@ -16,6 +16,7 @@ from voxregen_core.ports import (
     FeatureCacheEviction,
     FeatureCacheRepository,
     HealthCheck,
+    IdempotencyKeyRepository,
     JobQueue,
     ObjectStore,
     RenderJobRepository,
@@ -36,6 +37,7 @@ class Service:
     jobs: RenderJobRepository
     feature_cache: FeatureCacheRepository
     feature_cache_eviction: FeatureCacheEviction
+    idempotency_keys: IdempotencyKeyRepository
     store: ObjectStore
     queue: JobQueue
     clock: Clock

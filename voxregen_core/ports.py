@@ -14,6 +14,7 @@ import numpy as np
 
 from voxregen_core.feature_cache import FeatureCacheEntry
 from voxregen_core.generator import ChunkFeatures, Device
+from voxregen_core.idempotency import IdempotencyClaim, StoredAnswer
 from voxregen_core.jobs import ChunkLedger, JobDeletion, JobStatus, Progress, RenderJob
 from voxregen_core.pagination import PageRequest
 from voxregen_core.params import RenderParams
@@ -428,6 +429,36 @@ class RenderJobRepository(Protocol):
         """Up to ``limit`` queued or running jobs of any user whose row has not changed since
         ``unchanged_since``, marked changed now so that another call does not claim them
         again: the worker's recovery of jobs whose messages were lost."""
+        ...
+
+
+@runtime_checkable
+class IdempotencyKeyRepository(Protocol):
+    """Rows of ``idempotency_keys`` (:mod:`voxregen_core.idempotency`); scoped by ``user_id``."""
+
+    def claim(
+        self, *, user_id: uuid.UUID, key: str, fingerprint: str, now: datetime
+    ) -> IdempotencyClaim:
+        """Claim the user's ``key`` for a request with ``fingerprint``, atomically: a
+        :class:`~voxregen_core.idempotency.Claimed` if it was free or its claim older than
+        ``IN_FLIGHT_TIMEOUT_S`` was never answered, a
+        :class:`~voxregen_core.idempotency.Replay` if the same request was answered. Raises
+        :class:`~voxregen_core.idempotency.IdempotencyKeyReusedError` if it is another
+        request's, :class:`~voxregen_core.idempotency.IdempotencyKeyInUseError` while the same
+        request is in flight."""
+        ...
+
+    def answer(self, *, user_id: uuid.UUID, key: str, answer: StoredAnswer) -> None:
+        """Store the answer to the request that claimed ``key``."""
+        ...
+
+    def release(self, *, user_id: uuid.UUID, key: str) -> None:
+        """Drop an unanswered claim (its request failed with a 5xx): a retry runs again."""
+        ...
+
+    def expire(self, *, created_before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` keys of any user claimed before ``created_before``; how
+        many (the sweep of keys past their retention)."""
         ...
 
 

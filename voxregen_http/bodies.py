@@ -180,11 +180,10 @@ async def read_raw_body(request: Request) -> bytes:
     return raw
 
 
-async def read_body(request: Request, body_type: type[Body]) -> Body:
-    """The request's JSON body as ``body_type``; raises :class:`BodyTooLargeError` (413),
-    :class:`UnsupportedMediaTypeError` (415), :class:`MalformedJsonError` (400) or
+def parse_body(request: Request, raw: bytes, body_type: type[Body]) -> Body:
+    """The request's JSON body ``raw`` (as :func:`read_raw_body` read it) as ``body_type``;
+    raises :class:`UnsupportedMediaTypeError` (415), :class:`MalformedJsonError` (400) or
     :class:`InvalidBodyError` (422)."""
-    raw = await read_raw_body(request)
     if not raw.strip():
         return structure({}, body_type)
     media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()

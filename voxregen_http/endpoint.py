@@ -8,7 +8,8 @@ calls a use case (:mod:`voxregen_core.use_cases`) and renders its answer
 (:mod:`voxregen_http.representations`). Every refusal is a
 :class:`~voxregen_core.errors.VoxregenError`, which the error table turns into a status code;
 one that names a field of the request (:class:`~voxregen_core.errors.InvalidFieldError`)
-becomes an :class:`~voxregen_http.errors.InvalidBodyError` at that field's JSON path.
+becomes an :class:`~voxregen_http.errors.InvalidBodyError` at that field's JSON path. A POST
+that carries an ``Idempotency-Key`` is answered once (:mod:`voxregen_http.idempotency`).
 """
 
 from collections.abc import Callable, Sequence
@@ -22,8 +23,9 @@ from starlette.routing import Route
 from voxregen_adapters.service import Service
 from voxregen_core.errors import InvalidFieldError
 from voxregen_http.auth import caller
-from voxregen_http.bodies import read_body, read_raw_body
+from voxregen_http.bodies import parse_body, read_raw_body
 from voxregen_http.errors import InvalidBodyError, Problem
+from voxregen_http.idempotency import answered_once
 from voxregen_http.queries import ListQuery, read_query
 
 
@@ -40,24 +42,27 @@ def v1_route(
     query: type[ListQuery] | None = None,
     status_code: int = 200,
 ) -> Route:
-    async def endpoint(request: Request) -> JSONResponse:
+    async def endpoint(request: Request) -> Response:
         user_id = caller(request.headers)
-        if body is None:
-            await read_raw_body(request)  # unused, but no larger than any other body
-            args = ()
-        else:
-            args = (await read_body(request, body),)
-        if query is not None:
-            args += (read_query(request.query_params, query),)
-        try:
-            result = await run_in_threadpool(
-                handler, service_of(request), user_id, *args, **request.path_params
-            )
-        except InvalidFieldError as error:
-            raise InvalidBodyError([Problem(f"$.{error.field}", error.message)]) from None
-        if status_code == 204:
-            return Response(status_code=204)
-        return JSONResponse(result, status_code=status_code)
+        raw = await read_raw_body(request)  # read (and bounded) even where it is unused
+
+        async def answer() -> Response:
+            args = () if body is None else (parse_body(request, raw, body),)
+            if query is not None:
+                args += (read_query(request.query_params, query),)
+            try:
+                result = await run_in_threadpool(
+                    handler, service_of(request), user_id, *args, **request.path_params
+                )
+            except InvalidFieldError as error:
+                raise InvalidBodyError([Problem(f"$.{error.field}", error.message)]) from None
+            if status_code == 204:
+                return Response(status_code=204)
+            return JSONResponse(result, status_code=status_code)
+
+        if "POST" in methods:
+            return await answered_once(request, service_of(request), user_id, raw, answer)
+        return await answer()
 
     return Route(path, endpoint, methods=list(methods), name=handler.__name__)
 

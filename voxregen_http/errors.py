@@ -29,6 +29,7 @@ from voxregen_core.errors import (
     StorageUnavailableError,
     VoxregenError,
 )
+from voxregen_core.idempotency import IdempotencyKeyInUseError, InvalidIdempotencyKeyError
 
 
 class UnauthenticatedError(VoxregenError):
@@ -91,6 +92,8 @@ class UnsupportedMediaTypeError(VoxregenError):
 STATUS_CODES: dict[type[VoxregenError], int] = {
     MalformedJsonError: 400,
     InvalidQueryError: 400,
+    InvalidIdempotencyKeyError: 400,
+    IdempotencyKeyInUseError: 409,
     InvalidCursorError: 400,
     UnauthenticatedError: 401,
     NotFoundError: 404,

@@ -24,6 +24,9 @@ cache policy (:func:`voxregen_core.feature_cache.evictable`) decides: never one 
 or running job may still read (:mod:`voxregen_adapters.db.feature_cache_eviction` says how a
 job in flight is kept safe). A later render of that input misses the cache and extracts again.
 
+Each pass then deletes up to ``CLAIM_LIMIT`` of the idempotency keys claimed more than
+:data:`~voxregen_core.idempotency.RETENTION_S` (24 h) ago.
+
 A pass that cannot reach the database, the store or the queue logs and waits for the next one.
 """
 
@@ -34,6 +37,7 @@ import attrs
 import structlog
 
 from voxregen_adapters.service import Service
+from voxregen_core import idempotency
 from voxregen_core.errors import VoxregenError
 from voxregen_core.jobs import RenderJob
 from voxregen_core.use_cases.render_jobs import fail_job
@@ -48,6 +52,7 @@ class SweepOutcome:
     jobs_failed: int = 0
     profiles_requeued: int = 0
     feature_cache_evicted: int = 0
+    idempotency_keys_expired: int = 0
 
 
 @attrs.frozen
@@ -63,7 +68,7 @@ class Sweeper:
         return self.stall_timeout_s / 2.0
 
     def sweep(self) -> SweepOutcome:
-        """One pass over jobs, then profiles, then the feature cache."""
+        """One pass over jobs, then profiles, then the feature cache, then idempotency keys."""
         now = self.service.clock.now()
         unchanged_since = now - timedelta(seconds=self.stall_timeout_s)
         requeued = failed = 0
@@ -99,11 +104,15 @@ class Sweeper:
                 feature_version=entry.feature_version,
                 idle_s=round((now - entry.last_accessed_at).total_seconds()),
             )
+        expired = self.service.idempotency_keys.expire(
+            created_before=now - timedelta(seconds=idempotency.RETENTION_S), limit=CLAIM_LIMIT
+        )
         return SweepOutcome(
             jobs_requeued=requeued,
             jobs_failed=failed,
             profiles_requeued=len(profiles),
             feature_cache_evicted=len(evicted),
+            idempotency_keys_expired=expired,
         )
 
     def _fail_or_requeue(self, job: RenderJob, now: datetime) -> bool:

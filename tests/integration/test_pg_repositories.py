@@ -16,6 +16,7 @@ from voxregen_adapters.db.engine import create_database_engine
 from voxregen_adapters.db.exemplar_repository import PostgresSingerExemplarRepository
 from voxregen_adapters.db.feature_cache_eviction import PostgresFeatureCacheEviction
 from voxregen_adapters.db.feature_cache_repository import PostgresFeatureCacheRepository
+from voxregen_adapters.db.idempotency_key_repository import PostgresIdempotencyKeyRepository
 from voxregen_adapters.db.profile_repository import PostgresSingerProfileRepository
 from voxregen_adapters.db.reference_repository import PostgresSingerReferenceRepository
 from voxregen_adapters.db.render_job_repository import PostgresRenderJobRepository
@@ -27,6 +28,7 @@ from voxregen_core.errors import (
     NotFoundError,
 )
 from voxregen_core.feature_cache import FeatureCacheEntry
+from voxregen_core.idempotency import Claimed, StoredAnswer
 from voxregen_core.jobs import JobStatus, Progress, RenderJob
 from voxregen_core.keys import job_input_key, job_output_key, reference_key
 from voxregen_core.pagination import PagePosition, PageRequest
@@ -46,6 +48,7 @@ class Repositories:
     jobs: PostgresRenderJobRepository
     feature_cache: PostgresFeatureCacheRepository
     feature_cache_eviction: PostgresFeatureCacheEviction
+    idempotency_keys: PostgresIdempotencyKeyRepository
 
 
 PORTS = {
@@ -55,6 +58,7 @@ PORTS = {
     "jobs": ports.RenderJobRepository,
     "feature_cache": ports.FeatureCacheRepository,
     "feature_cache_eviction": ports.FeatureCacheEviction,
+    "idempotency_keys": ports.IdempotencyKeyRepository,
 }
 
 
@@ -67,6 +71,7 @@ def repos(pg_engine) -> Repositories:
         jobs=PostgresRenderJobRepository(pg_engine),
         feature_cache=PostgresFeatureCacheRepository(pg_engine),
         feature_cache_eviction=PostgresFeatureCacheEviction(pg_engine),
+        idempotency_keys=PostgresIdempotencyKeyRepository(pg_engine),
     )
 
 
@@ -430,6 +435,10 @@ def world(repos) -> World:
         user_id=USER_A, job_id=job.id, from_status=JobStatus.QUEUED, to_status=JobStatus.RUNNING
     )
     b_profile = repos.profiles.add(_profile(USER_B))
+    claim = {"user_id": USER_A, "key": A_KEY, "fingerprint": "a's request"}
+    repos.idempotency_keys.claim(**claim, now=datetime.now(UTC))
+    answer = StoredAnswer(status_code=201, body=b'{"id": "a-s"}')
+    repos.idempotency_keys.answer(user_id=USER_A, key=A_KEY, answer=answer)
     return World(profile, reference, exemplar, entry, job, b_profile)
 
 
@@ -664,6 +673,29 @@ def _no_blob_to_delete(key: str) -> None:
     raise AssertionError(f"the eviction deleted the blob {key}")
 
 
+A_KEY = "a-s-key"
+
+
+def _b_claims_as_key(repos: Repositories, w: World) -> None:
+    claim = {"user_id": USER_B, "key": A_KEY, "fingerprint": "b's request"}
+    assert repos.idempotency_keys.claim(**claim, now=datetime.now(UTC)) == Claimed()
+
+
+def _b_answers_as_key(repos: Repositories, w: World) -> None:
+    answer = StoredAnswer(status_code=500, body=b"b's")
+    repos.idempotency_keys.answer(user_id=USER_B, key=A_KEY, answer=answer)
+
+
+def _b_releases_as_key(repos: Repositories, w: World) -> None:
+    repos.idempotency_keys.release(user_id=USER_B, key=A_KEY)
+
+
+def _the_sweep_expires_no_key_in_retention(repos: Repositories, w: World) -> None:
+    """Not scoped by user: the sweep of keys past their retention. A's is new, so it stays."""
+    yesterday = datetime.now(UTC) - timedelta(hours=23)
+    assert repos.idempotency_keys.expire(created_before=yesterday, limit=10) == 0
+
+
 CROSS_USER_ATTEMPTS: dict[tuple[str, str], Callable[[Repositories, World], None]] = {
     ("profiles", "add"): _b_adds_a_profile_with_as_id,
     ("profiles", "get"): _b_gets_as_profile,
@@ -695,6 +727,10 @@ CROSS_USER_ATTEMPTS: dict[tuple[str, str], Callable[[Repositories, World], None]
     ("feature_cache", "add"): _b_adds_an_entry_for_the_same_input,
     ("feature_cache", "touch"): _b_touches_as_entry,
     ("feature_cache_eviction", "evict_idle"): _the_eviction_spares_an_entry_in_use,
+    ("idempotency_keys", "claim"): _b_claims_as_key,
+    ("idempotency_keys", "answer"): _b_answers_as_key,
+    ("idempotency_keys", "release"): _b_releases_as_key,
+    ("idempotency_keys", "expire"): _the_sweep_expires_no_key_in_retention,
 }
 
 

@@ -26,7 +26,7 @@ from voxregen_core.keys import job_input_key
 from voxregen_core.profile_stub import EMBEDDING_DIMS
 from voxregen_core.profiles import ProfileStatus, SingerProfile
 
-HEAD = "0004"
+HEAD = "0005"
 """The newest revision."""
 
 VOXREGEN = str(Path(sys.executable).with_name("voxregen"))
@@ -37,12 +37,13 @@ TABLES = {
     "singer_exemplars",
     "stem_feature_cache",
     "render_jobs",
+    "idempotency_keys",
 }
 
 # (column, PostgreSQL type, nullable), in table order: the brief's columns, plus the two
 # columns a failed job needs (render_jobs.error_code, error_message; docs/schema.md); and
 # render_jobs.singer_profile_id nullable since revision 0004 (a profile's deletion keeps its
-# finished jobs).
+# finished jobs); and issue 12's idempotency_keys (revision 0005).
 COLUMNS = {
     "singer_profiles": [
         ("id", "uuid", False),
@@ -104,6 +105,15 @@ COLUMNS = {
         ("error_message", "text", True),
         ("created_at", "timestamp with time zone", False),
         ("updated_at", "timestamp with time zone", False),
+    ],
+    "idempotency_keys": [
+        ("user_id", "uuid", False),
+        ("key", "text", False),
+        ("fingerprint", "text", False),
+        ("status_code", "integer", True),
+        ("body", "bytea", True),
+        ("created_at", "timestamp with time zone", False),
+        ("answered_at", "timestamp with time zone", True),
     ],
 }
 
@@ -274,6 +284,8 @@ def test_keys_indexes_defaults_and_the_feature_cache_uniqueness(migrated_url):
         "ix_singer_profiles_newest",
         "ix_singer_references_newest",
         "ix_render_jobs_newest",
+        "pk_idempotency_keys",
+        "ix_idempotency_keys_created_at",
         "uq_stem_feature_cache_user_id_input_hash_feature_version",
     }
     foreign_keys = _query(
@@ -393,7 +405,7 @@ def test_migrate_then_seed_through_the_cli(fresh_database_url):
     assert seeded.returncode == 0, seeded.stderr
     assert seeded.stderr.startswith(f"voxregen: seeded demo user {DEMO_USER_ID}: ready profile")
     counts = _row_counts(url)
-    assert counts == dict.fromkeys(sorted(TABLES), 1)
+    assert counts == dict.fromkeys(sorted(TABLES), 1) | {"idempotency_keys": 0}  # no request
 
     engine = create_database_engine(url)
     try:

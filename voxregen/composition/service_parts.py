@@ -11,6 +11,7 @@ from voxregen_adapters.db.engine import create_database_engine
 from voxregen_adapters.db.exemplar_repository import PostgresSingerExemplarRepository
 from voxregen_adapters.db.feature_cache_eviction import PostgresFeatureCacheEviction
 from voxregen_adapters.db.feature_cache_repository import PostgresFeatureCacheRepository
+from voxregen_adapters.db.idempotency_key_repository import PostgresIdempotencyKeyRepository
 from voxregen_adapters.db.profile_repository import PostgresSingerProfileRepository
 from voxregen_adapters.db.reference_repository import PostgresSingerReferenceRepository
 from voxregen_adapters.db.render_job_repository import PostgresRenderJobRepository
@@ -72,6 +73,7 @@ def build_service(
         jobs=PostgresRenderJobRepository(engine),
         feature_cache=PostgresFeatureCacheRepository(engine),
         feature_cache_eviction=PostgresFeatureCacheEviction(engine),
+        idempotency_keys=PostgresIdempotencyKeyRepository(engine),
         store=store,
         queue=queue,
         clock=clock or SystemClock(),

@@ -1,4 +1,5 @@
-"""The brief's five tables as SQLAlchemy Core metadata (with the indexes the lists page on); ``docs/schema.md`` explains each column.
+"""The brief's five tables as SQLAlchemy Core metadata, with the indexes the lists page on and
+the ``idempotency_keys`` of issue 12; ``docs/schema.md`` explains each column.
 
 Alembic revisions under ``migrations/`` (beside this module) create the schema; a test checks
 that this metadata and the head revision agree. Constraint and index names come from the naming
@@ -139,4 +140,16 @@ render_jobs = sa.Table(
     _timestamp("created_at"),
     _timestamp("updated_at"),
     sa.Index("ix_render_jobs_newest", "user_id", "created_at", "id"),
+)
+
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("user_id", sa.Uuid, primary_key=True),
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("fingerprint", sa.Text, nullable=False),
+    sa.Column("status_code", sa.Integer),
+    sa.Column("body", sa.LargeBinary),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("answered_at", sa.DateTime(timezone=True)),
 )
