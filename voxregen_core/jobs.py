@@ -81,10 +81,11 @@ class RenderJob:
 
 @attrs.frozen
 class JobDeletion:
-    """What deleting a job removes besides its row, as the repository reads it with the row
+    """What deleting a job removes besides its row, as the repository reads it with the rows
     locked: the job, whether another job of its user renders the same input object (a clone
     shares its original's), and the feature-cache entries of its input that no other job of
-    its user refers to (by input hash)."""
+    its user refers to (by input hash) nor may be about to (a queued or running job that has
+    not recorded its entry yet keeps them all, as the eviction sweep does)."""
 
     job: RenderJob
     input_shared: bool

@@ -110,7 +110,7 @@ def _decoded(cursor: str, *, user_id: uuid.UUID, list_name: str) -> PagePosition
             created_at=datetime.fromisoformat(content["created_at"]), id=uuid.UUID(content["id"])
         )
         version, cursor_list, cursor_user = content["v"], content["list"], content["user"]
-    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, TypeError, KeyError, AttributeError):
         raise InvalidCursorError(
             "the cursor is not one this API gave; start from the first page"
         ) from None

@@ -5,6 +5,8 @@ answer, with ``Idempotent-Replayed: true``, and runs nothing."""
 import uuid
 from collections.abc import Awaitable, Callable
 
+import anyio
+import structlog
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -51,12 +53,21 @@ async def answered_once(
         response = await answer()
     except VoxregenError as error:  # a refusal is an answer too (a 5xx is released below)
         response = await voxregen_error(request, error)
-    except BaseException:
-        await run_in_threadpool(service.idempotency_keys.release, **scope)
+    except Exception:  # a bug: answered 500, and the retry runs again
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(service.idempotency_keys.release, **scope)
         raise
-    if response.status_code >= 500:
-        await run_in_threadpool(service.idempotency_keys.release, **scope)
-    else:
-        stored = StoredAnswer(status_code=response.status_code, body=bytes(response.body))
-        await run_in_threadpool(service.idempotency_keys.answer, **scope, answer=stored)
+    # (cancelled, the client gone: the claim stays in flight, and is taken over after
+    # IN_FLIGHT_TIMEOUT_S, since the handler may have done its work)
+    with anyio.CancelScope(shield=True):  # what the handler did is kept, whatever comes now
+        try:
+            if response.status_code >= 500:
+                await run_in_threadpool(service.idempotency_keys.release, **scope)
+            else:
+                stored = StoredAnswer(status_code=response.status_code, body=bytes(response.body))
+                await run_in_threadpool(service.idempotency_keys.answer, **scope, answer=stored)
+        except VoxregenError as error:  # the answer stands; a retry waits, then runs again
+            structlog.get_logger().warning(
+                "idempotency_answer_not_stored", code=error.code, error=error.message
+            )
     return response

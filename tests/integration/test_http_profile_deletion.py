@@ -146,3 +146,15 @@ def test_a_profile_in_use_is_refused_then_deleted_keeping_its_finished_jobs(api)
     clone = api.client.post(f"/v1/render-jobs/{done_job}:clone", json={}, headers=as_user(ALICE))
     assert_error(clone, 409, {"not_ready"})
     assert "singer profile was deleted" in clone.json()["error"]["message"]
+
+
+def test_the_last_reference_of_a_profile_a_queued_job_uses_is_refused(api):
+    profile_id, (only,) = built_profile(api, references=1)
+    job_id = new_job(api, profile_id)
+    path = f"/v1/singer-profiles/{profile_id}/references/{only}"
+
+    refused = api.client.delete(path, headers=as_user(ALICE))
+    assert_error(refused, 409, {"profile_in_use"})
+    assert get(api, f"/v1/singer-profiles/{profile_id}")["status"] == "ready"
+    api.client.post(f"/v1/render-jobs/{job_id}:cancel", headers=as_user(ALICE))
+    assert api.client.delete(path, headers=as_user(ALICE)).status_code == 204

@@ -7,6 +7,7 @@ no object is ever left without its row."""
 
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import attrs
 import pytest
@@ -141,3 +142,34 @@ def test_a_deletion_cut_short_keeps_the_job_and_a_retry_finishes_it(service):
     delete_job(service, user_id=USER, job_id=job.id)
     assert objects(service) == [] and service.jobs.get(user_id=USER, job_id=job.id) is None
     assert count_rows(service, tables.stem_feature_cache) == 0
+
+
+def test_a_job_and_its_clone_deleted_at_once_leave_no_orphaned_input(service):
+    """Each deletion locks the jobs sharing the input in id order, so the second sees the
+    first gone and deletes the input they shared."""
+    profile = add_profile(service, USER)
+    for _ in range(5):
+        original = add_job(service, profile)
+        clone = add_job(service, profile, data=None, input_object_key=original.input_object_key)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            list(
+                pool.map(
+                    lambda job_id: delete_job(service, user_id=USER, job_id=job_id),
+                    (original.id, clone.id),
+                )
+            )
+        assert count_rows(service, tables.render_jobs) == 0
+        assert objects(service) == []
+
+
+def test_features_another_job_may_be_looking_up_stay(service):
+    profile = add_profile(service, USER)
+    done = add_job(service, profile)
+    render_to_end(service, USER, done.id)
+    same_audio = add_job(service, profile)  # queued: it will find the features by their hash
+
+    delete_job(service, user_id=USER, job_id=done.id)
+    assert count_rows(service, tables.stem_feature_cache) == 1
+    render_to_end(service, USER, same_audio.id)
+    rendered = service.jobs.get(user_id=USER, job_id=same_audio.id)
+    assert rendered.status is JobStatus.DONE and rendered.metrics["feature_cache_hit"] is True

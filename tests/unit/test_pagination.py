@@ -90,6 +90,14 @@ def _forged(content: object) -> str:
             }
         ),
         base64.urlsafe_b64encode(b"\xff\xfe").decode(),
+        _forged(
+            {"v": 1, "list": "render-jobs", "user": "x", "created_at": T0.isoformat(), "id": 123}
+        ),
+        _forged({"v": 1, "list": "render-jobs", "user": "x", "created_at": 5, "id": str(ALICE)}),
+        _forged(
+            {"v": 1, "list": "render-jobs", "user": "x", "created_at": T0.isoformat(), "id": []}
+        ),
+        _forged("a string"),
     ],
 )
 def test_a_cursor_the_api_did_not_give_is_refused(cursor):

@@ -36,17 +36,19 @@ class PostgresIdempotencyKeyRepository:
             if connection.execute(inserted).first() is not None:
                 return Claimed()
             row = locked_row(connection, idempotency_keys, _owned(user_id, key))
-            if row is None:  # expired between the two statements: as if free
-                connection.execute(inserted)
-                return Claimed()
-            if row.fingerprint != fingerprint:
+            if row is None:  # released or expired between the two statements
+                if connection.execute(inserted).first() is not None:
+                    return Claimed()
+                row = locked_row(connection, idempotency_keys, _owned(user_id, key))
+            if row is not None and row.fingerprint != fingerprint:
                 raise IdempotencyKeyReusedError(
                     "this Idempotency-Key was used for another request (another route or "
                     "body); use a new key for a new request"
                 )
-            if row.status_code is not None:
+            if row is not None and row.status_code is not None:
                 return Replay(StoredAnswer(status_code=row.status_code, body=row.body))
-            if row.created_at > now - timedelta(seconds=IN_FLIGHT_TIMEOUT_S):
+            if row is None or row.created_at > now - timedelta(seconds=IN_FLIGHT_TIMEOUT_S):
+                # (None: other claims came and went twice meanwhile; as good as in flight)
                 raise IdempotencyKeyInUseError(
                     "a request with this Idempotency-Key is still being answered; retry in a moment"
                 )

@@ -14,7 +14,7 @@ from voxregen_adapters.db.ownership import require_feature_cache_entry, require_
 from voxregen_adapters.db.stalled import claim_stalled_rows
 from voxregen_adapters.db.tables import render_jobs, stem_feature_cache
 from voxregen_adapters.db.timestamps import utc
-from voxregen_adapters.db.transaction import locked_row, transaction
+from voxregen_adapters.db.transaction import transaction
 from voxregen_core.errors import InvalidParamsError
 from voxregen_core.feature_cache import FeatureCacheEntry
 from voxregen_core.jobs import ChunkLedger, JobDeletion, JobStatus, Progress, RenderJob
@@ -121,27 +121,22 @@ class PostgresRenderJobRepository:
         delete_objects: Callable[[JobDeletion], None],
     ) -> bool:
         with transaction(self._engine) as connection:
-            row = locked_row(connection, render_jobs, _owned(user_id, job_id))
+            row = connection.execute(sa.select(render_jobs).where(_owned(user_id, job_id))).first()
             if row is None:
                 return False
             job = _job_from_row(row)
-            others = sa.select(render_jobs.c.id).where(
-                render_jobs.c.user_id == user_id, render_jobs.c.id != job_id
-            )
-            input_shared = connection.execute(
-                others.where(render_jobs.c.input_object_key == job.input_object_key).limit(1)
-            ).first()
+            group = _locked_jobs_sharing_input(connection, job)
+            if job.id not in {other.id for other in group}:
+                return False  # deleted meanwhile
+            others = [other for other in group if other.id != job.id]
             entries = []
-            if job.input_hash is not None:
-                hash_shared = connection.execute(
-                    others.where(render_jobs.c.input_hash == job.input_hash).limit(1)
-                ).first()
-                if hash_shared is None:
-                    entries = _locked_entries_of(connection, user_id, job.input_hash)
+            hash_shared = any(other.input_hash == job.input_hash for other in others)
+            unshared = job.input_hash is not None and not hash_shared
+            if unshared and not _may_be_looking_up_features(connection, user_id, job_id):
+                entries = _locked_entries_of(connection, user_id, job.input_hash)
+            input_shared = any(other.input_object_key == job.input_object_key for other in others)
             delete_objects(
-                JobDeletion(
-                    job=job, input_shared=input_shared is not None, feature_cache_entries=entries
-                )
+                JobDeletion(job=job, input_shared=input_shared, feature_cache_entries=entries)
             )
             connection.execute(sa.delete(render_jobs).where(_owned(user_id, job_id)))
             connection.execute(
@@ -280,6 +275,37 @@ def _check_move(
             f"error_code and error_message go with a move to failed, and only then; got "
             f"{error_code!r} and {error_message!r} for a move to {to_status.value}"
         )
+
+
+def _locked_jobs_sharing_input(connection: sa.Connection, job: RenderJob) -> list[RenderJob]:
+    """``job`` and the user's other jobs of the same input object or input hash, locked in id
+    order: two deletions of jobs that share an input (a job and its clone) take the locks one
+    after the other, so the second sees the first gone and deletes the input it shared."""
+    shares = [render_jobs.c.id == job.id, render_jobs.c.input_object_key == job.input_object_key]
+    if job.input_hash is not None:
+        shares.append(render_jobs.c.input_hash == job.input_hash)
+    query = (
+        sa.select(render_jobs)
+        .where(render_jobs.c.user_id == job.user_id, sa.or_(*shares))
+        .order_by(render_jobs.c.id)
+        .with_for_update()
+    )
+    return [_job_from_row(row) for row in connection.execute(query)]
+
+
+def _may_be_looking_up_features(
+    connection: sa.Connection, user_id: uuid.UUID, job_id: uuid.UUID
+) -> bool:
+    """Whether another queued or running job of the user has not recorded its feature-cache
+    entry yet: it may be about to use one of this input's (the same audio, found by its hash),
+    so the entries stay, as the eviction sweep keeps them (feature_cache_eviction.py)."""
+    query = sa.select(render_jobs.c.id).where(
+        render_jobs.c.user_id == user_id,
+        render_jobs.c.id != job_id,
+        render_jobs.c.status.in_([JobStatus.QUEUED.value, JobStatus.RUNNING.value]),
+        render_jobs.c.stem_feature_cache_id.is_(None),
+    )
+    return connection.execute(query.limit(1)).first() is not None
 
 
 def _locked_entries_of(

@@ -21,8 +21,9 @@ from voxregen_core.errors import (
     ObjectNotFoundError,
     ProfileInUseError,
 )
+from voxregen_core.jobs import JobStatus
 from voxregen_core.keys import profile_prefix, reference_key
-from voxregen_core.pagination import Page, page_of, page_request
+from voxregen_core.pagination import Page, PageRequest, page_of, page_request
 from voxregen_core.ports import ServicePorts
 from voxregen_core.profiles import (
     ProfileDeletion,
@@ -127,12 +128,22 @@ def delete_reference(
     with the embedding it has. With no reference left there is nothing to build it from: it
     is back to a new profile's state (``building``, no embedding, waiting for a reference).
 
-    Raises :class:`NotFoundError` for a missing or another user's profile or reference.
+    Raises :class:`NotFoundError` for a missing or another user's profile or reference, and
+    :class:`ProfileInUseError` for the last reference while a queued or running job renders
+    with the profile (it would lose the embedding it renders with).
     """
     owned_profile(ports, user_id=user_id, profile_id=profile_id)
     reference = ports.references.get(user_id=user_id, reference_id=ref_id)
     if reference is None or reference.singer_profile_id != profile_id:
         raise NotFoundError(f"no reference {ref_id} of singer profile {profile_id}")
+    others = ports.references.list_for_profile(user_id=user_id, profile_id=profile_id)
+    if all(other.id == ref_id for other in others) and _has_jobs_in_flight(
+        ports, user_id, profile_id
+    ):
+        raise ProfileInUseError(
+            f"reference {ref_id} is the last of singer profile {profile_id}, which a queued or "
+            "running render job uses; cancel it or let it finish, or add a reference first"
+        )
     ports.references.delete(
         user_id=user_id,
         reference_id=ref_id,
@@ -144,6 +155,16 @@ def delete_reference(
         ports.queue.enqueue_profile_build(**scope)
     else:
         ports.profiles.forget_build(**scope)
+
+
+def _has_jobs_in_flight(ports: ServicePorts, user_id: uuid.UUID, profile_id: uuid.UUID) -> bool:
+    first = PageRequest(limit=1)
+    return any(
+        ports.jobs.list_page(
+            user_id=user_id, page=first, status=status, singer_profile_id=profile_id
+        )
+        for status in (JobStatus.QUEUED, JobStatus.RUNNING)
+    )
 
 
 def delete_profile(ports: ServicePorts, *, user_id: uuid.UUID, profile_id: uuid.UUID) -> None:
