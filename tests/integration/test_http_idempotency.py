@@ -14,8 +14,9 @@ from tests.integration.http_world import assert_error
 from tests.signals import sine, wav_bytes
 from voxregen_adapters.broker import make_broker
 from voxregen_adapters.dramatiq_job_queue import DramatiqJobQueue
-from voxregen_core.errors import QueueUnavailableError
+from voxregen_core.errors import DatabaseUnavailableError, QueueUnavailableError
 from voxregen_core.idempotency import IN_FLIGHT_TIMEOUT_S, RETENTION_S, Claimed, fingerprint
+from voxregen_http.routes import profiles as profiles_routes
 from voxregen_worker.sweeper import Sweeper
 
 ALICE = uuid.UUID("a11ce000-0000-4000-8000-000000000001")
@@ -203,3 +204,51 @@ def test_the_sweeper_expires_keys_after_their_retention(api):
     assert old_again == Claimed()  # free again: the old claim is gone
     with pytest.raises(Exception, match="another request"):
         service.idempotency_keys.claim(user_id=ALICE, key="new", fingerprint="g", now=now)
+
+
+@attrs.define
+class AnswersNotStored:
+    """The idempotency keys' table, unreachable just when an answer is to be stored."""
+
+    inner: object
+
+    def __getattr__(self, name: str):
+        return getattr(self.inner, name)
+
+    def answer(self, **_: object) -> None:
+        raise DatabaseUnavailableError("cannot use the database: connection refused")
+
+
+def test_an_answer_that_cannot_be_stored_still_answers_and_holds_the_key(api):
+    """The handler's work is done: the client gets its answer, and the key stays claimed so
+    that a retry does not do it again (until the claim is taken over as abandoned)."""
+    api, _ = api
+    app = api.client.app
+    service = app.state.service
+    app.state.service = attrs.evolve(
+        service, idempotency_keys=AnswersNotStored(service.idempotency_keys)
+    )
+    try:
+        created = api.client.post(
+            "/v1/singer-profiles", json={"name": "A"}, headers=keyed(ALICE, "lost")
+        )
+    finally:
+        app.state.service = service
+    assert created.status_code == 201
+    retry = api.client.post("/v1/singer-profiles", json={"name": "A"}, headers=keyed(ALICE, "lost"))
+    assert_error(retry, 409, {"idempotency_key_in_use"})
+    assert len(api.client.get("/v1/singer-profiles", headers=as_user(ALICE)).json()["items"]) == 1
+
+
+def test_a_handler_that_fails_with_a_bug_releases_the_key(api, monkeypatch):
+    api, _ = api
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(profiles_routes.profiles, "create_profile", broken)
+    with pytest.raises(RuntimeError, match="a bug"):  # (the TestClient re-raises; a 500)
+        api.client.post("/v1/singer-profiles", json={"name": "A"}, headers=keyed(ALICE, "b"))
+    monkeypatch.undo()
+    retried = api.client.post("/v1/singer-profiles", json={"name": "A"}, headers=keyed(ALICE, "b"))
+    assert retried.status_code == 201 and "idempotent-replayed" not in retried.headers
