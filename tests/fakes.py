@@ -19,6 +19,7 @@ from voxregen_core.messages import (
     ProfileBuildMessage,
     RenderChunkMessage,
     RenderJobMessage,
+    WebhookDeliveryMessage,
 )
 from voxregen_core.params import RenderParams
 from voxregen_core.profiles import SingerProfile
@@ -157,12 +158,20 @@ class InMemoryJobQueue:
 
     def __init__(self) -> None:
         self.messages: list[JobMessage] = []
+        self.delays_s: list[float] = []
+        """The delay of each webhook delivery queued, in order."""
 
     def enqueue_profile_build(self, *, user_id: uuid.UUID, profile_id: uuid.UUID) -> None:
         self.messages.append(ProfileBuildMessage(user_id=user_id, profile_id=profile_id))
 
     def enqueue_render_job(self, *, user_id: uuid.UUID, job_id: uuid.UUID) -> None:
         self.messages.append(RenderJobMessage(user_id=user_id, job_id=job_id))
+
+    def enqueue_webhook_delivery(
+        self, message: WebhookDeliveryMessage, *, delay_s: float = 0.0
+    ) -> None:
+        self.messages.append(message)
+        self.delays_s.append(delay_s)
 
     def enqueue_render_chunk(
         self, *, user_id: uuid.UUID, job_id: uuid.UUID, chunk_index: int

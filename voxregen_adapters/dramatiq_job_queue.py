@@ -14,6 +14,8 @@ actor         args
 profile_build ``(user_id, profile_id)`` as ``(str, str)``
 render_job    ``(user_id, job_id)`` as ``(str, str)``
 render_chunk  ``(user_id, job_id, chunk_index)`` as ``(str, str, int)``
+webhook       ``(user_id, job_id, event, webhook_id, attempt)`` as
+              ``(str, str, str, str, int)``, delayed for a retry
 ============  ======================================================
 """
 
@@ -30,6 +32,7 @@ from voxregen_core.messages import (
     ProfileBuildMessage,
     RenderChunkMessage,
     RenderJobMessage,
+    WebhookDeliveryMessage,
 )
 
 QUEUE_NAME = "default"
@@ -37,11 +40,13 @@ QUEUE_NAME = "default"
 PROFILE_BUILD = "profile_build"
 RENDER_JOB = "render_job"
 RENDER_CHUNK = "render_chunk"
+WEBHOOK = "webhook"
 
 _MESSAGE_TYPES: dict[str, type[JobMessage]] = {
     PROFILE_BUILD: ProfileBuildMessage,
     RENDER_JOB: RenderJobMessage,
     RENDER_CHUNK: RenderChunkMessage,
+    WEBHOOK: WebhookDeliveryMessage,
 }
 _ACTOR_NAMES = {message_type: name for name, message_type in _MESSAGE_TYPES.items()}
 ACTOR_NAMES = tuple(_MESSAGE_TYPES)
@@ -63,8 +68,14 @@ class DramatiqJobQueue:
     ) -> None:
         self._send(RenderChunkMessage(user_id=user_id, job_id=job_id, chunk_index=chunk_index))
 
-    def _send(self, message: JobMessage) -> None:
-        """Send one message; QueueUnavailableError when Redis cannot be reached."""
+    def enqueue_webhook_delivery(
+        self, message: WebhookDeliveryMessage, *, delay_s: float = 0.0
+    ) -> None:
+        self._send(message, delay_s=delay_s)
+
+    def _send(self, message: JobMessage, *, delay_s: float = 0.0) -> None:
+        """Send one message (``delay_s`` from now); QueueUnavailableError when Redis cannot be
+        reached."""
         actor_name = _ACTOR_NAMES[type(message)]
         envelope = dramatiq.Message(
             queue_name=QUEUE_NAME,
@@ -74,7 +85,7 @@ class DramatiqJobQueue:
             options={},
         )
         try:
-            self._broker.enqueue(envelope)
+            self._broker.enqueue(envelope, delay=round(delay_s * 1000) or None)
         except (redis.ConnectionError, redis.TimeoutError) as error:
             raise QueueUnavailableError(
                 f"cannot queue {actor_name}: the job queue's Redis is unreachable ({error})"

@@ -23,6 +23,8 @@ from voxregen_core.ports import (
     SingerExemplarRepository,
     SingerProfileRepository,
     SingerReferenceRepository,
+    WebhookSecretRepository,
+    WebhookSender,
 )
 
 
@@ -38,6 +40,8 @@ class Service:
     feature_cache: FeatureCacheRepository
     feature_cache_eviction: FeatureCacheEviction
     idempotency_keys: IdempotencyKeyRepository
+    webhook_secrets: WebhookSecretRepository
+    webhook_sender: WebhookSender
     store: ObjectStore
     queue: JobQueue
     clock: Clock

@@ -17,6 +17,7 @@ import attrs
 import platformdirs
 
 from voxregen_adapters.url_signing import MIN_SIGNING_KEY_BYTES
+from voxregen_core import webhooks
 from voxregen_core.errors import ConfigError
 from voxregen_core.generator import Device
 
@@ -67,6 +68,18 @@ class WorkerSettings:
 
 
 @attrs.frozen
+class WebhookSettings:
+    """How webhooks are sent (:mod:`voxregen_core.webhooks`)."""
+
+    allow_private_networks: bool = False
+    """Let webhook URLs reach loopback, private and link-local addresses (tests, a platform on
+    the same private network); off, they are refused, so that no user can make the service
+    POST to its own network."""
+    timeout_s: float = webhooks.TIMEOUT_S
+    retry_schedule_s: tuple[float, ...] = webhooks.RETRY_SCHEDULE_S
+
+
+@attrs.frozen
 class Settings:
     """The service's configuration. ``None`` means unset: the database and Redis then come
     from the embedded runtime (:mod:`voxregen_adapters.embedded`) under ``data_dir``."""
@@ -83,6 +96,7 @@ class Settings:
     cache_dir: Path
     data_dir: Path
     worker: WorkerSettings = attrs.field(factory=WorkerSettings)
+    webhooks: WebhookSettings = attrs.field(factory=WebhookSettings)
 
 
 def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
@@ -106,6 +120,7 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
         data_dir=_read(environ, "VOXREGEN_DATA_DIR", _absolute_dir)
         or Path(platformdirs.user_data_dir("voxregen")),
         worker=_worker_settings(environ),
+        webhooks=_webhook_settings(environ),
     )
 
 
@@ -126,6 +141,28 @@ def _worker_settings(environ: Mapping[str, str]) -> WorkerSettings:
         ),
     }
     return attrs.evolve(defaults, **{name: v for name, v in values.items() if v is not None})
+
+
+def _webhook_settings(environ: Mapping[str, str]) -> WebhookSettings:
+    values = {
+        "allow_private_networks": _read(
+            environ, "VOXREGEN_WEBHOOK_ALLOW_PRIVATE_NETWORKS", _boolean
+        ),
+        "timeout_s": _read(environ, "VOXREGEN_WEBHOOK_TIMEOUT_S", _seconds(minimum_s=0.1)),
+        "retry_schedule_s": _read(environ, "VOXREGEN_WEBHOOK_RETRY_SCHEDULE_S", _schedule),
+    }
+    return attrs.evolve(WebhookSettings(), **{n: v for n, v in values.items() if v is not None})
+
+
+def _boolean(value: str) -> bool:
+    if value.lower() not in ("true", "false"):
+        raise ValueError("expected true or false")
+    return value.lower() == "true"
+
+
+def _schedule(value: str) -> tuple[float, ...]:
+    """Comma-separated waits in seconds, e.g. ``5,300,1800``."""
+    return tuple(_seconds(minimum_s=0.0)(part) for part in value.split(","))
 
 
 def _device(value: str) -> Device:

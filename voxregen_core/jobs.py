@@ -10,6 +10,7 @@ from attrs import validators as v
 
 from voxregen_core.feature_cache import FeatureCacheEntry
 from voxregen_core.params import RenderParams
+from voxregen_core.webhooks import WebhookAttempt, WebhookTarget
 
 
 class JobStatus(enum.StrEnum):
@@ -77,6 +78,9 @@ class RenderJob:
     error_message: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    webhook: WebhookTarget | None = None
+    """Where the job's webhooks go (:mod:`voxregen_core.webhooks`), if anywhere."""
+    webhook_last_attempt: WebhookAttempt | None = None
 
 
 @attrs.frozen

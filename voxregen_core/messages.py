@@ -53,5 +53,17 @@ class RenderChunkMessage:
     chunk_index: int = attrs.field(validator=_chunk_index)
 
 
-JobMessage = ProfileBuildMessage | RenderJobMessage | RenderChunkMessage
+@attrs.frozen
+class WebhookDeliveryMessage:
+    """POST the user's job's ``event`` webhook (attempt ``attempt``, from 1) as delivery
+    ``webhook_id`` (the same on every attempt)."""
+
+    user_id: uuid.UUID = attrs.field(validator=_uuid)
+    job_id: uuid.UUID = attrs.field(validator=_uuid)
+    event: str = attrs.field(validator=attrs.validators.in_(("started", "progress", "completed")))
+    webhook_id: str = attrs.field(validator=attrs.validators.matches_re(r"msg_[0-9a-f]{32}"))
+    attempt: int = attrs.field(default=1, validator=_chunk_index)
+
+
+JobMessage = ProfileBuildMessage | RenderJobMessage | RenderChunkMessage | WebhookDeliveryMessage
 """Every message the job queue carries."""

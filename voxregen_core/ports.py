@@ -16,6 +16,7 @@ from voxregen_core.feature_cache import FeatureCacheEntry
 from voxregen_core.generator import ChunkFeatures, Device
 from voxregen_core.idempotency import IdempotencyClaim, StoredAnswer
 from voxregen_core.jobs import ChunkLedger, JobDeletion, JobStatus, Progress, RenderJob
+from voxregen_core.messages import WebhookDeliveryMessage
 from voxregen_core.pagination import PageRequest
 from voxregen_core.params import RenderParams
 from voxregen_core.profiles import (
@@ -25,6 +26,7 @@ from voxregen_core.profiles import (
     SingerProfile,
     SingerReference,
 )
+from voxregen_core.webhooks import WebhookAttempt
 
 __all__ = [
     "Clock",
@@ -425,6 +427,21 @@ class RenderJobRepository(Protocol):
         deleted from the database, so no object outlives its row and a retry finishes."""
         ...
 
+    def record_webhook_attempt(
+        self, *, user_id: uuid.UUID, job_id: uuid.UUID, attempt: WebhookAttempt
+    ) -> bool:
+        """Keep ``attempt`` as the job's last webhook attempt; False if the user has no such
+        job (deleted meanwhile)."""
+        ...
+
+    def claim_progress_notice(
+        self, *, user_id: uuid.UUID, job_id: uuid.UUID, now: datetime, interval_s: float
+    ) -> bool:
+        """Whether a ``progress`` webhook may go now: True (and ``now`` recorded) if none went
+        in the last ``interval_s``, atomically, so that workers sending notices at once send
+        one."""
+        ...
+
     def claim_stalled(self, *, unchanged_since: datetime, limit: int) -> list[RenderJob]:
         """Up to ``limit`` queued or running jobs of any user whose row has not changed since
         ``unchanged_since``, marked changed now so that another call does not claim them
@@ -463,6 +480,33 @@ class IdempotencyKeyRepository(Protocol):
 
 
 @runtime_checkable
+class WebhookSecretRepository(Protocol):
+    """Each user's webhook signing secret (``webhook_secrets``)."""
+
+    def secret_for(self, *, user_id: uuid.UUID) -> str:
+        """The user's secret, made (:func:`~voxregen_core.webhooks.new_secret`) the first time."""
+        ...
+
+
+@runtime_checkable
+class WebhookSender(Protocol):
+    """POSTs webhooks over HTTP, and decides which URLs it may reach."""
+
+    def check_url(self, url: str) -> None:
+        """Raise :class:`~voxregen_core.webhooks.InvalidWebhookUrlError` for a URL that is not
+        http(s) or (unless private networks are allowed) resolves to a loopback, private,
+        link-local or metadata address."""
+        ...
+
+    def post(
+        self, url: str, *, body: bytes, headers: Mapping[str, str]
+    ) -> tuple[int | None, str | None]:
+        """POST once (no redirects followed, a bounded wait and a bounded answer): the answer's
+        status (None if none came) and what went wrong (None for a 2xx)."""
+        ...
+
+
+@runtime_checkable
 class JobQueue(Protocol):
     """Carries work from the API (and the worker's fan-out and sweeper) to the workers: one
     method per message of :mod:`voxregen_core.messages`, each carrying ids only, never audio.
@@ -480,6 +524,12 @@ class JobQueue(Protocol):
     def enqueue_render_job(self, *, user_id: uuid.UUID, job_id: uuid.UUID) -> None:
         """Queue a :class:`~voxregen_core.messages.RenderJobMessage`: start or resume the
         user's render job."""
+        ...
+
+    def enqueue_webhook_delivery(
+        self, message: WebhookDeliveryMessage, *, delay_s: float = 0.0
+    ) -> None:
+        """Queue one attempt of a webhook delivery, ``delay_s`` from now."""
         ...
 
     def enqueue_render_chunk(
@@ -542,3 +592,9 @@ class ServicePorts(Protocol):
 
     @property
     def clock(self) -> Clock: ...
+
+    @property
+    def webhook_sender(self) -> WebhookSender: ...
+
+    @property
+    def webhook_secrets(self) -> WebhookSecretRepository: ...

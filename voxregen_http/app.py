@@ -17,7 +17,7 @@ from voxregen_adapters.service import Service
 from voxregen_http.access_log import AccessLogMiddleware
 from voxregen_http.endpoint import one_route_per_path
 from voxregen_http.errors import EXCEPTION_HANDLERS
-from voxregen_http.routes import health, openapi, profiles, render_jobs, storage
+from voxregen_http.routes import health, openapi, profiles, render_jobs, storage, webhooks
 
 
 def create_app(service: Service) -> Starlette:
@@ -36,6 +36,7 @@ def create_app(service: Service) -> Starlette:
             [
                 *profiles.ROUTES,
                 *render_jobs.ROUTES,
+                *webhooks.ROUTES,
                 *(storage.ROUTES if signs_urls else []),
                 *health.ROUTES,
                 *openapi.routes(),

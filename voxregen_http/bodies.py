@@ -46,6 +46,10 @@ it is only the client's estimate (a reference's, which the profile build measure
 not ``null``."""
 ParamsOverrides = NewType("ParamsOverrides", dict)
 """A JSON object of render params fields, applied over another job's params."""
+WebhookUrl = NewType("WebhookUrl", str)
+"""Where the job's webhooks go; left out for none (not ``null``)."""
+WebhookEvents = NewType("WebhookEvents", list)
+"""A list of event names (strings); left out for the default, ``["completed"]``."""
 
 
 @attrs.frozen
@@ -66,11 +70,15 @@ class NewRenderJob:
     singer_profile_id: uuid.UUID
     input_object_key: str
     params: RenderParams = attrs.field(factory=RenderParams)
+    webhook_url: WebhookUrl | None = None
+    webhook_events: WebhookEvents | None = None
 
 
 @attrs.frozen
 class RenderJobClone:
     params: ParamsOverrides = attrs.field(factory=lambda: ParamsOverrides({}))
+    webhook_url: WebhookUrl | None = None
+    webhook_events: WebhookEvents | None = None
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -112,6 +120,16 @@ def _clip_seconds(value: Any, _: type) -> ClipSeconds:
     return ClipSeconds(float(value))
 
 
+def _webhook_url(value: Any, _: type) -> WebhookUrl:
+    return WebhookUrl(_string(value, str))
+
+
+def _webhook_events(value: Any, _: type) -> WebhookEvents:
+    if not isinstance(value, list) or not all(isinstance(event, str) for event in value):
+        raise TypeError(f"expected a list of event names, got {_json_type(value)}")
+    return WebhookEvents(value)
+
+
 def _json_object(value: Any, _: type) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise TypeError(f"expected a JSON object, got {_json_type(value)}")
@@ -131,6 +149,8 @@ converter.register_structure_hook(ProfileName, _profile_name)
 converter.register_structure_hook(ClipSeconds, _clip_seconds)
 converter.register_structure_hook(ClipSeconds | None, _clip_seconds)  # absent, never null
 converter.register_structure_hook(ParamsOverrides, _json_object)
+converter.register_structure_hook(WebhookUrl | None, _webhook_url)  # absent, never null
+converter.register_structure_hook(WebhookEvents | None, _webhook_events)
 converter.register_structure_hook(RenderParams, _render_params)
 
 Body = TypeVar("Body")

@@ -5,7 +5,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from voxregen_core.jobs import JobStatus, RenderJob
+from voxregen_core.job_document import job_document
+from voxregen_core.jobs import RenderJob
 from voxregen_core.pagination import Page
 from voxregen_core.profiles import SingerProfile, SingerReference
 from voxregen_core.use_cases.profiles import CommittedReference, ProfileDetails
@@ -56,25 +57,8 @@ def profile_json(details: ProfileDetails) -> dict[str, Any]:
 
 
 def job_json(job: RenderJob) -> dict[str, Any]:
-    """A job with its status, progress and metrics, and for a failed job ``error``."""
-    failed = job.status is JobStatus.FAILED
-    return {
-        "id": str(job.id),
-        "status": job.status.value,
-        "singer_profile_id": None if job.singer_profile_id is None else str(job.singer_profile_id),
-        "input_object_key": job.input_object_key,
-        "output_object_key": job.output_object_key,
-        "params": job.params.to_json(),
-        "progress": job.progress.to_json(),
-        "metrics": job.metrics,
-        "error": {"code": job.error_code, "message": job.error_message} if failed else None,
-        "input_hash": job.input_hash,
-        "stem_feature_cache_id": (
-            None if job.stem_feature_cache_id is None else str(job.stem_feature_cache_id)
-        ),
-        "created_at": _timestamp(job.created_at),
-        "updated_at": _timestamp(job.updated_at),
-    }
+    """A job as ``GET /v1/render-jobs/{id}`` answers it (and its webhooks carry it)."""
+    return job_document(job)
 
 
 def _upload_json(id_name: str, upload: PreparedUpload) -> dict[str, Any]:

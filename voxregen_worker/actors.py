@@ -24,11 +24,13 @@ from voxregen_core.messages import (
     ProfileBuildMessage,
     RenderChunkMessage,
     RenderJobMessage,
+    WebhookDeliveryMessage,
 )
 from voxregen_worker.error_codes import TRANSIENT_ERRORS
 from voxregen_worker.give_up import GiveUpMiddleware
 from voxregen_worker.profile_build import abandon_profile_build, profile_build
 from voxregen_worker.render_job import Renderer
+from voxregen_worker.webhook_delivery import deliver_webhook
 
 
 @attrs.frozen
@@ -74,6 +76,8 @@ def declare_actors(
                 renderer.render_job(message.user_id, message.job_id)
             case RenderChunkMessage():
                 renderer.render_chunk(message.user_id, message.job_id, message.chunk_index)
+            case WebhookDeliveryMessage():
+                deliver_webhook(service, message)
 
     def give_up(message: JobMessage, error: BaseException) -> None:
         match message:

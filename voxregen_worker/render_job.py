@@ -61,6 +61,8 @@ from voxregen_core.profiles import SingerProfile
 from voxregen_core.stage_timer import StageTimer
 from voxregen_core.stages import PreparedStem, deliver, prepare, store_chunk
 from voxregen_core.use_cases.render_jobs import fail_job, usable_profile_for
+from voxregen_core.use_cases.webhooks import notify
+from voxregen_core.webhooks import WebhookEvent
 from voxregen_worker.elapsed import ms_since
 from voxregen_worker.error_codes import error_code, error_message
 from voxregen_worker.stem_cache import StemCache
@@ -104,6 +106,8 @@ class Renderer:
         resumed = not _start(self.service, job)
         if resumed and self._unfinished(user_id, job_id, status=JobStatus.RUNNING) is None:
             return
+        if not resumed:
+            notify(self.service, job, WebhookEvent.STARTED)
         log.info("render_job_started", stage="start", resumed=resumed)
         started_at = self.service.clock.now()  # the job's runtime counts decode and features
         timer = StageTimer()
@@ -191,6 +195,7 @@ class Renderer:
                 user_id=user_id, job_id=job_id, chunk_index=chunk_index
             )
             return
+        notify(self.service, job, WebhookEvent.PROGRESS)
         log.info(
             "render_chunk",
             stage="chunks",
@@ -304,6 +309,7 @@ class Renderer:
         )
         if finished:
             self._delete_chunks(job)
+            notify(self.service, job, WebhookEvent.COMPLETED)
         elif self._canceled_or_deleted(job):  # meanwhile: no output of it stays
             self.service.store.delete(output_key)
             self._delete_chunks(job)

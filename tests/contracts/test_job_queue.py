@@ -17,6 +17,7 @@ from voxregen_core.messages import (
     ProfileBuildMessage,
     RenderChunkMessage,
     RenderJobMessage,
+    WebhookDeliveryMessage,
 )
 from voxregen_core.ports import JobQueue
 
@@ -64,11 +65,16 @@ def test_messages_arrive_in_order_decoded_to_what_was_queued(queue_and_sent):
     job_queue.enqueue_profile_build(user_id=USER, profile_id=PROFILE)
     job_queue.enqueue_render_chunk(user_id=USER, job_id=JOB, chunk_index=0)
     job_queue.enqueue_render_chunk(user_id=USER, job_id=JOB, chunk_index=2**40)
+    webhook = WebhookDeliveryMessage(
+        user_id=USER, job_id=JOB, event="completed", webhook_id="msg_" + "0" * 32, attempt=2
+    )
+    job_queue.enqueue_webhook_delivery(webhook)
     assert sent() == [
         RenderJobMessage(user_id=USER, job_id=JOB),
         ProfileBuildMessage(user_id=USER, profile_id=PROFILE),
         RenderChunkMessage(user_id=USER, job_id=JOB, chunk_index=0),
         RenderChunkMessage(user_id=USER, job_id=JOB, chunk_index=2**40),
+        webhook,
     ]
 
 

@@ -105,3 +105,15 @@ def finish_job(service: Service, user_id: uuid.UUID, job_id: uuid.UUID, output: 
         output_object_key=job_output_key(user_id, job_id),
         metrics={"runtime_sec": 1.0, "feature_cache_hit": False},
     )
+
+
+def new_job_body(api: Api, user_id: uuid.UUID, stem: bytes) -> dict[str, str]:
+    """The body of a valid ``POST /v1/render-jobs`` for ``user_id``: a built profile of theirs
+    and ``stem`` uploaded under a reserved job id."""
+    profile = api.client.post(
+        "/v1/singer-profiles", json={"name": "Alto"}, headers=as_user(user_id)
+    ).json()
+    build_profile(api.service, user_id, uuid.UUID(profile["id"]))
+    prepared = api.client.post("/v1/render-jobs:prepare-upload", headers=as_user(user_id)).json()
+    assert api.client.put(prepared["upload_url"], content=stem).status_code == 204
+    return {"singer_profile_id": profile["id"], "input_object_key": prepared["object_key"]}

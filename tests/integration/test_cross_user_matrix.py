@@ -99,6 +99,7 @@ NAMES_NOTHING = {
     "prepareRenderInputUpload",
     "listSingerProfiles",
     "listRenderJobs",
+    "getWebhookSecret",
     "healthz",
     "readyz",
     "openapi",

@@ -9,7 +9,7 @@ from datetime import timedelta
 import attrs
 import pytest
 
-from tests.integration.http_api import as_user, build_profile, running_api
+from tests.integration.http_api import as_user, new_job_body, running_api
 from tests.integration.http_world import assert_error
 from tests.signals import sine, wav_bytes
 from voxregen_adapters.broker import make_broker
@@ -56,16 +56,6 @@ def keyed(user_id: uuid.UUID, key: str) -> dict[str, str]:
     return as_user(user_id) | {"Idempotency-Key": key}
 
 
-def job_body(api, user_id=ALICE) -> dict:
-    profile_id = api.client.post(
-        "/v1/singer-profiles", json={"name": "Alto"}, headers=as_user(user_id)
-    ).json()["id"]
-    build_profile(api.service, user_id, uuid.UUID(profile_id))
-    prepared = api.client.post("/v1/render-jobs:prepare-upload", headers=as_user(user_id)).json()
-    assert api.client.put(prepared["upload_url"], content=STEM).status_code == 204
-    return {"singer_profile_id": profile_id, "input_object_key": prepared["object_key"]}
-
-
 def job_ids(api, user_id=ALICE) -> list[str]:
     page = api.client.get("/v1/render-jobs", headers=as_user(user_id)).json()
     return [item["id"] for item in page["items"]]
@@ -73,7 +63,7 @@ def job_ids(api, user_id=ALICE) -> list[str]:
 
 def test_a_retried_create_and_clone_answer_the_first_answer_and_create_nothing(api):
     api, queue = api
-    body = job_body(api)
+    body = new_job_body(api, ALICE, STEM)
     first = api.client.post("/v1/render-jobs", json=body, headers=keyed(ALICE, "create-1"))
     assert first.status_code == 201 and "idempotent-replayed" not in first.headers
     again = api.client.post("/v1/render-jobs", json=body, headers=keyed(ALICE, "create-1"))
@@ -95,7 +85,7 @@ def test_a_retried_create_and_clone_answer_the_first_answer_and_create_nothing(a
 
 def test_a_key_reused_for_another_body_or_route_is_a_422_and_runs_nothing(api):
     api, _ = api
-    body = job_body(api)
+    body = new_job_body(api, ALICE, STEM)
     created = api.client.post("/v1/render-jobs", json=body, headers=keyed(ALICE, "k"))
     job_id = created.json()["id"]
 
@@ -157,7 +147,7 @@ def test_a_request_in_flight_holds_its_key_until_it_is_answered_or_abandoned(api
 
 def test_a_refusal_is_replayed_but_a_5xx_releases_the_key(api):
     api, queue = api
-    body = job_body(api)
+    body = new_job_body(api, ALICE, STEM)
     missing = dict(body, input_object_key=body["input_object_key"].replace("-", "0", 1))
     refused = api.client.post("/v1/render-jobs", json=missing, headers=keyed(ALICE, "r"))
     again = api.client.post("/v1/render-jobs", json=missing, headers=keyed(ALICE, "r"))

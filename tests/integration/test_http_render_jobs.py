@@ -366,7 +366,10 @@ def test_clone_params_are_checked_over_the_originals(api):
         f"/v1/render-jobs/{job['id']}:clone", json={"param": {}}, headers=as_user(ALICE)
     )
     assert unknown.json()["error"]["problems"] == [
-        {"path": "$.param", "message": "unknown field; allowed: params"}
+        {
+            "path": "$.param",
+            "message": "unknown field; allowed: params, webhook_events, webhook_url",
+        }
     ]
     assert len(api.queued()) == 1
 

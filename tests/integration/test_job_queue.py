@@ -5,6 +5,7 @@ Each test uses its own broker namespace, so tests run in any order and leave no 
 """
 
 import queue
+import time
 import uuid
 
 import dramatiq
@@ -14,11 +15,17 @@ from voxregen_adapters.broker import make_broker
 from voxregen_adapters.dramatiq_job_queue import (
     ACTOR_NAMES,
     RENDER_CHUNK,
+    WEBHOOK,
     DramatiqJobQueue,
     decode_message,
 )
 from voxregen_core.errors import InvalidParamsError, QueueUnavailableError
-from voxregen_core.messages import ProfileBuildMessage, RenderChunkMessage, RenderJobMessage
+from voxregen_core.messages import (
+    ProfileBuildMessage,
+    RenderChunkMessage,
+    RenderJobMessage,
+    WebhookDeliveryMessage,
+)
 
 UNREACHABLE_REDIS_URL = "unix:///nonexistent/voxregen-test/redis.sock"
 USER = uuid.UUID("a11ce000-0000-4000-8000-000000000001")
@@ -45,8 +52,30 @@ def test_a_real_worker_runs_the_actor_with_the_documented_arguments(broker):
     )
 
 
-def test_the_actor_names_are_the_workers_three():
-    assert ACTOR_NAMES == ("profile_build", "render_job", "render_chunk")
+def test_a_delayed_webhook_delivery_reaches_the_worker_after_its_delay(broker):
+    received: queue.Queue[tuple[float, tuple]] = queue.Queue()
+
+    @dramatiq.actor(broker=broker, actor_name=WEBHOOK, max_retries=0)
+    def webhook(*args):
+        received.put((time.monotonic(), args))
+
+    worker = dramatiq.Worker(broker, worker_threads=1, worker_timeout=50)
+    worker.start()
+    try:
+        message = WebhookDeliveryMessage(
+            user_id=USER, job_id=JOB, event="progress", webhook_id="msg_" + "a" * 32, attempt=3
+        )
+        sent_at = time.monotonic()
+        DramatiqJobQueue(broker).enqueue_webhook_delivery(message, delay_s=1.0)
+        arrived_at, args = received.get(timeout=15)
+    finally:
+        worker.stop()
+    assert arrived_at - sent_at >= 1.0
+    assert decode_message(WEBHOOK, args) == message
+
+
+def test_the_actor_names_are_the_workers_four():
+    assert ACTOR_NAMES == ("profile_build", "render_job", "render_chunk", "webhook")
     assert decode_message("profile_build", (str(USER), str(JOB))) == ProfileBuildMessage(
         user_id=USER, profile_id=JOB
     )

@@ -20,6 +20,7 @@ from voxregen_adapters.db.idempotency_key_repository import PostgresIdempotencyK
 from voxregen_adapters.db.profile_repository import PostgresSingerProfileRepository
 from voxregen_adapters.db.reference_repository import PostgresSingerReferenceRepository
 from voxregen_adapters.db.render_job_repository import PostgresRenderJobRepository
+from voxregen_adapters.db.webhook_secret_repository import PostgresWebhookSecretRepository
 from voxregen_core import ports
 from voxregen_core.errors import (
     ConflictError,
@@ -34,6 +35,7 @@ from voxregen_core.keys import job_input_key, job_output_key, reference_key
 from voxregen_core.pagination import PagePosition, PageRequest
 from voxregen_core.params import RenderParams, Style
 from voxregen_core.profiles import ProfileStatus, SingerExemplar, SingerProfile, SingerReference
+from voxregen_core.webhooks import WebhookAttempt, WebhookEvent
 
 USER_A = uuid.UUID("aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa")
 USER_B = uuid.UUID("bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb")
@@ -49,6 +51,7 @@ class Repositories:
     feature_cache: PostgresFeatureCacheRepository
     feature_cache_eviction: PostgresFeatureCacheEviction
     idempotency_keys: PostgresIdempotencyKeyRepository
+    webhook_secrets: PostgresWebhookSecretRepository
 
 
 PORTS = {
@@ -59,6 +62,7 @@ PORTS = {
     "feature_cache": ports.FeatureCacheRepository,
     "feature_cache_eviction": ports.FeatureCacheEviction,
     "idempotency_keys": ports.IdempotencyKeyRepository,
+    "webhook_secrets": ports.WebhookSecretRepository,
 }
 
 
@@ -72,6 +76,7 @@ def repos(pg_engine) -> Repositories:
         feature_cache=PostgresFeatureCacheRepository(pg_engine),
         feature_cache_eviction=PostgresFeatureCacheEviction(pg_engine),
         idempotency_keys=PostgresIdempotencyKeyRepository(pg_engine),
+        webhook_secrets=PostgresWebhookSecretRepository(pg_engine),
     )
 
 
@@ -439,6 +444,7 @@ def world(repos) -> World:
     repos.idempotency_keys.claim(**claim, now=datetime.now(UTC))
     answer = StoredAnswer(status_code=201, body=b'{"id": "a-s"}')
     repos.idempotency_keys.answer(user_id=USER_A, key=A_KEY, answer=answer)
+    repos.webhook_secrets.secret_for(user_id=USER_A)
     return World(profile, reference, exemplar, entry, job, b_profile)
 
 
@@ -696,6 +702,21 @@ def _the_sweep_expires_no_key_in_retention(repos: Repositories, w: World) -> Non
     assert repos.idempotency_keys.expire(created_before=yesterday, limit=10) == 0
 
 
+def _b_records_a_webhook_attempt_on_as_job(repos: Repositories, w: World) -> None:
+    attempt = WebhookAttempt(WebhookEvent.COMPLETED, "msg_b", 1, T0, 500, 1.0, "b's")
+    assert not repos.jobs.record_webhook_attempt(user_id=USER_B, job_id=w.job.id, attempt=attempt)
+
+
+def _b_claims_a_progress_notice_of_as_job(repos: Repositories, w: World) -> None:
+    claim = {"user_id": USER_B, "job_id": w.job.id, "now": datetime.now(UTC), "interval_s": 1.0}
+    assert not repos.jobs.claim_progress_notice(**claim)
+
+
+def _b_gets_a_secret_of_his_own(repos: Repositories, w: World) -> None:
+    b_secret = repos.webhook_secrets.secret_for(user_id=USER_B)
+    assert b_secret != repos.webhook_secrets.secret_for(user_id=USER_A)
+
+
 CROSS_USER_ATTEMPTS: dict[tuple[str, str], Callable[[Repositories, World], None]] = {
     ("profiles", "add"): _b_adds_a_profile_with_as_id,
     ("profiles", "get"): _b_gets_as_profile,
@@ -717,6 +738,8 @@ CROSS_USER_ATTEMPTS: dict[tuple[str, str], Callable[[Repositories, World], None]
     ("jobs", "get"): _b_gets_as_job,
     ("jobs", "list_page"): _b_pages_through_as_jobs,
     ("jobs", "delete"): _b_deletes_as_job,
+    ("jobs", "record_webhook_attempt"): _b_records_a_webhook_attempt_on_as_job,
+    ("jobs", "claim_progress_notice"): _b_claims_a_progress_notice_of_as_job,
     ("jobs", "transition"): _b_moves_as_job,
     ("jobs", "update_progress"): _b_updates_as_progress,
     ("jobs", "begin_chunks"): _b_begins_chunks_on_as_job,
@@ -731,6 +754,7 @@ CROSS_USER_ATTEMPTS: dict[tuple[str, str], Callable[[Repositories, World], None]
     ("idempotency_keys", "answer"): _b_answers_as_key,
     ("idempotency_keys", "release"): _b_releases_as_key,
     ("idempotency_keys", "expire"): _the_sweep_expires_no_key_in_retention,
+    ("webhook_secrets", "secret_for"): _b_gets_a_secret_of_his_own,
 }
 
 

@@ -26,7 +26,7 @@ from voxregen_core.keys import job_input_key
 from voxregen_core.profile_stub import EMBEDDING_DIMS
 from voxregen_core.profiles import ProfileStatus, SingerProfile
 
-HEAD = "0005"
+HEAD = "0006"
 """The newest revision."""
 
 VOXREGEN = str(Path(sys.executable).with_name("voxregen"))
@@ -38,12 +38,14 @@ TABLES = {
     "stem_feature_cache",
     "render_jobs",
     "idempotency_keys",
+    "webhook_secrets",
 }
 
 # (column, PostgreSQL type, nullable), in table order: the brief's columns, plus the two
 # columns a failed job needs (render_jobs.error_code, error_message; docs/schema.md); and
 # render_jobs.singer_profile_id nullable since revision 0004 (a profile's deletion keeps its
-# finished jobs); and issue 12's idempotency_keys (revision 0005).
+# finished jobs); issue 12's idempotency_keys (0005), and its webhook columns and
+# webhook_secrets (0006).
 COLUMNS = {
     "singer_profiles": [
         ("id", "uuid", False),
@@ -105,6 +107,9 @@ COLUMNS = {
         ("error_message", "text", True),
         ("created_at", "timestamp with time zone", False),
         ("updated_at", "timestamp with time zone", False),
+        ("webhook", "jsonb", True),
+        ("webhook_last_attempt", "jsonb", True),
+        ("webhook_progress_at", "timestamp with time zone", True),
     ],
     "idempotency_keys": [
         ("user_id", "uuid", False),
@@ -114,6 +119,11 @@ COLUMNS = {
         ("body", "bytea", True),
         ("created_at", "timestamp with time zone", False),
         ("answered_at", "timestamp with time zone", True),
+    ],
+    "webhook_secrets": [
+        ("user_id", "uuid", False),
+        ("secret", "text", False),
+        ("created_at", "timestamp with time zone", False),
     ],
 }
 
@@ -286,6 +296,7 @@ def test_keys_indexes_defaults_and_the_feature_cache_uniqueness(migrated_url):
         "ix_render_jobs_newest",
         "pk_idempotency_keys",
         "ix_idempotency_keys_created_at",
+        "pk_webhook_secrets",
         "uq_stem_feature_cache_user_id_input_hash_feature_version",
     }
     foreign_keys = _query(
@@ -331,6 +342,7 @@ def test_keys_indexes_defaults_and_the_feature_cache_uniqueness(migrated_url):
         "singer_references.created_at": "now()",
         "stem_feature_cache.created_at": "now()",
         "stem_feature_cache.last_accessed_at": "now()",
+        "webhook_secrets.created_at": "now()",
     }
 
 
@@ -405,7 +417,10 @@ def test_migrate_then_seed_through_the_cli(fresh_database_url):
     assert seeded.returncode == 0, seeded.stderr
     assert seeded.stderr.startswith(f"voxregen: seeded demo user {DEMO_USER_ID}: ready profile")
     counts = _row_counts(url)
-    assert counts == dict.fromkeys(sorted(TABLES), 1) | {"idempotency_keys": 0}  # no request
+    assert counts == dict.fromkeys(sorted(TABLES), 1) | {
+        "idempotency_keys": 0,
+        "webhook_secrets": 0,
+    }
 
     engine = create_database_engine(url)
     try:

@@ -15,6 +15,7 @@ from voxregen_adapters.db.idempotency_key_repository import PostgresIdempotencyK
 from voxregen_adapters.db.profile_repository import PostgresSingerProfileRepository
 from voxregen_adapters.db.reference_repository import PostgresSingerReferenceRepository
 from voxregen_adapters.db.render_job_repository import PostgresRenderJobRepository
+from voxregen_adapters.db.webhook_secret_repository import PostgresWebhookSecretRepository
 from voxregen_adapters.dramatiq_job_queue import DramatiqJobQueue
 from voxregen_adapters.health_checks import (
     ObjectStoreHealthCheck,
@@ -25,6 +26,7 @@ from voxregen_adapters.paced_generator import PacedGenerator
 from voxregen_adapters.service import Service
 from voxregen_adapters.settings import Settings, WorkerSettings
 from voxregen_adapters.storage_url import object_store_from_url
+from voxregen_adapters.webhook_sender import UrllibWebhookSender
 from voxregen_core.errors import ConfigError
 from voxregen_core.ports import (
     Clock,
@@ -74,6 +76,11 @@ def build_service(
         feature_cache=PostgresFeatureCacheRepository(engine),
         feature_cache_eviction=PostgresFeatureCacheEviction(engine),
         idempotency_keys=PostgresIdempotencyKeyRepository(engine),
+        webhook_secrets=PostgresWebhookSecretRepository(engine),
+        webhook_sender=UrllibWebhookSender(
+            allow_private_networks=settings.webhooks.allow_private_networks,
+            timeout_s=settings.webhooks.timeout_s,
+        ),
         store=store,
         queue=queue,
         clock=clock or SystemClock(),

@@ -3,7 +3,7 @@ compare-and-set statements."""
 
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,6 +20,7 @@ from voxregen_core.feature_cache import FeatureCacheEntry
 from voxregen_core.jobs import ChunkLedger, JobDeletion, JobStatus, Progress, RenderJob
 from voxregen_core.pagination import PageRequest
 from voxregen_core.params import RenderParams
+from voxregen_core.webhooks import WebhookAttempt, WebhookTarget
 
 
 class PostgresRenderJobRepository:
@@ -41,6 +42,7 @@ class PostgresRenderJobRepository:
                 params=job.params.to_json(),
                 progress=job.progress.to_json(),
                 metrics=job.metrics,
+                webhook=None if job.webhook is None else job.webhook.to_json(),
             )
             .returning(render_jobs)
         )
@@ -145,6 +147,32 @@ class PostgresRenderJobRepository:
                 )
             )
             return True
+
+    def record_webhook_attempt(
+        self, *, user_id: uuid.UUID, job_id: uuid.UUID, attempt: WebhookAttempt
+    ) -> bool:
+        statement = (
+            sa.update(render_jobs)
+            .where(_owned(user_id, job_id))
+            .values(webhook_last_attempt=attempt.to_json())
+        )
+        with transaction(self._engine) as connection:
+            return connection.execute(statement).rowcount == 1
+
+    def claim_progress_notice(
+        self, *, user_id: uuid.UUID, job_id: uuid.UUID, now: datetime, interval_s: float
+    ) -> bool:
+        last = render_jobs.c.webhook_progress_at
+        statement = (
+            sa.update(render_jobs)
+            .where(
+                _owned(user_id, job_id),
+                sa.or_(last.is_(None), last <= now - timedelta(seconds=interval_s)),
+            )
+            .values(webhook_progress_at=now)
+        )
+        with transaction(self._engine) as connection:
+            return connection.execute(statement).rowcount == 1
 
     def update_progress(self, *, user_id: uuid.UUID, job_id: uuid.UUID, progress: Progress) -> bool:
         statement = (
@@ -346,4 +374,10 @@ def _job_from_row(row: sa.Row) -> RenderJob:
         error_message=row.error_message,
         created_at=utc(row.created_at),
         updated_at=utc(row.updated_at),
+        webhook=None if row.webhook is None else WebhookTarget.from_json(row.webhook),
+        webhook_last_attempt=(
+            None
+            if row.webhook_last_attempt is None
+            else WebhookAttempt.from_json(row.webhook_last_attempt)
+        ),
     )

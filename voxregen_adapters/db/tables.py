@@ -1,5 +1,5 @@
 """The brief's five tables as SQLAlchemy Core metadata, with the indexes the lists page on and
-the ``idempotency_keys`` of issue 12; ``docs/schema.md`` explains each column.
+the ``idempotency_keys`` and webhook columns and ``webhook_secrets`` of issue 12; ``docs/schema.md`` explains each column.
 
 Alembic revisions under ``migrations/`` (beside this module) create the schema; a test checks
 that this metadata and the head revision agree. Constraint and index names come from the naming
@@ -139,6 +139,9 @@ render_jobs = sa.Table(
     sa.Column("error_message", sa.Text),
     _timestamp("created_at"),
     _timestamp("updated_at"),
+    sa.Column("webhook", JSONB),
+    sa.Column("webhook_last_attempt", JSONB),
+    sa.Column("webhook_progress_at", sa.DateTime(timezone=True)),
     sa.Index("ix_render_jobs_newest", "user_id", "created_at", "id"),
 )
 
@@ -152,4 +155,12 @@ idempotency_keys = sa.Table(
     sa.Column("body", sa.LargeBinary),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, index=True),
     sa.Column("answered_at", sa.DateTime(timezone=True)),
+)
+
+webhook_secrets = sa.Table(
+    "webhook_secrets",
+    metadata,
+    sa.Column("user_id", sa.Uuid, primary_key=True),
+    sa.Column("secret", sa.Text, nullable=False),
+    _timestamp("created_at"),
 )

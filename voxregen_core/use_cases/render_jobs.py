@@ -50,6 +50,8 @@ from voxregen_core.use_cases.uploads import (
     prepare_upload,
     reserved_job_id,
 )
+from voxregen_core.use_cases.webhooks import checked_target, notify
+from voxregen_core.webhooks import WebhookEvent
 
 JOBS_LIST = "render-jobs"
 
@@ -94,8 +96,12 @@ def create_job(
     singer_profile_id: uuid.UUID,
     input_object_key: str,
     params: RenderParams,
+    webhook_url: str | None = None,
+    webhook_events: list[str] | None = None,
 ) -> RenderJob:
-    """The new job on the uploaded ``input_object_key``, queued (module docstring).
+    """The new job on the uploaded ``input_object_key``, queued (module docstring), with its
+    webhooks going to ``webhook_url`` for ``webhook_events`` if given
+    (:func:`~voxregen_core.use_cases.webhooks.checked_target`).
 
     Raises :class:`InvalidFieldError` (``input_object_key``) for a key that is not a job
     input key; :class:`~voxregen_core.errors.ObjectNotFoundError` for another user's key or
@@ -107,6 +113,7 @@ def create_job(
         job_id = reserved_job_id(input_object_key, user_id=user_id)
     except InvalidKeyError as error:
         raise InvalidFieldError("input_object_key", str(error)) from None
+    webhook = checked_target(ports.webhook_sender, webhook_url, webhook_events)
     _require_usable_profile(ports, user_id, singer_profile_id)
     if ports.jobs.get(user_id=user_id, job_id=job_id) is not None:
         raise ConflictError(
@@ -119,6 +126,7 @@ def create_job(
         singer_profile_id=singer_profile_id,
         input_object_key=input_object_key,
         params=params,
+        webhook=webhook,
     )
     return _queued(ports, job)
 
@@ -129,6 +137,8 @@ def clone_job(
     user_id: uuid.UUID,
     job_id: uuid.UUID,
     overrides: Mapping[str, Any],
+    webhook_url: str | None = None,
+    webhook_events: list[str] | None = None,
 ) -> RenderJob:
     """A new job on the same input as the caller's job ``job_id``, with its params and
     ``overrides`` over them, queued (module docstring).
@@ -138,6 +148,7 @@ def clone_job(
     :func:`create_job`.
     """
     original = get_job(ports, user_id=user_id, job_id=job_id)
+    webhook = checked_target(ports.webhook_sender, webhook_url, webhook_events)
     try:
         params = original.params.with_overrides(overrides)
     except InvalidParamsError as error:
@@ -155,6 +166,7 @@ def clone_job(
         input_object_key=original.input_object_key,
         params=params,
         input_hash=original.input_hash,
+        webhook=webhook,
     )  # its feature-cache entry is found by input_hash when it runs, if still cached
     return _queued(ports, clone)
 
@@ -168,13 +180,16 @@ def cancel_job(ports: ServicePorts, *, user_id: uuid.UUID, job_id: uuid.UUID) ->
     Raises :class:`NotFoundError` for a missing or another user's job and
     :class:`JobFinishedError` for one already done or failed.
     """
-    job = _canceled(ports, get_job(ports, user_id=user_id, job_id=job_id))
+    before = get_job(ports, user_id=user_id, job_id=job_id)
+    job = _canceled(ports, before)
     if job.status is not JobStatus.CANCELED:
         raise JobFinishedError(
             f"render job {job_id} is {job.status.value}; only a queued or running job can be "
             "canceled"
         )
     delete_chunks(ports.store, job)
+    if before.status is not JobStatus.CANCELED:
+        notify(ports, job, WebhookEvent.COMPLETED)
     return job
 
 
@@ -240,8 +255,9 @@ def download_job(ports: ServicePorts, *, user_id: uuid.UUID, job_id: uuid.UUID) 
 
 def fail_job(ports: ServicePorts, job: RenderJob, *, code: str, message: str) -> bool:
     """Move the job to failed from wherever it is (queued or running), with ``code`` and
-    ``message``; True if this call moved it (False if it was finished already)."""
-    return any(
+    ``message``, and queue its ``completed`` webhook; True if this call moved it (False if it
+    was finished already)."""
+    moved = any(
         ports.jobs.transition(
             user_id=job.user_id,
             job_id=job.id,
@@ -252,6 +268,10 @@ def fail_job(ports: ServicePorts, job: RenderJob, *, code: str, message: str) ->
         )
         for from_status in (JobStatus.RUNNING, JobStatus.QUEUED)
     )
+    failed = ports.jobs.get(user_id=job.user_id, job_id=job.id) if moved else None
+    if failed is not None:  # (None: deleted meanwhile)
+        notify(ports, failed, WebhookEvent.COMPLETED)
+    return moved
 
 
 def usable_profile_for(ports: ServicePorts, job: RenderJob) -> SingerProfile:

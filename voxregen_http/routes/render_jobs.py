@@ -46,6 +46,8 @@ def create_job(service: Service, user_id: uuid.UUID, body: NewRenderJob) -> dict
         singer_profile_id=body.singer_profile_id,
         input_object_key=body.input_object_key,
         params=body.params,
+        webhook_url=body.webhook_url,
+        webhook_events=body.webhook_events,
     )
     return job_json(job)
 
@@ -81,7 +83,14 @@ def download_job(service: Service, user_id: uuid.UUID, job_id: uuid.UUID) -> dic
 def clone_job(
     service: Service, user_id: uuid.UUID, body: RenderJobClone, job_id: uuid.UUID
 ) -> dict[str, Any]:
-    clone = render_jobs.clone_job(service, user_id=user_id, job_id=job_id, overrides=body.params)
+    clone = render_jobs.clone_job(
+        service,
+        user_id=user_id,
+        job_id=job_id,
+        overrides=body.params,
+        webhook_url=body.webhook_url,
+        webhook_events=body.webhook_events,
+    )
     return job_json(clone)
 
 
