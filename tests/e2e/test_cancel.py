@@ -50,3 +50,22 @@ def test_a_job_canceled_mid_chunk_delivers_nothing_and_the_worker_goes_on(api_st
     next_job = ada.submit(profile_id, singing_wav(stem_s_for(1), seed=6))
     check_done(ada.finished(next_job), chunks=1, context=api_stack.logs)
     assert ada.job(job_id)["status"] == "canceled"
+
+
+@pytest.mark.slow
+def test_a_deleted_job_and_profile_leave_nothing_in_the_object_store(api_stack: Stack):
+    """The same over S3 (moto's server), with the real processes: a done job deleted takes its
+    stem, output and cached features; its profile deleted takes its clips."""
+    api_stack.start_worker()
+    ada = api_stack.user()
+    profile_id = ada.ready_profile()
+    job_id = ada.submit(profile_id, singing_wav(stem_s_for(1), seed=7))
+    assert ada.finished(job_id)[-1]["status"] == "done"
+    with api_stack.service() as service:
+        assert service.store.list(f"users/{ada.id}/jobs/{job_id}/")  # input and output
+
+    assert ada.http.delete(f"/v1/render-jobs/{job_id}").status_code == 204
+    assert ada.get(f"/v1/render-jobs/{job_id}").status_code == 404
+    assert ada.http.delete(f"/v1/singer-profiles/{profile_id}").status_code == 204
+    with api_stack.service() as service:
+        assert service.store.list(f"users/{ada.id}/") == []
