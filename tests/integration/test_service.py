@@ -33,6 +33,9 @@ PORTS = {
     "exemplars": ports.SingerExemplarRepository,
     "jobs": ports.RenderJobRepository,
     "feature_cache": ports.FeatureCacheRepository,
+    "idempotency_keys": ports.IdempotencyKeyRepository,
+    "webhook_secrets": ports.WebhookSecretRepository,
+    "webhook_sender": ports.WebhookSender,
     "store": ports.ObjectStore,
     "queue": ports.JobQueue,
     "clock": ports.Clock,
@@ -82,7 +85,16 @@ def test_the_service_has_every_port_the_use_cases_run_over(live_service):
     members = {
         name for name, value in vars(ports.ServicePorts).items() if isinstance(value, property)
     }
-    assert members == {"profiles", "references", "jobs", "store", "queue", "clock"}
+    assert members == {
+        "profiles",
+        "references",
+        "jobs",
+        "store",
+        "queue",
+        "clock",
+        "webhook_sender",
+        "webhook_secrets",
+    }
     for name in members:
         assert isinstance(getattr(live_service, name), PORTS[name]), name
 
