@@ -31,6 +31,9 @@ class JobStatus(enum.StrEnum):
         return not _TRANSITIONS[self]
 
 
+IN_FLIGHT = (JobStatus.QUEUED, JobStatus.RUNNING)
+"""The statuses of a job not finished yet: a worker may still read and write what it uses."""
+
 _TRANSITIONS = {
     JobStatus.QUEUED: frozenset({JobStatus.RUNNING, JobStatus.FAILED, JobStatus.CANCELED}),
     JobStatus.RUNNING: frozenset({JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELED}),

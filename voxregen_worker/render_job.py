@@ -52,7 +52,7 @@ from voxregen_core.errors import (
     VoxregenError,
 )
 from voxregen_core.generator import ChunkFeatures, Device
-from voxregen_core.jobs import ChunkLedger, JobStatus, RenderJob
+from voxregen_core.jobs import IN_FLIGHT, ChunkLedger, JobStatus, RenderJob
 from voxregen_core.keys import chunks_prefix, job_output_key
 from voxregen_core.metrics import render_metrics
 from voxregen_core.params import RenderParams
@@ -348,7 +348,7 @@ class Renderer:
         if job is None:
             structlog.get_logger().warning("render_job_missing")
             return None
-        wanted = (status,) if status else (JobStatus.QUEUED, JobStatus.RUNNING)
+        wanted = (status,) if status else IN_FLIGHT
         if job.status not in wanted:
             structlog.get_logger().info("render_job_already_finished", status=job.status.value)
             return None

@@ -29,9 +29,9 @@ from voxregen_adapters.db.feature_cache_repository import entry_from_row
 from voxregen_adapters.db.tables import render_jobs, stem_feature_cache
 from voxregen_adapters.db.transaction import transaction
 from voxregen_core.feature_cache import FeatureCacheEntry, JobInFlight, evictable
-from voxregen_core.jobs import JobStatus
+from voxregen_core.jobs import IN_FLIGHT
 
-_IN_FLIGHT = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
+_IN_FLIGHT = [status.value for status in IN_FLIGHT]
 
 
 class PostgresFeatureCacheEviction:

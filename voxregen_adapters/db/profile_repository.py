@@ -13,7 +13,7 @@ from voxregen_adapters.db.stalled import claim_stalled_rows
 from voxregen_adapters.db.tables import render_jobs, singer_profiles, singer_references
 from voxregen_adapters.db.timestamps import utc
 from voxregen_adapters.db.transaction import locked_row, transaction
-from voxregen_core.jobs import JobStatus
+from voxregen_core.jobs import IN_FLIGHT
 from voxregen_core.pagination import PageRequest
 from voxregen_core.profiles import ProfileDeletion, ProfileStatus, SingerProfile
 
@@ -119,7 +119,7 @@ class PostgresSingerProfileRepository:
                 .where(
                     render_jobs.c.user_id == user_id,
                     render_jobs.c.singer_profile_id == profile_id,
-                    render_jobs.c.status.in_([JobStatus.QUEUED.value, JobStatus.RUNNING.value]),
+                    render_jobs.c.status.in_([status.value for status in IN_FLIGHT]),
                 )
             ).scalar_one()
             delete_objects(

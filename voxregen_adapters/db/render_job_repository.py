@@ -17,7 +17,7 @@ from voxregen_adapters.db.timestamps import utc
 from voxregen_adapters.db.transaction import transaction
 from voxregen_core.errors import InvalidParamsError
 from voxregen_core.feature_cache import FeatureCacheEntry
-from voxregen_core.jobs import ChunkLedger, JobDeletion, JobStatus, Progress, RenderJob
+from voxregen_core.jobs import IN_FLIGHT, ChunkLedger, JobDeletion, JobStatus, Progress, RenderJob
 from voxregen_core.pagination import PageRequest
 from voxregen_core.params import RenderParams
 from voxregen_core.webhooks import WebhookAttempt, WebhookTarget
@@ -244,7 +244,7 @@ class PostgresRenderJobRepository:
         return None if progress is None else ChunkLedger.from_json(progress)
 
     def claim_stalled(self, *, unchanged_since: datetime, limit: int) -> list[RenderJob]:
-        statuses = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
+        statuses = [status.value for status in IN_FLIGHT]
         with transaction(self._engine) as connection:
             rows = claim_stalled_rows(
                 connection,
@@ -330,7 +330,7 @@ def _may_be_looking_up_features(
     query = sa.select(render_jobs.c.id).where(
         render_jobs.c.user_id == user_id,
         render_jobs.c.id != job_id,
-        render_jobs.c.status.in_([JobStatus.QUEUED.value, JobStatus.RUNNING.value]),
+        render_jobs.c.status.in_([status.value for status in IN_FLIGHT]),
         render_jobs.c.stem_feature_cache_id.is_(None),
     )
     return connection.execute(query.limit(1)).first() is not None

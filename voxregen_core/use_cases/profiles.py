@@ -21,7 +21,7 @@ from voxregen_core.errors import (
     ObjectNotFoundError,
     ProfileInUseError,
 )
-from voxregen_core.jobs import JobStatus
+from voxregen_core.jobs import IN_FLIGHT
 from voxregen_core.keys import profile_prefix, reference_key
 from voxregen_core.pagination import Page, PageRequest, page_of, page_request
 from voxregen_core.ports import ServicePorts
@@ -163,7 +163,7 @@ def _has_jobs_in_flight(ports: ServicePorts, user_id: uuid.UUID, profile_id: uui
         ports.jobs.list_page(
             user_id=user_id, page=first, status=status, singer_profile_id=profile_id
         )
-        for status in (JobStatus.QUEUED, JobStatus.RUNNING)
+        for status in IN_FLIGHT
     )
 
 
