@@ -30,10 +30,11 @@ def job_document(job: RenderJob) -> dict[str, Any]:
             None if job.stem_feature_cache_id is None else str(job.stem_feature_cache_id)
         ),
         "webhook": webhook,
-        "created_at": _timestamp(job.created_at),
-        "updated_at": _timestamp(job.updated_at),
+        "created_at": iso_timestamp(job.created_at),
+        "updated_at": iso_timestamp(job.updated_at),
     }
 
 
-def _timestamp(value: datetime | None) -> str | None:
+def iso_timestamp(value: datetime | None) -> str | None:
+    """A timestamp as the API writes it (ISO 8601), or None."""
     return None if value is None else value.isoformat()

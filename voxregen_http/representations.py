@@ -1,12 +1,11 @@
-"""The JSON the API answers with for profiles, references, render jobs, uploads and
-downloads: the use cases' answers (:mod:`voxregen_core.use_cases`), rendered."""
+"""The JSON the API answers with for profiles, references, uploads, downloads and pages: the
+use cases' answers (:mod:`voxregen_core.use_cases`), rendered. A render job's is
+:func:`voxregen_core.job_document.job_document`, which its webhooks carry too."""
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any, TypeVar
 
-from voxregen_core.job_document import job_document
-from voxregen_core.jobs import RenderJob
+from voxregen_core.job_document import iso_timestamp
 from voxregen_core.pagination import Page
 from voxregen_core.profiles import SingerProfile, SingerReference
 from voxregen_core.use_cases.profiles import CommittedReference, ProfileDetails
@@ -21,10 +20,6 @@ def page_json(page: Page[T], item_json: Callable[[T], dict[str, Any]]) -> dict[s
     return {"items": [item_json(item) for item in page.items], "next_cursor": page.next_cursor}
 
 
-def _timestamp(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
 def reference_json(reference: SingerReference) -> dict[str, Any]:
     return {
         "id": str(reference.id),
@@ -32,7 +27,7 @@ def reference_json(reference: SingerReference) -> dict[str, Any]:
         "duration_sec": reference.duration_s,
         "accepted": reference.accepted,
         "quality_metrics": reference.quality_metrics,
-        "created_at": _timestamp(reference.created_at),
+        "created_at": iso_timestamp(reference.created_at),
     }
 
 
@@ -51,14 +46,9 @@ def profile_json(details: ProfileDetails) -> dict[str, Any]:
         "embedding_version": profile.embedding_version,
         "stats": profile.stats,
         "references": [reference_json(reference) for reference in references],
-        "created_at": _timestamp(profile.created_at),
-        "updated_at": _timestamp(profile.updated_at),
+        "created_at": iso_timestamp(profile.created_at),
+        "updated_at": iso_timestamp(profile.updated_at),
     }
-
-
-def job_json(job: RenderJob) -> dict[str, Any]:
-    """A job as ``GET /v1/render-jobs/{id}`` answers it (and its webhooks carry it)."""
-    return job_document(job)
 
 
 def _upload_json(id_name: str, upload: PreparedUpload) -> dict[str, Any]:

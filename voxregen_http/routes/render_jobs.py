@@ -28,11 +28,12 @@ import uuid
 from typing import Any
 
 from voxregen_adapters.service import Service
+from voxregen_core.job_document import job_document
 from voxregen_core.use_cases import render_jobs
 from voxregen_http.bodies import NewRenderJob, RenderJobClone
 from voxregen_http.endpoint import v1_route
 from voxregen_http.queries import JobListQuery
-from voxregen_http.representations import download_json, job_json, job_upload_json, page_json
+from voxregen_http.representations import download_json, job_upload_json, page_json
 
 
 def prepare_input_upload(service: Service, user_id: uuid.UUID) -> dict[str, Any]:
@@ -49,11 +50,11 @@ def create_job(service: Service, user_id: uuid.UUID, body: NewRenderJob) -> dict
         webhook_url=body.webhook_url,
         webhook_events=body.webhook_events,
     )
-    return job_json(job)
+    return job_document(job)
 
 
 def get_job(service: Service, user_id: uuid.UUID, job_id: uuid.UUID) -> dict[str, Any]:
-    return job_json(render_jobs.get_job(service, user_id=user_id, job_id=job_id))
+    return job_document(render_jobs.get_job(service, user_id=user_id, job_id=job_id))
 
 
 def list_jobs(service: Service, user_id: uuid.UUID, query: JobListQuery) -> dict[str, Any]:
@@ -65,11 +66,11 @@ def list_jobs(service: Service, user_id: uuid.UUID, query: JobListQuery) -> dict
         status=query.status,
         singer_profile_id=query.singer_profile_id,
     )
-    return page_json(page, job_json)
+    return page_json(page, job_document)
 
 
 def cancel_job(service: Service, user_id: uuid.UUID, job_id: uuid.UUID) -> dict[str, Any]:
-    return job_json(render_jobs.cancel_job(service, user_id=user_id, job_id=job_id))
+    return job_document(render_jobs.cancel_job(service, user_id=user_id, job_id=job_id))
 
 
 def delete_job(service: Service, user_id: uuid.UUID, job_id: uuid.UUID) -> None:
@@ -91,7 +92,7 @@ def clone_job(
         webhook_url=body.webhook_url,
         webhook_events=body.webhook_events,
     )
-    return job_json(clone)
+    return job_document(clone)
 
 
 JOB = "/v1/render-jobs/{job_id:uuid}"
