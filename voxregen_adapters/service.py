@@ -12,6 +12,7 @@ import attrs
 
 from voxregen_adapters.settings import Settings
 from voxregen_core.ports import (
+    ApiKeyRepository,
     Clock,
     FeatureCacheEviction,
     FeatureCacheRepository,
@@ -19,6 +20,7 @@ from voxregen_core.ports import (
     IdempotencyKeyRepository,
     JobQueue,
     ObjectStore,
+    RateLimiter,
     RenderJobRepository,
     SingerExemplarRepository,
     SingerProfileRepository,
@@ -42,6 +44,8 @@ class Service:
     idempotency_keys: IdempotencyKeyRepository
     webhook_secrets: WebhookSecretRepository
     webhook_sender: WebhookSender
+    api_keys: ApiKeyRepository
+    rate_limiter: RateLimiter
     store: ObjectStore
     queue: JobQueue
     clock: Clock

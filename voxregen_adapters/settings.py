@@ -6,6 +6,7 @@ the value (with any password masked; the signing key is never shown). The README
 "Configuration" section documents every variable.
 """
 
+import enum
 import math
 import os
 from collections.abc import Callable, Mapping
@@ -79,6 +80,26 @@ class WebhookSettings:
     retry_schedule_s: tuple[float, ...] = webhooks.RETRY_SCHEDULE_S
 
 
+class AuthMode(enum.Enum):
+    """How the API knows its caller (:mod:`voxregen_http.auth`)."""
+
+    API_KEYS = "api_keys"
+    """``Authorization: Bearer <API key>`` on every /v1 request."""
+    DEV_HEADER = "dev_header"
+    """The brief's development stub: the caller's UUID in ``X-User-Id``, taken on trust."""
+
+
+@attrs.frozen
+class LimitSettings:
+    """What one user may ask of the API (:mod:`voxregen_http.rate_limit`,
+    :func:`voxregen_core.use_cases.render_jobs.create_job`)."""
+
+    max_active_jobs_per_user: int = 8
+    """Queued and running jobs a user may have; the next create or clone is a 429."""
+    rate_limit_per_min: int = 600
+    """Requests a user may send per minute on average (a token bucket of as many tokens)."""
+
+
 @attrs.frozen
 class Settings:
     """The service's configuration. ``None`` means unset: the database and Redis then come
@@ -95,8 +116,12 @@ class Settings:
     """HMAC key of local presigned URLs; required when ``storage_url`` is ``file://``."""
     cache_dir: Path
     data_dir: Path
+    auth_mode: AuthMode | None = None
+    """``None``: unset. The API then asks for API keys; ``voxregen serve`` chooses
+    ``dev_header`` for its children when it listens on a loopback address alone."""
     worker: WorkerSettings = attrs.field(factory=WorkerSettings)
     webhooks: WebhookSettings = attrs.field(factory=WebhookSettings)
+    limits: LimitSettings = attrs.field(factory=LimitSettings)
 
 
 def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
@@ -119,15 +144,17 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
         or Path(platformdirs.user_cache_dir("voxregen")),
         data_dir=_read(environ, "VOXREGEN_DATA_DIR", _absolute_dir)
         or Path(platformdirs.user_data_dir("voxregen")),
+        auth_mode=_read(environ, "VOXREGEN_AUTH_MODE", _choice(AuthMode)),
         worker=_worker_settings(environ),
         webhooks=_webhook_settings(environ),
+        limits=_limit_settings(environ),
     )
 
 
 def _worker_settings(environ: Mapping[str, str]) -> WorkerSettings:
     defaults = WorkerSettings()
     values = {
-        "model_device": _read(environ, "VOXREGEN_MODEL_DEVICE", _device),
+        "model_device": _read(environ, "VOXREGEN_MODEL_DEVICE", _choice(Device)),
         "stub_seconds_per_chunk": _read(
             environ, "VOXREGEN_STUB_SECONDS_PER_CHUNK", _seconds(minimum_s=0.0)
         ),
@@ -154,6 +181,28 @@ def _webhook_settings(environ: Mapping[str, str]) -> WebhookSettings:
     return attrs.evolve(WebhookSettings(), **{n: v for n, v in values.items() if v is not None})
 
 
+def _limit_settings(environ: Mapping[str, str]) -> LimitSettings:
+    values = {
+        "max_active_jobs_per_user": _read(
+            environ, "VOXREGEN_MAX_ACTIVE_JOBS_PER_USER", _whole_number(minimum=1)
+        ),
+        "rate_limit_per_min": _read(
+            environ, "VOXREGEN_RATE_LIMIT_PER_MIN", _whole_number(minimum=1)
+        ),
+    }
+    return attrs.evolve(LimitSettings(), **{n: v for n, v in values.items() if v is not None})
+
+
+def _whole_number(*, minimum: int) -> Callable[[str], int]:
+    def cast(value: str) -> int:
+        number = int(value)  # ValueError names the value
+        if number < minimum:
+            raise ValueError(f"expected a whole number >= {minimum}")
+        return number
+
+    return cast
+
+
 def _boolean(value: str) -> bool:
     if value.lower() not in ("true", "false"):
         raise ValueError("expected true or false")
@@ -165,11 +214,19 @@ def _schedule(value: str) -> tuple[float, ...]:
     return tuple(_seconds(minimum_s=0.0)(part) for part in value.split(","))
 
 
-def _device(value: str) -> Device:
-    try:
-        return Device(value)
-    except ValueError:
-        raise ValueError(f"expected one of {', '.join(d.value for d in Device)}") from None
+E = TypeVar("E", bound=enum.Enum)
+
+
+def _choice(choices: type[E]) -> Callable[[str], E]:
+    """A cast to one of the enum's members, by value."""
+
+    def cast(value: str) -> E:
+        try:
+            return choices(value)
+        except ValueError:
+            raise ValueError(f"expected one of {', '.join(c.value for c in choices)}") from None
+
+    return cast
 
 
 def _seconds(*, minimum_s: float) -> Callable[[str], float]:

@@ -203,3 +203,27 @@ class EmbeddedServerError(VoxregenError):
     """Raised when the embedded PostgreSQL or Redis cannot be started or stopped."""
 
     code = "embedded_server_failed"
+
+
+class RetryLaterError(VoxregenError):
+    """Raised when a user is over a limit that frees with time; ``retry_after_s`` says when
+    to try again (HTTP answers it as ``Retry-After``)."""
+
+    code = "retry_later"
+
+    def __init__(self, message: str, *, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class TooManyActiveJobsError(RetryLaterError):
+    """Raised when a user with as many queued and running jobs as the limit allows asks for
+    another."""
+
+    code = "too_many_active_jobs"
+
+
+class RateLimitedError(RetryLaterError):
+    """Raised when a user sends requests faster than the rate limit allows."""
+
+    code = "rate_limited"

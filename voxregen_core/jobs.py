@@ -32,6 +32,9 @@ class JobStatus(enum.StrEnum):
 
 
 IN_FLIGHT = (JobStatus.QUEUED, JobStatus.RUNNING)
+ACTIVE_JOBS_RETRY_AFTER_S = 30.0
+"""When a user at the limit of jobs in flight is told to try again: about the least time a job
+takes."""
 """The statuses of a job not finished yet: a worker may still read and write what it uses."""
 
 _TRANSITIONS = {

@@ -12,6 +12,7 @@ from typing import Any, BinaryIO, Protocol, runtime_checkable
 
 import numpy as np
 
+from voxregen_core.api_keys import ApiKey
 from voxregen_core.feature_cache import FeatureCacheEntry
 from voxregen_core.generator import ChunkFeatures, Device
 from voxregen_core.idempotency import IdempotencyClaim, StoredAnswer
@@ -325,7 +326,10 @@ class RenderJobRepository(Protocol):
         """Insert ``job`` for ``job.user_id``; return it as stored. Raises
         :class:`~voxregen_core.errors.NotFoundError` if that user has no profile
         ``job.singer_profile_id`` (or no feature-cache entry ``job.stem_feature_cache_id``),
-        :class:`~voxregen_core.errors.ConflictError` if the id is taken."""
+        :class:`~voxregen_core.errors.ConflictError` if the id is taken, and
+        :class:`~voxregen_core.errors.TooManyActiveJobsError` if ``job`` is in flight and its
+        user already has as many jobs in flight as the service allows
+        (``VOXREGEN_MAX_ACTIVE_JOBS_PER_USER``), counted atomically with the insert."""
         ...
 
     def get(self, *, user_id: uuid.UUID, job_id: uuid.UUID) -> RenderJob | None:
@@ -476,6 +480,42 @@ class IdempotencyKeyRepository(Protocol):
     def expire(self, *, created_before: datetime, limit: int) -> int:
         """Delete up to ``limit`` keys of any user claimed before ``created_before``; how
         many (the sweep of keys past their retention)."""
+        ...
+
+
+@runtime_checkable
+class ApiKeyRepository(Protocol):
+    """Rows of ``api_keys`` (:mod:`voxregen_core.api_keys`): digests, never keys."""
+
+    def add(self, row: ApiKey) -> ApiKey:
+        """Insert ``row``; the row as stored (with ``created_at``)."""
+        ...
+
+    def list_for_user(self, *, user_id: uuid.UUID) -> list[ApiKey]:
+        """The user's keys, revoked ones included, oldest first."""
+        ...
+
+    def find_by_digest(self, digest: str) -> ApiKey | None:
+        """The key, of any user, whose digest is ``digest``."""
+        ...
+
+    def revoke(self, *, key_id: uuid.UUID, now: datetime) -> ApiKey | None:
+        """Mark the key revoked at ``now`` (a key revoked before keeps its time); the row, or
+        None if there is no such key."""
+        ...
+
+    def touch(self, *, key_id: uuid.UUID, now: datetime, resolution_s: float) -> None:
+        """Set ``last_used_at`` to ``now`` unless it is within ``resolution_s`` of it."""
+        ...
+
+
+@runtime_checkable
+class RateLimiter(Protocol):
+    """A request-rate limit per user, shared by every API process."""
+
+    def wait_s(self, *, user_id: uuid.UUID) -> float:
+        """Take one of the user's tokens: 0.0 if there was one (the request may go), else the
+        seconds until there will be (the request is refused and takes nothing)."""
         ...
 
 

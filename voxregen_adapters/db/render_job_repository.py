@@ -15,17 +15,28 @@ from voxregen_adapters.db.stalled import claim_stalled_rows
 from voxregen_adapters.db.tables import render_jobs, stem_feature_cache
 from voxregen_adapters.db.timestamps import utc
 from voxregen_adapters.db.transaction import transaction
-from voxregen_core.errors import InvalidParamsError
+from voxregen_core.errors import InvalidParamsError, TooManyActiveJobsError
 from voxregen_core.feature_cache import FeatureCacheEntry
-from voxregen_core.jobs import IN_FLIGHT, ChunkLedger, JobDeletion, JobStatus, Progress, RenderJob
+from voxregen_core.jobs import (
+    ACTIVE_JOBS_RETRY_AFTER_S,
+    IN_FLIGHT,
+    ChunkLedger,
+    JobDeletion,
+    JobStatus,
+    Progress,
+    RenderJob,
+)
 from voxregen_core.pagination import PageRequest
 from voxregen_core.params import RenderParams
 from voxregen_core.webhooks import WebhookAttempt, WebhookTarget
 
+_ACTIVE_JOBS_LOCK = 0x766F78  # the advisory lock space of a user's active-job count
+
 
 class PostgresRenderJobRepository:
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, *, max_active_jobs_per_user: int | None = None) -> None:
         self._engine = engine
+        self._max_active = max_active_jobs_per_user
 
     def add(self, job: RenderJob) -> RenderJob:
         statement = (
@@ -48,11 +59,35 @@ class PostgresRenderJobRepository:
         )
         with transaction(self._engine) as connection:
             require_profile(connection, user_id=job.user_id, profile_id=job.singer_profile_id)
+            if self._max_active is not None and job.status in IN_FLIGHT:
+                self._require_room(connection, job.user_id)
             if job.stem_feature_cache_id is not None:
                 require_feature_cache_entry(
                     connection, user_id=job.user_id, entry_id=job.stem_feature_cache_id
                 )
             return _job_from_row(connection.execute(statement).one())
+
+    def _require_room(self, connection: sa.Connection, user_id: uuid.UUID) -> None:
+        """Raise :class:`TooManyActiveJobsError` if the user has the limit's number of jobs in
+        flight. A lock on the user (held to the end of the transaction) makes concurrent adds
+        count one after another, so that they cannot pass the limit together."""
+        connection.execute(
+            sa.select(
+                sa.func.pg_advisory_xact_lock(_ACTIVE_JOBS_LOCK, sa.func.hashtext(str(user_id)))
+            )
+        )
+        active = connection.execute(
+            sa.select(sa.func.count()).where(
+                render_jobs.c.user_id == user_id,
+                render_jobs.c.status.in_([status.value for status in IN_FLIGHT]),
+            )
+        ).scalar_one()
+        if active >= self._max_active:
+            raise TooManyActiveJobsError(
+                f"you have {active} jobs queued or running, the most allowed at once; "
+                "wait for one to finish (or cancel one)",
+                retry_after_s=ACTIVE_JOBS_RETRY_AFTER_S,
+            )
 
     def get(self, *, user_id: uuid.UUID, job_id: uuid.UUID) -> RenderJob | None:
         query = sa.select(render_jobs).where(_owned(user_id, job_id))

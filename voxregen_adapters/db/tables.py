@@ -1,5 +1,6 @@
-"""The brief's five tables as SQLAlchemy Core metadata, with the indexes the lists page on and
-the ``idempotency_keys`` and webhook columns and ``webhook_secrets`` of issue 12; ``docs/schema.md`` explains each column.
+"""The brief's five tables as SQLAlchemy Core metadata, with the indexes the lists page on,
+the ``idempotency_keys`` and webhook columns and ``webhook_secrets`` of issue 12, and the
+``api_keys`` of issue 13; ``docs/schema.md`` explains each column.
 
 Alembic revisions under ``migrations/`` (beside this module) create the schema; a test checks
 that this metadata and the head revision agree. Constraint and index names come from the naming
@@ -163,4 +164,17 @@ webhook_secrets = sa.Table(
     sa.Column("user_id", sa.Uuid, primary_key=True),
     sa.Column("secret", sa.Text, nullable=False),
     _timestamp("created_at"),
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    _id(),
+    _user_id(),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("prefix", sa.Text, nullable=False),
+    sa.Column("digest", sa.Text, nullable=False, unique=True),
+    _timestamp("created_at"),
+    sa.Column("last_used_at", sa.DateTime(timezone=True)),
+    sa.Column("revoked_at", sa.DateTime(timezone=True)),
 )
