@@ -4,7 +4,9 @@ moves (raced by real concurrent connections) and, for every method, user isolati
 import inspect
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import attrs
@@ -12,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from voxregen_adapters.db import tables
+from voxregen_adapters.db.api_key_repository import PostgresApiKeyRepository
 from voxregen_adapters.db.engine import create_database_engine
 from voxregen_adapters.db.exemplar_repository import PostgresSingerExemplarRepository
 from voxregen_adapters.db.feature_cache_eviction import PostgresFeatureCacheEviction
@@ -22,11 +25,13 @@ from voxregen_adapters.db.reference_repository import PostgresSingerReferenceRep
 from voxregen_adapters.db.render_job_repository import PostgresRenderJobRepository
 from voxregen_adapters.db.webhook_secret_repository import PostgresWebhookSecretRepository
 from voxregen_core import ports
+from voxregen_core.api_keys import ApiKey, new_api_key
 from voxregen_core.errors import (
     ConflictError,
     DatabaseUnavailableError,
     InvalidParamsError,
     NotFoundError,
+    TooManyActiveJobsError,
 )
 from voxregen_core.feature_cache import FeatureCacheEntry
 from voxregen_core.idempotency import Claimed, StoredAnswer
@@ -52,6 +57,7 @@ class Repositories:
     feature_cache_eviction: PostgresFeatureCacheEviction
     idempotency_keys: PostgresIdempotencyKeyRepository
     webhook_secrets: PostgresWebhookSecretRepository
+    api_keys: PostgresApiKeyRepository
 
 
 PORTS = {
@@ -63,6 +69,7 @@ PORTS = {
     "feature_cache_eviction": ports.FeatureCacheEviction,
     "idempotency_keys": ports.IdempotencyKeyRepository,
     "webhook_secrets": ports.WebhookSecretRepository,
+    "api_keys": ports.ApiKeyRepository,
 }
 
 
@@ -77,6 +84,7 @@ def repos(pg_engine) -> Repositories:
         feature_cache_eviction=PostgresFeatureCacheEviction(pg_engine),
         idempotency_keys=PostgresIdempotencyKeyRepository(pg_engine),
         webhook_secrets=PostgresWebhookSecretRepository(pg_engine),
+        api_keys=PostgresApiKeyRepository(pg_engine),
     )
 
 
@@ -445,6 +453,7 @@ def world(repos) -> World:
     answer = StoredAnswer(status_code=201, body=b'{"id": "a-s"}')
     repos.idempotency_keys.answer(user_id=USER_A, key=A_KEY, answer=answer)
     repos.webhook_secrets.secret_for(user_id=USER_A)
+    repos.api_keys.add(new_api_key(user_id=USER_A, name="a's").row)
     return World(profile, reference, exemplar, entry, job, b_profile)
 
 
@@ -717,6 +726,41 @@ def _b_gets_a_secret_of_his_own(repos: Repositories, w: World) -> None:
     assert b_secret != repos.webhook_secrets.secret_for(user_id=USER_A)
 
 
+def _as_key(repos: Repositories) -> ApiKey:
+    (row,) = repos.api_keys.list_for_user(user_id=USER_A)
+    return row
+
+
+def _b_adds_a_key_with_as_id_or_digest(repos: Repositories, w: World) -> None:
+    a_key = _as_key(repos)
+    b_key = new_api_key(user_id=USER_B, name="b's").row
+    for taken in ({"id": a_key.id}, {"digest": a_key.digest}):
+        with pytest.raises(ConflictError):
+            repos.api_keys.add(attrs.evolve(b_key, **taken))
+
+
+def _b_lists_no_key_of_as(repos: Repositories, w: World) -> None:
+    repos.api_keys.add(new_api_key(user_id=USER_B, name="b's").row)
+    assert [row.user_id for row in repos.api_keys.list_for_user(user_id=USER_B)] == [USER_B]
+
+
+def _b_finds_his_own_key_by_its_digest(repos: Repositories, w: World) -> None:
+    b_key = repos.api_keys.add(new_api_key(user_id=USER_B, name="b's").row)
+    assert repos.api_keys.find_by_digest(b_key.digest) == b_key
+
+
+def _revoking_bs_key_leaves_as(repos: Repositories, w: World) -> None:
+    b_key = repos.api_keys.add(new_api_key(user_id=USER_B, name="b's").row)
+    revoked = repos.api_keys.revoke(key_id=b_key.id, now=T0)
+    assert (revoked.user_id, revoked.revoked_at) == (USER_B, T0)
+
+
+def _using_bs_key_leaves_as(repos: Repositories, w: World) -> None:
+    b_key = repos.api_keys.add(new_api_key(user_id=USER_B, name="b's").row)
+    repos.api_keys.touch(key_id=b_key.id, now=T0, resolution_s=60.0)
+    assert repos.api_keys.find_by_digest(b_key.digest).last_used_at == T0
+
+
 CROSS_USER_ATTEMPTS: dict[tuple[str, str], Callable[[Repositories, World], None]] = {
     ("profiles", "add"): _b_adds_a_profile_with_as_id,
     ("profiles", "get"): _b_gets_as_profile,
@@ -755,6 +799,11 @@ CROSS_USER_ATTEMPTS: dict[tuple[str, str], Callable[[Repositories, World], None]
     ("idempotency_keys", "release"): _b_releases_as_key,
     ("idempotency_keys", "expire"): _the_sweep_expires_no_key_in_retention,
     ("webhook_secrets", "secret_for"): _b_gets_a_secret_of_his_own,
+    ("api_keys", "add"): _b_adds_a_key_with_as_id_or_digest,
+    ("api_keys", "list_for_user"): _b_lists_no_key_of_as,
+    ("api_keys", "find_by_digest"): _b_finds_his_own_key_by_its_digest,
+    ("api_keys", "revoke"): _revoking_bs_key_leaves_as,
+    ("api_keys", "touch"): _using_bs_key_leaves_as,
 }
 
 
@@ -792,3 +841,30 @@ def test_user_b_cannot_read_or_change_user_as_rows(repos, world, pg_engine, atte
     assert all(before.values())  # A has a row in every table
     attempt(repos, world)
     assert _rows_of_user_a(pg_engine) == before
+
+
+def test_concurrent_adds_never_pass_the_active_job_limit(pg_engine):
+    """Twelve adds of one user at once, against a limit of 3 in flight: exactly 3 are taken,
+    the rest refused with when to retry; a finished job does not count, nor another user's."""
+    limit = 3
+    jobs = PostgresRenderJobRepository(pg_engine, max_active_jobs_per_user=limit)
+    profiles = PostgresSingerProfileRepository(pg_engine)
+    profile = profiles.add(_profile(USER_A))
+    jobs.add(_job(profile, status=JobStatus.DONE))
+    start = threading.Barrier(12)
+
+    def add() -> str:
+        start.wait()
+        try:
+            jobs.add(_job(profile))
+        except TooManyActiveJobsError as error:
+            assert error.retry_after_s > 0
+            return "refused"
+        return "added"
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        outcomes = Counter(pool.map(lambda _: add(), range(12)))
+
+    assert outcomes == {"added": limit, "refused": 12 - limit}
+    b_profile = profiles.add(_profile(USER_B))
+    jobs.add(_job(b_profile))  # B's own count

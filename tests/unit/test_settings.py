@@ -7,6 +7,8 @@ import pytest
 
 from voxregen_adapters.settings import (
     DEFAULT_PUBLIC_URL,
+    AuthMode,
+    LimitSettings,
     Settings,
     WorkerSettings,
     load_settings,
@@ -80,6 +82,22 @@ def test_the_worker_settings_have_defaults_and_are_read_and_cast():
     )
 
 
+def test_auth_mode_is_unset_by_default_and_the_limits_have_defaults():
+    settings = load_settings({})
+    assert settings.auth_mode is None  # each command chooses: voxregen api asks for keys
+    assert settings.limits == LimitSettings(max_active_jobs_per_user=8, rate_limit_per_min=600)
+    read = load_settings(
+        {
+            "VOXREGEN_AUTH_MODE": "dev_header",
+            "VOXREGEN_MAX_ACTIVE_JOBS_PER_USER": "3",
+            "VOXREGEN_RATE_LIMIT_PER_MIN": "120",
+        }
+    )
+    assert read.auth_mode is AuthMode.DEV_HEADER
+    assert read.limits == LimitSettings(max_active_jobs_per_user=3, rate_limit_per_min=120)
+    assert load_settings({"VOXREGEN_AUTH_MODE": "api_keys"}).auth_mode is AuthMode.API_KEYS
+
+
 def test_a_unix_socket_redis_and_a_socket_postgres_are_accepted():
     settings = load_settings(
         {
@@ -123,6 +141,11 @@ def test_a_unix_socket_redis_and_a_socket_postgres_are_accepted():
         ("VOXREGEN_FEATURE_CACHE_MAX_IDLE_S", "30d", "could not convert"),
         ("VOXREGEN_FEATURE_CACHE_MAX_IDLE_S", "-1", "seconds >= 1"),
         ("VOXREGEN_FEATURE_CACHE_MAX_IDLE_S", "", "set but empty"),
+        ("VOXREGEN_AUTH_MODE", "none", "expected one of api_keys, dev_header"),
+        ("VOXREGEN_AUTH_MODE", "API_KEYS", "expected one of api_keys, dev_header"),
+        ("VOXREGEN_MAX_ACTIVE_JOBS_PER_USER", "0", "whole number >= 1"),
+        ("VOXREGEN_MAX_ACTIVE_JOBS_PER_USER", "2.5", "invalid literal"),
+        ("VOXREGEN_RATE_LIMIT_PER_MIN", "-5", "whole number >= 1"),
     ],
 )
 def test_a_malformed_value_names_the_variable_the_value_and_the_reason(name, value, reason):
