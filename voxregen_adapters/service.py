@@ -20,6 +20,7 @@ from voxregen_core.ports import (
     JobQueue,
     ObjectStore,
     RenderJobRepository,
+    RetentionSweep,
     SingerExemplarRepository,
     SingerProfileRepository,
     SingerReferenceRepository,
@@ -39,6 +40,7 @@ class Service:
     jobs: RenderJobRepository
     feature_cache: FeatureCacheRepository
     feature_cache_eviction: FeatureCacheEviction
+    retention_sweep: RetentionSweep
     idempotency_keys: IdempotencyKeyRepository
     webhook_secrets: WebhookSecretRepository
     webhook_sender: WebhookSender
