@@ -22,6 +22,7 @@ from voxregen_core.ports import (
     ObjectStore,
     RateLimiter,
     RenderJobRepository,
+    RetentionSweep,
     SingerExemplarRepository,
     SingerProfileRepository,
     SingerReferenceRepository,
@@ -41,6 +42,7 @@ class Service:
     jobs: RenderJobRepository
     feature_cache: FeatureCacheRepository
     feature_cache_eviction: FeatureCacheEviction
+    retention_sweep: RetentionSweep
     idempotency_keys: IdempotencyKeyRepository
     webhook_secrets: WebhookSecretRepository
     webhook_sender: WebhookSender

@@ -21,6 +21,7 @@ from voxregen_adapters.url_signing import MIN_SIGNING_KEY_BYTES
 from voxregen_core import webhooks
 from voxregen_core.errors import ConfigError
 from voxregen_core.generator import Device
+from voxregen_core.retention import RetentionPolicy
 
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 DEFAULT_HEARTBEAT_TIMEOUT_S = 10.0
@@ -51,7 +52,7 @@ def _masked(url: str | None) -> str:
 @attrs.frozen
 class WorkerSettings:
     """What only the worker reads: its model device, the stub's pace, its recovery times and
-    the feature cache's retention."""
+    the retention of the feature cache and of jobs' objects."""
 
     model_device: Device = Device.CPU
     """Where the generator runs; passed through the generator port (the stub ignores it)."""
@@ -66,6 +67,8 @@ class WorkerSettings:
     """A job not done this long after it was created fails with ``render_timed_out``."""
     feature_cache_max_idle_s: float = 30 * 86_400.0
     """A feature-cache entry unused this long is evicted (unless a job in flight may read it)."""
+    retention: RetentionPolicy = attrs.field(factory=RetentionPolicy)
+    """How long jobs' chunks, inputs and outputs are kept (:mod:`voxregen_core.retention`)."""
 
 
 @attrs.frozen
@@ -166,6 +169,16 @@ def _worker_settings(environ: Mapping[str, str]) -> WorkerSettings:
         "feature_cache_max_idle_s": _read(
             environ, "VOXREGEN_FEATURE_CACHE_MAX_IDLE_S", _seconds(minimum_s=1.0)
         ),
+        "retention": _retention_policy(environ, defaults.retention),
+    }
+    return attrs.evolve(defaults, **{name: v for name, v in values.items() if v is not None})
+
+
+def _retention_policy(environ: Mapping[str, str], defaults: RetentionPolicy) -> RetentionPolicy:
+    values = {
+        "chunks_s": _read(environ, "VOXREGEN_RETENTION_CHUNKS_S", _seconds(minimum_s=1.0)),
+        "inputs_s": _read(environ, "VOXREGEN_RETENTION_INPUTS_S", _seconds(minimum_s=1.0)),
+        "outputs_s": _read(environ, "VOXREGEN_RETENTION_OUTPUTS_S", _seconds(minimum_s=1.0)),
     }
     return attrs.evolve(defaults, **{name: v for name, v in values.items() if v is not None})
 

@@ -193,6 +193,25 @@ class ProfileNotReadyError(NotReadyError):
     code = "profile_not_ready"
 
 
+class ExpiredError(VoxregenError):
+    """Raised when a request needs an object that the retention policy deleted
+    (:mod:`voxregen_core.retention`)."""
+
+    code = "expired"
+
+
+class InputExpiredError(ExpiredError):
+    """Raised when a job is cloned (or an input reused) after its input was deleted."""
+
+    code = "input_expired"
+
+
+class OutputExpiredError(ExpiredError):
+    """Raised when a job's output is asked for after it was deleted."""
+
+    code = "output_expired"
+
+
 class DatabaseUnavailableError(VoxregenError):
     """Raised when the PostgreSQL database cannot be reached."""
 

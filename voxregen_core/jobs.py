@@ -87,6 +87,12 @@ class RenderJob:
     webhook: WebhookTarget | None = None
     """Where the job's webhooks go (:mod:`voxregen_core.webhooks`), if anywhere."""
     webhook_last_attempt: WebhookAttempt | None = None
+    chunks_expired_at: datetime | None = None
+    """When the retention sweep deleted the job's chunk objects (:mod:`voxregen_core.retention`)."""
+    input_expired_at: datetime | None = None
+    """When the retention sweep deleted the job's input object (shared by every job on it)."""
+    output_expired_at: datetime | None = None
+    """When the retention sweep deleted the job's output object."""
 
 
 @attrs.frozen

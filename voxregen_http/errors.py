@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse
 from voxregen_core.errors import (
     ConflictError,
     DatabaseUnavailableError,
+    ExpiredError,
     InvalidCursorError,
     InvalidInputError,
     InvalidKeyError,
@@ -112,6 +113,7 @@ STATUS_CODES: dict[type[VoxregenError], int] = {
     ObjectNotFoundError: 404,
     ConflictError: 409,
     NotReadyError: 409,
+    ExpiredError: 410,
     BodyTooLargeError: 413,
     UnsupportedMediaTypeError: 415,
     InvalidParamsError: 422,

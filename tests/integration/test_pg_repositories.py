@@ -23,12 +23,14 @@ from voxregen_adapters.db.idempotency_key_repository import PostgresIdempotencyK
 from voxregen_adapters.db.profile_repository import PostgresSingerProfileRepository
 from voxregen_adapters.db.reference_repository import PostgresSingerReferenceRepository
 from voxregen_adapters.db.render_job_repository import PostgresRenderJobRepository
+from voxregen_adapters.db.retention_sweep import PostgresRetentionSweep
 from voxregen_adapters.db.webhook_secret_repository import PostgresWebhookSecretRepository
 from voxregen_core import ports
 from voxregen_core.api_keys import ApiKey, new_api_key
 from voxregen_core.errors import (
     ConflictError,
     DatabaseUnavailableError,
+    InputExpiredError,
     InvalidParamsError,
     NotFoundError,
     TooManyActiveJobsError,
@@ -40,6 +42,7 @@ from voxregen_core.keys import job_input_key, job_output_key, reference_key
 from voxregen_core.pagination import PagePosition, PageRequest
 from voxregen_core.params import RenderParams, Style
 from voxregen_core.profiles import ProfileStatus, SingerExemplar, SingerProfile, SingerReference
+from voxregen_core.retention import RetentionPolicy
 from voxregen_core.webhooks import WebhookAttempt, WebhookEvent
 
 USER_A = uuid.UUID("aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa")
@@ -55,6 +58,7 @@ class Repositories:
     jobs: PostgresRenderJobRepository
     feature_cache: PostgresFeatureCacheRepository
     feature_cache_eviction: PostgresFeatureCacheEviction
+    retention_sweep: PostgresRetentionSweep
     idempotency_keys: PostgresIdempotencyKeyRepository
     webhook_secrets: PostgresWebhookSecretRepository
     api_keys: PostgresApiKeyRepository
@@ -67,6 +71,7 @@ PORTS = {
     "jobs": ports.RenderJobRepository,
     "feature_cache": ports.FeatureCacheRepository,
     "feature_cache_eviction": ports.FeatureCacheEviction,
+    "retention_sweep": ports.RetentionSweep,
     "idempotency_keys": ports.IdempotencyKeyRepository,
     "webhook_secrets": ports.WebhookSecretRepository,
     "api_keys": ports.ApiKeyRepository,
@@ -82,6 +87,7 @@ def repos(pg_engine) -> Repositories:
         jobs=PostgresRenderJobRepository(pg_engine),
         feature_cache=PostgresFeatureCacheRepository(pg_engine),
         feature_cache_eviction=PostgresFeatureCacheEviction(pg_engine),
+        retention_sweep=PostgresRetentionSweep(pg_engine),
         idempotency_keys=PostgresIdempotencyKeyRepository(pg_engine),
         webhook_secrets=PostgresWebhookSecretRepository(pg_engine),
         api_keys=PostgresApiKeyRepository(pg_engine),
@@ -301,6 +307,33 @@ def test_a_job_moves_queued_running_done_carrying_its_results(repos):
     assert done.updated_at > job.updated_at
     assert not repos.jobs.update_progress(**move, progress=Progress(chunks_done=5, chunks_total=5))
     assert repos.jobs.get(**move).progress == Progress(chunks_done=2, chunks_total=5)
+
+
+def test_a_job_on_an_input_the_retention_sweep_deleted_is_refused(repos):
+    """A clone of a job whose input was swept, or a new job on its key (the original deleted,
+    its clone left): refused, nothing inserted."""
+    profile = repos.profiles.add(_profile(USER_A))
+    original = repos.jobs.add(_job(profile))
+    move = {"user_id": USER_A, "job_id": original.id}
+    assert repos.jobs.transition(**move, from_status=JobStatus.QUEUED, to_status=JobStatus.RUNNING)
+    assert repos.jobs.transition(
+        **move,
+        from_status=JobStatus.RUNNING,
+        to_status=JobStatus.DONE,
+        output_object_key=job_output_key(USER_A, original.id),
+    )
+    later = datetime.now(UTC) + timedelta(days=31)
+    swept = repos.retention_sweep.expire_inputs(
+        now=later, policy=RetentionPolicy(), limit=10, delete_object=lambda key: None
+    )
+    assert swept == [original.input_object_key]
+    assert repos.jobs.get(**move).input_expired_at == later
+    clone = attrs.evolve(_job(profile), input_object_key=original.input_object_key)
+    with pytest.raises(InputExpiredError, match=rf"input {original.input_object_key} was deleted"):
+        repos.jobs.add(clone)
+    assert repos.jobs.get(user_id=USER_A, job_id=clone.id) is None
+    other_input = repos.jobs.add(_job(profile))  # another input is not concerned
+    assert other_input.input_expired_at is None
 
 
 def test_a_failed_job_keeps_its_error(repos):
@@ -688,6 +721,40 @@ def _no_blob_to_delete(key: str) -> None:
     raise AssertionError(f"the eviction deleted the blob {key}")
 
 
+_A_YEAR_ON = {"policy": RetentionPolicy(), "limit": 10}
+
+
+def _the_retention_sweep_keeps_the_chunks_of_as_running_job(repos: Repositories, w: World) -> None:
+    """Not scoped by user either: the retention sweep. A's job is running, so even a year on
+    its chunks stay."""
+    expired = repos.retention_sweep.expire_chunks(
+        now=datetime.now(UTC) + timedelta(days=365), **_A_YEAR_ON, delete_chunks=_no_chunks
+    )
+    assert expired == []
+
+
+def _the_retention_sweep_has_no_output_of_a_to_expire(repos: Repositories, w: World) -> None:
+    expired = repos.retention_sweep.expire_outputs(
+        now=datetime.now(UTC) + timedelta(days=365), **_A_YEAR_ON, delete_object=_no_object
+    )
+    assert expired == []
+
+
+def _the_retention_sweep_keeps_the_input_of_as_running_job(repos: Repositories, w: World) -> None:
+    expired = repos.retention_sweep.expire_inputs(
+        now=datetime.now(UTC) + timedelta(days=365), **_A_YEAR_ON, delete_object=_no_object
+    )
+    assert expired == []
+
+
+def _no_chunks(job: RenderJob) -> None:
+    raise AssertionError(f"the retention sweep deleted the chunks of {job.id}")
+
+
+def _no_object(key: str) -> None:
+    raise AssertionError(f"the retention sweep deleted {key}")
+
+
 A_KEY = "a-s-key"
 
 
@@ -794,6 +861,9 @@ CROSS_USER_ATTEMPTS: dict[tuple[str, str], Callable[[Repositories, World], None]
     ("feature_cache", "add"): _b_adds_an_entry_for_the_same_input,
     ("feature_cache", "touch"): _b_touches_as_entry,
     ("feature_cache_eviction", "evict_idle"): _the_eviction_spares_an_entry_in_use,
+    ("retention_sweep", "expire_chunks"): _the_retention_sweep_keeps_the_chunks_of_as_running_job,
+    ("retention_sweep", "expire_outputs"): _the_retention_sweep_has_no_output_of_a_to_expire,
+    ("retention_sweep", "expire_inputs"): _the_retention_sweep_keeps_the_input_of_as_running_job,
     ("idempotency_keys", "claim"): _b_claims_as_key,
     ("idempotency_keys", "answer"): _b_answers_as_key,
     ("idempotency_keys", "release"): _b_releases_as_key,

@@ -26,7 +26,7 @@ from voxregen_core.keys import job_input_key
 from voxregen_core.profile_stub import EMBEDDING_DIMS
 from voxregen_core.profiles import ProfileStatus, SingerProfile
 
-HEAD = "0007"
+HEAD = "0008"
 """The newest revision."""
 
 VOXREGEN = str(Path(sys.executable).with_name("voxregen"))
@@ -46,7 +46,7 @@ TABLES = {
 # columns a failed job needs (render_jobs.error_code, error_message; docs/schema.md); and
 # render_jobs.singer_profile_id nullable since revision 0004 (a profile's deletion keeps its
 # finished jobs); issue 12's idempotency_keys (0005), and its webhook columns and
-# webhook_secrets (0006); issue 13's api_keys (0007).
+# webhook_secrets (0006); issue 13's api_keys (0007) and retention marks on render_jobs (0008).
 COLUMNS = {
     "singer_profiles": [
         ("id", "uuid", False),
@@ -111,6 +111,9 @@ COLUMNS = {
         ("webhook", "jsonb", True),
         ("webhook_last_attempt", "jsonb", True),
         ("webhook_progress_at", "timestamp with time zone", True),
+        ("chunks_expired_at", "timestamp with time zone", True),
+        ("input_expired_at", "timestamp with time zone", True),
+        ("output_expired_at", "timestamp with time zone", True),
     ],
     "idempotency_keys": [
         ("user_id", "uuid", False),
@@ -305,6 +308,10 @@ def test_keys_indexes_defaults_and_the_feature_cache_uniqueness(migrated_url):
         "ix_singer_profiles_newest",
         "ix_singer_references_newest",
         "ix_render_jobs_newest",
+        "ix_render_jobs_input",
+        "ix_render_jobs_chunks_kept",
+        "ix_render_jobs_input_kept",
+        "ix_render_jobs_output_kept",
         "pk_idempotency_keys",
         "ix_idempotency_keys_created_at",
         "pk_webhook_secrets",

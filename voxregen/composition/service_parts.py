@@ -16,6 +16,7 @@ from voxregen_adapters.db.idempotency_key_repository import PostgresIdempotencyK
 from voxregen_adapters.db.profile_repository import PostgresSingerProfileRepository
 from voxregen_adapters.db.reference_repository import PostgresSingerReferenceRepository
 from voxregen_adapters.db.render_job_repository import PostgresRenderJobRepository
+from voxregen_adapters.db.retention_sweep import PostgresRetentionSweep
 from voxregen_adapters.db.webhook_secret_repository import PostgresWebhookSecretRepository
 from voxregen_adapters.dramatiq_job_queue import DramatiqJobQueue
 from voxregen_adapters.health_checks import (
@@ -81,6 +82,7 @@ def build_service(
         ),
         feature_cache=PostgresFeatureCacheRepository(engine),
         feature_cache_eviction=PostgresFeatureCacheEviction(engine),
+        retention_sweep=PostgresRetentionSweep(engine),
         idempotency_keys=PostgresIdempotencyKeyRepository(engine),
         webhook_secrets=PostgresWebhookSecretRepository(engine),
         api_keys=PostgresApiKeyRepository(engine),
