@@ -18,6 +18,7 @@ import dramatiq
 from dramatiq.middleware import Retries
 
 from voxregen_adapters.dramatiq_job_queue import ACTOR_NAMES, QUEUE_NAME, decode_message
+from voxregen_adapters.request_context import bound_request_id
 from voxregen_adapters.service import Service
 from voxregen_core.messages import (
     JobMessage,
@@ -93,10 +94,13 @@ def declare_actors(
 
 
 def _consumer(actor_name: str, run: Callable[[JobMessage], None]) -> Callable[..., None]:
-    """The function Dramatiq calls with a message's arguments for ``actor_name``."""
+    """The function Dramatiq calls with a message's arguments for ``actor_name``: it runs the
+    message with its request id bound (in the log context, and on the messages it queues)."""
 
-    def consume(*args: object) -> None:
-        run(decode_message(actor_name, args))
+    def consume(*args: object, **kwargs: object) -> None:
+        message = decode_message(actor_name, args, kwargs)
+        with bound_request_id(message.request_id):
+            run(message)
 
     consume.__name__ = consume.__qualname__ = actor_name
     return consume
