@@ -103,6 +103,7 @@ NAMES_NOTHING = {
     "healthz",
     "readyz",
     "openapi",
+    "metrics",
 }
 
 
