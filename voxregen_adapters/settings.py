@@ -25,6 +25,7 @@ DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 DEFAULT_HEARTBEAT_TIMEOUT_S = 10.0
 """Ten of a worker's heartbeats (its delay-queue consumer polls Redis at least once a second,
 however busy its actor threads are): see :mod:`voxregen_adapters.broker`."""
+MAX_TCP_PORT = 65_535
 _POSTGRES_DRIVER = "postgresql+psycopg"
 _REDIS_SCHEMES = ("redis", "rediss", "unix")
 _STORAGE_SCHEMES = ("file", "s3")
@@ -49,8 +50,8 @@ def _masked(url: str | None) -> str:
 
 @attrs.frozen
 class WorkerSettings:
-    """What only the worker reads: its model device, the stub's pace, its recovery times and
-    the feature cache's retention."""
+    """What only the worker reads: its model device, the stub's pace, its recovery times, the
+    feature cache's retention and its metrics port."""
 
     model_device: Device = Device.CPU
     """Where the generator runs; passed through the generator port (the stub ignores it)."""
@@ -65,6 +66,9 @@ class WorkerSettings:
     """A job not done this long after it was created fails with ``render_timed_out``."""
     feature_cache_max_idle_s: float = 30 * 86_400.0
     """A feature-cache entry unused this long is evicted (unless a job in flight may read it)."""
+    metrics_port: int | None = None
+    """The TCP port the worker serves its Prometheus metrics on (all interfaces); None: off.
+    ``voxregen serve --workers N`` gives its workers this port and the N - 1 after it."""
 
 
 @attrs.frozen
@@ -139,6 +143,7 @@ def _worker_settings(environ: Mapping[str, str]) -> WorkerSettings:
         "feature_cache_max_idle_s": _read(
             environ, "VOXREGEN_FEATURE_CACHE_MAX_IDLE_S", _seconds(minimum_s=1.0)
         ),
+        "metrics_port": _read(environ, "VOXREGEN_WORKER_METRICS_PORT", _tcp_port),
     }
     return attrs.evolve(defaults, **{name: v for name, v in values.items() if v is not None})
 
@@ -163,6 +168,14 @@ def _boolean(value: str) -> bool:
 def _schedule(value: str) -> tuple[float, ...]:
     """Comma-separated waits in seconds, e.g. ``5,300,1800``."""
     return tuple(_seconds(minimum_s=0.0)(part) for part in value.split(","))
+
+
+def _tcp_port(value: str) -> int:
+    """Decimal ASCII digits only (``int`` would also take ``9_100``, `` 9100`` or other
+    scripts' digits)."""
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_TCP_PORT:
+        raise ValueError(f"expected a TCP port, a whole number from 1 to {MAX_TCP_PORT}")
+    return int(value)
 
 
 def _device(value: str) -> Device:

@@ -59,6 +59,7 @@ def test_the_worker_settings_have_defaults_and_are_read_and_cast():
         stall_timeout_s=300.0,
         job_deadline_s=7200.0,
         feature_cache_max_idle_s=2_592_000.0,  # 30 days
+        metrics_port=None,  # off
     )
     worker = load_settings(
         {
@@ -68,6 +69,7 @@ def test_the_worker_settings_have_defaults_and_are_read_and_cast():
             "VOXREGEN_STALL_TIMEOUT_S": "30",
             "VOXREGEN_JOB_DEADLINE_S": "600",
             "VOXREGEN_FEATURE_CACHE_MAX_IDLE_S": "86400",
+            "VOXREGEN_WORKER_METRICS_PORT": "9100",
         }
     ).worker
     assert worker == WorkerSettings(
@@ -77,6 +79,7 @@ def test_the_worker_settings_have_defaults_and_are_read_and_cast():
         stall_timeout_s=30.0,
         job_deadline_s=600.0,
         feature_cache_max_idle_s=86_400.0,
+        metrics_port=9100,
     )
 
 
@@ -123,6 +126,14 @@ def test_a_unix_socket_redis_and_a_socket_postgres_are_accepted():
         ("VOXREGEN_FEATURE_CACHE_MAX_IDLE_S", "30d", "could not convert"),
         ("VOXREGEN_FEATURE_CACHE_MAX_IDLE_S", "-1", "seconds >= 1"),
         ("VOXREGEN_FEATURE_CACHE_MAX_IDLE_S", "", "set but empty"),
+        ("VOXREGEN_WORKER_METRICS_PORT", "0", "TCP port, a whole number from 1 to 65535"),
+        ("VOXREGEN_WORKER_METRICS_PORT", "65536", "from 1 to 65535"),
+        ("VOXREGEN_WORKER_METRICS_PORT", "-9100", "from 1 to 65535"),
+        ("VOXREGEN_WORKER_METRICS_PORT", "9_100", "from 1 to 65535"),
+        ("VOXREGEN_WORKER_METRICS_PORT", " 9100", "from 1 to 65535"),
+        ("VOXREGEN_WORKER_METRICS_PORT", "\u0669\u0661\u0660\u0660", "from 1 to 65535"),
+        ("VOXREGEN_WORKER_METRICS_PORT", "9100.0", "from 1 to 65535"),
+        ("VOXREGEN_WORKER_METRICS_PORT", "", "set but empty"),
     ],
 )
 def test_a_malformed_value_names_the_variable_the_value_and_the_reason(name, value, reason):
