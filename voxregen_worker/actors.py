@@ -31,6 +31,7 @@ from voxregen_worker.error_codes import TRANSIENT_ERRORS
 from voxregen_worker.give_up import GiveUpMiddleware
 from voxregen_worker.profile_build import abandon_profile_build, profile_build
 from voxregen_worker.render_job import Renderer
+from voxregen_worker.retry_counter import RetryCounter
 from voxregen_worker.webhook_delivery import deliver_webhook
 
 
@@ -67,7 +68,8 @@ def declare_actors(
     *,
     policy: RetryPolicy = RetryPolicy(),
 ) -> None:
-    """Declare the actors on ``broker`` (and the give-up middleware)."""
+    """Declare the actors on ``broker`` (and the give-up and retry-counting middleware); the
+    renderer's metrics are the worker's, which retries and webhook deliveries are counted in."""
 
     def run(message: JobMessage) -> None:
         match message:
@@ -78,7 +80,7 @@ def declare_actors(
             case RenderChunkMessage():
                 renderer.render_chunk(message.user_id, message.job_id, message.chunk_index)
             case WebhookDeliveryMessage():
-                deliver_webhook(service, message)
+                deliver_webhook(service, message, metrics=renderer.metrics)
 
     def give_up(message: JobMessage, error: BaseException) -> None:
         match message:
@@ -88,6 +90,7 @@ def declare_actors(
                 renderer.abandon(message.user_id, message.job_id, error)
 
     broker.add_middleware(GiveUpMiddleware(give_up), before=Retries)
+    broker.add_middleware(RetryCounter(renderer.metrics), before=Retries)
     options = policy.actor_options()
     for name in ACTOR_NAMES:
         dramatiq.actor(_consumer(name, run), broker=broker, actor_name=name, **options)
