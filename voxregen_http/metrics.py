@@ -18,7 +18,7 @@ from voxregen_adapters.scrape_time_gauge import ScrapeTimeGauge
 from voxregen_core.ports import RenderJobRepository
 
 REQUEST_DURATION_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-"""From a cached GET to an upload of a 8-minute stem through the local store."""
+"""From a cached GET to an upload of an 8-minute stem through the local store."""
 
 
 class ApiMetrics:
