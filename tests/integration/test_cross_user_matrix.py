@@ -104,6 +104,7 @@ NAMES_NOTHING = {
     "healthz",
     "readyz",
     "openapi",
+    "metrics",
 }
 
 
