@@ -258,8 +258,10 @@ class Stack:
                 "VOXREGEN_DATA_DIR": str(work_dir / "data"),
                 "VOXREGEN_AUTH_MODE": "api_keys",
                 # the tests poll every POLL_S, far faster than the default limit lets a
-                # producer; tests/e2e/test_limits.py sets its own
+                # producer, and the load run has 50 jobs of one user in flight;
+                # tests/e2e/test_limits.py sets its own
                 "VOXREGEN_RATE_LIMIT_PER_MIN": str(10**9),
+                "VOXREGEN_MAX_ACTIVE_JOBS_PER_USER": str(10**6),
             }
             | dict(env or {})
         )
