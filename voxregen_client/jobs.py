@@ -89,6 +89,8 @@ class Jobs:
         :class:`~voxregen_client.errors.ConflictError`, one whose output expired a
         :class:`~voxregen_client.errors.GoneError`."""
         path = Path(path)
+        if path.exists() and not overwrite:  # before asking for the file; the move checks again
+            raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
         grant = self._session.call("POST", f"/v1/render-jobs/{job_id}:download")
         download_file(
             self._session.storage,

@@ -63,9 +63,7 @@ def download_file(
     on_progress: ProgressCallback | None = None,
 ) -> None:
     """GET the presigned ``url`` into the file at ``path``; raises :class:`FileExistsError` if
-    ``path`` exists and not ``overwrite`` (checked before and after the transfer)."""
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+    ``path`` exists once the transfer is complete and not ``overwrite``."""
     temporary = _fetched(http, url, path, policy=policy, on_progress=on_progress)
     try:
         if overwrite:
