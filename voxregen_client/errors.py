@@ -26,6 +26,10 @@ class ServiceUnreachableError(VoxregenClientError):
     failed, on every attempt."""
 
 
+class UnexpectedResponseError(VoxregenClientError):
+    """Raised when a success answer is not JSON: the base URL is not the voxregen API's."""
+
+
 class WaitTimeoutError(VoxregenClientError, TimeoutError):
     """Raised when a profile or job is still not finished after the wait's ``timeout_s``."""
 

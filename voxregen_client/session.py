@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from voxregen_client.errors import ServiceUnreachableError, api_error
+from voxregen_client.errors import ServiceUnreachableError, UnexpectedResponseError, api_error
 from voxregen_client.retries import RetryPolicy, retry_after_s, send_with_retries
 
 
@@ -55,4 +55,12 @@ class Session:
             ) from error
         if response.is_error:
             raise api_error(response, retry_after_s=retry_after_s(response))
-        return None if response.status_code == 204 else response.json()
+        if response.status_code == 204:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise UnexpectedResponseError(
+                f"{method} {response.url} answered HTTP {response.status_code}, not JSON: "
+                "is the base URL the voxregen API?"
+            ) from None

@@ -22,6 +22,7 @@ from voxregen_client import (
     ServiceUnavailableError,
     ServiceUnreachableError,
     UnauthenticatedError,
+    UnexpectedResponseError,
     VoxregenApiError,
 )
 from voxregen_client.errors import ConfigurationError
@@ -216,6 +217,12 @@ def test_an_error_body_not_in_the_api_shape_keeps_its_status_and_text(sleeps):
     with pytest.raises(VoxregenApiError, match="502 http_502") as raised:
         _client(script, sleeps).jobs.get(JOB["id"])
     assert raised.value.message == "<html>Bad Gateway</html>"
+
+
+def test_a_success_that_is_not_json_says_the_base_url_is_wrong(sleeps):
+    script = Scripted(httpx.Response(200, text="<html>It works!</html>"))
+    with pytest.raises(UnexpectedResponseError, match="HTTP 200, not JSON: is the base URL"):
+        _client(script, sleeps).jobs.get(JOB["id"])
 
 
 def test_credentials_go_to_the_api_and_never_to_a_presigned_url(tmp_path, sleeps):
