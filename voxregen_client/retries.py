@@ -85,7 +85,7 @@ def send_with_retries(
                 raise
             policy.sleep(policy.backoff_s(attempt))
             continue
-        if attempt >= policy.max_attempts or not _retried(response):
+        if attempt >= policy.max_attempts or not _worth_retrying(response):
             return response
         response.close()
         if response.status_code == 429 and response.headers.get(REPLAYED_HEADER) == "true":
@@ -94,7 +94,8 @@ def send_with_retries(
         policy.sleep(policy.backoff_s(attempt) if waited is None else waited)
 
 
-def _retried(response: httpx.Response) -> bool:
+def _worth_retrying(response: httpx.Response) -> bool:
+    """A 429, a 503, or a 409 saying the first attempt of this POST is still being answered."""
     if response.status_code in RETRIED_STATUSES:
         return True
     if response.status_code != 409:
