@@ -17,6 +17,7 @@ COPY voxregen_core voxregen_core
 COPY voxregen_adapters voxregen_adapters
 COPY voxregen_http voxregen_http
 COPY voxregen_worker voxregen_worker
+COPY voxregen_client voxregen_client
 # The build backend at its pinned version too (no isolated build env fetching the newest one).
 RUN pip install -c constraints.txt setuptools wheel \
     && pip wheel --no-deps --no-build-isolation --wheel-dir /wheels .

@@ -66,6 +66,7 @@ from voxregen_adapters.broker import make_broker
 from voxregen_adapters.dramatiq_job_queue import DramatiqJobQueue
 from voxregen_adapters.service import Service
 from voxregen_adapters.settings import load_settings
+from voxregen_client import Client
 from voxregen_core import spec
 from voxregen_core.jobs import Progress
 from voxregen_core.pipeline import render
@@ -360,7 +361,7 @@ class Stack:
             client.close()
 
     def user(self) -> "User":
-        """A new user's HTTP client on this stack (closed when the stack stops), with an API
+        """A new user of this stack (their clients closed when the stack stops), with an API
         key made for them by the real ``voxregen keys create``."""
         user_id = uuid.uuid4()
         made = subprocess.run(
@@ -371,7 +372,12 @@ class Stack:
             timeout=60,
         )
         assert made.returncode == 0, made.stderr
-        user = User(self.base_url, user_id, api_key=made.stdout.splitlines()[-1])
+        user = User(
+            self.base_url,
+            user_id,
+            api_key=made.stdout.splitlines()[-1],
+            work_dir=self.log_dir.parent / "users" / str(user_id),
+        )
         self._users.append(user)
         return user
 
@@ -414,10 +420,15 @@ class Stack:
 
 
 class User:
-    """One user's HTTP client: every request carries their API key."""
+    """One user of the stack: ``client`` is the Python client (:mod:`voxregen_client`) with
+    their API key, ``http`` a plain HTTP client with it, for the requests a test writes out."""
 
-    def __init__(self, base_url: str, user_id: uuid.UUID, *, api_key: str) -> None:
+    def __init__(self, base_url: str, user_id: uuid.UUID, *, api_key: str, work_dir: Path) -> None:
         self.id = user_id
+        self.api_key = api_key
+        self.work_dir = work_dir
+        work_dir.mkdir(parents=True, exist_ok=True)
+        self.client = Client(base_url, api_key=api_key, timeout_s=HTTP_TIMEOUT_S)
         self.http = httpx.Client(
             base_url=base_url,
             headers={"Authorization": f"Bearer {api_key}"},
@@ -425,6 +436,7 @@ class User:
         )
 
     def close(self) -> None:
+        self.client.close()
         self.http.close()
 
     def post(self, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
@@ -433,31 +445,18 @@ class User:
     def get(self, path: str) -> httpx.Response:
         return self.http.get(path)
 
+    def file(self, data: bytes, name: str = "clip.wav") -> Path:
+        """``data`` in a new file of this user's folder."""
+        path = self.work_dir / f"{uuid.uuid4().hex}-{name}"
+        path.write_bytes(data)
+        return path
+
     def ready_profile(self, *, timeout_s: float = WAIT_TIMEOUT_S) -> str:
         """A new profile of this user's, built from one uploaded reference; its id."""
-        created = self.post("/v1/singer-profiles", {"name": "Ada"})
-        assert created.status_code == 201, created.text
-        profile_id = created.json()["id"]
-        upload = self.post(f"/v1/singer-profiles/{profile_id}/references:prepare-upload")
-        assert upload.status_code == 200, upload.text
-        put_object(upload.json()["upload_url"], reference_wav())
-        committed = self.post(
-            f"/v1/singer-profiles/{profile_id}/references:commit",
-            {
-                "ref_id": upload.json()["ref_id"],
-                "object_key": upload.json()["object_key"],
-                "duration_sec": 4.0,
-            },
-        )
-        assert committed.status_code == 202, committed.text
-        profile = wait_for(
-            lambda: self.get(f"/v1/singer-profiles/{profile_id}").json(),
-            until=lambda profile: profile["status"] != "building",
-            what=f"profile {profile_id} to be built",
-            timeout_s=timeout_s,
-        )
-        assert profile["status"] == "ready", profile
-        return profile_id
+        profile = self.client.profiles.create("Ada")
+        self.client.profiles.add_reference(profile.id, self.file(reference_wav()))
+        self.client.profiles.wait_ready(profile.id, timeout_s=timeout_s, poll_s=POLL_S)
+        return profile.id
 
     def uploaded_input(self, data: bytes) -> dict[str, Any]:
         """render-jobs:prepare-upload's answer (``job_id``, ``object_key``, ``upload_url``),
@@ -469,7 +468,7 @@ class User:
 
     def submit(self, profile_id: str, data: bytes, params: dict[str, Any] | None = None) -> str:
         """Upload ``data`` and create a render job of it; the job's id."""
-        return self.create_job(profile_id, self.uploaded_input(data)["object_key"], params)["id"]
+        return self.client.jobs.create(self.file(data), profile_id, params=params).id
 
     def create_job(
         self, profile_id: str, input_object_key: str, params: dict[str, Any] | None = None
@@ -507,11 +506,9 @@ class User:
 
     def download(self, job_id: str) -> bytes:
         """The delivered file of a done job."""
-        download = self.post(f"/v1/render-jobs/{job_id}:download")
-        assert download.status_code == 200, download.text
-        delivered = httpx.get(download.json()["download_url"], timeout=HTTP_TIMEOUT_S)
-        assert delivered.status_code == 200, delivered.text
-        return delivered.content
+        return self.client.jobs.download(
+            job_id, self.work_dir / f"{uuid.uuid4().hex}.wav"
+        ).read_bytes()
 
 
 def put_object(url: str, data: bytes) -> None:

@@ -7,7 +7,9 @@ import http.server
 import os
 import re
 import subprocess
+import sys
 import threading
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +27,13 @@ def curl_example() -> str:
     """The one ``sh`` block of the README's *Use the API with curl* section."""
     section = README.read_text().split("\n## Use the API with curl\n", 1)[1].split("\n## ", 1)[0]
     (block,) = re.findall(r"^```sh\n(.*?)^```$", section, flags=re.MULTILINE | re.DOTALL)
+    return block
+
+
+def python_example() -> str:
+    """The one ``python`` block of the README's *Use the API from Python* section."""
+    section = README.read_text().split("\n## Use the API from Python\n", 1)[1].split("\n## ", 1)[0]
+    (block,) = re.findall(r"^```python\n(.*?)^```$", section, flags=re.MULTILINE | re.DOTALL)
     return block
 
 
@@ -133,3 +142,36 @@ def test_a_wrong_base_is_one_line_and_a_non_zero_exit(request, tmp_path, base, s
     assert done.stdout == ""
     (line,) = done.stderr.splitlines()
     assert line.startswith(says.format(base=base)), done.stderr
+
+
+def test_the_readme_python_flow_renders_a_stem_with_the_client(served, tmp_path):
+    """The README's Python block, as written, in a folder holding its two files, with the
+    development-mode variables it names."""
+    singing = synthetic_singing(8.0, seed=3, fs=44_100)
+    reference = wav_bytes(singing.audio, fs=44_100, subtype="PCM_24", container="WAVEX")
+    (tmp_path / "ada-take-1.wav").write_bytes(reference)
+    (tmp_path / "lead-vocal.wav").write_bytes(a_stem())
+    environment = {
+        **os.environ,
+        "VOXREGEN_URL": served,
+        "VOXREGEN_USER_ID": str(uuid.uuid4()),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", python_example()],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=SCRIPT_TIMEOUT_S,
+    )
+
+    assert done.returncode == 0, f"{done.stdout}\n{done.stderr}"
+    *progress, summary = done.stdout.splitlines()
+    size = (tmp_path / "lead-vocal.wav").stat().st_size
+    assert progress[0].startswith("uploaded ") and f"uploaded {size}/{size} bytes" in progress
+    assert progress[-1] == "done 1", progress
+    lufs, dbtp = map(float, summary.split())
+    assert abs(lufs + 18.0) < 0.5 and dbtp <= -1.0
+    info = sf.info(tmp_path / "lead-vocal.regen.wav")
+    assert (info.samplerate, info.subtype, info.channels) == (48_000, "PCM_16", 2)
+    assert abs(info.duration - 8.0) < 1e-3

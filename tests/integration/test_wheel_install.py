@@ -31,6 +31,7 @@ WHEEL_SOURCES = (
     "voxregen_adapters",
     "voxregen_http",
     "voxregen_worker",
+    "voxregen_client",
 )
 """What the wheel is built from, and all the Dockerfile's build stage copies (with
 constraints.txt; test_compose checks it)."""
