@@ -180,6 +180,10 @@ class InMemoryJobQueue:
             RenderChunkMessage(user_id=user_id, job_id=job_id, chunk_index=chunk_index)
         )
 
+    def enqueue_spare_render_turn(self) -> int:
+        """0: nothing waits for a turn here (the tests run the recorded messages themselves)."""
+        return 0
+
     def of_type(self, message_type: type[MessageT]) -> list[MessageT]:
         """The recorded messages of one type, in order."""
         return [message for message in self.messages if isinstance(message, message_type)]

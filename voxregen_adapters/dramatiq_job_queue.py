@@ -1,22 +1,32 @@
 """``DramatiqJobQueue``: the :class:`~voxregen_core.ports.JobQueue` port over a Dramatiq broker,
-and the only place that knows the queue's actor names and how a message is encoded.
+and the only place that knows the queues' actor names and how a message is encoded.
+
+Profile builds and webhook deliveries are Dramatiq messages on the ``default`` queue. Render
+work is not: each unit (a job's start, a chunk) is pushed onto the render backlog beside the
+broker (:func:`render_backlog`: the same Redis, the same namespace), and a ``render_turn``
+message carrying a fresh turn id goes on the ``render`` queue. The worker that runs a turn
+claims whichever unit is next by the fair share between users
+(:mod:`voxregen_core.fair_share`), so a user's backlog of turns in Dramatiq's FIFO queue holds
+back no other user. Unit first, turn second: a process that dies between the two leaves a unit
+with no turn of its own, which the next spare turn takes (the sweeper queues one each pass
+while work waits, :meth:`DramatiqJobQueue.enqueue_spare_render_turn`); a turn with nothing
+left to claim does nothing.
 
 The API process does not import the worker's actors (the two packages never import each
 other), so messages are built here by actor name; the worker declares its actors by the same
-names (:data:`ACTOR_NAMES`) and turns what they receive back into the typed message with
-:func:`decode_message`. Every voxregen actor consumes Dramatiq's ``default`` queue.
+names (:data:`ACTOR_NAMES`) on the queues of :data:`QUEUE_NAMES`, and turns what they receive
+back into the typed message with :func:`decode_message`.
 
 Wire format: positional arguments, JSON primitives only, ids as their canonical strings.
 
-============  ======================================================
-actor         args
-============  ======================================================
-profile_build ``(user_id, profile_id)`` as ``(str, str)``
-render_job    ``(user_id, job_id)`` as ``(str, str)``
-render_chunk  ``(user_id, job_id, chunk_index)`` as ``(str, str, int)``
-webhook       ``(user_id, job_id, event, webhook_id, attempt)`` as
-              ``(str, str, str, str, int)``, delayed for a retry
-============  ======================================================
+=============  ======================================================
+actor          args
+=============  ======================================================
+profile_build  ``(user_id, profile_id)`` as ``(str, str)``
+render_turn    ``(turn_id,)`` as ``(str,)``
+webhook        ``(user_id, job_id, event, webhook_id, attempt)`` as
+               ``(str, str, str, str, int)``, delayed for a retry
+=============  ======================================================
 """
 
 import uuid
@@ -25,8 +35,11 @@ from collections.abc import Sequence
 import attrs
 import dramatiq
 import redis
+from dramatiq.brokers.redis import RedisBroker
 
+from voxregen_adapters.redis_render_backlog import RedisRenderBacklog
 from voxregen_core.errors import InvalidParamsError, QueueUnavailableError
+from voxregen_core.fair_share import RenderWork
 from voxregen_core.messages import (
     JobMessage,
     ProfileBuildMessage,
@@ -35,50 +48,82 @@ from voxregen_core.messages import (
     WebhookDeliveryMessage,
 )
 
-QUEUE_NAME = "default"
+
+@attrs.frozen
+class RenderTurn:
+    """Claim the next unit of render work from the backlog (the fair share decides which),
+    do it, and release the claim; ``turn_id`` names the claim."""
+
+    turn_id: uuid.UUID = attrs.field(validator=attrs.validators.instance_of(uuid.UUID))
+
+
+Message = JobMessage | RenderTurn
+"""What the queues carry: the profile builds and webhook deliveries, and the render turns."""
 
 PROFILE_BUILD = "profile_build"
-RENDER_JOB = "render_job"
-RENDER_CHUNK = "render_chunk"
+RENDER_TURN = "render_turn"
 WEBHOOK = "webhook"
 
-_MESSAGE_TYPES: dict[str, type[JobMessage]] = {
+_MESSAGE_TYPES: dict[str, type[Message]] = {
     PROFILE_BUILD: ProfileBuildMessage,
-    RENDER_JOB: RenderJobMessage,
-    RENDER_CHUNK: RenderChunkMessage,
+    RENDER_TURN: RenderTurn,
     WEBHOOK: WebhookDeliveryMessage,
 }
 _ACTOR_NAMES = {message_type: name for name, message_type in _MESSAGE_TYPES.items()}
 ACTOR_NAMES = tuple(_MESSAGE_TYPES)
 """The actors the worker declares: one per message type."""
+QUEUE_NAMES = {PROFILE_BUILD: "default", RENDER_TURN: "render", WEBHOOK: "default"}
+"""Each actor's Dramatiq queue: render turns on their own, so that profile builds and webhook
+deliveries never wait behind a backlog of render work."""
+
+
+def render_backlog(broker: RedisBroker) -> RedisRenderBacklog:
+    """The render backlog of ``broker``'s queues: in its Redis, under its namespace (the API
+    and the worker build theirs from the broker they share, so the two cannot disagree)."""
+    return RedisRenderBacklog(broker.client, namespace=broker.namespace)
 
 
 class DramatiqJobQueue:
-    def __init__(self, broker: dramatiq.Broker) -> None:
+    def __init__(self, broker: RedisBroker) -> None:
         self._broker = broker
+        self._backlog = render_backlog(broker)
 
     def enqueue_profile_build(self, *, user_id: uuid.UUID, profile_id: uuid.UUID) -> None:
         self._send(ProfileBuildMessage(user_id=user_id, profile_id=profile_id))
 
     def enqueue_render_job(self, *, user_id: uuid.UUID, job_id: uuid.UUID) -> None:
-        self._send(RenderJobMessage(user_id=user_id, job_id=job_id))
+        self._queue_render(RenderJobMessage(user_id=user_id, job_id=job_id))
 
     def enqueue_render_chunk(
         self, *, user_id: uuid.UUID, job_id: uuid.UUID, chunk_index: int
     ) -> None:
-        self._send(RenderChunkMessage(user_id=user_id, job_id=job_id, chunk_index=chunk_index))
+        self._queue_render(
+            RenderChunkMessage(user_id=user_id, job_id=job_id, chunk_index=chunk_index)
+        )
+
+    def enqueue_spare_render_turn(self) -> int:
+        """One more turn if render work waits (module docstring); how many units wait."""
+        waiting = len(self._backlog.waiting())
+        if waiting:
+            self._send(RenderTurn(turn_id=uuid.uuid4()))
+        return waiting
 
     def enqueue_webhook_delivery(
         self, message: WebhookDeliveryMessage, *, delay_s: float = 0.0
     ) -> None:
         self._send(message, delay_s=delay_s)
 
-    def _send(self, message: JobMessage, *, delay_s: float = 0.0) -> None:
+    def _queue_render(self, work: RenderWork) -> None:
+        """The unit onto the backlog, then a turn for it."""
+        self._backlog.push(work)
+        self._send(RenderTurn(turn_id=uuid.uuid4()))
+
+    def _send(self, message: Message, *, delay_s: float = 0.0) -> None:
         """Send one message (``delay_s`` from now); QueueUnavailableError when Redis cannot be
         reached."""
         actor_name = _ACTOR_NAMES[type(message)]
         envelope = dramatiq.Message(
-            queue_name=QUEUE_NAME,
+            queue_name=QUEUE_NAMES[actor_name],
             actor_name=actor_name,
             args=encode_args(message),
             kwargs={},
@@ -92,7 +137,7 @@ class DramatiqJobQueue:
             ) from error
 
 
-def encode_args(message: JobMessage) -> tuple[str | int, ...]:
+def encode_args(message: Message) -> tuple[str | int, ...]:
     """The message's positional arguments on the wire, in field order: ids as strings."""
     return tuple(
         str(value) if isinstance(value, uuid.UUID) else value
@@ -100,7 +145,7 @@ def encode_args(message: JobMessage) -> tuple[str | int, ...]:
     )
 
 
-def decode_message(actor_name: str, args: Sequence[object]) -> JobMessage:
+def decode_message(actor_name: str, args: Sequence[object]) -> Message:
     """The typed message that ``args``, received by the actor ``actor_name``, encode; raises
     InvalidParamsError for an unknown actor or arguments that :class:`DramatiqJobQueue` would
     not have sent (a wrong count, an id that is not a UUID string, an index that is not an

@@ -1,10 +1,14 @@
-"""The worker's Dramatiq actors, declared on a broker: ``profile_build``, ``render_job`` and
-``render_chunk``.
+"""The worker's Dramatiq actors, declared on a broker: ``profile_build``, ``render_turn`` and
+``webhook``.
 
 Each actor turns what it receives back into the typed message
 (:func:`~voxregen_adapters.dramatiq_job_queue.decode_message`, which alone knows the wire format)
-and calls :func:`~voxregen_worker.profile_build.profile_build` or the
-:class:`~voxregen_worker.render_job.Renderer`, which do the work over the service's ports.
+and calls :func:`~voxregen_worker.profile_build.profile_build`,
+:func:`~voxregen_worker.webhook_delivery.deliver_webhook` or, for a render turn, the
+:class:`~voxregen_worker.render_job.Renderer` on the unit of work the turn claims from the render
+backlog (the fair share between users decides which: :mod:`voxregen_core.fair_share`). The
+claim is released once the work is done; a turn that fails transiently is retried on the same
+unit, and one that comes back from a killed worker takes the same unit again.
 
 Only transient failures are retried, with exponential backoff (:class:`RetryPolicy`); any
 other error, a spent retry budget or the time limit makes Dramatiq give up, and then
@@ -15,12 +19,21 @@ from collections.abc import Callable
 
 import attrs
 import dramatiq
+import structlog
+from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import Retries
 
-from voxregen_adapters.dramatiq_job_queue import ACTOR_NAMES, QUEUE_NAME, decode_message
+from voxregen_adapters.dramatiq_job_queue import (
+    ACTOR_NAMES,
+    QUEUE_NAMES,
+    Message,
+    RenderTurn,
+    decode_message,
+    render_backlog,
+)
 from voxregen_adapters.service import Service
+from voxregen_core.fair_share import RenderWork
 from voxregen_core.messages import (
-    JobMessage,
     ProfileBuildMessage,
     RenderChunkMessage,
     RenderJobMessage,
@@ -48,9 +61,9 @@ class RetryPolicy:
         """Dramatiq's ``retry_when``: ``retries`` is how many were already made."""
         return isinstance(error, TRANSIENT_ERRORS) and retries < self.max_retries
 
-    def actor_options(self) -> dict[str, object]:
+    def actor_options(self, actor_name: str) -> dict[str, object]:
         return {
-            "queue_name": QUEUE_NAME,
+            "queue_name": QUEUE_NAMES[actor_name],
             "max_retries": self.max_retries,
             "min_backoff": self.min_backoff_ms,
             "max_backoff": self.max_backoff_ms,
@@ -60,39 +73,55 @@ class RetryPolicy:
 
 
 def declare_actors(
-    broker: dramatiq.Broker,
+    broker: RedisBroker,
     service: Service,
     renderer: Renderer,
     *,
     policy: RetryPolicy = RetryPolicy(),
 ) -> None:
-    """Declare the actors on ``broker`` (and the give-up middleware)."""
+    """Declare the actors on ``broker`` (and the give-up middleware); render turns claim their
+    work from the broker's render backlog."""
+    backlog = render_backlog(broker)
 
-    def run(message: JobMessage) -> None:
+    def render(work: RenderWork) -> None:
+        match work:
+            case RenderJobMessage():
+                renderer.render_job(work.user_id, work.job_id)
+            case RenderChunkMessage():
+                renderer.render_chunk(work.user_id, work.job_id, work.chunk_index)
+
+    def run(message: Message) -> None:
         match message:
             case ProfileBuildMessage():
                 profile_build(service, message.user_id, message.profile_id)
-            case RenderJobMessage():
-                renderer.render_job(message.user_id, message.job_id)
-            case RenderChunkMessage():
-                renderer.render_chunk(message.user_id, message.job_id, message.chunk_index)
+            case RenderTurn():
+                work = backlog.claim(message.turn_id)
+                if work is None:  # a spare turn, or one whose unit another turn took
+                    structlog.get_logger().info("render_turn_idle")
+                    return
+                render(work)
+                backlog.release(message.turn_id)
             case WebhookDeliveryMessage():
                 deliver_webhook(service, message)
 
-    def give_up(message: JobMessage, error: BaseException) -> None:
+    def give_up(message: Message, error: BaseException) -> None:
         match message:
             case ProfileBuildMessage():
                 abandon_profile_build(service, message.user_id, message.profile_id, error)
-            case RenderJobMessage() | RenderChunkMessage():
-                renderer.abandon(message.user_id, message.job_id, error)
+            case RenderTurn():
+                work = backlog.claimed(message.turn_id)
+                if work is not None:
+                    renderer.abandon(work.user_id, work.job_id, error)
+                    backlog.release(message.turn_id)
 
     broker.add_middleware(GiveUpMiddleware(give_up), before=Retries)
-    options = policy.actor_options()
     for name in ACTOR_NAMES:
-        dramatiq.actor(_consumer(name, run), broker=broker, actor_name=name, **options)
+        dramatiq.actor(
+            _consumer(name, run), broker=broker, actor_name=name, **policy.actor_options(name)
+        )
 
 
-def _consumer(actor_name: str, run: Callable[[JobMessage], None]) -> Callable[..., None]:
+def _consumer(actor_name: str, run: Callable[[Message], None]) -> Callable[..., None]:
     """The function Dramatiq calls with a message's arguments for ``actor_name``."""
 
     def consume(*args: object) -> None:

@@ -13,10 +13,9 @@ from collections.abc import Callable
 import dramatiq
 import structlog
 
-from voxregen_adapters.dramatiq_job_queue import ACTOR_NAMES, decode_message
-from voxregen_core.messages import JobMessage
+from voxregen_adapters.dramatiq_job_queue import ACTOR_NAMES, Message, decode_message
 
-GiveUpHandler = Callable[[JobMessage, BaseException], None]
+GiveUpHandler = Callable[[Message, BaseException], None]
 
 
 class GiveUpMiddleware(dramatiq.Middleware):

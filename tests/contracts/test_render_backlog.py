@@ -14,6 +14,7 @@ import redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.redis_namespace import delete_namespace
 from voxregen_adapters.redis_render_backlog import CLAIM_TTL_S, RedisRenderBacklog
 from voxregen_core.errors import QueueUnavailableError
 from voxregen_core.fair_share import FairShare
@@ -39,8 +40,7 @@ def _backlog(redis_url: str) -> Iterator[tuple[RedisRenderBacklog, redis.Redis]]
     try:
         yield RedisRenderBacklog(client, namespace=namespace), client
     finally:
-        for key in client.scan_iter(f"{namespace}:*"):
-            client.delete(key)
+        delete_namespace(client, namespace)
         client.close()
 
 

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from dramatiq.brokers.redis import RedisBroker
 
 from tests.integration.migrated_database import migrated_engine
+from tests.redis_namespace import delete_namespace
 from voxregen_adapters.broker import make_broker
 
 
@@ -25,5 +26,5 @@ def broker(redis_url) -> Iterator[RedisBroker]:
     tests run in any order and leave no shared keys."""
     broker = make_broker(redis_url, namespace=f"voxregen-test-{uuid.uuid4().hex}")
     yield broker
-    broker.flush_all()
+    delete_namespace(broker.client, broker.namespace)
     broker.client.connection_pool.disconnect()  # RedisBroker.close() is a no-op
