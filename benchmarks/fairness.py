@@ -14,7 +14,7 @@ import os
 from datetime import UTC, datetime
 
 from benchmarks.bench_render import REPORT
-from benchmarks.load import running_stack
+from benchmarks.load import reflowed, running_stack
 from benchmarks.load_scenarios import TwoUsersRun, run_two_users
 from benchmarks.report import machine, write_section
 from tests.e2e.stack import singing_wav, stem_s_for
@@ -47,7 +47,7 @@ def section(runs: dict[int, TwoUsersRun], *, load_average: float) -> str:
         f"{run.backlog_left_at_newcomer_done} | {run.backlog_drained_s:.1f} |"
         for workers, run in runs.items()
     )
-    return f"""{SECTION}
+    return reflowed(f"""{SECTION}
 
 Written by `python -m benchmarks.fairness` (`make load` runs it) on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.
 
@@ -56,8 +56,9 @@ Written by `python -m benchmarks.fairness` (`make load` runs it) on {datetime.no
 - The real `voxregen api` and `voxregen worker` processes over PostgreSQL and Redis on
   localhost and moto's S3 server (as `make load`), the stub paced to
   `VOXREGEN_STUB_SECONDS_PER_CHUNK={SECONDS_PER_CHUNK:g}`. User A creates {BACKLOG_JOBS} jobs
-  at once, of {BACKLOG_STEM_S:g} s stems (one chunk each); once all are created, user B
-  creates one job of a {stem_s_for(NEWCOMER_CHUNKS):g} s stem ({NEWCOMER_CHUNKS} chunks).
+  at once, of {BACKLOG_STEM_S:g} s stems (one chunk each); once the first of them is done (the
+  workers busy with the rest), user B creates one job of a {stem_s_for(NEWCOMER_CHUNKS):g} s stem
+  ({NEWCOMER_CHUNKS} chunks).
   Times from the job rows and ledgers: created (the API), started (a worker took the job's
   first unit, before preparing it), done (the row's last move).
 
@@ -68,8 +69,9 @@ Written by `python -m benchmarks.fairness` (`make load` runs it) on {datetime.no
 The bound (docs/reliability.md, *Fairness between users*): B's job starts once a worker
 finishes the turn in hand, within one chunk ({SECONDS_PER_CHUNK:g} s) and the delivery that
 may follow it, whatever A's backlog; from then on B gets every other turn while it has work
-waiting.
-"""
+waiting. B's job is created just after A's first job is seen done, so a worker has often just
+ended a turn: the wait to start above is one sample, and its worst case is the bound.
+""")
 
 
 def main() -> None:
