@@ -44,9 +44,11 @@ bench: install
 	$(BIN)/python -m benchmarks.bench_largest_stem
 	$(BIN)/python -m benchmarks.recovery --runs 3
 
-# Load and scale (docs/reliability.md): real api and worker processes over PostgreSQL and Redis on localhost.
+# Load and scale (docs/reliability.md), then fairness between users (docs/benchmarks.md): real api
+# and worker processes over PostgreSQL and Redis on localhost.
 load: install
 	$(BIN)/python -m benchmarks.load
+	$(BIN)/python -m benchmarks.fairness
 
 # The whole service on this machine: embedded PostgreSQL and Redis, data in .voxregen/ (Ctrl-C stops it).
 run: install

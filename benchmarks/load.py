@@ -267,7 +267,7 @@ def section(
     *,
     load_average: float,
 ) -> str:
-    return _reflowed(f"""{SECTION}
+    return reflowed(f"""{SECTION}
 
 Written by `make load` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.
 
@@ -289,7 +289,7 @@ Written by `make load` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.
 _NBSP = "\u00a0"
 
 
-def _reflowed(markdown: str, width: int = 100) -> str:
+def reflowed(markdown: str, width: int = 100) -> str:
     """Paragraphs and list items filled to ``width`` (the figures make their lines ragged),
     never breaking inside a `code span`; headings and tables as they are."""
     blocks = []

@@ -9,11 +9,15 @@ running service whose worker processes each log to a file of their own. ``make l
 - :func:`run_kill_recovery`: a worker killed with SIGKILL mid-chunk while another one idles,
   and how long the survivor took to start on the killed chunk (``benchmarks/recovery.py``
   prints it; ``tests/e2e/test_crashes.py`` checks it).
+- :func:`run_two_users`: one user's backlog of many jobs, then another user's single job, and
+  when each job was created, started and done, from the job rows and ledgers (issue 13's
+  fairness; ``benchmarks/fairness.py`` prints it, ``tests/e2e/test_load.py`` checks it).
 """
 
 import io
 import threading
 import time
+import uuid
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -306,3 +310,92 @@ def _in_flight(worker: ServiceProcess, job_id: str) -> int | None:
     if lines and lines[-1]["event"] == "render_chunk_generating":
         return lines[-1]["chunk_index"]
     return None
+
+
+@attrs.frozen
+class JobTimes:
+    """A job's life from its row and ledger (the database's and the workers' clocks, one
+    machine): created by the API, started (a worker took its first unit: the ledger's
+    ``started_at``, before the stem was prepared), done (the row's last update)."""
+
+    job_id: str
+    created_at: datetime
+    started_at: datetime
+    done_at: datetime
+
+    @property
+    def wait_to_start_s(self) -> float:
+        return (self.started_at - self.created_at).total_seconds()
+
+    @property
+    def wait_to_done_s(self) -> float:
+        return (self.done_at - self.created_at).total_seconds()
+
+
+@attrs.frozen
+class TwoUsersRun:
+    """What :func:`run_two_users` saw: the times of the backlog user's jobs (in submission
+    order) and of the other user's job, and the states each job ended in."""
+
+    backlog: list[JobTimes]
+    newcomer: JobTimes
+    states: dict[str, dict[str, Any]]
+
+    @property
+    def backlog_at_newcomer(self) -> int:
+        """The backlog user's jobs not done yet when the newcomer's job was created."""
+        return sum(job.done_at > self.newcomer.created_at for job in self.backlog)
+
+    @property
+    def backlog_left_at_newcomer_done(self) -> int:
+        """The backlog user's jobs not done yet when the newcomer's job was."""
+        return sum(job.done_at > self.newcomer.done_at for job in self.backlog)
+
+    @property
+    def backlog_drained_s(self) -> float:
+        """From the newcomer's job's creation to the backlog user's last job done."""
+        last_done = max(job.done_at for job in self.backlog)
+        return (last_done - self.newcomer.created_at).total_seconds()
+
+
+def run_two_users(
+    stack: Stack,
+    wavs: Sequence[bytes],
+    newcomer_wav: bytes,
+    *,
+    timeout_s: float,
+) -> TwoUsersRun:
+    """A user with a ready profile creates one job per stem of ``wavs`` all at once (a thread
+    per request; the stems uploaded first, untimed); once the first of them is done (the
+    workers busy with the rest), another user creates one job of ``newcomer_wav``. Waits
+    until every job is finished."""
+    ada, bob = stack.user(), stack.user()
+    profiles = {user.id: user.ready_profile(timeout_s=timeout_s) for user in (ada, bob)}
+    keys = [ada.uploaded_input(wav)["object_key"] for wav in wavs]
+    newcomer_key = bob.uploaded_input(newcomer_wav)["object_key"]
+    with ThreadPoolExecutor(max_workers=len(keys)) as pool:
+        job_ids = list(pool.map(lambda key: ada.create_job(profiles[ada.id], key)["id"], keys))
+    first = ada.finished(job_ids[0], timeout_s=timeout_s)[-1]
+    newcomer_id = bob.create_job(profiles[bob.id], newcomer_key)["id"]
+    states = {newcomer_id: bob.finished(newcomer_id, timeout_s=timeout_s)[-1], job_ids[0]: first}
+    for job_id in job_ids[1:]:
+        states[job_id] = ada.finished(job_id, timeout_s=timeout_s)[-1]
+    failed = [state for state in states.values() if state["status"] != "done"]
+    assert not failed, f"{len(failed)} jobs not done: {failed[:3]}\n{stack.logs()}"
+    with stack.service() as service:
+
+        def times(user: User, job_id: str) -> JobTimes:
+            job = service.jobs.get(user_id=user.id, job_id=uuid.UUID(job_id))
+            ledger = service.jobs.ledger(user_id=user.id, job_id=uuid.UUID(job_id))
+            return JobTimes(
+                job_id=job_id,
+                created_at=job.created_at,
+                started_at=ledger.started_at,
+                done_at=job.updated_at,
+            )
+
+        return TwoUsersRun(
+            backlog=[times(ada, job_id) for job_id in job_ids],
+            newcomer=times(bob, newcomer_id),
+            states=states,
+        )

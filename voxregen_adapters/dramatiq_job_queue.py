@@ -1,10 +1,21 @@
 """``DramatiqJobQueue``: the :class:`~voxregen_core.ports.JobQueue` port over a Dramatiq broker,
-and the only place that knows the queue's actor names and how a message is encoded.
+and the only place that knows the queues' actor names and how a message is encoded.
+
+Profile builds and webhook deliveries are Dramatiq messages on the ``default`` queue. Render
+work is not: each unit (a job's start, a chunk) is pushed onto the render backlog beside the
+broker (:func:`render_backlog`: the same Redis, the same namespace), and a ``render_turn``
+message carrying a fresh turn id goes on the ``render`` queue. The worker that runs a turn
+claims whichever unit is next by the fair share between users
+(:mod:`voxregen_core.fair_share`), so a user's backlog of turns in Dramatiq's FIFO queue holds
+back no other user. Unit first, turn second: a process that dies between the two leaves a unit
+with no turn of its own, which the next spare turn takes (the sweeper queues one each pass
+while work waits, :meth:`DramatiqJobQueue.enqueue_spare_render_turn`); a turn with nothing
+left to claim does nothing.
 
 The API process does not import the worker's actors (the two packages never import each
 other), so messages are built here by actor name; the worker declares its actors by the same
-names (:data:`ACTOR_NAMES`) and turns what they receive back into the typed message with
-:func:`decode_message`. Every voxregen actor consumes Dramatiq's ``default`` queue.
+names (:data:`ACTOR_NAMES`) on the queues of :data:`QUEUE_NAMES`, and turns what they receive
+back into the typed message with :func:`decode_message`.
 
 Wire format: positional arguments, JSON primitives only, ids as their canonical strings; and
 the message's ``request_id``, when it has one, as the keyword argument ``request_id`` (so a
@@ -12,15 +23,14 @@ message sent before request ids existed decodes the same). A message sent withou
 request id of the work in hand (:mod:`voxregen_adapters.request_context`): the API request's,
 or the message's the worker is handling.
 
-============  ======================================================
-actor         args
-============  ======================================================
-profile_build ``(user_id, profile_id)`` as ``(str, str)``
-render_job    ``(user_id, job_id)`` as ``(str, str)``
-render_chunk  ``(user_id, job_id, chunk_index)`` as ``(str, str, int)``
-webhook       ``(user_id, job_id, event, webhook_id, attempt)`` as
-              ``(str, str, str, str, int)``, delayed for a retry
-============  ======================================================
+=============  ======================================================
+actor          args
+=============  ======================================================
+profile_build  ``(user_id, profile_id)`` as ``(str, str)``
+render_turn    ``(turn_id,)`` as ``(str,)``
+webhook        ``(user_id, job_id, event, webhook_id, attempt)`` as
+               ``(str, str, str, str, int)``, delayed for a retry
+=============  ======================================================
 """
 
 import uuid
@@ -29,9 +39,12 @@ from collections.abc import Mapping, Sequence
 import attrs
 import dramatiq
 import redis
+from dramatiq.brokers.redis import RedisBroker
 
+from voxregen_adapters.redis_render_backlog import RedisRenderBacklog
 from voxregen_adapters.request_context import current_request_id
 from voxregen_core.errors import InvalidParamsError, QueueUnavailableError
+from voxregen_core.fair_share import RenderWork
 from voxregen_core.messages import (
     JobMessage,
     ProfileBuildMessage,
@@ -40,17 +53,25 @@ from voxregen_core.messages import (
     WebhookDeliveryMessage,
 )
 
-QUEUE_NAME = "default"
+
+@attrs.frozen
+class RenderTurn:
+    """Claim the next unit of render work from the backlog (the fair share decides which),
+    do it, and release the claim; ``turn_id`` names the claim."""
+
+    turn_id: uuid.UUID = attrs.field(validator=attrs.validators.instance_of(uuid.UUID))
+
+
+Message = JobMessage | RenderTurn
+"""What the queues carry: the profile builds and webhook deliveries, and the render turns."""
 
 PROFILE_BUILD = "profile_build"
-RENDER_JOB = "render_job"
-RENDER_CHUNK = "render_chunk"
+RENDER_TURN = "render_turn"
 WEBHOOK = "webhook"
 
-_MESSAGE_TYPES: dict[str, type[JobMessage]] = {
+_MESSAGE_TYPES: dict[str, type[Message]] = {
     PROFILE_BUILD: ProfileBuildMessage,
-    RENDER_JOB: RenderJobMessage,
-    RENDER_CHUNK: RenderChunkMessage,
+    RENDER_TURN: RenderTurn,
     WEBHOOK: WebhookDeliveryMessage,
 }
 _ACTOR_NAMES = {message_type: name for name, message_type in _MESSAGE_TYPES.items()}
@@ -58,36 +79,63 @@ ACTOR_NAMES = tuple(_MESSAGE_TYPES)
 """The actors the worker declares: one per message type."""
 _REQUEST_ID = "request_id"
 """The one keyword argument on the wire: the message's optional ``request_id``."""
+QUEUE_NAMES = {PROFILE_BUILD: "default", RENDER_TURN: "render", WEBHOOK: "default"}
+"""Each actor's Dramatiq queue: render turns on their own, so that profile builds and webhook
+deliveries never wait behind a backlog of render work."""
+
+
+def render_backlog(broker: RedisBroker) -> RedisRenderBacklog:
+    """The render backlog of ``broker``'s queues: in its Redis, under its namespace (the API
+    and the worker build theirs from the broker they share, so the two cannot disagree)."""
+    return RedisRenderBacklog(broker.client, namespace=broker.namespace)
 
 
 class DramatiqJobQueue:
-    def __init__(self, broker: dramatiq.Broker) -> None:
+    def __init__(self, broker: RedisBroker) -> None:
         self._broker = broker
+        self._backlog = render_backlog(broker)
 
     def enqueue_profile_build(self, *, user_id: uuid.UUID, profile_id: uuid.UUID) -> None:
         self._send(ProfileBuildMessage(user_id=user_id, profile_id=profile_id))
 
     def enqueue_render_job(self, *, user_id: uuid.UUID, job_id: uuid.UUID) -> None:
-        self._send(RenderJobMessage(user_id=user_id, job_id=job_id))
+        self._queue_render(RenderJobMessage(user_id=user_id, job_id=job_id))
 
     def enqueue_render_chunk(
         self, *, user_id: uuid.UUID, job_id: uuid.UUID, chunk_index: int
     ) -> None:
-        self._send(RenderChunkMessage(user_id=user_id, job_id=job_id, chunk_index=chunk_index))
+        self._queue_render(
+            RenderChunkMessage(user_id=user_id, job_id=job_id, chunk_index=chunk_index)
+        )
+
+    def enqueue_spare_render_turn(self) -> int:
+        """One more turn if render work waits (module docstring); how many units wait."""
+        waiting = len(self._backlog.waiting())
+        if waiting:
+            self._send(RenderTurn(turn_id=uuid.uuid4()))
+        return waiting
 
     def enqueue_webhook_delivery(
         self, message: WebhookDeliveryMessage, *, delay_s: float = 0.0
     ) -> None:
         self._send(message, delay_s=delay_s)
 
-    def _send(self, message: JobMessage, *, delay_s: float = 0.0) -> None:
-        """Send one message (``delay_s`` from now), with the request id in hand if it has
-        none; QueueUnavailableError when Redis cannot be reached."""
-        if message.request_id is None:
+    def _queue_render(self, work: RenderWork) -> None:
+        """The unit onto the backlog (with the request id in hand if it has none), then a turn
+        for it. The turn carries no request id: whichever unit it claims carries its own."""
+        if work.request_id is None:
+            work = attrs.evolve(work, request_id=current_request_id())
+        self._backlog.push(work)
+        self._send(RenderTurn(turn_id=uuid.uuid4()))
+
+    def _send(self, message: Message, *, delay_s: float = 0.0) -> None:
+        """Send one message (``delay_s`` from now), a job message with the request id in hand
+        if it has none; QueueUnavailableError when Redis cannot be reached."""
+        if not isinstance(message, RenderTurn) and message.request_id is None:
             message = attrs.evolve(message, request_id=current_request_id())
         actor_name = _ACTOR_NAMES[type(message)]
         envelope = dramatiq.Message(
-            queue_name=QUEUE_NAME,
+            queue_name=QUEUE_NAMES[actor_name],
             actor_name=actor_name,
             args=encode_args(message),
             kwargs=encode_kwargs(message),
@@ -101,7 +149,7 @@ class DramatiqJobQueue:
             ) from error
 
 
-def encode_args(message: JobMessage) -> tuple[str | int, ...]:
+def encode_args(message: Message) -> tuple[str | int, ...]:
     """The message's positional arguments on the wire, in field order: ids as strings."""
     return tuple(
         str(value) if isinstance(value, uuid.UUID) else value
@@ -109,19 +157,20 @@ def encode_args(message: JobMessage) -> tuple[str | int, ...]:
     )
 
 
-def encode_kwargs(message: JobMessage) -> dict[str, str]:
+def encode_kwargs(message: Message) -> dict[str, str]:
     """The message's keyword arguments on the wire: its ``request_id``, if it has one."""
-    return {} if message.request_id is None else {_REQUEST_ID: message.request_id}
+    request_id = getattr(message, "request_id", None)
+    return {} if request_id is None else {_REQUEST_ID: request_id}
 
 
 def decode_message(
     actor_name: str, args: Sequence[object], kwargs: Mapping[str, object] | None = None
-) -> JobMessage:
+) -> Message:
     """The typed message that ``args`` and ``kwargs``, received by the actor ``actor_name``,
     encode; raises InvalidParamsError for an unknown actor or arguments that
     :class:`DramatiqJobQueue` would not have sent (a wrong count, an id that is not a UUID
-    string, an index that is not an integer, a keyword other than ``request_id`` or an
-    invalid request id)."""
+    string, an index that is not an integer, a keyword other than ``request_id`` (none for a
+    render turn) or an invalid request id)."""
     message_type = _MESSAGE_TYPES.get(actor_name)
     if message_type is None:
         raise InvalidParamsError(
@@ -134,21 +183,22 @@ def decode_message(
             f"{actor_name} takes {len(fields)} arguments ({names}), got {len(args)}"
         )
     kwargs = kwargs or {}
-    unknown = sorted(set(kwargs) - {_REQUEST_ID})
+    allowed = set() if message_type is RenderTurn else {_REQUEST_ID}
+    unknown = sorted(set(kwargs) - allowed)
     if unknown:
         raise InvalidParamsError(
-            f"{actor_name} takes only the keyword argument {_REQUEST_ID}, got {unknown}"
+            f"{actor_name} takes the keyword arguments {sorted(allowed)}, got {unknown}"
         )
     return message_type(
         **{
             field.name: _decoded_id(actor_name, field.name, arg) if field.type is uuid.UUID else arg
             for field, arg in zip(fields, args, strict=True)
         },
-        request_id=kwargs.get(_REQUEST_ID),
+        **{name: kwargs.get(name) for name in allowed},
     )
 
 
-def _positional(message_type: type[JobMessage]) -> list[attrs.Attribute]:
+def _positional(message_type: type[Message]) -> list[attrs.Attribute]:
     """The fields sent as positional arguments: all but the keyword-only ``request_id``."""
     return [field for field in attrs.fields(message_type) if not field.kw_only]
 

@@ -620,6 +620,10 @@ class JobQueue(Protocol):
     method per message of :mod:`voxregen_core.messages`, each carrying ids only, never audio.
     How a message is named and encoded on the wire is the adapter's business alone.
 
+    Render work (a job's start, a chunk) reaches the workers in the order of the fair share
+    between users (:mod:`voxregen_core.fair_share`), not in the order queued: one user's
+    backlog holds back another's job by no more than the turns already running.
+
     Every method builds its message first, so an argument of the wrong type raises
     :class:`~voxregen_core.errors.InvalidParamsError` and nothing is queued; a queue that
     cannot be reached raises :class:`~voxregen_core.errors.QueueUnavailableError`."""
@@ -645,6 +649,13 @@ class JobQueue(Protocol):
     ) -> None:
         """Queue a :class:`~voxregen_core.messages.RenderChunkMessage`: make chunk
         ``chunk_index`` (an integer >= 0) of the user's running render job."""
+        ...
+
+    def enqueue_spare_render_turn(self) -> int:
+        """If render work waits, give the workers one more turn at it, and return how many
+        units wait (0: nothing was queued). The sweeper's repair for a unit whose own turn
+        was lost (a process that died between queuing the two); a spare turn with nothing
+        left to take does nothing."""
         ...
 
 

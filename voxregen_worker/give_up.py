@@ -13,11 +13,10 @@ from collections.abc import Callable
 import dramatiq
 import structlog
 
-from voxregen_adapters.dramatiq_job_queue import ACTOR_NAMES, decode_message
+from voxregen_adapters.dramatiq_job_queue import ACTOR_NAMES, Message, decode_message
 from voxregen_adapters.request_context import bound_request_id
-from voxregen_core.messages import JobMessage
 
-GiveUpHandler = Callable[[JobMessage, BaseException], None]
+GiveUpHandler = Callable[[Message, BaseException], None]
 
 
 class GiveUpMiddleware(dramatiq.Middleware):
@@ -29,7 +28,7 @@ class GiveUpMiddleware(dramatiq.Middleware):
             return
         try:
             decoded = decode_message(message.actor_name, message.args, message.kwargs)
-            with bound_request_id(decoded.request_id):
+            with bound_request_id(getattr(decoded, "request_id", None)):  # a turn: its unit's
                 self._handler(decoded, exception)
         except Exception:
             structlog.get_logger().exception(

@@ -6,8 +6,8 @@ says what each means and what to alert on.
   histogram; chunks found already stored are not generated, and not counted).
 - ``voxregen_render_stage_seconds{stage}``: each timed render stage of a job (``decode``,
   ``features``; ``stitch``, ``master``, ``export``, ``upload``), from the core's stage timer.
-- ``voxregen_queue_depth{state}``: the job queue's messages ``queued``, ``in_hand``,
-  ``delayed`` and ``dead``, read from Redis at each scrape, and ``voxregen_queue_depth_up``.
+- ``voxregen_queue_depth{state}``: the job queues' messages ``queued``, ``in_hand``,
+  ``delayed`` and ``dead``, and the ``render_backlog``'s waiting units, read from Redis at each scrape, and ``voxregen_queue_depth_up``.
 - ``voxregen_worker_retries_total{actor}``: messages queued again after a transient failure.
 - ``voxregen_webhook_deliveries_total{event, outcome}``: webhook attempts, by
   :class:`WebhookOutcome`.

@@ -19,6 +19,10 @@ runs a sweeper thread. Each pass claims the rows whose status has not moved for
 Claiming marks the row changed, so sweepers in several workers never pick the same row in the
 same stall period.
 
+Each pass then queues one spare render turn if render work waits in the backlog
+(:meth:`~voxregen_core.ports.JobQueue.enqueue_spare_render_turn`): a unit whose own turn was
+lost (its sender died between the two) is taken within a pass, before its job would stall.
+
 Each pass then evicts up to ``CLAIM_LIMIT`` feature-cache entries unused for
 ``feature_cache_max_idle_s`` (``VOXREGEN_FEATURE_CACHE_MAX_IDLE_S``), blob and row, as the
 cache policy (:func:`voxregen_core.feature_cache.evictable`) decides: never one that a queued
@@ -58,6 +62,8 @@ class SweepOutcome:
     jobs_requeued: int = 0
     jobs_failed: int = 0
     profiles_requeued: int = 0
+    render_work_waiting: int = 0
+    """Units of render work waiting when the pass queued its spare turn (0: none queued)."""
     feature_cache_evicted: int = 0
     idempotency_keys_expired: int = 0
     retention: RetentionOutcome = attrs.field(factory=RetentionOutcome)
@@ -77,8 +83,8 @@ class Sweeper:
         return self.stall_timeout_s / 2.0
 
     def sweep(self) -> SweepOutcome:
-        """One pass over jobs, then profiles, then the feature cache, then idempotency keys,
-        then the jobs' objects past their retention."""
+        """One pass over jobs, then profiles, then the render backlog, then the feature cache,
+        then idempotency keys, then the jobs' objects past their retention."""
         now = self.service.clock.now()
         unchanged_since = now - timedelta(seconds=self.stall_timeout_s)
         requeued = failed = 0
@@ -100,6 +106,7 @@ class Sweeper:
             structlog.get_logger().warning(
                 "profile_build_requeued", profile_id=str(profile.id), user_id=str(profile.user_id)
             )
+        render_work_waiting = self.service.queue.enqueue_spare_render_turn()
         evicted = self.service.feature_cache_eviction.evict_idle(
             now=now,
             max_idle_s=self.feature_cache_max_idle_s,
@@ -121,6 +128,7 @@ class Sweeper:
             jobs_requeued=requeued,
             jobs_failed=failed,
             profiles_requeued=len(profiles),
+            render_work_waiting=render_work_waiting,
             feature_cache_evicted=len(evicted),
             idempotency_keys_expired=expired,
             retention=sweep_retention(

@@ -63,7 +63,7 @@ from tests.signals import synthetic_singing, wav_bytes
 from voxregen.composition.local_render import local_render_ports
 from voxregen.composition.service_parts import build_service
 from voxregen_adapters.broker import make_broker
-from voxregen_adapters.dramatiq_job_queue import DramatiqJobQueue
+from voxregen_adapters.dramatiq_job_queue import QUEUE_NAMES, DramatiqJobQueue, render_backlog
 from voxregen_adapters.service import Service
 from voxregen_adapters.settings import load_settings
 from voxregen_client import Client
@@ -80,13 +80,14 @@ POLL_S = 0.05
 HTTP_TIMEOUT_S = 10.0
 STEM_RATE_HZ = 44_100
 _NAMESPACE = "voxregen"
-_QUEUE_MESSAGES = ("voxregen:default.msgs", "voxregen:default.DQ.msgs")
+_QUEUES = tuple(f"{_NAMESPACE}:{name}" for name in sorted(set(QUEUE_NAMES.values())))
+"""Dramatiq's lists of message ids waiting to be fetched, one per queue the actors consume."""
+_QUEUE_MESSAGES = tuple(f"{queue}{suffix}.msgs" for queue in _QUEUES for suffix in ("", ".DQ"))
 """Dramatiq's hashes of the messages not yet acknowledged (queued, in hand, or delayed for a
-retry), of the one queue every voxregen actor consumes."""
-_QUEUE = "voxregen:default"
-"""Dramatiq's list of the queue's message ids waiting to be fetched."""
-_IN_HAND_PATTERN = "voxregen:__acks__.*.default"
-"""Dramatiq's sets, one per worker, of the queue's message ids fetched and not acknowledged."""
+retry), of every queue."""
+_IN_HAND_PATTERN = f"{_NAMESPACE}:__acks__.*"
+"""Dramatiq's sets, one per worker and queue, of the message ids fetched and not
+acknowledged."""
 _CLAIM_KEY = "voxregen-e2e:claimed"
 _CLAIM_S = 600
 
@@ -342,21 +343,23 @@ class Stack:
             return service.store.get(job.input_object_key)
 
     def pending_messages(self) -> int:
-        """Messages queued, in a worker's hands, or waiting to be retried."""
-        client = redis.Redis.from_url(self.redis_url)
+        """Messages queued, in a worker's hands, or waiting to be retried, and units of render
+        work waiting in the backlog."""
+        broker = make_broker(self.redis_url, namespace=_NAMESPACE)
         try:
-            return sum(client.hlen(key) for key in _QUEUE_MESSAGES)
+            messages = sum(broker.client.hlen(key) for key in _QUEUE_MESSAGES)
+            return messages + len(render_backlog(broker).waiting())
         finally:
-            client.close()
+            broker.client.connection_pool.disconnect()
 
     def queued_and_in_hand(self) -> tuple[int, int]:
-        """Messages of the queue every actor consumes waiting to be fetched, and those fetched
-        by a worker and not acknowledged yet (the ones its threads run and those prefetched
-        behind them: what a worker declared dead loses to the queue)."""
+        """Messages waiting to be fetched, and those fetched by a worker and not acknowledged
+        yet (the ones its threads run and those prefetched behind them: what a worker declared
+        dead loses to the queue), over every queue."""
         client = redis.Redis.from_url(self.redis_url)
         try:
             in_hand = sum(client.scard(key) for key in client.scan_iter(_IN_HAND_PATTERN))
-            return client.llen(_QUEUE), in_hand
+            return sum(client.llen(queue) for queue in _QUEUES), in_hand
         finally:
             client.close()
 

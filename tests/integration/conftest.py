@@ -12,6 +12,7 @@ from tests.fakes import InMemoryJobQueue
 from tests.integration.migrated_database import migrated_engine
 from tests.integration.moto_server import ACCESS_KEY, SECRET_KEY
 from tests.integration.worker_world import make_service
+from tests.redis_namespace import delete_namespace
 from voxregen_adapters.broker import make_broker
 from voxregen_adapters.service import Service
 
@@ -30,7 +31,7 @@ def broker(redis_url) -> Iterator[RedisBroker]:
     tests run in any order and leave no shared keys."""
     broker = make_broker(redis_url, namespace=f"voxregen-test-{uuid.uuid4().hex}")
     yield broker
-    broker.flush_all()
+    delete_namespace(broker.client, broker.namespace)
     broker.client.connection_pool.disconnect()  # RedisBroker.close() is a no-op
 
 

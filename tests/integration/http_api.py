@@ -14,9 +14,16 @@ from dramatiq.brokers.redis import RedisBroker
 from starlette.exceptions import StarletteDeprecationWarning
 
 from tests.integration.migrated_database import migrated_engine
+from tests.redis_namespace import delete_namespace
 from voxregen.composition.service_parts import build_service
 from voxregen_adapters.broker import make_broker
-from voxregen_adapters.dramatiq_job_queue import QUEUE_NAME, DramatiqJobQueue, decode_message
+from voxregen_adapters.dramatiq_job_queue import (
+    PROFILE_BUILD,
+    QUEUE_NAMES,
+    DramatiqJobQueue,
+    decode_message,
+    render_backlog,
+)
 from voxregen_adapters.service import Service
 from voxregen_adapters.settings import AuthMode, load_settings
 from voxregen_core.jobs import JobStatus
@@ -57,12 +64,15 @@ class Api:
         return {"Authorization": f"Bearer {self._keys[user_id]}"}
 
     def queued(self) -> list[JobMessage]:
-        """Every message on the queue, oldest first, decoded as the worker decodes it."""
-        raw = self.broker.client.hvals(f"{self.broker.namespace}:{QUEUE_NAME}.msgs")
+        """Every message on the default queue, oldest first, decoded as the worker decodes it;
+        then the render work waiting in the backlog (user by user)."""
+        queue = QUEUE_NAMES[PROFILE_BUILD]
+        raw = self.broker.client.hvals(f"{self.broker.namespace}:{queue}.msgs")
         messages = sorted((Message.decode(data) for data in raw), key=lambda m: m.message_timestamp)
-        return [
+        direct = [
             decode_message(message.actor_name, message.args, message.kwargs) for message in messages
         ]
+        return [*direct, *render_backlog(self.broker).waiting()]
 
 
 @contextmanager
@@ -98,7 +108,7 @@ def running_api(
         with TestClient(create_app(service)) as client:
             yield Api(client=client, service=service, broker=broker)
     finally:
-        broker.flush_all()
+        delete_namespace(broker.client, broker.namespace)
         broker.client.connection_pool.disconnect()
 
 

@@ -1,6 +1,7 @@
 """The embedded runtime: real PostgreSQL and Redis under a folder keep their data across a
 restart, attach instead of doubling up, and leave no process behind when stopped."""
 
+import attrs
 import psutil
 import redis
 import sqlalchemy as sa
@@ -48,7 +49,8 @@ def test_postgres_keeps_its_rows_across_a_restart_and_stops_cleanly(tmp_path):
 def test_postgres_start_attaches_to_the_server_already_running_on_the_folder(tmp_path):
     first = start_postgres(tmp_path)
     try:
-        assert start_postgres(tmp_path) == first
+        assert first.started_here
+        assert start_postgres(tmp_path) == attrs.evolve(first, started_here=False)
     finally:
         processes = _process_family(first.pid)
         first.stop()

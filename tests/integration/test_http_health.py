@@ -131,7 +131,7 @@ def test_the_summary_line_is_json_on_stderr(fresh_database_url, redis_url, tmp_p
     configure_logging()  # as the API process does, writing to this test's captured stderr
     try:
         with running_api(fresh_database_url, redis_url, tmp_path) as api:
-            api.client.get("/healthz", headers=as_user(ALICE))
+            api.client.get("/v1/singer-profiles", headers=as_user(ALICE))
     finally:
         structlog.configure(**previous)
     [line] = [line for line in capsys.readouterr().err.splitlines() if '"event": "request"' in line]
@@ -139,7 +139,7 @@ def test_the_summary_line_is_json_on_stderr(fresh_database_url, redis_url, tmp_p
     assert {key: entry[key] for key in ("user_id", "method", "path", "status", "level")} == {
         "user_id": str(ALICE),
         "method": "GET",
-        "path": "/healthz",
+        "path": "/v1/singer-profiles",
         "status": 200,
         "level": "info",
     }
@@ -155,6 +155,7 @@ def test_the_composition_root_builds_the_app_from_the_environment(
         "VOXREGEN_REDIS_URL": redis_url,
         "VOXREGEN_STORAGE_URL": tmp_path.as_uri(),
         "VOXREGEN_SIGNING_KEY": "factory-test-signing-key-0123456789abcdef",
+        "VOXREGEN_AUTH_MODE": "dev_header",
     }.items():
         monkeypatch.setenv(name, value)
     with TestClient(build_app(load_settings())) as client:

@@ -29,16 +29,24 @@ from tests.integration.worker_world import (
     reference_wav,
 )
 from voxregen.composition.service_parts import build_worker
-from voxregen_adapters.dramatiq_job_queue import QUEUE_NAME, DramatiqJobQueue
+from voxregen_adapters.dramatiq_job_queue import (
+    QUEUE_NAMES,
+    RENDER_TURN,
+    DramatiqJobQueue,
+    render_backlog,
+)
 from voxregen_adapters.minio_object_store import MinioObjectStore
 from voxregen_adapters.service import Service
 from voxregen_core.jobs import JobStatus, Progress
+from voxregen_core.messages import RenderJobMessage
 from voxregen_core.ports import Generator
 from voxregen_core.profiles import ProfileStatus
+from voxregen_core.retention import RetentionPolicy
 from voxregen_core.stub_generator import StubGenerator
 from voxregen_worker.actors import RetryPolicy, declare_actors
 from voxregen_worker.main import run_worker
 from voxregen_worker.render_job import Renderer
+from voxregen_worker.sweeper import Sweeper, SweepOutcome
 
 USER = uuid.UUID("aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa")
 FAST_RETRIES = RetryPolicy(max_retries=2, min_backoff_ms=10, max_backoff_ms=50)
@@ -141,7 +149,8 @@ def test_a_generator_returning_nan_fails_the_job_after_one_attempt_with_no_retry
     try:
         DramatiqJobQueue(broker).enqueue_render_job(user_id=USER, job_id=job.id)
         _wait_for(lambda: service.jobs.get(user_id=USER, job_id=job.id).status is JobStatus.FAILED)
-        broker.join(QUEUE_NAME, timeout=30_000)  # every message done, retries and delays included
+        for queue_name in set(QUEUE_NAMES.values()):  # every message done, retries included
+            broker.join(queue_name, timeout=30_000)
         code, message = job_error(service, job)
     finally:
         worker.stop()
@@ -179,3 +188,33 @@ def test_run_worker_consumes_until_sigterm_then_stops(
         service.close()
         for number, handler in previous.items():
             signal.signal(number, handler)
+
+
+def test_a_unit_whose_turn_was_lost_is_rendered_after_the_sweepers_spare_turn(
+    broker, fresh_database_url, redis_url, tmp_path
+):
+    service = make_service(fresh_database_url, redis_url, tmp_path)
+    service = attrs.evolve(service, queue=DramatiqJobQueue(broker))
+    job = add_job(service, add_profile(service, USER))
+    # queued as the API does, but its sender died before the turn went out
+    render_backlog(broker).push(RenderJobMessage(user_id=USER, job_id=job.id))
+    turns = f"{broker.namespace}:{QUEUE_NAMES[RENDER_TURN]}"
+    assert broker.client.llen(turns) == 0
+    sweeper = Sweeper(
+        service,
+        stall_timeout_s=300.0,
+        job_deadline_s=3600.0,
+        feature_cache_max_idle_s=3600.0,
+        retention=RetentionPolicy(),
+    )
+    assert sweeper.sweep() == SweepOutcome(render_work_waiting=1)
+    assert broker.client.llen(turns) == 1
+    worker = _run(broker, service)
+    try:
+        _wait_for(lambda: service.jobs.get(user_id=USER, job_id=job.id).status is JobStatus.DONE)
+        worker.stop()
+        assert sweeper.sweep() == SweepOutcome()  # nothing waits: no spare turn
+        assert broker.client.llen(turns) == 0
+    finally:
+        worker.stop()
+        service.close()

@@ -156,7 +156,7 @@ def test_a_retry_is_counted_by_actor_and_a_failed_generation_is_not_a_chunk(brok
         labels["actor"]: scraped.value("voxregen_worker_retries_total", **labels)
         for labels in scraped.labelled("voxregen_worker_retries_total")
     }
-    assert retries == {"profile_build": 0, "render_job": 0, "render_chunk": 1, "webhook": 0}
+    assert retries == {"profile_build": 0, "render_turn": 1, "webhook": 0}  # the chunk's turn
     assert scraped.value("voxregen_chunk_generation_seconds_count") == CHUNKS
 
 
@@ -266,6 +266,7 @@ def test_the_metrics_port_serves_the_queue_depth_read_at_each_scrape(broker):
         "in_hand",
         "delayed",
         "dead",
+        "render_backlog",
     }
     assert after.value("voxregen_queue_depth_up") == 1
     with socket.create_server(("0.0.0.0", port)):  # stopped: the port is free again
