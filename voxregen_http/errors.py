@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse
 from voxregen_core.errors import (
     ConflictError,
     DatabaseUnavailableError,
+    InputChangedError,
     InvalidCursorError,
     InvalidInputError,
     InvalidKeyError,
@@ -100,6 +101,7 @@ STATUS_CODES: dict[type[VoxregenError], int] = {
     ObjectNotFoundError: 404,
     ConflictError: 409,
     NotReadyError: 409,
+    InputChangedError: 409,
     BodyTooLargeError: 413,
     UnsupportedMediaTypeError: 415,
     InvalidParamsError: 422,
