@@ -12,8 +12,12 @@ Every one is scoped by the caller's ``user_id``: another user's job is a
   than :data:`~voxregen_core.use_cases.uploads.MAX_UPLOAD_BYTES`); it is stored ``queued`` and a
   render is queued. If the queue cannot take the message, the job is failed at once with the
   queue's error (it would otherwise stay ``queued`` forever) and the error is raised.
+- A new job takes its upload (:func:`~voxregen_core.use_cases.uploads.take_upload`): from then
+  on its upload URL changes nothing the job or its clones read.
 - A clone renders the same input (and, while cached, its features) with its original's
-  params, the given overrides applied over them.
+  params, the given overrides applied over them, if the input still has its original's hash
+  (once the original has one: its worker hashed the input); else 409 ``input_changed``. The
+  worker checks the hash again when the clone runs (:func:`voxregen_core.stages.prepare`).
 - A job's output can be downloaded once it is ``done``.
 - A queued or running job can be canceled: it moves to ``canceled`` by compare-and-set, so a
   worker finishing it at the same moment either wins (the cancel is then refused: the job is
@@ -35,6 +39,7 @@ from voxregen_core.errors import (
     ProfileNotReadyError,
     QueueUnavailableError,
 )
+from voxregen_core.input_hash import check_unchanged, file_input_hash
 from voxregen_core.jobs import JobDeletion, JobStatus, RenderJob
 from voxregen_core.keys import chunks_prefix, job_input_key, job_prefix
 from voxregen_core.pagination import Page, page_of, page_request
@@ -49,6 +54,7 @@ from voxregen_core.use_cases.uploads import (
     download_link,
     prepare_upload,
     reserved_job_id,
+    take_upload,
 )
 from voxregen_core.use_cases.webhooks import checked_target, notify
 from voxregen_core.webhooks import WebhookEvent
@@ -108,6 +114,8 @@ def create_job(
     nothing uploaded; :class:`NotFoundError` or :class:`NotReadyError` for a profile missing
     or not usable; :class:`ConflictError` if the key's job exists already;
     :class:`~voxregen_core.errors.UploadTooLargeError`; :class:`QueueUnavailableError`.
+    Every check comes before the upload is taken, so that a refused create leaves the upload
+    URL open for another try.
     """
     try:
         job_id = reserved_job_id(input_object_key, user_id=user_id)
@@ -119,7 +127,7 @@ def create_job(
         raise ConflictError(
             f"render job {job_id} already exists for this input; clone it to render again"
         )
-    check_upload(ports.store, input_object_key)
+    take_upload(ports.store, input_object_key)
     job = RenderJob(
         id=job_id,
         user_id=user_id,
@@ -144,8 +152,9 @@ def clone_job(
     ``overrides`` over them, queued (module docstring).
 
     Raises :class:`NotFoundError` for a missing or another user's job (or profile),
-    :class:`InvalidFieldError` (``params``) for overrides the params refuse, and otherwise as
-    :func:`create_job`.
+    :class:`InvalidFieldError` (``params``) for overrides the params refuse,
+    :class:`~voxregen_core.errors.InputChangedError` for an input that no longer has the
+    original's hash, and otherwise as :func:`create_job`.
     """
     original = get_job(ports, user_id=user_id, job_id=job_id)
     webhook = checked_target(ports.webhook_sender, webhook_url, webhook_events)
@@ -159,6 +168,13 @@ def clone_job(
         )
     _require_usable_profile(ports, user_id, original.singer_profile_id)
     check_upload(ports.store, original.input_object_key)
+    if original.input_hash is not None:
+        with ports.store.open(original.input_object_key) as file:
+            check_unchanged(
+                file_input_hash(file),
+                expected=original.input_hash,
+                key=original.input_object_key,
+            )
     clone = RenderJob(
         id=uuid.uuid4(),
         user_id=user_id,
