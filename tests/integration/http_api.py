@@ -52,15 +52,21 @@ class Api:
 
 @contextmanager
 def running_api(
-    database_url: str, redis_url: str, storage_dir: Path, *, queue: JobQueue | None = None
+    database_url: str,
+    redis_url: str,
+    storage_dir: Path,
+    *,
+    queue: JobQueue | None = None,
+    storage_url: str | None = None,
 ) -> Iterator[Api]:
-    """The app over a fresh service; ``queue`` replaces the Dramatiq queue on ``api.broker``."""
+    """The app over a fresh service; ``queue`` replaces the Dramatiq queue on ``api.broker``,
+    ``storage_url`` (an ``s3://`` one) the local store in ``storage_dir``."""
     migrated_engine(database_url).dispose()
     settings = load_settings(
         {
             "VOXREGEN_DATABASE_URL": database_url,
             "VOXREGEN_REDIS_URL": redis_url,
-            "VOXREGEN_STORAGE_URL": storage_dir.as_uri(),
+            "VOXREGEN_STORAGE_URL": storage_url or storage_dir.as_uri(),
             "VOXREGEN_PUBLIC_URL": PUBLIC_URL,
             "VOXREGEN_SIGNING_KEY": SIGNING_KEY,
         }
