@@ -107,6 +107,20 @@ class SteppingClock:
         return self._now
 
 
+class SetClock:
+    """Shows the time it was set to (timezone-aware UTC) until it is set again: the tests of
+    what depends on the date (the retention sweep) move it days at a time."""
+
+    def __init__(self, now: datetime) -> None:
+        self.time = now
+
+    def now(self) -> datetime:
+        return self.time
+
+    def advance(self, seconds: float) -> None:
+        self.time += timedelta(seconds=seconds)
+
+
 class RecordingProgress:
     def __init__(self) -> None:
         self.reports: list[Progress] = []

@@ -59,6 +59,8 @@ class EmbeddedPostgres:
     pid: int
     """The postmaster's process id."""
     data_dir: Path
+    started_here: bool = False
+    """Whether :func:`start_postgres` started it (rather than attaching to a running one)."""
 
     def stop(self) -> None:
         """Stop the server (fast shutdown: sessions are closed, data is flushed) and wait; a
@@ -103,7 +105,8 @@ def start_postgres(data_dir: Path) -> EmbeddedPostgres:
         _init_cluster(pgdata)
     socket_dir = _socket_dir(data_dir, _PG_SOCKET_NAME)
     running = _run_postgres_tool("pg_ctl", "status", "--pgdata", str(pgdata), check=False)
-    if running.returncode != 0:
+    started_here = running.returncode != 0
+    if started_here:
         options = shlex.join(
             ["-c", "listen_addresses=", "-c", f"unix_socket_directories={socket_dir}"]
         )
@@ -127,7 +130,10 @@ def start_postgres(data_dir: Path) -> EmbeddedPostgres:
         query={"host": postmaster[4]},  # the socket folder the server actually uses
     )
     return EmbeddedPostgres(
-        url=url.render_as_string(hide_password=False), pid=int(postmaster[0]), data_dir=data_dir
+        url=url.render_as_string(hide_password=False),
+        pid=int(postmaster[0]),
+        data_dir=data_dir,
+        started_here=started_here,
     )
 
 

@@ -12,6 +12,7 @@ import attrs
 
 from voxregen_adapters.settings import Settings
 from voxregen_core.ports import (
+    ApiKeyRepository,
     Clock,
     FeatureCacheEviction,
     FeatureCacheRepository,
@@ -19,7 +20,9 @@ from voxregen_core.ports import (
     IdempotencyKeyRepository,
     JobQueue,
     ObjectStore,
+    RateLimiter,
     RenderJobRepository,
+    RetentionSweep,
     SingerExemplarRepository,
     SingerProfileRepository,
     SingerReferenceRepository,
@@ -39,9 +42,12 @@ class Service:
     jobs: RenderJobRepository
     feature_cache: FeatureCacheRepository
     feature_cache_eviction: FeatureCacheEviction
+    retention_sweep: RetentionSweep
     idempotency_keys: IdempotencyKeyRepository
     webhook_secrets: WebhookSecretRepository
     webhook_sender: WebhookSender
+    api_keys: ApiKeyRepository
+    rate_limiter: RateLimiter
     store: ObjectStore
     queue: JobQueue
     clock: Clock

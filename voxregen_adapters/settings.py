@@ -6,6 +6,7 @@ the value (with any password masked; the signing key is never shown). The README
 "Configuration" section documents every variable.
 """
 
+import enum
 import math
 import os
 from collections.abc import Callable, Mapping
@@ -20,6 +21,7 @@ from voxregen_adapters.url_signing import MIN_SIGNING_KEY_BYTES
 from voxregen_core import webhooks
 from voxregen_core.errors import ConfigError
 from voxregen_core.generator import Device
+from voxregen_core.retention import RetentionPolicy
 
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 DEFAULT_HEARTBEAT_TIMEOUT_S = 10.0
@@ -50,7 +52,7 @@ def _masked(url: str | None) -> str:
 @attrs.frozen
 class WorkerSettings:
     """What only the worker reads: its model device, the stub's pace, its recovery times and
-    the feature cache's retention."""
+    the retention of the feature cache and of jobs' objects."""
 
     model_device: Device = Device.CPU
     """Where the generator runs; passed through the generator port (the stub ignores it)."""
@@ -65,6 +67,8 @@ class WorkerSettings:
     """A job not done this long after it was created fails with ``render_timed_out``."""
     feature_cache_max_idle_s: float = 30 * 86_400.0
     """A feature-cache entry unused this long is evicted (unless a job in flight may read it)."""
+    retention: RetentionPolicy = attrs.field(factory=RetentionPolicy)
+    """How long jobs' chunks, inputs and outputs are kept (:mod:`voxregen_core.retention`)."""
 
 
 @attrs.frozen
@@ -77,6 +81,26 @@ class WebhookSettings:
     POST to its own network."""
     timeout_s: float = webhooks.TIMEOUT_S
     retry_schedule_s: tuple[float, ...] = webhooks.RETRY_SCHEDULE_S
+
+
+class AuthMode(enum.Enum):
+    """How the API knows its caller (:mod:`voxregen_http.auth`)."""
+
+    API_KEYS = "api_keys"
+    """``Authorization: Bearer <API key>`` on every /v1 request."""
+    DEV_HEADER = "dev_header"
+    """The brief's development stub: the caller's UUID in ``X-User-Id``, taken on trust."""
+
+
+@attrs.frozen
+class LimitSettings:
+    """What one user may ask of the API (:mod:`voxregen_http.rate_limit`,
+    :func:`voxregen_core.use_cases.render_jobs.create_job`)."""
+
+    max_active_jobs_per_user: int = 8
+    """Queued and running jobs a user may have; the next create or clone is a 429."""
+    rate_limit_per_min: int = 600
+    """Requests a user may send per minute on average (a token bucket of as many tokens)."""
 
 
 @attrs.frozen
@@ -95,8 +119,12 @@ class Settings:
     """HMAC key of local presigned URLs; required when ``storage_url`` is ``file://``."""
     cache_dir: Path
     data_dir: Path
+    auth_mode: AuthMode | None = None
+    """``None``: unset. The API then asks for API keys; ``voxregen serve`` chooses
+    ``dev_header`` for its children when it listens on a loopback address alone."""
     worker: WorkerSettings = attrs.field(factory=WorkerSettings)
     webhooks: WebhookSettings = attrs.field(factory=WebhookSettings)
+    limits: LimitSettings = attrs.field(factory=LimitSettings)
 
 
 def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
@@ -119,15 +147,17 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
         or Path(platformdirs.user_cache_dir("voxregen")),
         data_dir=_read(environ, "VOXREGEN_DATA_DIR", _absolute_dir)
         or Path(platformdirs.user_data_dir("voxregen")),
+        auth_mode=_read(environ, "VOXREGEN_AUTH_MODE", _choice(AuthMode)),
         worker=_worker_settings(environ),
         webhooks=_webhook_settings(environ),
+        limits=_limit_settings(environ),
     )
 
 
 def _worker_settings(environ: Mapping[str, str]) -> WorkerSettings:
     defaults = WorkerSettings()
     values = {
-        "model_device": _read(environ, "VOXREGEN_MODEL_DEVICE", _device),
+        "model_device": _read(environ, "VOXREGEN_MODEL_DEVICE", _choice(Device)),
         "stub_seconds_per_chunk": _read(
             environ, "VOXREGEN_STUB_SECONDS_PER_CHUNK", _seconds(minimum_s=0.0)
         ),
@@ -139,6 +169,16 @@ def _worker_settings(environ: Mapping[str, str]) -> WorkerSettings:
         "feature_cache_max_idle_s": _read(
             environ, "VOXREGEN_FEATURE_CACHE_MAX_IDLE_S", _seconds(minimum_s=1.0)
         ),
+        "retention": _retention_policy(environ, defaults.retention),
+    }
+    return attrs.evolve(defaults, **{name: v for name, v in values.items() if v is not None})
+
+
+def _retention_policy(environ: Mapping[str, str], defaults: RetentionPolicy) -> RetentionPolicy:
+    values = {
+        "chunks_s": _read(environ, "VOXREGEN_RETENTION_CHUNKS_S", _seconds(minimum_s=1.0)),
+        "inputs_s": _read(environ, "VOXREGEN_RETENTION_INPUTS_S", _seconds(minimum_s=1.0)),
+        "outputs_s": _read(environ, "VOXREGEN_RETENTION_OUTPUTS_S", _seconds(minimum_s=1.0)),
     }
     return attrs.evolve(defaults, **{name: v for name, v in values.items() if v is not None})
 
@@ -154,6 +194,28 @@ def _webhook_settings(environ: Mapping[str, str]) -> WebhookSettings:
     return attrs.evolve(WebhookSettings(), **{n: v for n, v in values.items() if v is not None})
 
 
+def _limit_settings(environ: Mapping[str, str]) -> LimitSettings:
+    values = {
+        "max_active_jobs_per_user": _read(
+            environ, "VOXREGEN_MAX_ACTIVE_JOBS_PER_USER", _whole_number(minimum=1)
+        ),
+        "rate_limit_per_min": _read(
+            environ, "VOXREGEN_RATE_LIMIT_PER_MIN", _whole_number(minimum=1)
+        ),
+    }
+    return attrs.evolve(LimitSettings(), **{n: v for n, v in values.items() if v is not None})
+
+
+def _whole_number(*, minimum: int) -> Callable[[str], int]:
+    def cast(value: str) -> int:
+        number = int(value)  # ValueError names the value
+        if number < minimum:
+            raise ValueError(f"expected a whole number >= {minimum}")
+        return number
+
+    return cast
+
+
 def _boolean(value: str) -> bool:
     if value.lower() not in ("true", "false"):
         raise ValueError("expected true or false")
@@ -165,11 +227,19 @@ def _schedule(value: str) -> tuple[float, ...]:
     return tuple(_seconds(minimum_s=0.0)(part) for part in value.split(","))
 
 
-def _device(value: str) -> Device:
-    try:
-        return Device(value)
-    except ValueError:
-        raise ValueError(f"expected one of {', '.join(d.value for d in Device)}") from None
+E = TypeVar("E", bound=enum.Enum)
+
+
+def _choice(choices: type[E]) -> Callable[[str], E]:
+    """A cast to one of the enum's members, by value."""
+
+    def cast(value: str) -> E:
+        try:
+            return choices(value)
+        except ValueError:
+            raise ValueError(f"expected one of {', '.join(c.value for c in choices)}") from None
+
+    return cast
 
 
 def _seconds(*, minimum_s: float) -> Callable[[str], float]:

@@ -206,6 +206,25 @@ class ProfileNotReadyError(NotReadyError):
     code = "profile_not_ready"
 
 
+class ExpiredError(VoxregenError):
+    """Raised when a request needs an object that the retention policy deleted
+    (:mod:`voxregen_core.retention`)."""
+
+    code = "expired"
+
+
+class InputExpiredError(ExpiredError):
+    """Raised when a job is cloned (or an input reused) after its input was deleted."""
+
+    code = "input_expired"
+
+
+class OutputExpiredError(ExpiredError):
+    """Raised when a job's output is asked for after it was deleted."""
+
+    code = "output_expired"
+
+
 class DatabaseUnavailableError(VoxregenError):
     """Raised when the PostgreSQL database cannot be reached."""
 
@@ -216,3 +235,27 @@ class EmbeddedServerError(VoxregenError):
     """Raised when the embedded PostgreSQL or Redis cannot be started or stopped."""
 
     code = "embedded_server_failed"
+
+
+class RetryLaterError(VoxregenError):
+    """Raised when a user is over a limit that frees with time; ``retry_after_s`` says when
+    to try again (HTTP answers it as ``Retry-After``)."""
+
+    code = "retry_later"
+
+    def __init__(self, message: str, *, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class TooManyActiveJobsError(RetryLaterError):
+    """Raised when a user with as many queued and running jobs as the limit allows asks for
+    another."""
+
+    code = "too_many_active_jobs"
+
+
+class RateLimitedError(RetryLaterError):
+    """Raised when a user sends requests faster than the rate limit allows."""
+
+    code = "rate_limited"

@@ -8,8 +8,9 @@ from voxregen_core.jobs import JobStatus, RenderJob
 
 
 def job_document(job: RenderJob) -> dict[str, Any]:
-    """A job with its status, progress and metrics, for a failed job ``error``, and its
-    webhook target with the last delivery attempt."""
+    """A job with its status, progress and metrics, for a failed job ``error``, its webhook
+    target with the last delivery attempt, and when the retention sweep deleted its input and
+    its output (:mod:`voxregen_core.retention`), if it did."""
     failed = job.status is JobStatus.FAILED
     webhook = None
     if job.webhook is not None:
@@ -30,6 +31,8 @@ def job_document(job: RenderJob) -> dict[str, Any]:
             None if job.stem_feature_cache_id is None else str(job.stem_feature_cache_id)
         ),
         "webhook": webhook,
+        "input_expired_at": iso_timestamp(job.input_expired_at),
+        "output_expired_at": iso_timestamp(job.output_expired_at),
         "created_at": iso_timestamp(job.created_at),
         "updated_at": iso_timestamp(job.updated_at),
     }

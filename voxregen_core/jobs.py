@@ -32,6 +32,9 @@ class JobStatus(enum.StrEnum):
 
 
 IN_FLIGHT = (JobStatus.QUEUED, JobStatus.RUNNING)
+ACTIVE_JOBS_RETRY_AFTER_S = 30.0
+"""When a user at the limit of jobs in flight is told to try again: about the least time a job
+takes."""
 """The statuses of a job not finished yet: a worker may still read and write what it uses."""
 
 _TRANSITIONS = {
@@ -84,6 +87,12 @@ class RenderJob:
     webhook: WebhookTarget | None = None
     """Where the job's webhooks go (:mod:`voxregen_core.webhooks`), if anywhere."""
     webhook_last_attempt: WebhookAttempt | None = None
+    chunks_expired_at: datetime | None = None
+    """When the retention sweep deleted the job's chunk objects (:mod:`voxregen_core.retention`)."""
+    input_expired_at: datetime | None = None
+    """When the retention sweep deleted the job's input object (shared by every job on it)."""
+    output_expired_at: datetime | None = None
+    """When the retention sweep deleted the job's output object."""
 
 
 @attrs.frozen

@@ -12,6 +12,7 @@ from typing import Any, BinaryIO, Protocol, runtime_checkable
 
 import numpy as np
 
+from voxregen_core.api_keys import ApiKey
 from voxregen_core.feature_cache import FeatureCacheEntry
 from voxregen_core.generator import ChunkFeatures, Device
 from voxregen_core.idempotency import IdempotencyClaim, StoredAnswer
@@ -26,6 +27,7 @@ from voxregen_core.profiles import (
     SingerProfile,
     SingerReference,
 )
+from voxregen_core.retention import RetentionPolicy
 from voxregen_core.webhooks import WebhookAttempt
 
 __all__ = [
@@ -39,6 +41,7 @@ __all__ = [
     "ObjectStore",
     "ProgressReporter",
     "RenderJobRepository",
+    "RetentionSweep",
     "SingerExemplarRepository",
     "SingerProfileRepository",
     "SingerReferenceRepository",
@@ -166,6 +169,61 @@ class FeatureCacheEviction(Protocol):
         then its row is deleted (``render_jobs.stem_feature_cache_id`` becomes null); if
         ``delete_blob`` raises, that row and the ones after it stay and the error propagates.
         Returns the evicted entries, least recently used first."""
+        ...
+
+
+@runtime_checkable
+class RetentionSweep(Protocol):
+    """The retention sweep of render jobs' objects (:mod:`voxregen_core.retention`), over every
+    user's jobs.
+
+    Each method takes up to ``limit`` of what the policy chooses at ``now``, oldest job first,
+    one at a time: with the rows concerned locked (a row another transaction holds is passed
+    by, for a later pass), it asks the policy again, calls the deletion it was given, then
+    records the deletion on the rows, so that no sweep chooses it again. If the deletion raises,
+    nothing is recorded for that one and the ones after it, and the error propagates; deleting
+    objects that are gone already is not an error, so a deletion interrupted before it was
+    recorded is done again by the next pass."""
+
+    def expire_chunks(
+        self,
+        *,
+        now: datetime,
+        policy: RetentionPolicy,
+        limit: int,
+        delete_chunks: Callable[[RenderJob], None],
+    ) -> list[RenderJob]:
+        """Delete the chunks of the jobs :func:`~voxregen_core.retention.chunks_expire` chooses
+        (``delete_chunks`` is called with each job) and set their ``chunks_expired_at`` to
+        ``now``; the jobs, as they were before."""
+        ...
+
+    def expire_outputs(
+        self,
+        *,
+        now: datetime,
+        policy: RetentionPolicy,
+        limit: int,
+        delete_object: Callable[[str], None],
+    ) -> list[RenderJob]:
+        """Delete the outputs :func:`~voxregen_core.retention.output_expires` chooses
+        (``delete_object`` is called with each output key) and set their jobs'
+        ``output_expired_at`` to ``now``; the jobs, as they were before."""
+        ...
+
+    def expire_inputs(
+        self,
+        *,
+        now: datetime,
+        policy: RetentionPolicy,
+        limit: int,
+        delete_object: Callable[[str], None],
+    ) -> list[str]:
+        """Delete the inputs :func:`~voxregen_core.retention.input_expires` chooses, judged from
+        their users' jobs read with every job on the input locked (``delete_object`` is called
+        with each input key), and set ``input_expired_at`` to ``now`` on every job on each;
+        the input keys deleted. A job added on an input while it is being deleted waits for
+        the deletion and is refused (:meth:`RenderJobRepository.add`)."""
         ...
 
 
@@ -333,7 +391,14 @@ class RenderJobRepository(Protocol):
         """Insert ``job`` for ``job.user_id``; return it as stored. Raises
         :class:`~voxregen_core.errors.NotFoundError` if that user has no profile
         ``job.singer_profile_id`` (or no feature-cache entry ``job.stem_feature_cache_id``),
-        :class:`~voxregen_core.errors.ConflictError` if the id is taken."""
+        :class:`~voxregen_core.errors.ConflictError` if the id is taken,
+        :class:`~voxregen_core.errors.TooManyActiveJobsError` if ``job`` is in flight and its
+        user already has as many jobs in flight as the service allows
+        (``VOXREGEN_MAX_ACTIVE_JOBS_PER_USER``), counted atomically with the insert, and
+        :class:`~voxregen_core.errors.InputExpiredError` if the user's jobs on
+        ``job.input_object_key`` record it deleted by the retention sweep (the insert holds
+        those rows locked, so it either waits for a sweep deleting the input and is refused,
+        or the sweep sees the new job and keeps the input)."""
         ...
 
     def get(self, *, user_id: uuid.UUID, job_id: uuid.UUID) -> RenderJob | None:
@@ -484,6 +549,42 @@ class IdempotencyKeyRepository(Protocol):
     def expire(self, *, created_before: datetime, limit: int) -> int:
         """Delete up to ``limit`` keys of any user claimed before ``created_before``; how
         many (the sweep of keys past their retention)."""
+        ...
+
+
+@runtime_checkable
+class ApiKeyRepository(Protocol):
+    """Rows of ``api_keys`` (:mod:`voxregen_core.api_keys`): digests, never keys."""
+
+    def add(self, row: ApiKey) -> ApiKey:
+        """Insert ``row``; the row as stored (with ``created_at``)."""
+        ...
+
+    def list_for_user(self, *, user_id: uuid.UUID) -> list[ApiKey]:
+        """The user's keys, revoked ones included, oldest first."""
+        ...
+
+    def find_by_digest(self, digest: str) -> ApiKey | None:
+        """The key, of any user, whose digest is ``digest``."""
+        ...
+
+    def revoke(self, *, key_id: uuid.UUID, now: datetime) -> ApiKey | None:
+        """Mark the key revoked at ``now`` (a key revoked before keeps its time); the row, or
+        None if there is no such key."""
+        ...
+
+    def touch(self, *, key_id: uuid.UUID, now: datetime, resolution_s: float) -> None:
+        """Set ``last_used_at`` to ``now`` unless it is within ``resolution_s`` of it."""
+        ...
+
+
+@runtime_checkable
+class RateLimiter(Protocol):
+    """A request-rate limit per user, shared by every API process."""
+
+    def wait_s(self, *, user_id: uuid.UUID) -> float:
+        """Take one of the user's tokens: 0.0 if there was one (the request may go), else the
+        seconds until there will be (the request is refused and takes nothing)."""
         ...
 
 

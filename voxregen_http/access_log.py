@@ -3,17 +3,15 @@
 
 A pure ASGI middleware around the whole app, so the line is written for every response,
 errors included (a request that raises is logged with status 500 before the error goes on).
-The caller's ``user_id`` (when the header holds one) is bound in structlog's context variables
-for the length of the request, so any line logged while handling it carries it too.
+The caller's ``user_id`` is the one authentication found (:mod:`voxregen_http.auth`, which
+binds it in structlog's context variables, so any line logged while handling the request
+carries it too), or none.
 """
 
 import time
 
 import structlog
-from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from voxregen_http.auth import user_id_or_none
 
 
 class AccessLogMiddleware:
@@ -26,7 +24,6 @@ class AccessLogMiddleware:
             return
         started_s = time.perf_counter()
         status = 500
-        user_id = user_id_or_none(Headers(scope=scope))
 
         async def send_with_status(message: Message) -> None:
             nonlocal status
@@ -34,14 +31,14 @@ class AccessLogMiddleware:
                 status = message["status"]
             await send(message)
 
-        context = {} if user_id is None else {"user_id": str(user_id)}
-        with structlog.contextvars.bound_contextvars(**context):
+        with structlog.contextvars.bound_contextvars(user_id=None):
             try:
                 await self.app(scope, receive, send_with_status)
             finally:
+                user_id = scope.get("state", {}).get("user_id")
                 structlog.get_logger().info(
                     "request",
-                    user_id=context.get("user_id"),
+                    user_id=None if user_id is None else str(user_id),
                     method=scope["method"],
                     path=scope["path"],
                     status=status,

@@ -1,4 +1,5 @@
-"""How a /v1 handler is called: the caller from ``X-User-Id``, the body structured by
+"""How a /v1 handler is called: the caller authenticated (:mod:`voxregen_http.auth`) and held
+to the rate limit (:mod:`voxregen_http.rate_limit`), the body structured by
 :mod:`voxregen_http.bodies` (or the query string by :mod:`voxregen_http.queries`), the handler
 run in the thread pool (the repositories and stores block) and its result answered as JSON.
 
@@ -22,11 +23,12 @@ from starlette.routing import Route
 
 from voxregen_adapters.service import Service
 from voxregen_core.errors import InvalidFieldError
-from voxregen_http.auth import caller
+from voxregen_http.auth import authenticated_user
 from voxregen_http.bodies import parse_body, read_raw_body
 from voxregen_http.errors import InvalidBodyError, Problem
 from voxregen_http.idempotency import answered_once
 from voxregen_http.queries import ListQuery, read_query
+from voxregen_http.rate_limit import within_rate_limit
 
 
 def service_of(request: Request) -> Service:
@@ -43,7 +45,9 @@ def v1_route(
     status_code: int = 200,
 ) -> Route:
     async def endpoint(request: Request) -> Response:
-        user_id = caller(request.headers)
+        service = service_of(request)
+        user_id = await authenticated_user(request, service)
+        await within_rate_limit(service, user_id)
         raw = await read_raw_body(request)  # read (and bounded) even where it is unused
 
         async def answer() -> Response:
@@ -52,7 +56,7 @@ def v1_route(
                 args += (read_query(request.query_params, query),)
             try:
                 result = await run_in_threadpool(
-                    handler, service_of(request), user_id, *args, **request.path_params
+                    handler, service, user_id, *args, **request.path_params
                 )
             except InvalidFieldError as error:
                 raise InvalidBodyError([Problem(f"$.{error.field}", error.message)]) from None
@@ -61,7 +65,7 @@ def v1_route(
             return JSONResponse(result, status_code=status_code)
 
         if "POST" in methods:
-            return await answered_once(request, service_of(request), user_id, raw, answer)
+            return await answered_once(request, service, user_id, raw, answer)
         return await answer()
 
     return Route(path, endpoint, methods=list(methods), name=handler.__name__)

@@ -7,6 +7,7 @@ without a caller, a body too large, of another media type or that does not parse
 here.
 """
 
+import math
 from collections.abc import Sequence
 
 import attrs
@@ -18,6 +19,7 @@ from starlette.responses import JSONResponse
 from voxregen_core.errors import (
     ConflictError,
     DatabaseUnavailableError,
+    ExpiredError,
     InputChangedError,
     InvalidCursorError,
     InvalidInputError,
@@ -27,16 +29,27 @@ from voxregen_core.errors import (
     NotReadyError,
     ObjectNotFoundError,
     QueueUnavailableError,
+    RetryLaterError,
     StorageUnavailableError,
     VoxregenError,
 )
 from voxregen_core.idempotency import IdempotencyKeyInUseError, InvalidIdempotencyKeyError
 
+REALM = "voxregen"
+
 
 class UnauthenticatedError(VoxregenError):
-    """Raised when a /v1 request has no ``X-User-Id`` header holding a UUID."""
+    """Raised when a /v1 request has no credentials: no API key, or (in development mode) no
+    ``X-User-Id`` header holding a UUID."""
 
     code = "unauthenticated"
+
+
+class InvalidApiKeyError(UnauthenticatedError):
+    """Raised when a /v1 request's ``Authorization`` is not a bearer key this service made
+    and has not revoked."""
+
+    code = "invalid_api_key"
 
 
 @attrs.frozen
@@ -102,11 +115,13 @@ STATUS_CODES: dict[type[VoxregenError], int] = {
     ConflictError: 409,
     NotReadyError: 409,
     InputChangedError: 409,
+    ExpiredError: 410,
     BodyTooLargeError: 413,
     UnsupportedMediaTypeError: 415,
     InvalidParamsError: 422,
     InvalidKeyError: 422,
     InvalidInputError: 422,
+    RetryLaterError: 429,
     DatabaseUnavailableError: 503,
     StorageUnavailableError: 503,
     QueueUnavailableError: 503,
@@ -132,7 +147,21 @@ async def voxregen_error(request: Request, error: VoxregenError) -> JSONResponse
         if isinstance(error, RequestProblemsError)
         else {}
     )
-    return error_response(status, error.code, error.message, **extra)
+    response = error_response(status, error.code, error.message, **extra)
+    response.headers.update(_headers(error))
+    return response
+
+
+def _headers(error: VoxregenError) -> dict[str, str]:
+    """The headers an error's answer carries: the challenge of a 401 (RFC 6750), when to come
+    back after a 429 (whole seconds, rounded up)."""
+    if isinstance(error, InvalidApiKeyError):
+        return {"WWW-Authenticate": f'Bearer realm="{REALM}", error="invalid_token"'}
+    if isinstance(error, UnauthenticatedError):
+        return {"WWW-Authenticate": f'Bearer realm="{REALM}"'}
+    if isinstance(error, RetryLaterError):
+        return {"Retry-After": str(max(1, math.ceil(error.retry_after_s)))}
+    return {}
 
 
 async def http_error(request: Request, error: HTTPException) -> JSONResponse:

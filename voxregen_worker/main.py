@@ -42,6 +42,7 @@ def run_worker(
             stall_timeout_s=worker_settings.stall_timeout_s,
             job_deadline_s=worker_settings.job_deadline_s,
             feature_cache_max_idle_s=worker_settings.feature_cache_max_idle_s,
+            retention=worker_settings.retention,
         )
         worker = dramatiq.Worker(broker, worker_threads=threads)
         sweeping = threading.Thread(target=sweeper.run, args=(stop,), name="sweeper", daemon=True)

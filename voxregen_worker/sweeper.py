@@ -1,5 +1,6 @@
 """``Sweeper``: finds render jobs and profile builds whose messages were lost, and queues them
-again (or fails a job past its deadline); and evicts the feature cache's idle entries.
+again (or fails a job past its deadline); evicts the feature cache's idle entries; and deletes
+the jobs' objects past their retention.
 
 Messages can be lost outright: a Redis restarted without persistence drops its queues, and a
 worker can die after a row changed but before the next message was sent. Every worker process
@@ -27,6 +28,10 @@ job in flight is kept safe). A later render of that input misses the cache and e
 Each pass then deletes up to ``CLAIM_LIMIT`` of the idempotency keys claimed more than
 :data:`~voxregen_core.idempotency.RETENTION_S` (24 h) ago.
 
+Each pass then deletes, up to ``CLAIM_LIMIT`` of each, the chunks, outputs and inputs past
+their ``retention`` (``VOXREGEN_RETENTION_*_S``) as :mod:`voxregen_core.retention` decides,
+never one that a queued or running job may still read (:mod:`voxregen_worker.retention_sweep`).
+
 A pass that cannot reach the database, the store or the queue logs and waits for the next one.
 """
 
@@ -40,7 +45,9 @@ from voxregen_adapters.service import Service
 from voxregen_core import idempotency
 from voxregen_core.errors import VoxregenError
 from voxregen_core.jobs import RenderJob
+from voxregen_core.retention import RetentionPolicy
 from voxregen_core.use_cases.render_jobs import fail_job
+from voxregen_worker.retention_sweep import RetentionOutcome, sweep_retention
 
 RENDER_TIMED_OUT = "render_timed_out"
 CLAIM_LIMIT = 100
@@ -53,6 +60,7 @@ class SweepOutcome:
     profiles_requeued: int = 0
     feature_cache_evicted: int = 0
     idempotency_keys_expired: int = 0
+    retention: RetentionOutcome = attrs.field(factory=RetentionOutcome)
 
 
 @attrs.frozen
@@ -61,6 +69,7 @@ class Sweeper:
     stall_timeout_s: float
     job_deadline_s: float
     feature_cache_max_idle_s: float
+    retention: RetentionPolicy
 
     @property
     def interval_s(self) -> float:
@@ -68,7 +77,8 @@ class Sweeper:
         return self.stall_timeout_s / 2.0
 
     def sweep(self) -> SweepOutcome:
-        """One pass over jobs, then profiles, then the feature cache, then idempotency keys."""
+        """One pass over jobs, then profiles, then the feature cache, then idempotency keys,
+        then the jobs' objects past their retention."""
         now = self.service.clock.now()
         unchanged_since = now - timedelta(seconds=self.stall_timeout_s)
         requeued = failed = 0
@@ -113,6 +123,9 @@ class Sweeper:
             profiles_requeued=len(profiles),
             feature_cache_evicted=len(evicted),
             idempotency_keys_expired=expired,
+            retention=sweep_retention(
+                self.service, policy=self.retention, now=now, limit=CLAIM_LIMIT
+            ),
         )
 
     def _fail_or_requeue(self, job: RenderJob, now: datetime) -> bool:

@@ -249,13 +249,19 @@ class Stack:
         self.log_dir = work_dir / "logs"
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.env = _environment(
-            VOXREGEN_DATABASE_URL=database_url,
-            VOXREGEN_REDIS_URL=redis_url,
-            VOXREGEN_STORAGE_URL=storage_url,
-            VOXREGEN_PUBLIC_URL=self.base_url,
-            VOXREGEN_CACHE_DIR=str(work_dir / "cache"),
-            VOXREGEN_DATA_DIR=str(work_dir / "data"),
-            **(env or {}),
+            **{
+                "VOXREGEN_DATABASE_URL": database_url,
+                "VOXREGEN_REDIS_URL": redis_url,
+                "VOXREGEN_STORAGE_URL": storage_url,
+                "VOXREGEN_PUBLIC_URL": self.base_url,
+                "VOXREGEN_CACHE_DIR": str(work_dir / "cache"),
+                "VOXREGEN_DATA_DIR": str(work_dir / "data"),
+                "VOXREGEN_AUTH_MODE": "api_keys",
+                # the tests poll every POLL_S, far faster than the default limit lets a
+                # producer; tests/e2e/test_limits.py sets its own
+                "VOXREGEN_RATE_LIMIT_PER_MIN": str(10**9),
+            }
+            | dict(env or {})
         )
         self.processes: list[ServiceProcess] = []
         self._users: list[User] = []
@@ -271,10 +277,16 @@ class Stack:
     def __exit__(self, *_: object) -> None:
         self.stop()
 
-    def start_api(self) -> ServiceProcess:
-        """``voxregen api`` on ``base_url``, once ``/readyz`` answers 200."""
-        api = self._start("api", [VOXREGEN, "api", "--port", str(self.port)], {})
-        self._wait_until_started(api, lambda: _ready(self.base_url), what="the API to be ready")
+    def start_api(self, *, port: int | None = None) -> ServiceProcess:
+        """``voxregen api`` on ``base_url`` (or another on ``port``: ``api-2``, … beside the
+        first), once ``/readyz`` answers 200."""
+        number = sum(process.name.startswith("api") for process in self.processes) + 1
+        port = port or self.port
+        api = self._start(
+            "api" if number == 1 else f"api-{number}", [VOXREGEN, "api", "--port", str(port)], {}
+        )
+        base_url = f"http://127.0.0.1:{port}"
+        self._wait_until_started(api, lambda: _ready(base_url), what="the API to be ready")
         return api
 
     def start_worker(
@@ -346,8 +358,18 @@ class Stack:
             client.close()
 
     def user(self) -> "User":
-        """A new user's HTTP client on this stack (closed when the stack stops)."""
-        user = User(self.base_url)
+        """A new user's HTTP client on this stack (closed when the stack stops), with an API
+        key made for them by the real ``voxregen keys create``."""
+        user_id = uuid.uuid4()
+        made = subprocess.run(
+            [VOXREGEN, "keys", "create", "--user-id", str(user_id), "--name", "e2e"],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert made.returncode == 0, made.stderr
+        user = User(self.base_url, user_id, api_key=made.stdout.splitlines()[-1])
         self._users.append(user)
         return user
 
@@ -390,12 +412,14 @@ class Stack:
 
 
 class User:
-    """One user's HTTP client: every request carries their ``X-User-Id``."""
+    """One user's HTTP client: every request carries their API key."""
 
-    def __init__(self, base_url: str) -> None:
-        self.id = uuid.uuid4()
+    def __init__(self, base_url: str, user_id: uuid.UUID, *, api_key: str) -> None:
+        self.id = user_id
         self.http = httpx.Client(
-            base_url=base_url, headers={"X-User-Id": str(self.id)}, timeout=HTTP_TIMEOUT_S
+            base_url=base_url,
+            headers={"Authorization": f"Bearer {api_key}"},
+            timeout=HTTP_TIMEOUT_S,
         )
 
     def close(self) -> None:

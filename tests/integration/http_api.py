@@ -4,7 +4,7 @@ read back) and a local object store in a temporary folder, behind Starlette's Te
 
 import uuid
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -18,11 +18,12 @@ from voxregen.composition.service_parts import build_service
 from voxregen_adapters.broker import make_broker
 from voxregen_adapters.dramatiq_job_queue import QUEUE_NAME, DramatiqJobQueue, decode_message
 from voxregen_adapters.service import Service
-from voxregen_adapters.settings import load_settings
+from voxregen_adapters.settings import AuthMode, load_settings
 from voxregen_core.jobs import JobStatus
 from voxregen_core.keys import job_output_key
 from voxregen_core.messages import JobMessage
 from voxregen_core.ports import JobQueue
+from voxregen_core.use_cases.api_keys import create_api_key
 from voxregen_http.app import create_app
 
 with warnings.catch_warnings():
@@ -33,6 +34,7 @@ with warnings.catch_warnings():
     )
     from starlette.testclient import TestClient
 
+UNLIMITED_PER_MIN = 10**9
 PUBLIC_URL = "http://testserver"  # TestClient's host, so presigned URLs reach the app
 SIGNING_KEY = "http-tests-signing-key-0123456789abcdef"
 
@@ -42,6 +44,17 @@ class Api:
     client: TestClient
     service: Service
     broker: RedisBroker
+    _keys: dict[uuid.UUID, str] = attrs.field(factory=dict)
+
+    def as_user(self, user_id: uuid.UUID) -> dict[str, str]:
+        """The headers that authenticate ``user_id`` in the app's mode: ``X-User-Id``, or an
+        API key made for them on first use."""
+        if self.service.settings.auth_mode is AuthMode.DEV_HEADER:
+            return as_user(user_id)
+        if user_id not in self._keys:
+            made = create_api_key(self.service.api_keys, user_id=user_id, name="tests")
+            self._keys[user_id] = made.key
+        return {"Authorization": f"Bearer {self._keys[user_id]}"}
 
     def queued(self) -> list[JobMessage]:
         """Every message on the queue, oldest first, decoded as the worker decodes it."""
@@ -57,10 +70,13 @@ def running_api(
     storage_dir: Path,
     *,
     queue: JobQueue | None = None,
+    auth_mode: AuthMode = AuthMode.DEV_HEADER,
+    env: Mapping[str, str] | None = None,
     storage_url: str | None = None,
 ) -> Iterator[Api]:
-    """The app over a fresh service; ``queue`` replaces the Dramatiq queue on ``api.broker``,
-    ``storage_url`` (an ``s3://`` one) the local store in ``storage_dir``."""
+    """The app over a fresh service in ``auth_mode``, with ``env`` over the settings; ``queue``
+    replaces the Dramatiq queue on ``api.broker``, ``storage_url`` (an ``s3://`` one) the local
+    store in ``storage_dir``."""
     migrated_engine(database_url).dispose()
     settings = load_settings(
         {
@@ -69,6 +85,11 @@ def running_api(
             "VOXREGEN_STORAGE_URL": storage_url or storage_dir.as_uri(),
             "VOXREGEN_PUBLIC_URL": PUBLIC_URL,
             "VOXREGEN_SIGNING_KEY": SIGNING_KEY,
+            "VOXREGEN_AUTH_MODE": auth_mode.value,
+            # the tests' users send far more than a producer would; the limit's own tests
+            # set it
+            "VOXREGEN_RATE_LIMIT_PER_MIN": str(UNLIMITED_PER_MIN),
+            **(env or {}),
         }
     )
     broker = make_broker(redis_url, namespace=f"voxregen-test-{uuid.uuid4().hex}")

@@ -18,9 +18,10 @@ from typing import Any
 import attrs
 import sqlalchemy as sa
 
-from tests.integration.http_api import Api, as_user, build_profile, finish_job, running_api
+from tests.integration.http_api import Api, build_profile, finish_job, running_api
 from tests.integration.migrated_database import connected, new_database
 from voxregen_adapters.db import tables
+from voxregen_adapters.settings import AuthMode
 
 STORE = Path("outside-2/outside-1/store")
 """Where the tests put the storage root, below the folder they snapshot: a key that climbed
@@ -31,10 +32,19 @@ OUTPUT = b"RIFF-rendered-output"
 
 
 @contextmanager
-def module_api(database_url: str, redis_url: str, storage_dir: Path) -> Iterator[Api]:
+def module_api(
+    database_url: str,
+    redis_url: str,
+    storage_dir: Path,
+    *,
+    auth_mode: AuthMode = AuthMode.DEV_HEADER,
+) -> Iterator[Api]:
     """``running_api`` over a database created here and dropped afterwards, for an app shared
     by a whole module (``fresh_database_url`` is per test)."""
-    with new_database(database_url) as url, running_api(url, redis_url, storage_dir) as api:
+    with (
+        new_database(database_url) as url,
+        running_api(url, redis_url, storage_dir, auth_mode=auth_mode) as api,
+    ):
         yield api
 
 
@@ -55,9 +65,11 @@ class World:
     pending_input_key: str
     pending_reference_id: str
     pending_reference_key: str
+    credentials: dict[str, str]
+    """The headers that authenticate the user in the app's mode (:meth:`Api.as_user`)."""
 
     def headers(self) -> dict[str, str]:
-        return as_user(self.user_id)
+        return dict(self.credentials)
 
 
 def _ok(response: Any, status: int) -> dict[str, Any]:
@@ -66,13 +78,13 @@ def _ok(response: Any, status: int) -> dict[str, Any]:
 
 
 def _uploaded(api: Api, user_id: uuid.UUID, prepare_path: str, data: bytes) -> dict[str, Any]:
-    prepared = _ok(api.client.post(prepare_path, headers=as_user(user_id)), 200)
+    prepared = _ok(api.client.post(prepare_path, headers=api.as_user(user_id)), 200)
     _ok(api.client.put(prepared["upload_url"], content=data), 204)
     return prepared
 
 
 def seed_user(api: Api, user_id: uuid.UUID) -> World:
-    post, headers = api.client.post, as_user(user_id)
+    post, headers = api.client.post, api.as_user(user_id)
     profile_id = _ok(post("/v1/singer-profiles", json={"name": "Alto"}, headers=headers), 201)["id"]
     references = f"/v1/singer-profiles/{profile_id}/references"
     reference = _uploaded(api, user_id, references + ":prepare-upload", REFERENCE)
@@ -99,6 +111,7 @@ def seed_user(api: Api, user_id: uuid.UUID) -> World:
         pending_input_key=pending["object_key"],
         pending_reference_id=pending_reference["ref_id"],
         pending_reference_key=pending_reference["object_key"],
+        credentials=headers,
     )
 
 

@@ -13,7 +13,7 @@ import yaml
 
 from tests.integration.test_wheel_install import WHEEL_SOURCES
 from voxregen_adapters.minio_object_store import MinioObjectStore
-from voxregen_adapters.settings import load_settings
+from voxregen_adapters.settings import AuthMode, load_settings
 from voxregen_adapters.storage_url import object_store_from_url
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,6 +93,7 @@ def test_the_settings_are_valid_and_match_the_servers_credentials(services):
     environment = services["api"]["environment"]
     assert services["worker"]["environment"] == services["migrate"]["environment"] == environment
     settings = load_settings(environment)
+    assert settings.auth_mode is AuthMode.API_KEYS  # the API reaches beyond the machine
 
     database = sa.make_url(settings.database_url)
     postgres = services["postgres"]["environment"]

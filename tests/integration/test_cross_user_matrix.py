@@ -22,6 +22,7 @@ import yaml
 
 from tests.integration.http_api import running_api
 from tests.integration.http_world import STORE, World, assert_error, seed_user, snapshot
+from voxregen_adapters.settings import AuthMode
 from voxregen_core.keys import upload_key_for
 from voxregen_http.routes.openapi import DOCUMENT as OPENAPI
 
@@ -108,9 +109,13 @@ NAMES_NOTHING = {
 }
 
 
-@pytest.fixture
-def world(fresh_database_url, redis_url, tmp_path):
-    with running_api(fresh_database_url, redis_url, tmp_path / STORE) as api:
+@pytest.fixture(params=list(AuthMode), ids=lambda mode: mode.value)
+def world(request, fresh_database_url, redis_url, tmp_path):
+    """Alice's and Bob's worlds, in each way the API can know its caller: Bob's requests carry
+    his own credentials (his API key, or his X-User-Id) and name Alice's ids."""
+    with running_api(
+        fresh_database_url, redis_url, tmp_path / STORE, auth_mode=request.param
+    ) as api:
         yield api, tmp_path, seed_user(api, ALICE), seed_user(api, BOB)
 
 

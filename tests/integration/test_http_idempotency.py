@@ -16,6 +16,7 @@ from voxregen_adapters.broker import make_broker
 from voxregen_adapters.dramatiq_job_queue import DramatiqJobQueue
 from voxregen_core.errors import DatabaseUnavailableError, QueueUnavailableError
 from voxregen_core.idempotency import IN_FLIGHT_TIMEOUT_S, RETENTION_S, Claimed, fingerprint
+from voxregen_core.retention import RetentionPolicy
 from voxregen_http.routes import profiles as profiles_routes
 from voxregen_worker.sweeper import Sweeper
 
@@ -186,7 +187,11 @@ def test_the_sweeper_expires_keys_after_their_retention(api):
         claim = {"user_id": ALICE, "key": key, "fingerprint": "f"}
         assert service.idempotency_keys.claim(**claim, now=at) == Claimed()
     sweeper = Sweeper(
-        service, stall_timeout_s=60, job_deadline_s=3600, feature_cache_max_idle_s=3600
+        service,
+        stall_timeout_s=60,
+        job_deadline_s=3600,
+        feature_cache_max_idle_s=3600,
+        retention=RetentionPolicy(),
     )
 
     assert sweeper.sweep().idempotency_keys_expired == 1

@@ -4,7 +4,9 @@ moves (raced by real concurrent connections) and, for every method, user isolati
 import inspect
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import attrs
@@ -12,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from voxregen_adapters.db import tables
+from voxregen_adapters.db.api_key_repository import PostgresApiKeyRepository
 from voxregen_adapters.db.engine import create_database_engine
 from voxregen_adapters.db.exemplar_repository import PostgresSingerExemplarRepository
 from voxregen_adapters.db.feature_cache_eviction import PostgresFeatureCacheEviction
@@ -20,13 +23,17 @@ from voxregen_adapters.db.idempotency_key_repository import PostgresIdempotencyK
 from voxregen_adapters.db.profile_repository import PostgresSingerProfileRepository
 from voxregen_adapters.db.reference_repository import PostgresSingerReferenceRepository
 from voxregen_adapters.db.render_job_repository import PostgresRenderJobRepository
+from voxregen_adapters.db.retention_sweep import PostgresRetentionSweep
 from voxregen_adapters.db.webhook_secret_repository import PostgresWebhookSecretRepository
 from voxregen_core import ports
+from voxregen_core.api_keys import ApiKey, new_api_key
 from voxregen_core.errors import (
     ConflictError,
     DatabaseUnavailableError,
+    InputExpiredError,
     InvalidParamsError,
     NotFoundError,
+    TooManyActiveJobsError,
 )
 from voxregen_core.feature_cache import FeatureCacheEntry
 from voxregen_core.idempotency import Claimed, StoredAnswer
@@ -35,6 +42,7 @@ from voxregen_core.keys import job_input_key, job_output_key, reference_key
 from voxregen_core.pagination import PagePosition, PageRequest
 from voxregen_core.params import RenderParams, Style
 from voxregen_core.profiles import ProfileStatus, SingerExemplar, SingerProfile, SingerReference
+from voxregen_core.retention import RetentionPolicy
 from voxregen_core.webhooks import WebhookAttempt, WebhookEvent
 
 USER_A = uuid.UUID("aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa")
@@ -50,8 +58,10 @@ class Repositories:
     jobs: PostgresRenderJobRepository
     feature_cache: PostgresFeatureCacheRepository
     feature_cache_eviction: PostgresFeatureCacheEviction
+    retention_sweep: PostgresRetentionSweep
     idempotency_keys: PostgresIdempotencyKeyRepository
     webhook_secrets: PostgresWebhookSecretRepository
+    api_keys: PostgresApiKeyRepository
 
 
 PORTS = {
@@ -61,8 +71,10 @@ PORTS = {
     "jobs": ports.RenderJobRepository,
     "feature_cache": ports.FeatureCacheRepository,
     "feature_cache_eviction": ports.FeatureCacheEviction,
+    "retention_sweep": ports.RetentionSweep,
     "idempotency_keys": ports.IdempotencyKeyRepository,
     "webhook_secrets": ports.WebhookSecretRepository,
+    "api_keys": ports.ApiKeyRepository,
 }
 
 
@@ -75,8 +87,10 @@ def repos(pg_engine) -> Repositories:
         jobs=PostgresRenderJobRepository(pg_engine),
         feature_cache=PostgresFeatureCacheRepository(pg_engine),
         feature_cache_eviction=PostgresFeatureCacheEviction(pg_engine),
+        retention_sweep=PostgresRetentionSweep(pg_engine),
         idempotency_keys=PostgresIdempotencyKeyRepository(pg_engine),
         webhook_secrets=PostgresWebhookSecretRepository(pg_engine),
+        api_keys=PostgresApiKeyRepository(pg_engine),
     )
 
 
@@ -295,6 +309,33 @@ def test_a_job_moves_queued_running_done_carrying_its_results(repos):
     assert repos.jobs.get(**move).progress == Progress(chunks_done=2, chunks_total=5)
 
 
+def test_a_job_on_an_input_the_retention_sweep_deleted_is_refused(repos):
+    """A clone of a job whose input was swept, or a new job on its key (the original deleted,
+    its clone left): refused, nothing inserted."""
+    profile = repos.profiles.add(_profile(USER_A))
+    original = repos.jobs.add(_job(profile))
+    move = {"user_id": USER_A, "job_id": original.id}
+    assert repos.jobs.transition(**move, from_status=JobStatus.QUEUED, to_status=JobStatus.RUNNING)
+    assert repos.jobs.transition(
+        **move,
+        from_status=JobStatus.RUNNING,
+        to_status=JobStatus.DONE,
+        output_object_key=job_output_key(USER_A, original.id),
+    )
+    later = datetime.now(UTC) + timedelta(days=31)
+    swept = repos.retention_sweep.expire_inputs(
+        now=later, policy=RetentionPolicy(), limit=10, delete_object=lambda key: None
+    )
+    assert swept == [original.input_object_key]
+    assert repos.jobs.get(**move).input_expired_at == later
+    clone = attrs.evolve(_job(profile), input_object_key=original.input_object_key)
+    with pytest.raises(InputExpiredError, match=rf"input {original.input_object_key} was deleted"):
+        repos.jobs.add(clone)
+    assert repos.jobs.get(user_id=USER_A, job_id=clone.id) is None
+    other_input = repos.jobs.add(_job(profile))  # another input is not concerned
+    assert other_input.input_expired_at is None
+
+
 def test_a_failed_job_keeps_its_error(repos):
     job = repos.jobs.add(_job(repos.profiles.add(_profile(USER_A))))
     move = {"user_id": USER_A, "job_id": job.id}
@@ -445,6 +486,7 @@ def world(repos) -> World:
     answer = StoredAnswer(status_code=201, body=b'{"id": "a-s"}')
     repos.idempotency_keys.answer(user_id=USER_A, key=A_KEY, answer=answer)
     repos.webhook_secrets.secret_for(user_id=USER_A)
+    repos.api_keys.add(new_api_key(user_id=USER_A, name="a's").row)
     return World(profile, reference, exemplar, entry, job, b_profile)
 
 
@@ -679,6 +721,40 @@ def _no_blob_to_delete(key: str) -> None:
     raise AssertionError(f"the eviction deleted the blob {key}")
 
 
+_A_YEAR_ON = {"policy": RetentionPolicy(), "limit": 10}
+
+
+def _the_retention_sweep_keeps_the_chunks_of_as_running_job(repos: Repositories, w: World) -> None:
+    """Not scoped by user either: the retention sweep. A's job is running, so even a year on
+    its chunks stay."""
+    expired = repos.retention_sweep.expire_chunks(
+        now=datetime.now(UTC) + timedelta(days=365), **_A_YEAR_ON, delete_chunks=_no_chunks
+    )
+    assert expired == []
+
+
+def _the_retention_sweep_has_no_output_of_a_to_expire(repos: Repositories, w: World) -> None:
+    expired = repos.retention_sweep.expire_outputs(
+        now=datetime.now(UTC) + timedelta(days=365), **_A_YEAR_ON, delete_object=_no_object
+    )
+    assert expired == []
+
+
+def _the_retention_sweep_keeps_the_input_of_as_running_job(repos: Repositories, w: World) -> None:
+    expired = repos.retention_sweep.expire_inputs(
+        now=datetime.now(UTC) + timedelta(days=365), **_A_YEAR_ON, delete_object=_no_object
+    )
+    assert expired == []
+
+
+def _no_chunks(job: RenderJob) -> None:
+    raise AssertionError(f"the retention sweep deleted the chunks of {job.id}")
+
+
+def _no_object(key: str) -> None:
+    raise AssertionError(f"the retention sweep deleted {key}")
+
+
 A_KEY = "a-s-key"
 
 
@@ -717,6 +793,41 @@ def _b_gets_a_secret_of_his_own(repos: Repositories, w: World) -> None:
     assert b_secret != repos.webhook_secrets.secret_for(user_id=USER_A)
 
 
+def _as_key(repos: Repositories) -> ApiKey:
+    (row,) = repos.api_keys.list_for_user(user_id=USER_A)
+    return row
+
+
+def _b_adds_a_key_with_as_id_or_digest(repos: Repositories, w: World) -> None:
+    a_key = _as_key(repos)
+    b_key = new_api_key(user_id=USER_B, name="b's").row
+    for taken in ({"id": a_key.id}, {"digest": a_key.digest}):
+        with pytest.raises(ConflictError):
+            repos.api_keys.add(attrs.evolve(b_key, **taken))
+
+
+def _b_lists_no_key_of_as(repos: Repositories, w: World) -> None:
+    repos.api_keys.add(new_api_key(user_id=USER_B, name="b's").row)
+    assert [row.user_id for row in repos.api_keys.list_for_user(user_id=USER_B)] == [USER_B]
+
+
+def _b_finds_his_own_key_by_its_digest(repos: Repositories, w: World) -> None:
+    b_key = repos.api_keys.add(new_api_key(user_id=USER_B, name="b's").row)
+    assert repos.api_keys.find_by_digest(b_key.digest) == b_key
+
+
+def _revoking_bs_key_leaves_as(repos: Repositories, w: World) -> None:
+    b_key = repos.api_keys.add(new_api_key(user_id=USER_B, name="b's").row)
+    revoked = repos.api_keys.revoke(key_id=b_key.id, now=T0)
+    assert (revoked.user_id, revoked.revoked_at) == (USER_B, T0)
+
+
+def _using_bs_key_leaves_as(repos: Repositories, w: World) -> None:
+    b_key = repos.api_keys.add(new_api_key(user_id=USER_B, name="b's").row)
+    repos.api_keys.touch(key_id=b_key.id, now=T0, resolution_s=60.0)
+    assert repos.api_keys.find_by_digest(b_key.digest).last_used_at == T0
+
+
 CROSS_USER_ATTEMPTS: dict[tuple[str, str], Callable[[Repositories, World], None]] = {
     ("profiles", "add"): _b_adds_a_profile_with_as_id,
     ("profiles", "get"): _b_gets_as_profile,
@@ -750,11 +861,19 @@ CROSS_USER_ATTEMPTS: dict[tuple[str, str], Callable[[Repositories, World], None]
     ("feature_cache", "add"): _b_adds_an_entry_for_the_same_input,
     ("feature_cache", "touch"): _b_touches_as_entry,
     ("feature_cache_eviction", "evict_idle"): _the_eviction_spares_an_entry_in_use,
+    ("retention_sweep", "expire_chunks"): _the_retention_sweep_keeps_the_chunks_of_as_running_job,
+    ("retention_sweep", "expire_outputs"): _the_retention_sweep_has_no_output_of_a_to_expire,
+    ("retention_sweep", "expire_inputs"): _the_retention_sweep_keeps_the_input_of_as_running_job,
     ("idempotency_keys", "claim"): _b_claims_as_key,
     ("idempotency_keys", "answer"): _b_answers_as_key,
     ("idempotency_keys", "release"): _b_releases_as_key,
     ("idempotency_keys", "expire"): _the_sweep_expires_no_key_in_retention,
     ("webhook_secrets", "secret_for"): _b_gets_a_secret_of_his_own,
+    ("api_keys", "add"): _b_adds_a_key_with_as_id_or_digest,
+    ("api_keys", "list_for_user"): _b_lists_no_key_of_as,
+    ("api_keys", "find_by_digest"): _b_finds_his_own_key_by_its_digest,
+    ("api_keys", "revoke"): _revoking_bs_key_leaves_as,
+    ("api_keys", "touch"): _using_bs_key_leaves_as,
 }
 
 
@@ -792,3 +911,30 @@ def test_user_b_cannot_read_or_change_user_as_rows(repos, world, pg_engine, atte
     assert all(before.values())  # A has a row in every table
     attempt(repos, world)
     assert _rows_of_user_a(pg_engine) == before
+
+
+def test_concurrent_adds_never_pass_the_active_job_limit(pg_engine):
+    """Twelve adds of one user at once, against a limit of 3 in flight: exactly 3 are taken,
+    the rest refused with when to retry; a finished job does not count, nor another user's."""
+    limit = 3
+    jobs = PostgresRenderJobRepository(pg_engine, max_active_jobs_per_user=limit)
+    profiles = PostgresSingerProfileRepository(pg_engine)
+    profile = profiles.add(_profile(USER_A))
+    jobs.add(_job(profile, status=JobStatus.DONE))
+    start = threading.Barrier(12)
+
+    def add() -> str:
+        start.wait()
+        try:
+            jobs.add(_job(profile))
+        except TooManyActiveJobsError as error:
+            assert error.retry_after_s > 0
+            return "refused"
+        return "added"
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        outcomes = Counter(pool.map(lambda _: add(), range(12)))
+
+    assert outcomes == {"added": limit, "refused": 12 - limit}
+    b_profile = profiles.add(_profile(USER_B))
+    jobs.add(_job(b_profile))  # B's own count

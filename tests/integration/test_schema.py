@@ -26,7 +26,7 @@ from voxregen_core.keys import job_input_key
 from voxregen_core.profile_stub import EMBEDDING_DIMS
 from voxregen_core.profiles import ProfileStatus, SingerProfile
 
-HEAD = "0006"
+HEAD = "0008"
 """The newest revision."""
 
 VOXREGEN = str(Path(sys.executable).with_name("voxregen"))
@@ -39,13 +39,14 @@ TABLES = {
     "render_jobs",
     "idempotency_keys",
     "webhook_secrets",
+    "api_keys",
 }
 
 # (column, PostgreSQL type, nullable), in table order: the brief's columns, plus the two
 # columns a failed job needs (render_jobs.error_code, error_message; docs/schema.md); and
 # render_jobs.singer_profile_id nullable since revision 0004 (a profile's deletion keeps its
 # finished jobs); issue 12's idempotency_keys (0005), and its webhook columns and
-# webhook_secrets (0006).
+# webhook_secrets (0006); issue 13's api_keys (0007) and retention marks on render_jobs (0008).
 COLUMNS = {
     "singer_profiles": [
         ("id", "uuid", False),
@@ -110,6 +111,9 @@ COLUMNS = {
         ("webhook", "jsonb", True),
         ("webhook_last_attempt", "jsonb", True),
         ("webhook_progress_at", "timestamp with time zone", True),
+        ("chunks_expired_at", "timestamp with time zone", True),
+        ("input_expired_at", "timestamp with time zone", True),
+        ("output_expired_at", "timestamp with time zone", True),
     ],
     "idempotency_keys": [
         ("user_id", "uuid", False),
@@ -124,6 +128,16 @@ COLUMNS = {
         ("user_id", "uuid", False),
         ("secret", "text", False),
         ("created_at", "timestamp with time zone", False),
+    ],
+    "api_keys": [
+        ("id", "uuid", False),
+        ("user_id", "uuid", False),
+        ("name", "text", False),
+        ("prefix", "text", False),
+        ("digest", "text", False),
+        ("created_at", "timestamp with time zone", False),
+        ("last_used_at", "timestamp with time zone", True),
+        ("revoked_at", "timestamp with time zone", True),
     ],
 }
 
@@ -294,9 +308,16 @@ def test_keys_indexes_defaults_and_the_feature_cache_uniqueness(migrated_url):
         "ix_singer_profiles_newest",
         "ix_singer_references_newest",
         "ix_render_jobs_newest",
+        "ix_render_jobs_input",
+        "ix_render_jobs_chunks_kept",
+        "ix_render_jobs_input_kept",
+        "ix_render_jobs_output_kept",
         "pk_idempotency_keys",
         "ix_idempotency_keys_created_at",
         "pk_webhook_secrets",
+        "pk_api_keys",
+        "ix_api_keys_user_id",
+        "uq_api_keys_digest",
         "uq_stem_feature_cache_user_id_input_hash_feature_version",
     }
     foreign_keys = _query(
@@ -343,6 +364,7 @@ def test_keys_indexes_defaults_and_the_feature_cache_uniqueness(migrated_url):
         "stem_feature_cache.created_at": "now()",
         "stem_feature_cache.last_accessed_at": "now()",
         "webhook_secrets.created_at": "now()",
+        "api_keys.created_at": "now()",
     }
 
 
@@ -420,6 +442,7 @@ def test_migrate_then_seed_through_the_cli(fresh_database_url):
     assert counts == dict.fromkeys(sorted(TABLES), 1) | {
         "idempotency_keys": 0,
         "webhook_secrets": 0,
+        "api_keys": 0,
     }
 
     engine = create_database_engine(url)

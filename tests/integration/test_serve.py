@@ -43,6 +43,7 @@ def _serving(
     workers: int = 1,
     voxregen: str = VOXREGEN,
     cwd: Path | None = None,
+    env: dict[str, str] | None = None,
 ) -> Iterator[subprocess.Popen]:
     """``voxregen serve`` on ``port``, once its workers have started; killed (with everything
     it started) if the test fails before stopping it. ``voxregen`` is the command (an installed
@@ -52,7 +53,7 @@ def _serving(
     with log.open("ab") as log_file:
         serve = subprocess.Popen(
             [voxregen, "serve", *arguments],
-            env=environment_without_voxregen_settings(),
+            env={**environment_without_voxregen_settings(), **(env or {})},
             stdin=subprocess.DEVNULL,
             stdout=log_file,
             stderr=log_file,
@@ -152,7 +153,10 @@ def test_serve_runs_supervises_stops_cleanly_and_keeps_its_data(tmp_path):
     key_file = data_dir / "signing-key"
 
     with _serving(data_dir, port, log) as serve:
-        assert f"voxregen: serving {base_url}; Ctrl-C stops it" in log.read_text()
+        assert (
+            f"voxregen: serving {base_url} (development mode: X-User-Id is trusted); "
+            "Ctrl-C stops it"
+        ) in log.read_text()
         assert f"PostgreSQL in {data_dir / 'pgdata'}" in log.read_text()
         assert _status(f"{base_url}/readyz") == 200
         with _embedded_database(data_dir) as engine:
@@ -236,6 +240,72 @@ def test_serve_fails_in_one_line_when_its_port_is_taken(tmp_path):
             {},
             f"cannot listen on 127.0.0.1:{port}: ",
         )
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.10", "example.internal"])
+def test_serve_refuses_development_auth_beyond_loopback_unless_asked(tmp_path, host):
+    _fails_in_one_line(
+        ["serve", "--host", host, "--port", str(_free_port()), "--data-dir", str(tmp_path)],
+        {},
+        f"voxregen serve --host {host} would let anyone who reaches it act as any user",
+    )
+    assert not (tmp_path / "pgdata").exists()
+
+
+def _keys(*args: str, data_dir: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [VOXREGEN, "keys", *args, "--data-dir", str(data_dir)],
+        env=environment_without_voxregen_settings(),
+        capture_output=True,
+        text=True,
+        timeout=STOP_TIMEOUT_S,
+    )
+
+
+def test_serve_with_api_keys_takes_keys_made_by_voxregen_keys_beside_it(tmp_path):
+    data_dir, log, port = tmp_path / "data", tmp_path / "serve.log", _free_port()
+    base_url, user_id = f"http://127.0.0.1:{port}", uuid.uuid4()
+    with _serving(data_dir, port, log, env={"VOXREGEN_AUTH_MODE": "api_keys"}) as serve:
+        assert "(API keys required)" in log.read_text()
+        trusted = httpx.get(f"{base_url}/v1/render-jobs", headers={"X-User-Id": str(user_id)})
+        assert trusted.status_code == 401
+        assert trusted.headers["www-authenticate"] == 'Bearer realm="voxregen"'
+
+        made = _keys("create", "--user-id", str(user_id), "--name", "studio", data_dir=data_dir)
+        assert made.returncode == 0, made.stderr
+        key = made.stdout.splitlines()[-1]
+        bearer = {"Authorization": f"Bearer {key}"}
+        assert httpx.get(f"{base_url}/v1/render-jobs", headers=bearer).json() == {
+            "items": [],
+            "next_cursor": None,
+        }
+        _stop(serve, _family(serve.pid, data_dir), signal.SIGTERM)
+
+    # serve stopped: the command starts the embedded database for itself, and stops it after
+    listed = _keys("list", "--user-id", str(user_id), data_dir=data_dir)
+    assert listed.returncode == 0, listed.stderr
+    header, row = listed.stdout.splitlines()
+    assert header.split("\t") == [
+        "id",
+        "prefix",
+        "name",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    key_id, prefix, name, _, last_used_at, revoked_at = row.split("\t")
+    assert (prefix, name, revoked_at) == (key[:8] + "…", "studio", "-")
+    assert last_used_at != "-"
+    assert key not in listed.stdout
+    assert not (data_dir / "pgdata" / "postmaster.pid").exists()
+
+    revoked = _keys("revoke", key_id, data_dir=data_dir)
+    assert revoked.returncode == 0, revoked.stderr
+    with _serving(data_dir, port, log, env={"VOXREGEN_AUTH_MODE": "api_keys"}) as serve:
+        refused = httpx.get(f"{base_url}/v1/render-jobs", headers=bearer)
+        assert refused.status_code == 401
+        assert refused.json()["error"]["code"] == "invalid_api_key"
+        _stop(serve, _family(serve.pid, data_dir), signal.SIGTERM)
 
 
 @pytest.mark.parametrize(

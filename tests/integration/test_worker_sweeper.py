@@ -14,7 +14,6 @@ import sqlalchemy as sa
 
 from tests.fakes import InMemoryJobQueue
 from tests.integration.migrated_database import connected, engine_on
-from tests.integration.moto_server import ACCESS_KEY, SECRET_KEY
 from tests.integration.worker_world import (
     STEM_S,
     add_job,
@@ -38,6 +37,7 @@ from voxregen_core.jobs import JobStatus, RenderJob
 from voxregen_core.messages import ProfileBuildMessage, RenderChunkMessage, RenderJobMessage
 from voxregen_core.params import RenderParams, Style
 from voxregen_core.profiles import ProfileStatus
+from voxregen_core.retention import RetentionPolicy
 from voxregen_core.stub_generator import StubGenerator
 from voxregen_worker.profile_build import profile_build
 from voxregen_worker.render_job import Renderer
@@ -63,12 +63,14 @@ def service(fresh_database_url, redis_url, tmp_path) -> Iterator[Service]:
 
 
 def make_sweeper(service: Service, *, job_deadline_s: float = 3600.0) -> Sweeper:
-    """A sweeper with a 5-minute stall timeout and a one-day feature-cache retention."""
+    """A sweeper with a 5-minute stall timeout, a one-day feature-cache retention and the
+    default retention of jobs' objects."""
     return Sweeper(
         service,
         stall_timeout_s=300.0,
         job_deadline_s=job_deadline_s,
         feature_cache_max_idle_s=DAY_S,
+        retention=RetentionPolicy(),
     )
 
 
@@ -151,19 +153,6 @@ def test_a_new_profile_without_references_is_left_waiting_for_its_first(service,
 
 
 # --- the feature cache's retention ----------------------------------------------------------
-
-
-@pytest.fixture(params=["file", "s3"])
-def any_store_service(request, fresh_database_url, redis_url, tmp_path) -> Iterator[Service]:
-    """The service over the local store, or over moto's S3."""
-    storage_url = None
-    if request.param == "s3":
-        endpoint = request.getfixturevalue("s3_endpoint")
-        bucket = f"sweep-{uuid.uuid4().hex[:12]}"
-        storage_url = f"s3://{ACCESS_KEY}:{SECRET_KEY}@{endpoint}/{bucket}?secure=false"
-    service = make_service(fresh_database_url, redis_url, tmp_path, storage_url=storage_url)
-    yield attrs.evolve(service, queue=InMemoryJobQueue())
-    service.close()
 
 
 def entry_of(service: Service, job: RenderJob) -> FeatureCacheEntry:

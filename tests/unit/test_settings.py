@@ -7,12 +7,15 @@ import pytest
 
 from voxregen_adapters.settings import (
     DEFAULT_PUBLIC_URL,
+    AuthMode,
+    LimitSettings,
     Settings,
     WorkerSettings,
     load_settings,
 )
 from voxregen_core.errors import ConfigError
 from voxregen_core.generator import Device
+from voxregen_core.retention import RetentionPolicy
 
 KEY = "k" * 32
 
@@ -59,6 +62,11 @@ def test_the_worker_settings_have_defaults_and_are_read_and_cast():
         stall_timeout_s=300.0,
         job_deadline_s=7200.0,
         feature_cache_max_idle_s=2_592_000.0,  # 30 days
+        retention=RetentionPolicy(
+            chunks_s=172_800.0,  # 48 hours
+            inputs_s=2_592_000.0,  # 30 days
+            outputs_s=5_184_000.0,  # 60 days
+        ),
     )
     worker = load_settings(
         {
@@ -68,6 +76,9 @@ def test_the_worker_settings_have_defaults_and_are_read_and_cast():
             "VOXREGEN_STALL_TIMEOUT_S": "30",
             "VOXREGEN_JOB_DEADLINE_S": "600",
             "VOXREGEN_FEATURE_CACHE_MAX_IDLE_S": "86400",
+            "VOXREGEN_RETENTION_CHUNKS_S": "3600",
+            "VOXREGEN_RETENTION_INPUTS_S": "604800",
+            "VOXREGEN_RETENTION_OUTPUTS_S": "1209600.5",
         }
     ).worker
     assert worker == WorkerSettings(
@@ -77,7 +88,24 @@ def test_the_worker_settings_have_defaults_and_are_read_and_cast():
         stall_timeout_s=30.0,
         job_deadline_s=600.0,
         feature_cache_max_idle_s=86_400.0,
+        retention=RetentionPolicy(chunks_s=3600.0, inputs_s=604_800.0, outputs_s=1_209_600.5),
     )
+
+
+def test_auth_mode_is_unset_by_default_and_the_limits_have_defaults():
+    settings = load_settings({})
+    assert settings.auth_mode is None  # each command chooses: voxregen api asks for keys
+    assert settings.limits == LimitSettings(max_active_jobs_per_user=8, rate_limit_per_min=600)
+    read = load_settings(
+        {
+            "VOXREGEN_AUTH_MODE": "dev_header",
+            "VOXREGEN_MAX_ACTIVE_JOBS_PER_USER": "3",
+            "VOXREGEN_RATE_LIMIT_PER_MIN": "120",
+        }
+    )
+    assert read.auth_mode is AuthMode.DEV_HEADER
+    assert read.limits == LimitSettings(max_active_jobs_per_user=3, rate_limit_per_min=120)
+    assert load_settings({"VOXREGEN_AUTH_MODE": "api_keys"}).auth_mode is AuthMode.API_KEYS
 
 
 def test_a_unix_socket_redis_and_a_socket_postgres_are_accepted():
@@ -123,6 +151,14 @@ def test_a_unix_socket_redis_and_a_socket_postgres_are_accepted():
         ("VOXREGEN_FEATURE_CACHE_MAX_IDLE_S", "30d", "could not convert"),
         ("VOXREGEN_FEATURE_CACHE_MAX_IDLE_S", "-1", "seconds >= 1"),
         ("VOXREGEN_FEATURE_CACHE_MAX_IDLE_S", "", "set but empty"),
+        ("VOXREGEN_AUTH_MODE", "none", "expected one of api_keys, dev_header"),
+        ("VOXREGEN_AUTH_MODE", "API_KEYS", "expected one of api_keys, dev_header"),
+        ("VOXREGEN_MAX_ACTIVE_JOBS_PER_USER", "0", "whole number >= 1"),
+        ("VOXREGEN_MAX_ACTIVE_JOBS_PER_USER", "2.5", "invalid literal"),
+        ("VOXREGEN_RATE_LIMIT_PER_MIN", "-5", "whole number >= 1"),
+        ("VOXREGEN_RETENTION_CHUNKS_S", "48h", "could not convert"),
+        ("VOXREGEN_RETENTION_INPUTS_S", "0", "seconds >= 1"),
+        ("VOXREGEN_RETENTION_OUTPUTS_S", "inf", "seconds >= 1"),
     ],
 )
 def test_a_malformed_value_names_the_variable_the_value_and_the_reason(name, value, reason):

@@ -1,8 +1,8 @@
 """The ``voxregen`` command line.
 
 ``voxregen render INPUT.wav -o OUTPUT.wav`` runs the whole render pipeline on local files;
-``voxregen migrate`` and ``voxregen seed`` manage the database. Every command exits 0 on
-success, 2 with one line on stderr for bad input, arguments or configuration (:func:`fail`),
+``voxregen migrate`` and ``voxregen seed`` manage the database, ``voxregen keys`` the API keys.
+Every command exits 0 on success, 2 with one line on stderr for bad input, arguments or configuration (:func:`fail`),
 1 with one line naming the error's code when it fails for any other reason (a generator that
 returns NaN, a bug: :func:`run` turns whatever escapes a command into that line) and 130 when
 interrupted; never with a traceback. Each command's module is imported only when that command
@@ -128,9 +128,47 @@ def _parser() -> argparse.ArgumentParser:
         help="worker processes to run (default 1); one job's chunks are shared among them",
     )
     serve_cmd.set_defaults(handler="processes:serve_command")
+    _add_keys_commands(commands)
     migrate_cmd.set_defaults(handler="database:migrate_command")
     seed_cmd.set_defaults(handler="database:seed_command")
     return parser
+
+
+def _add_keys_commands(commands: argparse._SubParsersAction) -> None:
+    keys_cmd = commands.add_parser(
+        "keys",
+        help="make, list and revoke API keys",
+        description="API keys for VOXREGEN_AUTH_MODE=api_keys, in the database of "
+        "VOXREGEN_DATABASE_URL (unset: the embedded one of voxregen serve's --data-dir).",
+    )
+    keys_commands = keys_cmd.add_subparsers(
+        dest="keys_command", required=True, parser_class=_Parser
+    )
+    data_dir = argparse.ArgumentParser(add_help=False)
+    data_dir.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(".voxregen"),
+        help="voxregen serve's data folder, when VOXREGEN_DATABASE_URL is unset",
+    )
+    create_cmd = keys_commands.add_parser(
+        "create",
+        parents=[data_dir],
+        help="make a key and print it, once, as the last line of stdout",
+    )
+    create_cmd.add_argument("--user-id", type=_uuid, required=True)
+    create_cmd.add_argument("--name", default="", help="what the key is for (shown by list)")
+    create_cmd.set_defaults(handler="keys:create_command")
+    list_cmd = keys_commands.add_parser(
+        "list", parents=[data_dir], help="a user's keys, revoked ones included (never the keys)"
+    )
+    list_cmd.add_argument("--user-id", type=_uuid, required=True)
+    list_cmd.set_defaults(handler="keys:list_command")
+    revoke_cmd = keys_commands.add_parser(
+        "revoke", parents=[data_dir], help="revoke a key: it authenticates nothing from now on"
+    )
+    revoke_cmd.add_argument("key_id", type=_uuid, metavar="KEY_ID")
+    revoke_cmd.set_defaults(handler="keys:revoke_command")
 
 
 def _positive_int(value: str) -> int:

@@ -12,6 +12,7 @@ the embedded servers; the data stays in ``<data-dir>`` for the next start.
 import argparse
 import contextlib
 import fcntl
+import ipaddress
 import os
 import secrets
 import signal
@@ -27,11 +28,15 @@ from voxregen.supervisor import ChildSpec, Supervisor
 from voxregen_adapters import embedded
 from voxregen_adapters.db import migrate
 from voxregen_adapters.log_config import configure_logging
-from voxregen_adapters.settings import Settings, load_settings
+from voxregen_adapters.settings import AuthMode, Settings, load_settings
 from voxregen_adapters.url_signing import MIN_SIGNING_KEY_BYTES
 from voxregen_core.errors import ConfigError, VoxregenError
 
 SIGNING_KEY_FILE = "signing-key"
+_AUTH_SAID = {
+    AuthMode.DEV_HEADER: "development mode: X-User-Id is trusted",
+    AuthMode.API_KEYS: "API keys required",
+}
 _LOCK_FILE = "serve.lock"
 _ANY_ADDRESS = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}  # what a local client can reach
 _UVICORN_GRACEFUL_SHUTDOWN_S = 5
@@ -80,16 +85,22 @@ def serve_command(args: argparse.Namespace) -> None:
         signal.signal(signal_number, lambda *_: stop.set())
     settings = _settings()
     data_dir = args.data_dir.expanduser().resolve()
+    auth_mode = _serve_auth_mode(settings, args.host)
     _check_port_is_free(args.host, args.port)
     with contextlib.ExitStack() as running:
         try:
             data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             running.enter_context(_only_serve_on(data_dir))
             env = _child_environment(settings, data_dir, args.host, args.port, running)
+            env["VOXREGEN_AUTH_MODE"] = auth_mode.value
             migrate.upgrade(env["VOXREGEN_DATABASE_URL"])
         except (VoxregenError, OSError) as error:
             fail(str(error))
-        print(f"voxregen: serving {env['VOXREGEN_PUBLIC_URL']}; Ctrl-C stops it", file=sys.stderr)
+        print(
+            f"voxregen: serving {env['VOXREGEN_PUBLIC_URL']} ({_AUTH_SAID[auth_mode]}); "
+            "Ctrl-C stops it",
+            file=sys.stderr,
+        )
         print(f"voxregen: data: {_where_data_lives(settings, data_dir)}", file=sys.stderr)
         command = (sys.executable, "-m", "voxregen")
         Supervisor(
@@ -104,6 +115,29 @@ def serve_command(args: argparse.Namespace) -> None:
             ]
         ).run(stop)
     print("voxregen: stopped", file=sys.stderr)
+
+
+def _serve_auth_mode(settings: Settings, host: str) -> AuthMode:
+    """``VOXREGEN_AUTH_MODE`` if set; unset, ``dev_header`` on a loopback address, and on any
+    other a refusal: X-User-Id taken on trust must not reach beyond this machine by default."""
+    if settings.auth_mode is not None:
+        return settings.auth_mode
+    if _is_loopback(host):
+        return AuthMode.DEV_HEADER
+    fail(
+        f"voxregen serve --host {host} would let anyone who reaches it act as any user "
+        "(X-User-Id, the development mode); set VOXREGEN_AUTH_MODE=api_keys (and make keys "
+        "with voxregen keys create), or VOXREGEN_AUTH_MODE=dev_header to accept that"
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may resolve to anything
+        return False
 
 
 def _worker_name(number: int, workers: int) -> str:

@@ -7,6 +7,7 @@ from starlette.applications import Starlette
 
 from voxregen_adapters.broker import make_broker
 from voxregen_adapters.clock import SystemClock
+from voxregen_adapters.db.api_key_repository import PostgresApiKeyRepository
 from voxregen_adapters.db.engine import create_database_engine
 from voxregen_adapters.db.exemplar_repository import PostgresSingerExemplarRepository
 from voxregen_adapters.db.feature_cache_eviction import PostgresFeatureCacheEviction
@@ -15,6 +16,7 @@ from voxregen_adapters.db.idempotency_key_repository import PostgresIdempotencyK
 from voxregen_adapters.db.profile_repository import PostgresSingerProfileRepository
 from voxregen_adapters.db.reference_repository import PostgresSingerReferenceRepository
 from voxregen_adapters.db.render_job_repository import PostgresRenderJobRepository
+from voxregen_adapters.db.retention_sweep import PostgresRetentionSweep
 from voxregen_adapters.db.webhook_secret_repository import PostgresWebhookSecretRepository
 from voxregen_adapters.dramatiq_job_queue import DramatiqJobQueue
 from voxregen_adapters.health_checks import (
@@ -23,6 +25,7 @@ from voxregen_adapters.health_checks import (
     RedisHealthCheck,
 )
 from voxregen_adapters.paced_generator import PacedGenerator
+from voxregen_adapters.redis_rate_limiter import RedisRateLimiter
 from voxregen_adapters.service import Service
 from voxregen_adapters.settings import Settings, WorkerSettings
 from voxregen_adapters.storage_url import object_store_from_url
@@ -62,6 +65,8 @@ def build_service(
         )
         queue = DramatiqJobQueue(broker)
         closers.append(broker.client.connection_pool.disconnect)  # RedisBroker.close() is a no-op
+    rate_limiter = RedisRateLimiter(settings.redis_url, per_min=settings.limits.rate_limit_per_min)
+    closers.append(rate_limiter.close)
     store = store or object_store_from_url(
         settings.storage_url,
         public_url=settings.public_url,
@@ -72,11 +77,16 @@ def build_service(
         profiles=PostgresSingerProfileRepository(engine),
         references=PostgresSingerReferenceRepository(engine),
         exemplars=PostgresSingerExemplarRepository(engine),
-        jobs=PostgresRenderJobRepository(engine),
+        jobs=PostgresRenderJobRepository(
+            engine, max_active_jobs_per_user=settings.limits.max_active_jobs_per_user
+        ),
         feature_cache=PostgresFeatureCacheRepository(engine),
         feature_cache_eviction=PostgresFeatureCacheEviction(engine),
+        retention_sweep=PostgresRetentionSweep(engine),
         idempotency_keys=PostgresIdempotencyKeyRepository(engine),
         webhook_secrets=PostgresWebhookSecretRepository(engine),
+        api_keys=PostgresApiKeyRepository(engine),
+        rate_limiter=rate_limiter,
         webhook_sender=UrllibWebhookSender(
             allow_private_networks=settings.webhooks.allow_private_networks,
             timeout_s=settings.webhooks.timeout_s,

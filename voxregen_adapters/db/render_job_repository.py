@@ -15,17 +15,28 @@ from voxregen_adapters.db.stalled import claim_stalled_rows
 from voxregen_adapters.db.tables import render_jobs, stem_feature_cache
 from voxregen_adapters.db.timestamps import utc
 from voxregen_adapters.db.transaction import transaction
-from voxregen_core.errors import InvalidParamsError
+from voxregen_core.errors import InputExpiredError, InvalidParamsError, TooManyActiveJobsError
 from voxregen_core.feature_cache import FeatureCacheEntry
-from voxregen_core.jobs import IN_FLIGHT, ChunkLedger, JobDeletion, JobStatus, Progress, RenderJob
+from voxregen_core.jobs import (
+    ACTIVE_JOBS_RETRY_AFTER_S,
+    IN_FLIGHT,
+    ChunkLedger,
+    JobDeletion,
+    JobStatus,
+    Progress,
+    RenderJob,
+)
 from voxregen_core.pagination import PageRequest
 from voxregen_core.params import RenderParams
 from voxregen_core.webhooks import WebhookAttempt, WebhookTarget
 
+_ACTIVE_JOBS_LOCK = 0x766F78  # the advisory lock space of a user's active-job count
+
 
 class PostgresRenderJobRepository:
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, *, max_active_jobs_per_user: int | None = None) -> None:
         self._engine = engine
+        self._max_active = max_active_jobs_per_user
 
     def add(self, job: RenderJob) -> RenderJob:
         statement = (
@@ -48,17 +59,42 @@ class PostgresRenderJobRepository:
         )
         with transaction(self._engine) as connection:
             require_profile(connection, user_id=job.user_id, profile_id=job.singer_profile_id)
+            if self._max_active is not None and job.status in IN_FLIGHT:
+                self._require_room(connection, job.user_id)
             if job.stem_feature_cache_id is not None:
                 require_feature_cache_entry(
                     connection, user_id=job.user_id, entry_id=job.stem_feature_cache_id
                 )
-            return _job_from_row(connection.execute(statement).one())
+            _require_input_kept(connection, job)
+            return job_from_row(connection.execute(statement).one())
+
+    def _require_room(self, connection: sa.Connection, user_id: uuid.UUID) -> None:
+        """Raise :class:`TooManyActiveJobsError` if the user has the limit's number of jobs in
+        flight. A lock on the user (held to the end of the transaction) makes concurrent adds
+        count one after another, so that they cannot pass the limit together."""
+        connection.execute(
+            sa.select(
+                sa.func.pg_advisory_xact_lock(_ACTIVE_JOBS_LOCK, sa.func.hashtext(str(user_id)))
+            )
+        )
+        active = connection.execute(
+            sa.select(sa.func.count()).where(
+                render_jobs.c.user_id == user_id,
+                render_jobs.c.status.in_([status.value for status in IN_FLIGHT]),
+            )
+        ).scalar_one()
+        if active >= self._max_active:
+            raise TooManyActiveJobsError(
+                f"you have {active} jobs queued or running, the most allowed at once; "
+                "wait for one to finish (or cancel one)",
+                retry_after_s=ACTIVE_JOBS_RETRY_AFTER_S,
+            )
 
     def get(self, *, user_id: uuid.UUID, job_id: uuid.UUID) -> RenderJob | None:
         query = sa.select(render_jobs).where(_owned(user_id, job_id))
         with transaction(self._engine) as connection:
             row = connection.execute(query).first()
-        return None if row is None else _job_from_row(row)
+        return None if row is None else job_from_row(row)
 
     def list_page(
         self,
@@ -75,7 +111,7 @@ class PostgresRenderJobRepository:
             query = query.where(render_jobs.c.singer_profile_id == singer_profile_id)
         with transaction(self._engine) as connection:
             rows = connection.execute(newest_first_page(query, render_jobs, page))
-            return [_job_from_row(row) for row in rows]
+            return [job_from_row(row) for row in rows]
 
     def transition(
         self,
@@ -126,7 +162,7 @@ class PostgresRenderJobRepository:
             row = connection.execute(sa.select(render_jobs).where(_owned(user_id, job_id))).first()
             if row is None:
                 return False
-            job = _job_from_row(row)
+            job = job_from_row(row)
             group = _locked_jobs_sharing_input(connection, job)
             if job.id not in {other.id for other in group}:
                 return False  # deleted meanwhile
@@ -253,7 +289,7 @@ class PostgresRenderJobRepository:
                 unchanged_since=unchanged_since,
                 limit=limit,
             )
-        return [_job_from_row(row) for row in rows]
+        return [job_from_row(row) for row in rows]
 
 
 def _write_ledger(
@@ -318,7 +354,7 @@ def _locked_jobs_sharing_input(connection: sa.Connection, job: RenderJob) -> lis
         .order_by(render_jobs.c.id)
         .with_for_update()
     )
-    return [_job_from_row(row) for row in connection.execute(query)]
+    return [job_from_row(row) for row in connection.execute(query)]
 
 
 def _may_be_looking_up_features(
@@ -351,11 +387,33 @@ def _locked_entries_of(
     return [entry_from_row(row) for row in connection.execute(query)]
 
 
+def _require_input_kept(connection: sa.Connection, job: RenderJob) -> None:
+    """Raise :class:`InputExpiredError` if the user's jobs on ``job``'s input object record it
+    deleted. Their rows stay locked (``FOR KEY SHARE``) until the insert commits: the
+    retention sweep deletes an input only with every job on it locked
+    (:mod:`voxregen_adapters.db.retention_sweep`), so either it sees this job, or this waits
+    for it and reads its mark."""
+    query = (
+        sa.select(render_jobs.c.input_expired_at)
+        .where(
+            render_jobs.c.user_id == job.user_id,
+            render_jobs.c.input_object_key == job.input_object_key,
+        )
+        .with_for_update(read=True, key_share=True)
+    )
+    deleted = [at for at in connection.execute(query).scalars() if at is not None]
+    if deleted:
+        raise InputExpiredError(
+            f"the input {job.input_object_key} was deleted on {min(deleted):%Y-%m-%d} (inputs "
+            "are kept for a limited time after upload); upload the stem again"
+        )
+
+
 def _owned(user_id: uuid.UUID, job_id: uuid.UUID) -> sa.ColumnElement[bool]:
     return sa.and_(render_jobs.c.id == job_id, render_jobs.c.user_id == user_id)
 
 
-def _job_from_row(row: sa.Row) -> RenderJob:
+def job_from_row(row: sa.Row) -> RenderJob:
     return RenderJob(
         id=row.id,
         user_id=row.user_id,
@@ -380,4 +438,11 @@ def _job_from_row(row: sa.Row) -> RenderJob:
             if row.webhook_last_attempt is None
             else WebhookAttempt.from_json(row.webhook_last_attempt)
         ),
+        chunks_expired_at=_utc_or_none(row.chunks_expired_at),
+        input_expired_at=_utc_or_none(row.input_expired_at),
+        output_expired_at=_utc_or_none(row.output_expired_at),
     )
+
+
+def _utc_or_none(value: datetime | None) -> datetime | None:
+    return None if value is None else utc(value)

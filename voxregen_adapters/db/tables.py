@@ -1,5 +1,7 @@
-"""The brief's five tables as SQLAlchemy Core metadata, with the indexes the lists page on and
-the ``idempotency_keys`` and webhook columns and ``webhook_secrets`` of issue 12; ``docs/schema.md`` explains each column.
+"""The brief's five tables as SQLAlchemy Core metadata, with the indexes the lists page on,
+the ``idempotency_keys`` and webhook columns and ``webhook_secrets`` of issue 12, and the
+``api_keys`` and the retention sweep's columns and indexes of issue 13; ``docs/schema.md``
+explains each column.
 
 Alembic revisions under ``migrations/`` (beside this module) create the schema; a test checks
 that this metadata and the head revision agree. Constraint and index names come from the naming
@@ -142,7 +144,26 @@ render_jobs = sa.Table(
     sa.Column("webhook", JSONB),
     sa.Column("webhook_last_attempt", JSONB),
     sa.Column("webhook_progress_at", sa.DateTime(timezone=True)),
+    sa.Column("chunks_expired_at", sa.DateTime(timezone=True)),
+    sa.Column("input_expired_at", sa.DateTime(timezone=True)),
+    sa.Column("output_expired_at", sa.DateTime(timezone=True)),
     sa.Index("ix_render_jobs_newest", "user_id", "created_at", "id"),
+    sa.Index("ix_render_jobs_input", "user_id", "input_object_key"),
+    sa.Index(
+        "ix_render_jobs_chunks_kept",
+        "created_at",
+        postgresql_where=sa.text("chunks_expired_at IS NULL"),
+    ),
+    sa.Index(
+        "ix_render_jobs_input_kept",
+        "created_at",
+        postgresql_where=sa.text("input_expired_at IS NULL"),
+    ),
+    sa.Index(
+        "ix_render_jobs_output_kept",
+        "created_at",
+        postgresql_where=sa.text("status = 'done' AND output_expired_at IS NULL"),
+    ),
 )
 
 idempotency_keys = sa.Table(
@@ -163,4 +184,17 @@ webhook_secrets = sa.Table(
     sa.Column("user_id", sa.Uuid, primary_key=True),
     sa.Column("secret", sa.Text, nullable=False),
     _timestamp("created_at"),
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    _id(),
+    _user_id(),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("prefix", sa.Text, nullable=False),
+    sa.Column("digest", sa.Text, nullable=False, unique=True),
+    _timestamp("created_at"),
+    sa.Column("last_used_at", sa.DateTime(timezone=True)),
+    sa.Column("revoked_at", sa.DateTime(timezone=True)),
 )

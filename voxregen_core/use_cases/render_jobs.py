@@ -18,7 +18,10 @@ Every one is scoped by the caller's ``user_id``: another user's job is a
   params, the given overrides applied over them, if the input still has its original's hash
   (once the original has one: its worker hashed the input); else 409 ``input_changed``. The
   worker checks the hash again when the clone runs (:func:`voxregen_core.stages.prepare`).
-- A job's output can be downloaded once it is ``done``.
+  Once the retention sweep deleted that input (:mod:`voxregen_core.retention`), or it is gone
+  from the store, the clone is refused with ``input_expired``.
+- A job's output can be downloaded once it is ``done``, until it is deleted by the retention
+  sweep (or gone from the store): ``output_expired`` then.
 - A queued or running job can be canceled: it moves to ``canceled`` by compare-and-set, so a
   worker finishing it at the same moment either wins (the cancel is then refused: the job is
   done) or finds it canceled and delivers nothing.
@@ -30,12 +33,15 @@ from typing import Any
 
 from voxregen_core.errors import (
     ConflictError,
+    InputExpiredError,
     InvalidFieldError,
     InvalidKeyError,
     InvalidParamsError,
     JobFinishedError,
     NotFoundError,
     NotReadyError,
+    ObjectNotFoundError,
+    OutputExpiredError,
     ProfileNotReadyError,
     QueueUnavailableError,
 )
@@ -153,6 +159,7 @@ def clone_job(
 
     Raises :class:`NotFoundError` for a missing or another user's job (or profile),
     :class:`InvalidFieldError` (``params``) for overrides the params refuse,
+    :class:`InputExpiredError` once its input is deleted,
     :class:`~voxregen_core.errors.InputChangedError` for an input that no longer has the
     original's hash, and otherwise as :func:`create_job`.
     """
@@ -167,7 +174,7 @@ def clone_job(
             f"render job {job_id}'s singer profile was deleted; create a job with another"
         )
     _require_usable_profile(ports, user_id, original.singer_profile_id)
-    check_upload(ports.store, original.input_object_key)
+    _require_input_kept(ports, original)
     if original.input_hash is not None:
         with ports.store.open(original.input_object_key) as file:
             check_unchanged(
@@ -260,11 +267,23 @@ def delete_chunks(store: ObjectStore, job: RenderJob) -> None:
 
 def download_job(ports: ServicePorts, *, user_id: uuid.UUID, job_id: uuid.UUID) -> DownloadLink:
     """A GET URL for the caller's job's output; raises :class:`NotFoundError` for a missing
-    or another user's job, :class:`NotReadyError` before it is done."""
+    or another user's job, :class:`NotReadyError` before it is done,
+    :class:`OutputExpiredError` once its output is deleted."""
     job = get_job(ports, user_id=user_id, job_id=job_id)
     if job.status is not JobStatus.DONE or job.output_object_key is None:
         raise NotReadyError(
             f"render job {job_id} is {job.status.value}; its output can be downloaded once done"
+        )
+    if job.output_expired_at is not None:
+        raise OutputExpiredError(
+            f"render job {job_id}'s output was deleted on {job.output_expired_at:%Y-%m-%d} "
+            "(outputs are kept for a limited time after the job); clone the job to render it "
+            "again"
+        )
+    if not ports.store.exists(job.output_object_key):
+        raise OutputExpiredError(
+            f"render job {job_id}'s output is no longer stored (outputs are kept for a limited "
+            "time after the job); clone the job to render it again"
         )
     return download_link(ports.store, ports.clock, job.output_object_key)
 
@@ -311,6 +330,26 @@ def _require_usable_profile(ports: ServicePorts, user_id: uuid.UUID, profile_id:
         raise NotReadyError(
             f"singer profile {profile_id} is {profile.unusable_reason}; a render needs it built"
         )
+
+
+def _require_input_kept(ports: ServicePorts, original: RenderJob) -> None:
+    """For a clone: :class:`InputExpiredError` if the original's input was deleted by the
+    retention sweep, or is gone from the store (a storage lifecycle rule); else as
+    :func:`~voxregen_core.use_cases.uploads.check_upload`."""
+    advice = "upload the stem again and create a new job"
+    if original.input_expired_at is not None:
+        raise InputExpiredError(
+            f"render job {original.id}'s input was deleted on "
+            f"{original.input_expired_at:%Y-%m-%d} (inputs are kept for a limited time after "
+            f"upload); {advice}"
+        )
+    try:
+        check_upload(ports.store, original.input_object_key)
+    except ObjectNotFoundError:
+        raise InputExpiredError(
+            f"render job {original.id}'s input is no longer stored (inputs are kept for a "
+            f"limited time after upload); {advice}"
+        ) from None
 
 
 def _queued(ports: ServicePorts, job: RenderJob) -> RenderJob:

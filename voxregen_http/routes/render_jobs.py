@@ -9,16 +9,18 @@
 - ``GET /v1/render-jobs?limit=&cursor=&status=&singer_profile_id=`` → a page of the caller's
   jobs, newest first: ``{items, next_cursor}`` (:mod:`voxregen_core.pagination`).
 - ``GET /v1/render-jobs/{job_id}`` → status, ``progress {chunks_done, chunks_total}``,
-  ``metrics`` and, for a failed job, ``error {code, message}``.
+  ``metrics``, for a failed job ``error {code, message}``, and ``input_expired_at`` /
+  ``output_expired_at`` once the retention sweep deleted the input / the output.
 - ``POST /v1/render-jobs/{job_id}:cancel`` → the job, ``canceled``: a queued or running job
   stops, delivers nothing and its chunks are deleted; canceling it again answers it again; a
   done or failed job is a 409 (``job_finished``).
 - ``DELETE /v1/render-jobs/{job_id}`` → 204: the job (canceled first if queued or running),
   its objects and the feature-cache entries only it refers to are gone; it answers 404 after.
 - ``POST /v1/render-jobs/{job_id}:download`` → ``{download_url, expires_at}`` once ``done``
-  (409 before).
+  (409 before, 410 ``output_expired`` once the output is deleted).
 - ``POST /v1/render-jobs/{job_id}:clone`` ``{params}`` → 201, a new job on the same input and
-  cached features, its params the original's with ``params`` applied over them.
+  cached features, its params the original's with ``params`` applied over them (410
+  ``input_expired`` once the input is deleted).
 
 If the queue cannot take the message, the new job is failed at once with the queue's error
 and the request answers 503.
