@@ -7,10 +7,10 @@ Every one is scoped by the caller's ``user_id``: another user's profile is a
 Committing a reference takes its upload (:func:`~voxregen_core.use_cases.uploads.take_upload`:
 from then on its upload URL changes nothing a build reads), records it (once: committing it
 again only queues the build again), moves the profile to ``building`` and queues a profile
-build. A profile built before stays
-usable for renders meanwhile (:attr:`~voxregen_core.profiles.SingerProfile.usable_for_render`).
-A commit's duration is advisory: it is stored (0 if not given) until the build replaces it
-with the duration it measures from the clip.
+build. A profile built before stays usable for renders meanwhile
+(:attr:`~voxregen_core.profiles.SingerProfile.usable_for_render`). A commit's duration is
+advisory: it is stored (0 if not given) until the build replaces it with the duration it
+measures from the clip.
 """
 
 import uuid
@@ -126,9 +126,10 @@ def delete_reference(
     ports: ServicePorts, *, user_id: uuid.UUID, profile_id: uuid.UUID, ref_id: uuid.UUID
 ) -> None:
     """Delete a reference of the caller's profile, its clip (and what its upload URL got after
-    the commit) and the exemplars cut from it, and rebuild the profile from the rest: it is ``building`` meanwhile, still usable for renders
-    with the embedding it has. With no reference left there is nothing to build it from: it
-    is back to a new profile's state (``building``, no embedding, waiting for a reference).
+    the commit) and the exemplars cut from it, and rebuild the profile from the rest: it is
+    ``building`` meanwhile, still usable for renders with the embedding it has. With no
+    reference left there is nothing to build it from: it is back to a new profile's state
+    (``building``, no embedding, waiting for a reference).
 
     Raises :class:`NotFoundError` for a missing or another user's profile or reference, and
     :class:`ProfileInUseError` for the last reference while a queued or running job renders
