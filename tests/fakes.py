@@ -6,8 +6,10 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
+import attrs
 import numpy as np
 
+from voxregen_adapters.request_context import current_request_id
 from voxregen_adapters.url_signing import check_expires_s
 from voxregen_core.errors import ObjectNotFoundError
 from voxregen_core.feature_cache import FeatureCacheEntry, touched
@@ -172,8 +174,9 @@ class NaNGenerator(IdentityGenerator):
 
 
 class InMemoryJobQueue:
-    """Records each message, typed, in order; refuses what DramatiqJobQueue refuses (the
-    message classes check their fields)."""
+    """Records each message, typed, in order, with the request id in hand if it has none (as
+    DramatiqJobQueue stamps it); refuses what DramatiqJobQueue refuses (the message classes
+    check their fields)."""
 
     def __init__(self) -> None:
         self.messages: list[JobMessage] = []
@@ -181,23 +184,26 @@ class InMemoryJobQueue:
         """The delay of each webhook delivery queued, in order."""
 
     def enqueue_profile_build(self, *, user_id: uuid.UUID, profile_id: uuid.UUID) -> None:
-        self.messages.append(ProfileBuildMessage(user_id=user_id, profile_id=profile_id))
+        self._record(ProfileBuildMessage(user_id=user_id, profile_id=profile_id))
 
     def enqueue_render_job(self, *, user_id: uuid.UUID, job_id: uuid.UUID) -> None:
-        self.messages.append(RenderJobMessage(user_id=user_id, job_id=job_id))
+        self._record(RenderJobMessage(user_id=user_id, job_id=job_id))
 
     def enqueue_webhook_delivery(
         self, message: WebhookDeliveryMessage, *, delay_s: float = 0.0
     ) -> None:
-        self.messages.append(message)
+        self._record(message)
         self.delays_s.append(delay_s)
 
     def enqueue_render_chunk(
         self, *, user_id: uuid.UUID, job_id: uuid.UUID, chunk_index: int
     ) -> None:
-        self.messages.append(
-            RenderChunkMessage(user_id=user_id, job_id=job_id, chunk_index=chunk_index)
-        )
+        self._record(RenderChunkMessage(user_id=user_id, job_id=job_id, chunk_index=chunk_index))
+
+    def _record(self, message: JobMessage) -> None:
+        if message.request_id is None:
+            message = attrs.evolve(message, request_id=current_request_id())
+        self.messages.append(message)
 
     def of_type(self, message_type: type[MessageT]) -> list[MessageT]:
         """The recorded messages of one type, in order."""

@@ -6,7 +6,11 @@ other), so messages are built here by actor name; the worker declares its actors
 names (:data:`ACTOR_NAMES`) and turns what they receive back into the typed message with
 :func:`decode_message`. Every voxregen actor consumes Dramatiq's ``default`` queue.
 
-Wire format: positional arguments, JSON primitives only, ids as their canonical strings.
+Wire format: positional arguments, JSON primitives only, ids as their canonical strings; and
+the message's ``request_id``, when it has one, as the keyword argument ``request_id`` (so a
+message sent before request ids existed decodes the same). A message sent without one gets the
+request id of the work in hand (:mod:`voxregen_adapters.request_context`): the API request's,
+or the message's the worker is handling.
 
 ============  ======================================================
 actor         args
@@ -20,12 +24,13 @@ webhook       ``(user_id, job_id, event, webhook_id, attempt)`` as
 """
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import attrs
 import dramatiq
 import redis
 
+from voxregen_adapters.request_context import current_request_id
 from voxregen_core.errors import InvalidParamsError, QueueUnavailableError
 from voxregen_core.messages import (
     JobMessage,
@@ -51,6 +56,8 @@ _MESSAGE_TYPES: dict[str, type[JobMessage]] = {
 _ACTOR_NAMES = {message_type: name for name, message_type in _MESSAGE_TYPES.items()}
 ACTOR_NAMES = tuple(_MESSAGE_TYPES)
 """The actors the worker declares: one per message type."""
+_REQUEST_ID = "request_id"
+"""The one keyword argument on the wire: the message's optional ``request_id``."""
 
 
 class DramatiqJobQueue:
@@ -74,14 +81,16 @@ class DramatiqJobQueue:
         self._send(message, delay_s=delay_s)
 
     def _send(self, message: JobMessage, *, delay_s: float = 0.0) -> None:
-        """Send one message (``delay_s`` from now); QueueUnavailableError when Redis cannot be
-        reached."""
+        """Send one message (``delay_s`` from now), with the request id in hand if it has
+        none; QueueUnavailableError when Redis cannot be reached."""
+        if message.request_id is None:
+            message = attrs.evolve(message, request_id=current_request_id())
         actor_name = _ACTOR_NAMES[type(message)]
         envelope = dramatiq.Message(
             queue_name=QUEUE_NAME,
             actor_name=actor_name,
             args=encode_args(message),
-            kwargs={},
+            kwargs=encode_kwargs(message),
             options={},
         )
         try:
@@ -96,32 +105,52 @@ def encode_args(message: JobMessage) -> tuple[str | int, ...]:
     """The message's positional arguments on the wire, in field order: ids as strings."""
     return tuple(
         str(value) if isinstance(value, uuid.UUID) else value
-        for value in attrs.astuple(message, recurse=False)
+        for value in (getattr(message, field.name) for field in _positional(type(message)))
     )
 
 
-def decode_message(actor_name: str, args: Sequence[object]) -> JobMessage:
-    """The typed message that ``args``, received by the actor ``actor_name``, encode; raises
-    InvalidParamsError for an unknown actor or arguments that :class:`DramatiqJobQueue` would
-    not have sent (a wrong count, an id that is not a UUID string, an index that is not an
-    integer)."""
+def encode_kwargs(message: JobMessage) -> dict[str, str]:
+    """The message's keyword arguments on the wire: its ``request_id``, if it has one."""
+    return {} if message.request_id is None else {_REQUEST_ID: message.request_id}
+
+
+def decode_message(
+    actor_name: str, args: Sequence[object], kwargs: Mapping[str, object] | None = None
+) -> JobMessage:
+    """The typed message that ``args`` and ``kwargs``, received by the actor ``actor_name``,
+    encode; raises InvalidParamsError for an unknown actor or arguments that
+    :class:`DramatiqJobQueue` would not have sent (a wrong count, an id that is not a UUID
+    string, an index that is not an integer, a keyword other than ``request_id`` or an
+    invalid request id)."""
     message_type = _MESSAGE_TYPES.get(actor_name)
     if message_type is None:
         raise InvalidParamsError(
             f"unknown actor {actor_name!r}; known: {', '.join(sorted(ACTOR_NAMES))}"
         )
-    fields = attrs.fields(message_type)
+    fields = _positional(message_type)
     if len(args) != len(fields):
         names = ", ".join(field.name for field in fields)
         raise InvalidParamsError(
             f"{actor_name} takes {len(fields)} arguments ({names}), got {len(args)}"
         )
+    kwargs = kwargs or {}
+    unknown = sorted(set(kwargs) - {_REQUEST_ID})
+    if unknown:
+        raise InvalidParamsError(
+            f"{actor_name} takes only the keyword argument {_REQUEST_ID}, got {unknown}"
+        )
     return message_type(
         **{
             field.name: _decoded_id(actor_name, field.name, arg) if field.type is uuid.UUID else arg
             for field, arg in zip(fields, args, strict=True)
-        }
+        },
+        request_id=kwargs.get(_REQUEST_ID),
     )
+
+
+def _positional(message_type: type[JobMessage]) -> list[attrs.Attribute]:
+    """The fields sent as positional arguments: all but the keyword-only ``request_id``."""
+    return [field for field in attrs.fields(message_type) if not field.kw_only]
 
 
 def _decoded_id(actor_name: str, name: str, arg: object) -> uuid.UUID:

@@ -27,6 +27,7 @@ DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 DEFAULT_HEARTBEAT_TIMEOUT_S = 10.0
 """Ten of a worker's heartbeats (its delay-queue consumer polls Redis at least once a second,
 however busy its actor threads are): see :mod:`voxregen_adapters.broker`."""
+MAX_TCP_PORT = 65_535
 _POSTGRES_DRIVER = "postgresql+psycopg"
 _REDIS_SCHEMES = ("redis", "rediss", "unix")
 _STORAGE_SCHEMES = ("file", "s3")
@@ -51,8 +52,8 @@ def _masked(url: str | None) -> str:
 
 @attrs.frozen
 class WorkerSettings:
-    """What only the worker reads: its model device, the stub's pace, its recovery times and
-    the retention of the feature cache and of jobs' objects."""
+    """What only the worker reads: its model device, the stub's pace, its recovery times,
+    the retention of the feature cache and of jobs' objects, and its metrics port."""
 
     model_device: Device = Device.CPU
     """Where the generator runs; passed through the generator port (the stub ignores it)."""
@@ -69,6 +70,9 @@ class WorkerSettings:
     """A feature-cache entry unused this long is evicted (unless a job in flight may read it)."""
     retention: RetentionPolicy = attrs.field(factory=RetentionPolicy)
     """How long jobs' chunks, inputs and outputs are kept (:mod:`voxregen_core.retention`)."""
+    metrics_port: int | None = None
+    """The TCP port the worker serves its Prometheus metrics on (all interfaces); None: off.
+    ``voxregen serve --workers N`` gives its workers this port and the N - 1 after it."""
 
 
 @attrs.frozen
@@ -170,6 +174,7 @@ def _worker_settings(environ: Mapping[str, str]) -> WorkerSettings:
             environ, "VOXREGEN_FEATURE_CACHE_MAX_IDLE_S", _seconds(minimum_s=1.0)
         ),
         "retention": _retention_policy(environ, defaults.retention),
+        "metrics_port": _read(environ, "VOXREGEN_WORKER_METRICS_PORT", _tcp_port),
     }
     return attrs.evolve(defaults, **{name: v for name, v in values.items() if v is not None})
 
@@ -208,10 +213,10 @@ def _limit_settings(environ: Mapping[str, str]) -> LimitSettings:
 
 def _whole_number(*, minimum: int) -> Callable[[str], int]:
     def cast(value: str) -> int:
-        number = int(value)  # ValueError names the value
-        if number < minimum:
+        # decimal ASCII digits only, as for a TCP port (int() would take 1_000 or "٣")
+        if not (value.isascii() and value.isdigit()) or int(value) < minimum:
             raise ValueError(f"expected a whole number >= {minimum}")
-        return number
+        return int(value)
 
     return cast
 
@@ -240,6 +245,14 @@ def _choice(choices: type[E]) -> Callable[[str], E]:
             raise ValueError(f"expected one of {', '.join(c.value for c in choices)}") from None
 
     return cast
+
+
+def _tcp_port(value: str) -> int:
+    """Decimal ASCII digits only (``int`` would also take ``9_100``, `` 9100`` or other
+    scripts' digits)."""
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_TCP_PORT:
+        raise ValueError(f"expected a TCP port, a whole number from 1 to {MAX_TCP_PORT}")
+    return int(value)
 
 
 def _seconds(*, minimum_s: float) -> Callable[[str], float]:

@@ -521,6 +521,13 @@ class RenderJobRepository(Protocol):
         again: the worker's recovery of jobs whose messages were lost."""
         ...
 
+    def count_by_status(self) -> dict[JobStatus, int]:
+        """How many jobs of all users are in each status (every status present, 0 for none):
+        the operator's gauge, which names no job and no user. Raises
+        :class:`~voxregen_core.errors.DatabaseUnavailableError` if the count cannot be made in
+        a couple of seconds."""
+        ...
+
 
 @runtime_checkable
 class IdempotencyKeyRepository(Protocol):

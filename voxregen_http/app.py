@@ -3,8 +3,10 @@
 
 Routes: the /v1 API (:mod:`.routes.profiles`, :mod:`.routes.render_jobs`), the local store's
 signed URLs (:mod:`.routes.storage`, when the service signs them), health
-(:mod:`.routes.health`) and ``/openapi.yaml``. Errors answer through one table
-(:mod:`.errors`); every request leaves one log line (:mod:`.access_log`).
+(:mod:`.routes.health`), ``/metrics`` (:mod:`.routes.metrics`) and ``/openapi.yaml``. Errors
+answer through one table (:mod:`.errors`); every request has an ``X-Request-Id``
+(:mod:`.request_id`), is counted and timed (:mod:`.request_metrics`) and leaves one log line
+(:mod:`.access_log`).
 """
 
 from collections.abc import AsyncIterator
@@ -12,12 +14,25 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.types import ASGIApp
 
 from voxregen_adapters.service import Service
 from voxregen_http.access_log import AccessLogMiddleware
 from voxregen_http.endpoint import one_route_per_path
 from voxregen_http.errors import EXCEPTION_HANDLERS
-from voxregen_http.routes import health, openapi, profiles, render_jobs, storage, webhooks
+from voxregen_http.metrics import ApiMetrics
+from voxregen_http.request_id import RequestIdMiddleware
+from voxregen_http.request_metrics import RequestMetricsMiddleware
+from voxregen_http.routes import health, metrics, openapi, profiles, render_jobs, storage, webhooks
+
+
+class _App(Starlette):
+    """Starlette with :class:`RequestIdMiddleware` outside its whole stack, its own error
+    middleware included: the 500 answered for a bug carries the ``X-Request-Id`` too, and the
+    error's log line the request id (user middleware runs inside that error middleware)."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return RequestIdMiddleware(super().build_middleware_stack())
 
 
 def create_app(service: Service) -> Starlette:
@@ -31,7 +46,8 @@ def create_app(service: Service) -> Starlette:
             service.close()
 
     signs_urls = service.settings.signing_key is not None
-    app = Starlette(
+    api_metrics = ApiMetrics(service.jobs)
+    app = _App(
         routes=one_route_per_path(
             [
                 *profiles.ROUTES,
@@ -39,10 +55,14 @@ def create_app(service: Service) -> Starlette:
                 *webhooks.ROUTES,
                 *(storage.ROUTES if signs_urls else []),
                 *health.ROUTES,
+                *metrics.ROUTES,
                 *openapi.routes(),
             ]
         ),
-        middleware=[Middleware(AccessLogMiddleware)],
+        middleware=[
+            Middleware(RequestMetricsMiddleware, metrics=api_metrics),
+            Middleware(AccessLogMiddleware),
+        ],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )
@@ -50,4 +70,5 @@ def create_app(service: Service) -> Starlette:
     # id must not turn a GET of one job into a GET of all of them.
     app.router.redirect_slashes = False
     app.state.service = service
+    app.state.metrics = api_metrics
     return app

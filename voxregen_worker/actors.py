@@ -18,6 +18,7 @@ import dramatiq
 from dramatiq.middleware import Retries
 
 from voxregen_adapters.dramatiq_job_queue import ACTOR_NAMES, QUEUE_NAME, decode_message
+from voxregen_adapters.request_context import bound_request_id
 from voxregen_adapters.service import Service
 from voxregen_core.messages import (
     JobMessage,
@@ -30,6 +31,7 @@ from voxregen_worker.error_codes import TRANSIENT_ERRORS
 from voxregen_worker.give_up import GiveUpMiddleware
 from voxregen_worker.profile_build import abandon_profile_build, profile_build
 from voxregen_worker.render_job import Renderer
+from voxregen_worker.retry_counter import RetryCounter
 from voxregen_worker.webhook_delivery import deliver_webhook
 
 
@@ -66,7 +68,8 @@ def declare_actors(
     *,
     policy: RetryPolicy = RetryPolicy(),
 ) -> None:
-    """Declare the actors on ``broker`` (and the give-up middleware)."""
+    """Declare the actors on ``broker`` (and the give-up and retry-counting middleware); the
+    renderer's metrics are the worker's, which retries and webhook deliveries are counted in."""
 
     def run(message: JobMessage) -> None:
         match message:
@@ -77,7 +80,7 @@ def declare_actors(
             case RenderChunkMessage():
                 renderer.render_chunk(message.user_id, message.job_id, message.chunk_index)
             case WebhookDeliveryMessage():
-                deliver_webhook(service, message)
+                deliver_webhook(service, message, metrics=renderer.metrics)
 
     def give_up(message: JobMessage, error: BaseException) -> None:
         match message:
@@ -87,16 +90,20 @@ def declare_actors(
                 renderer.abandon(message.user_id, message.job_id, error)
 
     broker.add_middleware(GiveUpMiddleware(give_up), before=Retries)
+    broker.add_middleware(RetryCounter(renderer.metrics), before=Retries)
     options = policy.actor_options()
     for name in ACTOR_NAMES:
         dramatiq.actor(_consumer(name, run), broker=broker, actor_name=name, **options)
 
 
 def _consumer(actor_name: str, run: Callable[[JobMessage], None]) -> Callable[..., None]:
-    """The function Dramatiq calls with a message's arguments for ``actor_name``."""
+    """The function Dramatiq calls with a message's arguments for ``actor_name``: it runs the
+    message with its request id bound (in the log context, and on the messages it queues)."""
 
-    def consume(*args: object) -> None:
-        run(decode_message(actor_name, args))
+    def consume(*args: object, **kwargs: object) -> None:
+        message = decode_message(actor_name, args, kwargs)
+        with bound_request_id(message.request_id):
+            run(message)
 
     consume.__name__ = consume.__qualname__ = actor_name
     return consume

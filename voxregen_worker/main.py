@@ -1,6 +1,7 @@
 """The worker process: ``voxregen worker`` calls :func:`run_worker` with the parts the
 composition root built (:func:`voxregen.composition.service_parts.build_worker`)."""
 
+import functools
 import signal
 import threading
 
@@ -8,9 +9,12 @@ import dramatiq
 import structlog
 from dramatiq.brokers.redis import RedisBroker
 
+from voxregen_adapters.queue_depth import queue_depth
 from voxregen_adapters.service import Service
+from voxregen_core.errors import ConfigError
 from voxregen_core.ports import Generator
 from voxregen_worker.actors import declare_actors
+from voxregen_worker.metrics import WorkerMetrics, serve_metrics
 from voxregen_worker.render_job import Renderer
 from voxregen_worker.sweeper import Sweeper
 
@@ -21,8 +25,10 @@ def run_worker(
     service: Service, broker: RedisBroker, generator: Generator, *, threads: int = 1
 ) -> None:
     """Consume profile builds, render jobs and their chunks from ``broker`` with ``threads``
-    worker threads, rendering with ``generator``, and sweep for stalled jobs, until SIGINT or
+    worker threads, rendering with ``generator``, sweep for stalled jobs and serve the
+    worker's metrics on ``VOXREGEN_WORKER_METRICS_PORT`` if it is set, until SIGINT or
     SIGTERM; then finish or hand back the messages in hand, close ``service`` and return.
+    Raises ConfigError, before anything starts, if the metrics port cannot be bound.
 
     Must run on the main thread: it installs the stop signals' handlers, and returns with
     those signals ignored, so that a repeated stop (an impatient supervisor, ``docker stop``
@@ -33,10 +39,20 @@ def run_worker(
     log = structlog.get_logger()
     stop = threading.Event()
     worker = None
+    metrics = WorkerMetrics(queue_depth=functools.partial(queue_depth, broker))
+    try:
+        stop_serving_metrics = (
+            None
+            if worker_settings.metrics_port is None
+            else serve_metrics(metrics, worker_settings.metrics_port)
+        )
+    except ConfigError:  # before anything started
+        service.close()
+        raise
     try:
         for number in STOP_SIGNALS:
             signal.signal(number, lambda *_: stop.set())
-        declare_actors(broker, service, Renderer(service, generator))
+        declare_actors(broker, service, Renderer(service, generator, metrics=metrics))
         sweeper = Sweeper(
             service,
             stall_timeout_s=worker_settings.stall_timeout_s,
@@ -55,6 +71,7 @@ def run_worker(
             model_device=generator.device.value,
             stub_seconds_per_chunk=worker_settings.stub_seconds_per_chunk,
             heartbeat_timeout_s=worker_settings.heartbeat_timeout_s,
+            metrics_port=worker_settings.metrics_port,
         )
         while not stop.wait(timeout=1.0):
             pass
@@ -65,5 +82,7 @@ def run_worker(
             signal.signal(number, signal.SIG_IGN)
         if worker is not None:
             worker.stop()  # finishes or hands back the messages in hand
+        if stop_serving_metrics is not None:
+            stop_serving_metrics()
         service.close()  # its closers include the broker's connection pool
         log.info("worker_stopped")

@@ -65,6 +65,7 @@ from voxregen_core.use_cases.webhooks import notify
 from voxregen_core.webhooks import WebhookEvent
 from voxregen_worker.elapsed import ms_since
 from voxregen_worker.error_codes import error_code, error_message
+from voxregen_worker.metrics import WorkerMetrics
 from voxregen_worker.stem_cache import StemCache
 
 
@@ -75,6 +76,9 @@ class Renderer:
     service: Service
     generator: Generator
     stems: StemCache = attrs.field(factory=StemCache)
+    metrics: WorkerMetrics = attrs.field(factory=WorkerMetrics)
+    """Where chunk generation and stage times are recorded (the worker's, served on its
+    metrics port)."""
 
     def render_job(self, user_id: uuid.UUID, job_id: uuid.UUID) -> None:
         """Start or resume the job and queue its missing chunks (module docstring)."""
@@ -114,8 +118,7 @@ class Renderer:
         prepared = self._prepare(job, timer=timer)  # never cached: its stages are timed
         if prepared is None:
             return
-        for stage, elapsed_ms in timer.stage_ms.items():
-            log.info("render_stage", stage=stage, elapsed_ms=round(elapsed_ms, 1))
+        self._report_stages(timer)
         # read again: the embedding the chunks pin is the newest, even if a rebuild landed
         # while the stem was prepared
         profile = self._usable_profile(job)
@@ -168,7 +171,7 @@ class Renderer:
             chunk_index,
             profile=profile,
             store=self.service.store,
-            generator=_Announced(self.generator),
+            generator=_Announced(self.generator, self.metrics),
         )
         recorded = self.service.jobs.record_chunk(
             user_id=user_id,
@@ -267,8 +270,7 @@ class Renderer:
         output_key = job_output_key(job.user_id, job.id)
         self.service.store.put(output_key, delivery.output_wav)
         timer.lap("upload")
-        for stage, elapsed_ms in timer.stage_ms.items():
-            log.info("render_stage", stage=stage, elapsed_ms=round(elapsed_ms, 1))
+        self._report_stages(timer)
         started_at = ledger.started_at or self.service.clock.now()
         metrics = render_metrics(
             prepared.plan,
@@ -314,6 +316,13 @@ class Renderer:
             self.service.store.delete(output_key)
             self._delete_chunks(job)
             log.info("render_job_canceled", stage="done", output_deleted=True)
+
+    def _report_stages(self, timer: StageTimer) -> None:
+        """One ``render_stage`` line per lap of ``timer``, each observed in the metrics."""
+        log = structlog.get_logger()
+        for stage, elapsed_ms in timer.stage_ms.items():
+            log.info("render_stage", stage=stage, elapsed_ms=round(elapsed_ms, 1))
+        self.metrics.observe_stages(timer.stage_ms)
 
     def _delete_chunks(self, job: RenderJob) -> None:
         """Delete the delivered job's chunk objects; a failure is logged, never raised (the
@@ -390,9 +399,10 @@ class Renderer:
 @attrs.frozen
 class _Announced:
     """The generator, logging ``render_chunk_generating`` as it starts on a chunk, so that a
-    chunk lost with a killed worker shows in the logs."""
+    chunk lost with a killed worker shows in the logs, and timing each chunk it makes."""
 
     inner: Generator
+    metrics: WorkerMetrics
 
     @property
     def device(self) -> Device:
@@ -402,7 +412,10 @@ class _Announced:
         self, features: ChunkFeatures, singer_profile: SingerProfile, params: RenderParams
     ) -> np.ndarray:
         structlog.get_logger().info("render_chunk_generating", stage="chunks")
-        return self.inner.generate_chunk(features, singer_profile, params)
+        started = time.perf_counter()
+        audio = self.inner.generate_chunk(features, singer_profile, params)
+        self.metrics.observe_chunk_generation(time.perf_counter() - started)
+        return audio
 
 
 def _start(service: Service, job: RenderJob) -> bool:

@@ -6,11 +6,13 @@ the Dramatiq messages."""
 import uuid
 from collections.abc import Callable, Iterator
 
+import attrs
 import pytest
 
 from tests.fakes import InMemoryJobQueue
 from voxregen_adapters.broker import make_broker
 from voxregen_adapters.dramatiq_job_queue import QUEUE_NAME, DramatiqJobQueue, decode_message
+from voxregen_adapters.request_context import bound_request_id
 from voxregen_core.errors import InvalidParamsError
 from voxregen_core.messages import (
     JobMessage,
@@ -44,7 +46,7 @@ def queue_and_sent(request) -> Iterator[tuple[JobQueue, Sent]]:
         for message in consumer:
             if message is None:  # idle for the timeout: the queue is drained
                 break
-            received.append(decode_message(message.actor_name, message.args))
+            received.append(decode_message(message.actor_name, message.args, message.kwargs))
             consumer.ack(message)
         consumer.close()
         return received
@@ -75,6 +77,47 @@ def test_messages_arrive_in_order_decoded_to_what_was_queued(queue_and_sent):
         RenderChunkMessage(user_id=USER, job_id=JOB, chunk_index=0),
         RenderChunkMessage(user_id=USER, job_id=JOB, chunk_index=2**40),
         webhook,
+    ]
+
+
+def _send_one_of_each(job_queue: JobQueue, webhook: WebhookDeliveryMessage) -> None:
+    job_queue.enqueue_render_job(user_id=USER, job_id=JOB)
+    job_queue.enqueue_profile_build(user_id=USER, profile_id=PROFILE)
+    job_queue.enqueue_render_chunk(user_id=USER, job_id=JOB, chunk_index=3)
+    job_queue.enqueue_webhook_delivery(webhook)
+
+
+WEBHOOK = WebhookDeliveryMessage(
+    user_id=USER, job_id=JOB, event="progress", webhook_id="msg_" + "1" * 32
+)
+
+
+def test_every_message_sent_while_a_request_id_is_bound_carries_it(queue_and_sent):
+    job_queue, sent = queue_and_sent
+    with bound_request_id("req-7.a_B"):
+        _send_one_of_each(job_queue, WEBHOOK)
+    received = sent()
+    assert [type(message) for message in received] == [
+        RenderJobMessage,
+        ProfileBuildMessage,
+        RenderChunkMessage,
+        WebhookDeliveryMessage,
+    ]
+    assert [message.request_id for message in received] == ["req-7.a_B"] * 4
+
+
+def test_a_message_keeps_its_own_request_id_and_none_is_bound_outside(queue_and_sent):
+    job_queue, sent = queue_and_sent
+    own = attrs.evolve(WEBHOOK, request_id="from-the-first-attempt")
+    with bound_request_id("another-request"):
+        job_queue.enqueue_webhook_delivery(own)
+    _send_one_of_each(job_queue, WEBHOOK)
+    assert [message.request_id for message in sent()] == [
+        "from-the-first-attempt",
+        None,
+        None,
+        None,
+        None,
     ]
 
 

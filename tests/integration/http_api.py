@@ -60,7 +60,9 @@ class Api:
         """Every message on the queue, oldest first, decoded as the worker decodes it."""
         raw = self.broker.client.hvals(f"{self.broker.namespace}:{QUEUE_NAME}.msgs")
         messages = sorted((Message.decode(data) for data in raw), key=lambda m: m.message_timestamp)
-        return [decode_message(message.actor_name, message.args) for message in messages]
+        return [
+            decode_message(message.actor_name, message.args, message.kwargs) for message in messages
+        ]
 
 
 @contextmanager

@@ -106,6 +106,7 @@ NAMES_NOTHING = {
     "healthz",
     "readyz",
     "openapi",
+    "metrics",
 }
 
 

@@ -90,7 +90,13 @@ def test_commit_records_the_reference_marks_building_and_queues_the_build(api):
     assert [(r["id"], r["object_key"], r["duration_sec"]) for r in profile["references"]] == [
         (prepared["ref_id"], prepared["object_key"], 1.0)
     ]
-    assert api.queued() == [ProfileBuildMessage(user_id=ALICE, profile_id=uuid.UUID(profile_id))]
+    assert api.queued() == [
+        ProfileBuildMessage(
+            user_id=ALICE,
+            profile_id=uuid.UUID(profile_id),
+            request_id=response.headers["x-request-id"],
+        )
+    ]
 
 
 def test_committing_again_only_queues_the_build_again(api):

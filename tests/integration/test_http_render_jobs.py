@@ -92,7 +92,9 @@ def test_the_whole_flow_up_to_a_queued_job_then_done_download_and_clone(api):
     )
     assert job["params"]["style"] == "warm" and job["params"]["intensity"] == 0.25
     assert job["params"]["output_format"] == "wav16"  # the brief's defaults filled in
-    assert api.queued() == [RenderJobMessage(user_id=ALICE, job_id=job_id)]
+    assert api.queued() == [
+        RenderJobMessage(user_id=ALICE, job_id=job_id, request_id=response.headers["x-request-id"])
+    ]
 
     path = f"/v1/render-jobs/{job_id}"
     assert api.client.get(path, headers=as_user(ALICE)).json() == job
@@ -125,7 +127,9 @@ def test_the_whole_flow_up_to_a_queued_job_then_done_download_and_clone(api):
         profile_id,
     )
     assert cloned["params"] == {**job["params"], "intensity": 0.9}  # style warm kept
-    assert api.queued()[-1] == RenderJobMessage(user_id=ALICE, job_id=uuid.UUID(cloned["id"]))
+    assert api.queued()[-1] == RenderJobMessage(
+        user_id=ALICE, job_id=uuid.UUID(cloned["id"]), request_id=clone.headers["x-request-id"]
+    )
 
 
 def test_a_clone_carries_the_originals_feature_cache_entry(api):

@@ -19,6 +19,7 @@ from voxregen_adapters.dramatiq_job_queue import (
     DramatiqJobQueue,
     decode_message,
 )
+from voxregen_adapters.request_context import bound_request_id
 from voxregen_core.errors import InvalidParamsError, QueueUnavailableError
 from voxregen_core.messages import (
     ProfileBuildMessage,
@@ -49,6 +50,27 @@ def test_a_real_worker_runs_the_actor_with_the_documented_arguments(broker):
     assert args == (str(USER), str(JOB), 3)  # the wire format: ids as strings, in field order
     assert decode_message(RENDER_CHUNK, args) == RenderChunkMessage(
         user_id=USER, job_id=JOB, chunk_index=3
+    )
+
+
+def test_the_request_id_in_hand_reaches_the_actor_as_its_one_keyword_argument(broker):
+    received: queue.Queue[tuple[tuple, dict]] = queue.Queue()
+
+    @dramatiq.actor(broker=broker, actor_name=RENDER_CHUNK, max_retries=0)
+    def render_chunk(*args, **kwargs):
+        received.put((args, kwargs))
+
+    worker = dramatiq.Worker(broker, worker_threads=1, worker_timeout=50)
+    worker.start()
+    try:
+        with bound_request_id("4bf92f3577b34da6"):
+            DramatiqJobQueue(broker).enqueue_render_chunk(user_id=USER, job_id=JOB, chunk_index=3)
+        args, kwargs = received.get(timeout=10)
+    finally:
+        worker.stop()
+    assert (args, kwargs) == ((str(USER), str(JOB), 3), {"request_id": "4bf92f3577b34da6"})
+    assert decode_message(RENDER_CHUNK, args, kwargs) == RenderChunkMessage(
+        user_id=USER, job_id=JOB, chunk_index=3, request_id="4bf92f3577b34da6"
     )
 
 
@@ -120,3 +142,20 @@ def test_bad_messages_are_refused_before_redis_is_touched(fields, match):
 def test_the_decoder_refuses_what_the_queue_never_sends(actor_name, args, match):
     with pytest.raises(InvalidParamsError, match=match):
         decode_message(actor_name, args)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        (
+            {"user_id": str(USER)},
+            r"render_job takes only the keyword argument request_id, got \['u",
+        ),
+        ({"request_id": ""}, "RenderJobMessage.request_id must be None or 1 to 128 characters"),
+        ({"request_id": "a b"}, r"of \[A-Za-z0-9._-\], got 'a b'"),
+        ({"request_id": 7}, "RenderJobMessage.request_id must be None or 1 to 128 char"),
+    ],
+)
+def test_the_decoder_refuses_keywords_the_queue_never_sends(kwargs, match):
+    with pytest.raises(InvalidParamsError, match=match):
+        decode_message("render_job", (str(USER), str(JOB)), kwargs)

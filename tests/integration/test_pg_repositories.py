@@ -3,6 +3,7 @@ moves (raced by real concurrent connections) and, for every method, user isolati
 
 import inspect
 import threading
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -22,7 +23,10 @@ from voxregen_adapters.db.feature_cache_repository import PostgresFeatureCacheRe
 from voxregen_adapters.db.idempotency_key_repository import PostgresIdempotencyKeyRepository
 from voxregen_adapters.db.profile_repository import PostgresSingerProfileRepository
 from voxregen_adapters.db.reference_repository import PostgresSingerReferenceRepository
-from voxregen_adapters.db.render_job_repository import PostgresRenderJobRepository
+from voxregen_adapters.db.render_job_repository import (
+    COUNT_TIMEOUT_MS,
+    PostgresRenderJobRepository,
+)
 from voxregen_adapters.db.retention_sweep import PostgresRetentionSweep
 from voxregen_adapters.db.webhook_secret_repository import PostgresWebhookSecretRepository
 from voxregen_core import ports
@@ -448,6 +452,44 @@ def test_racing_adds_of_one_feature_cache_entry_agree(repos, pg_engine):
     assert results[0].id in {rival.id for rival in rivals}
 
 
+def test_jobs_are_counted_by_status_across_users_with_every_status_present(repos):
+    assert repos.jobs.count_by_status() == dict.fromkeys(JobStatus, 0)
+    made = {JobStatus.QUEUED: 3, JobStatus.RUNNING: 2, JobStatus.FAILED: 1}
+    failing = {"error_code": "render_timed_out", "error_message": "too long"}
+    for user_id in (USER_A, USER_B):
+        profile = repos.profiles.add(_profile(user_id))
+        for status, count in made.items():
+            for _ in range(count):
+                job = repos.jobs.add(_job(profile))
+                assert status is JobStatus.QUEUED or repos.jobs.transition(
+                    user_id=user_id,
+                    job_id=job.id,
+                    from_status=JobStatus.QUEUED,
+                    to_status=status,
+                    **(failing if status is JobStatus.FAILED else {}),
+                )
+    assert repos.jobs.count_by_status() == {
+        JobStatus.QUEUED: 6,
+        JobStatus.RUNNING: 4,
+        JobStatus.DONE: 0,
+        JobStatus.FAILED: 2,
+        JobStatus.CANCELED: 0,
+    }
+
+
+def test_a_count_the_database_cannot_make_in_time_raises_database_unavailable(repos, pg_engine):
+    """A lock held on the table blocks the count; the statement timeout cancels it, so a scrape
+    never hangs on the database."""
+    with pg_engine.connect() as holder:
+        holder.execute(sa.text("LOCK TABLE render_jobs IN ACCESS EXCLUSIVE MODE"))
+        started_s = time.monotonic()
+        with pytest.raises(DatabaseUnavailableError, match="statement timeout"):
+            repos.jobs.count_by_status()
+        waited_s = time.monotonic() - started_s
+        holder.rollback()
+    assert COUNT_TIMEOUT_MS / 1000 <= waited_s < COUNT_TIMEOUT_MS / 1000 + 2.0
+
+
 def test_an_unreachable_database_raises_database_unavailable():
     engine = create_database_engine("postgresql://postgres@127.0.0.1:1/none")
     with pytest.raises(DatabaseUnavailableError, match="cannot use the database: .*127.0.0.1"):
@@ -684,6 +726,12 @@ def _the_sweep_claims_no_job_that_is_moving(repos: Repositories, w: World) -> No
     )
 
 
+def _the_operators_count_names_no_row_and_changes_none(repos: Repositories, w: World) -> None:
+    """Not scoped by user: the jobs-by-status gauge. It returns one number per status."""
+    counts = repos.jobs.count_by_status()
+    assert counts == dict.fromkeys(JobStatus, 0) | {JobStatus.RUNNING: 1}
+
+
 def _the_sweep_claims_no_build_that_is_moving(repos: Repositories, w: World) -> None:
     """Not scoped by user either: the worker's recovery of lost profile builds. A's profile
     changed moments ago, so it is not claimed."""
@@ -857,6 +905,7 @@ CROSS_USER_ATTEMPTS: dict[tuple[str, str], Callable[[Repositories, World], None]
     ("jobs", "record_chunk"): _b_records_a_chunk_of_as_job,
     ("jobs", "ledger"): _b_reads_as_ledger,
     ("jobs", "claim_stalled"): _the_sweep_claims_no_job_that_is_moving,
+    ("jobs", "count_by_status"): _the_operators_count_names_no_row_and_changes_none,
     ("feature_cache", "find"): _b_finds_as_entry,
     ("feature_cache", "add"): _b_adds_an_entry_for_the_same_input,
     ("feature_cache", "touch"): _b_touches_as_entry,

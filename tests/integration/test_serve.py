@@ -3,6 +3,7 @@ migrations, the API and a worker as children; a child that dies comes back; SIGI
 stops every process it started; a second start finds the data of the first. And `voxregen api`
 and `voxregen worker`, serve's children, fail in one line when their settings are wrong."""
 
+import contextlib
 import functools
 import json
 import signal
@@ -43,17 +44,17 @@ def _serving(
     workers: int = 1,
     voxregen: str = VOXREGEN,
     cwd: Path | None = None,
-    env: dict[str, str] | None = None,
+    settings: dict[str, str] | None = None,
 ) -> Iterator[subprocess.Popen]:
     """``voxregen serve`` on ``port``, once its workers have started; killed (with everything
     it started) if the test fails before stopping it. ``voxregen`` is the command (an installed
-    wheel's, say), run in ``cwd``."""
+    wheel's, say), run in ``cwd``; ``settings`` are the only ``VOXREGEN_*`` it gets."""
     starts = log.read_text().count('"worker_started"') if log.exists() else 0
     arguments = ["--port", str(port), "--data-dir", str(data_dir), "--workers", str(workers)]
     with log.open("ab") as log_file:
         serve = subprocess.Popen(
             [voxregen, "serve", *arguments],
-            env={**environment_without_voxregen_settings(), **(env or {})},
+            env=environment_without_voxregen_settings() | (settings or {}),
             stdin=subprocess.DEVNULL,
             stdout=log_file,
             stderr=log_file,
@@ -199,18 +200,56 @@ def test_serve_runs_supervises_stops_cleanly_and_keeps_its_data(tmp_path):
     assert log.read_text().count("voxregen: stopped") == 2
 
 
-def test_serve_runs_as_many_workers_as_asked(tmp_path):
+def test_serve_runs_as_many_workers_as_asked_each_with_its_own_metrics_port(tmp_path):
     data_dir, log, port = tmp_path / "data", tmp_path / "serve.log", _free_port()
-    with _serving(data_dir, port, log, workers=2) as serve:
+    base_port = _free_ports(3)
+    settings = {"VOXREGEN_WORKER_METRICS_PORT": str(base_port)}
+    with _serving(data_dir, port, log, workers=3, settings=settings) as serve:
         workers = [
             process
             for process in psutil.Process(serve.pid).children()
             if _cmdline(process)[2:4] == ["voxregen", "worker"]
         ]
-        assert len(workers) == 2
+        assert len(workers) == 3
+        ports = {
+            record["process"]: record["metrics_port"] for record in _events(log, "worker_started")
+        }
+        children = {record["child"]: record["pid"] for record in _events(log, "child_started")}
+        assert set(ports) == {worker.pid for worker in workers}
+        assert [ports[children[f"worker-{n}"]] for n in (1, 2, 3)] == [
+            base_port,
+            base_port + 1,
+            base_port + 2,
+        ]
+        for worker in workers:
+            metrics = httpx.get(f"http://127.0.0.1:{ports[worker.pid]}/metrics", timeout=10)
+            assert metrics.status_code == 200
+            assert "voxregen_queue_depth_up 1.0" in metrics.text
+            assert "voxregen_chunk_generation_seconds_count 0.0" in metrics.text
         _stop(serve, _family(serve.pid, data_dir), signal.SIGTERM)
     stopped = {record["child"]: record["how"] for record in _events(log, "child_stopped")}
-    assert stopped == {"api": "terminated", "worker-1": "terminated", "worker-2": "terminated"}
+    assert stopped == {
+        "api": "terminated",
+        "worker-1": "terminated",
+        "worker-2": "terminated",
+        "worker-3": "terminated",
+    }
+
+
+def _free_ports(count: int) -> int:
+    """The first of ``count`` consecutive ports that are free now."""
+    while True:
+        with socket.create_server(("0.0.0.0", 0)) as probe:
+            base_port = probe.getsockname()[1]
+        if base_port + count - 1 > 65_535:
+            continue
+        try:
+            with contextlib.ExitStack() as held:
+                for port in range(base_port, base_port + count):
+                    held.enter_context(socket.create_server(("0.0.0.0", port)))
+        except OSError:
+            continue
+        return base_port
 
 
 def _events(log: Path, event: str) -> list[dict]:
@@ -265,7 +304,7 @@ def _keys(*args: str, data_dir: Path) -> subprocess.CompletedProcess:
 def test_serve_with_api_keys_takes_keys_made_by_voxregen_keys_beside_it(tmp_path):
     data_dir, log, port = tmp_path / "data", tmp_path / "serve.log", _free_port()
     base_url, user_id = f"http://127.0.0.1:{port}", uuid.uuid4()
-    with _serving(data_dir, port, log, env={"VOXREGEN_AUTH_MODE": "api_keys"}) as serve:
+    with _serving(data_dir, port, log, settings={"VOXREGEN_AUTH_MODE": "api_keys"}) as serve:
         assert "(API keys required)" in log.read_text()
         trusted = httpx.get(f"{base_url}/v1/render-jobs", headers={"X-User-Id": str(user_id)})
         assert trusted.status_code == 401
@@ -301,11 +340,47 @@ def test_serve_with_api_keys_takes_keys_made_by_voxregen_keys_beside_it(tmp_path
 
     revoked = _keys("revoke", key_id, data_dir=data_dir)
     assert revoked.returncode == 0, revoked.stderr
-    with _serving(data_dir, port, log, env={"VOXREGEN_AUTH_MODE": "api_keys"}) as serve:
+    with _serving(data_dir, port, log, settings={"VOXREGEN_AUTH_MODE": "api_keys"}) as serve:
         refused = httpx.get(f"{base_url}/v1/render-jobs", headers=bearer)
         assert refused.status_code == 401
         assert refused.json()["error"]["code"] == "invalid_api_key"
         _stop(serve, _family(serve.pid, data_dir), signal.SIGTERM)
+
+
+def test_serve_fails_in_one_line_when_a_workers_metrics_port_is_taken(tmp_path):
+    base_port = _free_ports(2)
+    with socket.create_server(("0.0.0.0", base_port + 1)):
+        _fails_in_one_line(
+            ["serve", "--port", str(_free_port()), "--data-dir", str(tmp_path), "--workers", "2"],
+            {"VOXREGEN_WORKER_METRICS_PORT": str(base_port)},
+            f"cannot listen on 0.0.0.0:{base_port + 1}: ",
+        )
+    assert not (tmp_path / "pgdata").exists()
+
+
+def test_serve_fails_in_one_line_when_its_workers_metrics_ports_run_past_the_last(tmp_path):
+    _fails_in_one_line(
+        ["serve", "--port", str(_free_port()), "--data-dir", str(tmp_path), "--workers", "3"],
+        {"VOXREGEN_WORKER_METRICS_PORT": "65534"},
+        "VOXREGEN_WORKER_METRICS_PORT=65534 leaves no port for worker 3: its 3 workers need "
+        "65534 to 65536",
+    )
+
+
+def test_a_worker_fails_in_one_line_when_its_metrics_port_is_taken():
+    with socket.create_server(("0.0.0.0", 0)) as taken:
+        port = taken.getsockname()[1]
+        _fails_in_one_line(
+            ["worker"],
+            {
+                "VOXREGEN_DATABASE_URL": "postgresql://postgres@127.0.0.1:1/voxregen",
+                "VOXREGEN_REDIS_URL": "unix:///nonexistent/voxregen-test/redis.sock",
+                "VOXREGEN_STORAGE_URL": "s3://key:secret@127.0.0.1:1/voxregen?secure=false",
+                "VOXREGEN_WORKER_METRICS_PORT": str(port),
+            },
+            f"VOXREGEN_WORKER_METRICS_PORT={port}: cannot listen on 0.0.0.0:{port}: Address "
+            "already in use",
+        )
 
 
 @pytest.mark.parametrize(

@@ -67,6 +67,7 @@ def test_the_worker_settings_have_defaults_and_are_read_and_cast():
             inputs_s=2_592_000.0,  # 30 days
             outputs_s=5_184_000.0,  # 60 days
         ),
+        metrics_port=None,  # off
     )
     worker = load_settings(
         {
@@ -79,6 +80,7 @@ def test_the_worker_settings_have_defaults_and_are_read_and_cast():
             "VOXREGEN_RETENTION_CHUNKS_S": "3600",
             "VOXREGEN_RETENTION_INPUTS_S": "604800",
             "VOXREGEN_RETENTION_OUTPUTS_S": "1209600.5",
+            "VOXREGEN_WORKER_METRICS_PORT": "9100",
         }
     ).worker
     assert worker == WorkerSettings(
@@ -89,6 +91,7 @@ def test_the_worker_settings_have_defaults_and_are_read_and_cast():
         job_deadline_s=600.0,
         feature_cache_max_idle_s=86_400.0,
         retention=RetentionPolicy(chunks_s=3600.0, inputs_s=604_800.0, outputs_s=1_209_600.5),
+        metrics_port=9100,
     )
 
 
@@ -154,11 +157,20 @@ def test_a_unix_socket_redis_and_a_socket_postgres_are_accepted():
         ("VOXREGEN_AUTH_MODE", "none", "expected one of api_keys, dev_header"),
         ("VOXREGEN_AUTH_MODE", "API_KEYS", "expected one of api_keys, dev_header"),
         ("VOXREGEN_MAX_ACTIVE_JOBS_PER_USER", "0", "whole number >= 1"),
-        ("VOXREGEN_MAX_ACTIVE_JOBS_PER_USER", "2.5", "invalid literal"),
+        ("VOXREGEN_MAX_ACTIVE_JOBS_PER_USER", "2.5", "whole number >= 1"),
+        ("VOXREGEN_RATE_LIMIT_PER_MIN", "1_000", "whole number >= 1"),
         ("VOXREGEN_RATE_LIMIT_PER_MIN", "-5", "whole number >= 1"),
         ("VOXREGEN_RETENTION_CHUNKS_S", "48h", "could not convert"),
         ("VOXREGEN_RETENTION_INPUTS_S", "0", "seconds >= 1"),
         ("VOXREGEN_RETENTION_OUTPUTS_S", "inf", "seconds >= 1"),
+        ("VOXREGEN_WORKER_METRICS_PORT", "0", "TCP port, a whole number from 1 to 65535"),
+        ("VOXREGEN_WORKER_METRICS_PORT", "65536", "from 1 to 65535"),
+        ("VOXREGEN_WORKER_METRICS_PORT", "-9100", "from 1 to 65535"),
+        ("VOXREGEN_WORKER_METRICS_PORT", "9_100", "from 1 to 65535"),
+        ("VOXREGEN_WORKER_METRICS_PORT", " 9100", "from 1 to 65535"),
+        ("VOXREGEN_WORKER_METRICS_PORT", "\u0669\u0661\u0660\u0660", "from 1 to 65535"),
+        ("VOXREGEN_WORKER_METRICS_PORT", "9100.0", "from 1 to 65535"),
+        ("VOXREGEN_WORKER_METRICS_PORT", "", "set but empty"),
     ],
 )
 def test_a_malformed_value_names_the_variable_the_value_and_the_reason(name, value, reason):

@@ -5,7 +5,8 @@
 object store in ``<data-dir>/objects`` unless ``VOXREGEN_STORAGE_URL`` is set, a signing key
 made once and kept in ``<data-dir>/signing-key`` (mode 0600) unless ``VOXREGEN_SIGNING_KEY`` is
 set, migrations, then ``voxregen api`` and ``voxregen worker`` as supervised children that get
-those settings through their environment. SIGINT (Ctrl-C) or SIGTERM stops the children, then
+those settings through their environment. With ``VOXREGEN_WORKER_METRICS_PORT`` set, each
+worker serves its metrics on a port of its own: worker ``n`` (from 1) on that port + ``n - 1``. SIGINT (Ctrl-C) or SIGTERM stops the children, then
 the embedded servers; the data stays in ``<data-dir>`` for the next start.
 """
 
@@ -28,7 +29,7 @@ from voxregen.supervisor import ChildSpec, Supervisor
 from voxregen_adapters import embedded
 from voxregen_adapters.db import migrate
 from voxregen_adapters.log_config import configure_logging
-from voxregen_adapters.settings import AuthMode, Settings, load_settings
+from voxregen_adapters.settings import MAX_TCP_PORT, AuthMode, Settings, load_settings
 from voxregen_adapters.url_signing import MIN_SIGNING_KEY_BYTES
 from voxregen_core.errors import ConfigError, VoxregenError
 
@@ -72,13 +73,15 @@ def worker_command(args: argparse.Namespace) -> None:
     configure_logging()
     try:
         parts = build_worker(_settings())
-    except ConfigError as error:
+        run_worker(parts.service, parts.broker, parts.generator)
+    except ConfigError as error:  # a bad setting, or a metrics port taken: one line
         fail(str(error))
-    run_worker(parts.service, parts.broker, parts.generator)
 
 
 def serve_command(args: argparse.Namespace) -> None:
     """`voxregen serve` (see the module docstring)."""
+    from voxregen_worker.metrics import METRICS_ADDRESS  # where each worker's port listens
+
     configure_logging()
     stop = threading.Event()
     for signal_number in (signal.SIGINT, signal.SIGTERM):
@@ -87,6 +90,11 @@ def serve_command(args: argparse.Namespace) -> None:
     data_dir = args.data_dir.expanduser().resolve()
     auth_mode = _serve_auth_mode(settings, args.host)
     _check_port_is_free(args.host, args.port)
+    metrics_ports = _worker_metrics_ports(settings.worker.metrics_port, args.workers)
+    if args.port in metrics_ports:
+        fail(f"the API's port {args.port} is also a worker's metrics port {metrics_ports}")
+    for metrics_port in metrics_ports:
+        _check_port_is_free(METRICS_ADDRESS, metrics_port)
     with contextlib.ExitStack() as running:
         try:
             data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -109,7 +117,11 @@ def serve_command(args: argparse.Namespace) -> None:
                     "api", (*command, "api", "--host", args.host, "--port", str(args.port)), env
                 ),
                 *(
-                    ChildSpec(_worker_name(number, args.workers), (*command, "worker"), env)
+                    ChildSpec(
+                        _worker_name(number, args.workers),
+                        (*command, "worker"),
+                        env | _metrics_port_env(metrics_ports, number),
+                    )
                     for number in range(1, args.workers + 1)
                 ),
             ]
@@ -143,6 +155,24 @@ def _is_loopback(host: str) -> bool:
 def _worker_name(number: int, workers: int) -> str:
     """``worker`` when there is one, else ``worker-1``, ``worker-2``, … in the logs."""
     return "worker" if workers == 1 else f"worker-{number}"
+
+
+def _worker_metrics_ports(base_port: int | None, workers: int) -> list[int]:
+    """Each worker's metrics port, worker 1's first: ``base_port`` and the ones after it;
+    none when it is unset."""
+    if base_port is None:
+        return []
+    if base_port + workers - 1 > MAX_TCP_PORT:
+        fail(
+            f"VOXREGEN_WORKER_METRICS_PORT={base_port} leaves no port for worker {workers}: "
+            f"its {workers} workers need {base_port} to {base_port + workers - 1}"
+        )
+    return [base_port + index for index in range(workers)]
+
+
+def _metrics_port_env(metrics_ports: list[int], number: int) -> dict[str, str]:
+    """Worker ``number``'s own ``VOXREGEN_WORKER_METRICS_PORT``, if the workers have ports."""
+    return {"VOXREGEN_WORKER_METRICS_PORT": str(metrics_ports[number - 1])} if metrics_ports else {}
 
 
 def _settings() -> Settings:

@@ -31,6 +31,9 @@ from voxregen_core.params import RenderParams
 from voxregen_core.webhooks import WebhookAttempt, WebhookTarget
 
 _ACTIVE_JOBS_LOCK = 0x766F78  # the advisory lock space of a user's active-job count
+COUNT_TIMEOUT_MS = 2_000
+"""The longest :meth:`PostgresRenderJobRepository.count_by_status` may run (a scrape waits on
+it): past it the database cancels the query, which raises DatabaseUnavailableError."""
 
 
 class PostgresRenderJobRepository:
@@ -290,6 +293,13 @@ class PostgresRenderJobRepository:
                 limit=limit,
             )
         return [job_from_row(row) for row in rows]
+
+    def count_by_status(self) -> dict[JobStatus, int]:
+        query = sa.select(render_jobs.c.status, sa.func.count()).group_by(render_jobs.c.status)
+        with transaction(self._engine) as connection:
+            connection.execute(sa.text(f"SET LOCAL statement_timeout = {COUNT_TIMEOUT_MS}"))
+            counted = {JobStatus(status): count for status, count in connection.execute(query)}
+        return {status: counted.get(status, 0) for status in JobStatus}
 
 
 def _write_ledger(
