@@ -61,6 +61,11 @@ class InMemoryObjectStore:
     def list(self, prefix: str) -> list[str]:
         return sorted(key for key in self.objects if key.startswith(prefix))
 
+    def move(self, source_key: str, key: str) -> None:
+        data = self.get(source_key)
+        self.put(key, data)
+        del self.objects[source_key]
+
     def presigned_put_url(self, key: str, *, expires_s: int) -> str:
         return self._presigned_url("PUT", key, expires_s)
 

@@ -35,6 +35,8 @@ storage_keys = st.one_of(
     st.builds(keys.chunk_key, uuids, uuids, chunk_indices),
     st.builds(keys.job_output_key, uuids, uuids),
     st.builds(keys.feature_cache_key, uuids, sha256_hex, feature_versions),
+    st.builds(keys.job_upload_key, uuids, uuids),
+    st.builds(keys.reference_upload_key, uuids, uuids, uuids),
 )
 
 chunk_counts = st.integers(min_value=1, max_value=30)

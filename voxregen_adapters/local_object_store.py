@@ -2,12 +2,13 @@
 
 Keys map to relative paths one to one (``users/…/output.wav`` → ``ROOT/users/…/output.wav``).
 Only keys of the brief's templates are accepted (:func:`voxregen_core.keys.parse_key`), so no
-key can name a path outside the root; writes are atomic.
+key can name a path outside the root; writes are atomic, and so is a move (one rename).
 
 Presigned URLs point at the HTTP app (``{public_url}/storage/{key}?expires=…&signature=…``),
 which serves them after :func:`voxregen_adapters.url_signing.verify`; see that module.
 """
 
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -59,6 +60,14 @@ class LocalObjectStore:
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
+
+    def move(self, source_key: str, key: str) -> None:
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.replace(self._path(source_key), target)  # one rename: atomic, in one file system
+        except FileNotFoundError:
+            raise ObjectNotFoundError(f"no object under {source_key}") from None
 
     def list(self, prefix: str) -> list[str]:
         if prefix.startswith("/") or ".." in prefix.split("/") or "\\" in prefix:

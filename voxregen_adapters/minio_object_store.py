@@ -3,6 +3,7 @@
 
 - Only keys of the brief's templates are accepted (:func:`voxregen_core.keys.parse_key`).
 - Puts are single S3 PUTs, which S3 makes atomic: readers see the old object or the new one.
+  A move is a server-side copy (atomic likewise) and then a delete of the source.
 - Every object put through the store is tagged ``voxregen-class=<class>`` (chunk, input,
   output, feature-cache, reference) so lifecycle rules can filter on it; see docs/storage.md.
 - Nothing connects at construction. The bucket is created, if missing, on the first operation
@@ -26,7 +27,7 @@ from typing import BinaryIO, TypeVar
 import certifi
 import urllib3
 from minio import Minio
-from minio.commonconfig import Tags
+from minio.commonconfig import REPLACE, CopySource, Tags
 from minio.error import MinioException, S3Error
 from minio.helpers import check_bucket_name
 
@@ -41,10 +42,19 @@ KEY_CLASSES = {
     KeyKind.CHUNK: "chunk",
     KeyKind.JOB_OUTPUT: "output",
     KeyKind.FEATURE_CACHE: "feature-cache",
+    KeyKind.JOB_UPLOAD: "upload",
+    KeyKind.REFERENCE_UPLOAD: "upload",
 }
 _MISSING = {"NoSuchKey", "NoSuchObject"}
 _SPOOL_BLOCK_BYTES = 1 << 20
 T = TypeVar("T")
+
+
+def _class_tags(key: str) -> Tags:
+    """The ``voxregen-class`` tag of ``key``'s kind."""
+    tags = Tags.new_object_tags()
+    tags[CLASS_TAG] = KEY_CLASSES[parse_key(key).kind]
+    return tags
 
 
 class MinioObjectStore:
@@ -103,14 +113,29 @@ class MinioObjectStore:
         self._bucket_ready = True
 
     def put(self, key: str, data: bytes) -> None:
-        tags = Tags.new_object_tags()
-        tags[CLASS_TAG] = KEY_CLASSES[parse_key(key).kind]
+        tags = _class_tags(key)
         self._call(
             key,
             lambda: self._client.put_object(
                 self._bucket, key, io.BytesIO(data), len(data), tags=tags
             ),
         )
+
+    def move(self, source_key: str, key: str) -> None:
+        """A server-side copy (S3 copies up to 5 GiB in one request; the largest upload is
+        738 MB), tagged with ``key``'s class, then the source deleted."""
+        parse_key(source_key)
+        tags = _class_tags(key)
+        self.ensure_bucket()
+        with self._translated(source_key):  # the object that can be missing is the source
+            self._client.copy_object(
+                self._bucket,
+                key,
+                CopySource(self._bucket, source_key),
+                tags=tags,
+                tagging_directive=REPLACE,
+            )
+        self.delete(source_key)
 
     def get(self, key: str) -> bytes:
         def read() -> bytes:

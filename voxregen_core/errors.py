@@ -83,6 +83,13 @@ class UploadTooLargeError(InvalidInputError):
     code = "upload_too_large"
 
 
+class InputChangedError(InvalidInputError):
+    """Raised when a job's input no longer has the hash that the job (or the original of a
+    clone) was rendered from."""
+
+    code = "input_changed"
+
+
 class InvalidParamsError(VoxregenError, ValueError):
     """Raised when render params or a domain value are outside their documented range."""
 
@@ -178,6 +185,12 @@ class ProfileInUseError(ConflictError):
     with it."""
 
     code = "profile_in_use"
+
+
+class UploadSealedError(ConflictError):
+    """Raised when an upload URL is used after a job or reference was created on its upload."""
+
+    code = "upload_sealed"
 
 
 class NotReadyError(VoxregenError):

@@ -8,6 +8,16 @@ Templates (locked by the brief):
 - ``users/{user_id}/jobs/{job_id}/output.wav``
 - ``users/{user_id}/feature-cache/{input_hash}/{feature_version}.bin``
 
+and the two keys that upload URLs write (ours: the brief's keys stay what jobs and profiles
+read):
+
+- ``users/{user_id}/jobs/{job_id}/upload.wav``, a job input's upload;
+- ``users/{user_id}/profiles/{profile_id}/uploads/{ref_id}.wav``, a reference's upload.
+
+An upload key is where a prepare-upload's PUT URL writes; the job or reference created on it
+moves the upload to its brief key (:func:`upload_target`), which no URL ever writes, so a
+second PUT to the URL cannot change what was created (:mod:`voxregen_core.use_cases.uploads`).
+
 Ids are canonical lowercase UUIDs, ``i`` a decimal chunk index without leading zeros,
 ``input_hash`` 64 lowercase hex digits (sha256) and ``feature_version`` like ``v1``.
 """
@@ -32,6 +42,8 @@ class KeyKind(enum.StrEnum):
     CHUNK = "chunk"
     JOB_OUTPUT = "job_output"
     FEATURE_CACHE = "feature_cache"
+    JOB_UPLOAD = "job_upload"
+    REFERENCE_UPLOAD = "reference_upload"
 
 
 _PATTERNS = {
@@ -43,6 +55,9 @@ _PATTERNS = {
     KeyKind.JOB_OUTPUT: rf"users/(?P<user_id>{_UUID})/jobs/(?P<job_id>{_UUID})/output\.wav",
     KeyKind.FEATURE_CACHE: rf"users/(?P<user_id>{_UUID})/feature-cache/(?P<input_hash>{_HASH})"
     rf"/(?P<feature_version>{_VERSION})\.bin",
+    KeyKind.JOB_UPLOAD: rf"users/(?P<user_id>{_UUID})/jobs/(?P<job_id>{_UUID})/upload\.wav",
+    KeyKind.REFERENCE_UPLOAD: rf"users/(?P<user_id>{_UUID})/profiles/(?P<profile_id>{_UUID})"
+    rf"/uploads/(?P<ref_id>{_UUID})\.wav",
 }
 _COMPILED = {kind: re.compile(pattern) for kind, pattern in _PATTERNS.items()}
 
@@ -111,6 +126,37 @@ def feature_cache_key(user_id: uuid.UUID, input_hash: str, feature_version: str)
     if not re.fullmatch(_VERSION, feature_version):
         raise InvalidKeyError(f"feature_version must look like 'v1', got {feature_version!r}")
     return f"{_user(user_id)}/feature-cache/{input_hash}/{feature_version}.bin"
+
+
+def job_upload_key(user_id: uuid.UUID, job_id: uuid.UUID) -> str:
+    return job_prefix(user_id, job_id) + "upload.wav"
+
+
+def reference_upload_key(user_id: uuid.UUID, profile_id: uuid.UUID, ref_id: uuid.UUID) -> str:
+    return f"{profile_prefix(user_id, profile_id)}uploads/{_id(ref_id, 'ref_id')}.wav"
+
+
+def upload_key_for(key: str) -> str:
+    """The upload key whose object becomes ``key``'s, a job input or reference key; raises
+    :class:`InvalidKeyError` for any other key."""
+    parsed = parse_key(key)
+    if parsed.kind is KeyKind.JOB_INPUT:
+        return job_upload_key(parsed.user_id, parsed.job_id)
+    if parsed.kind is KeyKind.REFERENCE:
+        return reference_upload_key(parsed.user_id, parsed.profile_id, parsed.ref_id)
+    raise InvalidKeyError(f"a {parsed.kind.value} key takes no upload: {key}")
+
+
+def upload_target(upload_key: str) -> str:
+    """The job input or reference key that the upload under ``upload_key`` becomes (the
+    inverse of :func:`upload_key_for`); raises :class:`InvalidKeyError` for a key that is not
+    an upload key."""
+    parsed = parse_key(upload_key)
+    if parsed.kind is KeyKind.JOB_UPLOAD:
+        return job_input_key(parsed.user_id, parsed.job_id)
+    if parsed.kind is KeyKind.REFERENCE_UPLOAD:
+        return reference_key(parsed.user_id, parsed.profile_id, parsed.ref_id)
+    raise InvalidKeyError(f"not an upload key: {upload_key}")
 
 
 def parse_key(key: str) -> ParsedKey:

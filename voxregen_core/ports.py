@@ -88,6 +88,14 @@ class ObjectStore(Protocol):
         """Keys starting with ``prefix``, sorted."""
         ...
 
+    def move(self, source_key: str, key: str) -> None:
+        """Move the object under ``source_key`` to ``key``, replacing any object there (stored
+        as if put under ``key``: tagged with its class). Raises
+        :class:`~voxregen_core.errors.ObjectNotFoundError` if ``source_key`` holds none. A
+        reader of ``key`` sees the old object or the whole new one; a move cut short may leave
+        the object under both keys, never under neither."""
+        ...
+
     def presigned_put_url(self, key: str, *, expires_s: int) -> str:
         """A URL that lets a plain HTTP PUT of the body store it under ``key`` (and nowhere
         else) until ``expires_s`` seconds from now."""

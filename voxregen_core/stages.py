@@ -32,6 +32,7 @@ from voxregen_core.feature_cache import FeatureCacheEntry
 from voxregen_core.feature_lookup import lookup_features
 from voxregen_core.features import Features
 from voxregen_core.generator import ChunkFeatures
+from voxregen_core.input_hash import check_unchanged
 from voxregen_core.jobs import RenderJob
 from voxregen_core.keys import chunk_key
 from voxregen_core.mastering import MasterResult, master
@@ -75,11 +76,15 @@ def prepare(
     ``open_input`` opens the uploaded WAV as a seekable binary file (``ObjectStore.open``), which
     is read once, in blocks, decoded and hashed as it goes: only the 48 kHz mid is held whole.
     Raises an :class:`~voxregen_core.errors.InvalidInputError` subclass for input that
-    cannot be rendered. ``timer``, if given, gets the ``decode`` and ``features`` laps.
+    cannot be rendered, :class:`~voxregen_core.errors.InputChangedError` among them if the job
+    has an input hash (a clone has its original's; a resumed job the one its first attempt
+    computed) and the input no longer hashes to it. ``timer``, if given, gets the ``decode``
+    and ``features`` laps.
     """
     timer = timer or StageTimer()
     with open_input() as file:
         stem, hash_hex = read_stem(file)
+    check_unchanged(hash_hex, expected=job.input_hash, key=job.input_object_key)
     timer.lap("decode")
     found = lookup_features(
         job, stem, input_hash=hash_hex, store=store, feature_cache=feature_cache, clock=clock

@@ -12,7 +12,15 @@ from tests.integration.moto_server import ACCESS_KEY, SECRET_KEY
 from voxregen_adapters.local_object_store import LocalObjectStore
 from voxregen_adapters.minio_object_store import MinioObjectStore
 from voxregen_core.errors import InvalidKeyError, InvalidParamsError, ObjectNotFoundError
-from voxregen_core.keys import chunk_key, chunks_prefix, job_input_key, job_output_key
+from voxregen_core.keys import (
+    chunk_key,
+    chunks_prefix,
+    job_input_key,
+    job_output_key,
+    job_upload_key,
+    reference_key,
+    reference_upload_key,
+)
 from voxregen_core.ports import ObjectStore
 
 USER = uuid.UUID("11111111-1111-4111-8111-111111111111")
@@ -109,6 +117,47 @@ def test_list_returns_sorted_keys_under_the_prefix_only(store):
     store.put(chunk_key(USER, other_job, 0), b"o")
     assert store.list(chunks_prefix(USER, JOB)) == [chunk_key(USER, JOB, i) for i in (0, 1, 2)]
     assert store.list(chunks_prefix(USER, uuid.uuid4())) == []
+
+
+@pytest.mark.parametrize(
+    ("source_key", "key"),
+    [
+        (job_upload_key(USER, JOB), job_input_key(USER, JOB)),
+        (reference_upload_key(USER, JOB, JOB), reference_key(USER, JOB, JOB)),
+    ],
+    ids=["job_input", "reference"],
+)
+def test_move_puts_the_object_under_the_new_key_and_removes_the_old(store, source_key, key):
+    data = b"RIFF" + os.urandom(1 << 20)
+    store.put(source_key, data)
+    store.move(source_key, key)
+    assert store.get(key) == data
+    assert not store.exists(source_key)
+    store.put(source_key, b"RIFF-second")
+    assert store.get(key) == data  # the moved object is its own, whatever the old key gets
+
+
+def test_move_replaces_the_object_under_the_new_key(store):
+    store.put(job_input_key(USER, JOB), b"old")
+    store.put(job_upload_key(USER, JOB), b"new")
+    store.move(job_upload_key(USER, JOB), job_input_key(USER, JOB))
+    assert store.get(job_input_key(USER, JOB)) == b"new"
+
+
+def test_move_of_a_missing_key_raises_not_found_and_leaves_the_target(store):
+    store.put(job_input_key(USER, JOB), b"kept")
+    with pytest.raises(ObjectNotFoundError, match="upload.wav"):
+        store.move(job_upload_key(USER, JOB), job_input_key(USER, JOB))
+    assert store.get(job_input_key(USER, JOB)) == b"kept"
+
+
+def test_move_refuses_keys_outside_the_templates(store):
+    store.put(job_upload_key(USER, JOB), b"x")
+    with pytest.raises(InvalidKeyError, match="not a voxregen storage key"):
+        store.move(job_upload_key(USER, JOB), "../etc/passwd")
+    with pytest.raises(InvalidKeyError, match="not a voxregen storage key"):
+        store.move("../etc/passwd", job_input_key(USER, JOB))
+    assert store.get(job_upload_key(USER, JOB)) == b"x"
 
 
 @pytest.mark.parametrize(

@@ -84,15 +84,17 @@ def running_api(
     queue: JobQueue | None = None,
     auth_mode: AuthMode = AuthMode.DEV_HEADER,
     env: Mapping[str, str] | None = None,
+    storage_url: str | None = None,
 ) -> Iterator[Api]:
     """The app over a fresh service in ``auth_mode``, with ``env`` over the settings; ``queue``
-    replaces the Dramatiq queue on ``api.broker``."""
+    replaces the Dramatiq queue on ``api.broker``, ``storage_url`` (an ``s3://`` one) the local
+    store in ``storage_dir``."""
     migrated_engine(database_url).dispose()
     settings = load_settings(
         {
             "VOXREGEN_DATABASE_URL": database_url,
             "VOXREGEN_REDIS_URL": redis_url,
-            "VOXREGEN_STORAGE_URL": storage_dir.as_uri(),
+            "VOXREGEN_STORAGE_URL": storage_url or storage_dir.as_uri(),
             "VOXREGEN_PUBLIC_URL": PUBLIC_URL,
             "VOXREGEN_SIGNING_KEY": SIGNING_KEY,
             "VOXREGEN_AUTH_MODE": auth_mode.value,

@@ -23,6 +23,7 @@ import yaml
 from tests.integration.http_api import running_api
 from tests.integration.http_world import STORE, World, assert_error, seed_user, snapshot
 from voxregen_adapters.settings import AuthMode
+from voxregen_core.keys import upload_key_for
 from voxregen_http.routes.openapi import DOCUMENT as OPENAPI
 
 DOCUMENT = yaml.safe_load(OPENAPI.read_text())
@@ -38,6 +39,7 @@ VICTIM_VALUES: dict[str, list[tuple[str, Overrides]]] = {
         ("input", lambda w: {"key": w.input_key}),
         ("output", lambda w: {"key": w.output_key}),
         ("pending-input", lambda w: {"key": w.pending_input_key}),
+        ("pending-upload", lambda w: {"key": upload_key_for(w.pending_input_key)}),
     ],
     "singer_profile_id": [("profile", lambda w: {"singer_profile_id": w.profile_id})],
     "input_object_key": [
@@ -142,8 +144,8 @@ def request_of(api, user: World, path: str, method: str, values: dict[str, str])
 
 def own_storage_key(user: World, method: str) -> str:
     """The key of ``user``'s that a storage URL grants ``method`` on: the output to GET, the
-    reserved input to PUT."""
-    return user.output_key if method == "GET" else user.pending_input_key
+    reserved input's upload to PUT."""
+    return user.output_key if method == "GET" else upload_key_for(user.pending_input_key)
 
 
 def own_values(user: World, names: list[str], method: str) -> dict[str, str]:

@@ -21,11 +21,13 @@ import pytest
 
 from tests.integration.http_api import build_profile, running_api
 from tests.integration.http_world import STORE, World, assert_error, module_api, seed_user, snapshot
+from voxregen_core.keys import job_upload_key
 from voxregen_core.use_cases.uploads import MAX_UPLOAD_BYTES
 from voxregen_http.bodies import MAX_JSON_BODY_BYTES
 
 ATTACKER = uuid.UUID("3a77ac6e-0000-4000-8000-00000000000e")
 VICTIM = uuid.UUID("a11ce000-0000-4000-8000-000000000001")
+UNTAKEN_JOB = uuid.UUID("0b1e0000-0000-4000-8000-0000000000aa")
 STABLE_CODES = {
     "malformed_json",
     "unauthenticated",
@@ -63,6 +65,12 @@ def world(database_url, redis_url, tmp_path_factory):
     folder = tmp_path_factory.mktemp("hostile")
     with module_api(database_url, redis_url, folder / STORE) as api:
         yield api, folder, seed_user(api, ATTACKER), seed_user(api, VICTIM)
+
+
+def _open_upload(user: World) -> str:
+    """An upload key of ``user``'s that no request here takes (createRenderJob takes the pending
+    input's): a PUT URL for it stays open."""
+    return job_upload_key(user.user_id, UNTAKEN_JOB)
 
 
 def _signed(api, method: str, key: str) -> str:
@@ -111,7 +119,7 @@ OPERATIONS: dict[str, Callable[..., tuple[str, str, dict | None]]] = {
         {"params": {"style": "warm"}},
     ),
     "getStoredObject": lambda api, w: ("GET", _signed(api, "GET", w.output_key), None),
-    "putStoredObject": lambda api, w: ("PUT", _signed(api, "PUT", w.pending_input_key), None),
+    "putStoredObject": lambda api, w: ("PUT", _signed(api, "PUT", _open_upload(w)), None),
 }
 V1 = [name for name in OPERATIONS if name not in ("getStoredObject", "putStoredObject")]
 
@@ -285,7 +293,7 @@ def test_an_upload_declared_over_the_cap_is_a_413_and_stores_nothing(world):
     api, folder, attacker, _ = world
     before = snapshot(api, folder)
     response = api.client.put(
-        _signed(api, "PUT", attacker.pending_input_key),
+        _signed(api, "PUT", _open_upload(attacker)),
         content=b"RIFF",
         headers={"Content-Length": str(MAX_UPLOAD_BYTES + 1)},
     )

@@ -13,7 +13,7 @@ from tests.integration.http_api import as_user, finish_job, running_api
 from tests.integration.http_world import assert_error
 from tests.integration.worker_world import reference_wav
 from tests.signals import sine, wav_bytes
-from voxregen_core.keys import job_output_key, profile_prefix
+from voxregen_core.keys import job_output_key, profile_prefix, upload_key_for
 from voxregen_worker.profile_build import profile_build
 
 ALICE = uuid.UUID("a11ce000-0000-4000-8000-000000000001")
@@ -122,7 +122,7 @@ def test_a_profile_in_use_is_refused_then_deleted_keeping_its_finished_jobs(api)
     assert_error(refused, 409, {"profile_in_use"})
     assert "1 queued or running render job(s)" in refused.json()["error"]["message"]
     assert len(get(api, f"/v1/singer-profiles/{profile_id}")["references"]) == 2
-    assert api.service.store.exists(abandoned["object_key"])
+    assert api.service.store.exists(upload_key_for(abandoned["object_key"]))
 
     api.client.post(f"/v1/render-jobs/{queued_job}:cancel", headers=as_user(ALICE))
     response = api.client.delete(f"/v1/singer-profiles/{profile_id}", headers=as_user(ALICE))

@@ -9,7 +9,7 @@ import pytest
 from tests.integration.http_api import as_user, build_profile, running_api
 from tests.integration.worker_world import reference_wav
 from tests.signals import sine, wav_bytes
-from voxregen_core.keys import reference_key
+from voxregen_core.keys import reference_key, reference_upload_key
 from voxregen_core.messages import ProfileBuildMessage
 from voxregen_worker.profile_build import profile_build
 
@@ -64,9 +64,10 @@ def test_prepare_upload_gives_the_brief_key_and_a_working_put_url(api):
     assert prepared["object_key"] == reference_key(
         ALICE, uuid.UUID(profile_id), uuid.UUID(prepared["ref_id"])
     )
-    assert prepared["upload_url"].startswith("http://testserver/storage/" + prepared["object_key"])
+    upload_key = reference_upload_key(ALICE, uuid.UUID(profile_id), uuid.UUID(prepared["ref_id"]))
+    assert prepared["upload_url"].startswith(f"http://testserver/storage/{upload_key}?")
     assert api.client.put(prepared["upload_url"], content=CLIP).status_code == 204
-    assert api.service.store.get(prepared["object_key"]) == CLIP
+    assert api.service.store.get(upload_key) == CLIP  # until the commit takes it
 
 
 def test_commit_records_the_reference_marks_building_and_queues_the_build(api):

@@ -15,8 +15,9 @@ from tests.signals import sine, wav_bytes
 from voxregen_adapters.broker import make_broker
 from voxregen_adapters.dramatiq_job_queue import DramatiqJobQueue
 from voxregen_core.feature_cache import FeatureCacheEntry
+from voxregen_core.input_hash import input_hash
 from voxregen_core.jobs import JobStatus, Progress
-from voxregen_core.keys import chunk_key, job_input_key, job_output_key
+from voxregen_core.keys import chunk_key, job_input_key, job_output_key, job_upload_key
 from voxregen_core.messages import ProfileBuildMessage, RenderJobMessage
 from voxregen_core.profiles import ProfileStatus
 from voxregen_core.use_cases.render_jobs import fail_job
@@ -69,7 +70,8 @@ def test_the_whole_flow_up_to_a_queued_job_then_done_download_and_clone(api):
     prepared = uploaded_input(api)
     job_id = uuid.UUID(prepared["job_id"])
     assert prepared["object_key"] == job_input_key(ALICE, job_id)
-    assert api.service.store.get(prepared["object_key"]) == STEM
+    assert api.service.store.get(job_upload_key(ALICE, job_id)) == STEM  # where the URL writes
+    assert not api.service.store.exists(prepared["object_key"])
 
     body = {
         "singer_profile_id": profile_id,
@@ -80,6 +82,8 @@ def test_the_whole_flow_up_to_a_queued_job_then_done_download_and_clone(api):
     assert response.status_code == 201, response.text
     job = response.json()
     assert job["id"] == prepared["job_id"]  # the reserved id
+    assert api.service.store.get(prepared["object_key"]) == STEM  # the job took the upload
+    assert not api.service.store.exists(job_upload_key(ALICE, job_id))
     assert (job["status"], job["progress"], job["metrics"], job["error"]) == (
         "queued",
         {"chunks_done": 0, "chunks_total": 0},
@@ -134,7 +138,7 @@ def test_a_clone_carries_the_originals_feature_cache_entry(api):
     entry = api.service.feature_cache.add(
         FeatureCacheEntry.new(
             user_id=ALICE,
-            input_hash="ab" * 32,
+            input_hash=input_hash(STEM),  # the worker's hash of the upload
             feature_version="v1",
             duration_s=2.0,
             now=api.service.clock.now(),

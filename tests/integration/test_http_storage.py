@@ -1,5 +1,6 @@
 """The local object store's presigned URLs, served by the app at /storage/{key}: a URL works
-for its own method and key until it expires, and nothing else gets through (403)."""
+for its own method and key until it expires, and nothing else gets through (403); a PUT writes
+an upload key only, and only until a job or reference takes the upload."""
 
 import time
 import uuid
@@ -9,11 +10,11 @@ import pytest
 
 from tests.integration.http_api import SIGNING_KEY, running_api
 from voxregen_adapters import url_signing
-from voxregen_core.keys import job_input_key, job_output_key
+from voxregen_core.keys import job_input_key, job_output_key, job_upload_key
 
 USER = uuid.UUID("a11ce000-0000-4000-8000-000000000001")
 JOB = uuid.UUID("22222222-2222-4222-8222-222222222222")
-KEY = job_input_key(USER, JOB)
+KEY = job_upload_key(USER, JOB)
 
 
 @pytest.fixture
@@ -43,6 +44,26 @@ def test_a_put_url_stores_the_body_and_a_get_url_reads_it(api):
         b"RIFF1",
         "audio/wav",
     )
+
+
+def test_a_put_to_a_key_that_takes_no_upload_is_a_422_and_stores_nothing(api):
+    for key in (job_input_key(USER, JOB), job_output_key(USER, JOB)):
+        response = api.client.put(
+            api.service.store.presigned_put_url(key, expires_s=60), content=b"x"
+        )
+        assert (response.status_code, response.json()["error"]["code"]) == (422, "invalid_key")
+        assert not api.service.store.exists(key)
+
+
+def test_a_put_after_the_upload_was_taken_is_a_409_and_changes_nothing(api):
+    url = api.service.store.presigned_put_url(KEY, expires_s=60)
+    assert api.client.put(url, content=b"RIFF1").status_code == 204
+    assert api.client.put(url, content=b"RIFF2").status_code == 204  # not taken: replaced
+    api.service.store.move(KEY, job_input_key(USER, JOB))  # what creating the job does
+    response = api.client.put(url, content=b"RIFF3")
+    assert (response.status_code, response.json()["error"]["code"]) == (409, "upload_sealed")
+    assert api.service.store.get(job_input_key(USER, JOB)) == b"RIFF2"
+    assert not api.service.store.exists(KEY)
 
 
 def test_a_url_is_refused_for_the_other_method(api):

@@ -102,11 +102,25 @@ def test_presigned_urls_are_sigv4_query_grants_for_the_key_and_expiry(store, buc
         (keys.chunk_key(USER, JOB, 3), "chunk"),
         (keys.job_output_key(USER, JOB), "output"),
         (keys.feature_cache_key(USER, "ab" * 32, "v1"), "feature-cache"),
+        (keys.job_upload_key(USER, JOB), "upload"),
+        (keys.reference_upload_key(USER, uuid.uuid4(), uuid.uuid4()), "upload"),
     ],
 )
 def test_every_put_tags_the_object_with_its_lifecycle_class(store, client, bucket, key, tag):
     store.put(key, b"x")
     assert dict(client.get_object_tags(bucket, key)) == {CLASS_TAG: tag}
+
+
+def test_an_upload_moved_to_its_key_is_tagged_with_the_keys_class(store, client, bucket):
+    upload_key = keys.job_upload_key(USER, JOB)
+    status, _ = _http("PUT", store.presigned_put_url(upload_key, expires_s=600), b"RIFF up")
+    assert status == 200
+    assert client.get_object_tags(bucket, upload_key) is None  # a client's PUT: untagged
+    store.move(upload_key, keys.job_input_key(USER, JOB))
+    assert dict(client.get_object_tags(bucket, keys.job_input_key(USER, JOB))) == {
+        CLASS_TAG: "input"
+    }
+    assert store.list(keys.job_prefix(USER, JOB)) == [keys.job_input_key(USER, JOB)]
 
 
 def test_the_bucket_is_created_on_first_use_and_ensure_bucket_is_idempotent(store, client, bucket):

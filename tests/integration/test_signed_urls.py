@@ -20,13 +20,13 @@ import pytest
 from tests.integration.http_api import SIGNING_KEY
 from tests.integration.http_world import STORE, assert_error, module_api, snapshot
 from voxregen_adapters import url_signing
-from voxregen_core.keys import job_input_key, job_output_key
+from voxregen_core.keys import job_output_key, job_upload_key
 
 ALICE = uuid.UUID("a11ce000-0000-4000-8000-000000000001")
 BOB = uuid.UUID("b0b00000-0000-4000-8000-000000000002")
 JOB = uuid.UUID("22222222-2222-4222-8222-222222222222")
-KEY = job_input_key(ALICE, JOB)
-OTHER_KEY = job_input_key(BOB, uuid.UUID("33333333-3333-4333-8333-333333333333"))
+KEY = job_upload_key(ALICE, JOB)  # what an upload URL writes
+OTHER_KEY = job_upload_key(BOB, uuid.UUID("33333333-3333-4333-8333-333333333333"))
 STORED = b"RIFF-stored"
 
 
@@ -167,7 +167,7 @@ def test_extra_query_fields_write_only_the_signed_key(api, folder, query):
 SPELLINGS = {
     "encoded_slashes": quote(KEY, safe=""),
     "double_encoded_slashes": KEY.replace("/", "%252F"),
-    "dot_segments_plain": f"{_JOBS}/x/../{JOB}/input.wav",
+    "dot_segments_plain": f"{_JOBS}/x/../{JOB}/upload.wav",
     "dot_segment_inside": KEY.replace("/jobs/", "/./jobs/"),
 }
 

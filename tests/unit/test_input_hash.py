@@ -1,11 +1,15 @@
-"""The input hash: sha256 of the uploaded bytes, in the form feature-cache keys require."""
+"""The input hash: sha256 of the uploaded bytes, in the form feature-cache keys require, of
+bytes or of a file read in blocks; and the check that an input still hashes as expected."""
 
+import io
 import uuid
 
 import hypothesis.strategies as st
+import pytest
 from hypothesis import given
 
-from voxregen_core.input_hash import input_hash
+from voxregen_core.errors import InputChangedError
+from voxregen_core.input_hash import check_unchanged, file_input_hash, input_hash
 from voxregen_core.keys import KeyKind, feature_cache_key, parse_key
 
 
@@ -29,3 +33,26 @@ def test_any_changed_byte_changes_the_hash(data, draw):
     changed = bytearray(data)
     changed[position] ^= draw.draw(st.integers(1, 255))
     assert input_hash(bytes(changed)) != input_hash(data)
+
+
+@given(st.binary(max_size=2048), st.integers(0, 100))
+def test_a_file_hashes_as_its_bytes_from_where_it_stands(data, start):
+    start = min(start, len(data))
+    file = io.BytesIO(data)
+    file.seek(start)
+    assert file_input_hash(file) == input_hash(data[start:])
+
+
+def test_a_file_over_several_blocks_hashes_as_its_bytes():
+    data = bytes(range(256)) * (5 << 12) + b"tail"  # 5 MiB and 4 bytes: past block edges
+    assert file_input_hash(io.BytesIO(data)) == input_hash(data)
+
+
+def test_an_input_is_unchanged_if_it_hashes_as_expected_or_nothing_is_expected():
+    check_unchanged(input_hash(b"a"), expected=input_hash(b"a"), key="k")
+    check_unchanged(input_hash(b"a"), expected=None, key="k")
+
+
+def test_an_input_that_hashes_otherwise_has_changed():
+    with pytest.raises(InputChangedError, match=f"under k has changed .*{input_hash(b'a')}"):
+        check_unchanged(input_hash(b"b"), expected=input_hash(b"a"), key="k")

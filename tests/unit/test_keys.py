@@ -10,9 +10,12 @@ from voxregen_core import keys
 from voxregen_core.errors import InvalidKeyError
 from voxregen_core.keys import KeyKind, parse_key
 
-# The brief's templates, written out again here so the test does not trust keys.py's regexes.
+# The brief's templates and the two upload keys, written out again here so the test does not
+# trust keys.py's regexes.
 ID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 TEMPLATES = {
+    KeyKind.JOB_UPLOAD: f"users/{ID}/jobs/{ID}/upload\\.wav",
+    KeyKind.REFERENCE_UPLOAD: f"users/{ID}/profiles/{ID}/uploads/{ID}\\.wav",
     KeyKind.REFERENCE: f"users/{ID}/profiles/{ID}/references/{ID}\\.wav",
     KeyKind.JOB_INPUT: f"users/{ID}/jobs/{ID}/input\\.wav",
     KeyKind.CHUNK: f"users/{ID}/jobs/{ID}/chunks/(0|[1-9][0-9]*)\\.wav",
@@ -56,6 +59,47 @@ def test_job_keys_parse_back(user_id, job_id, chunk_index):
         assert parse_key(key) == keys.ParsedKey(
             kind=kind, user_id=user_id, job_id=job_id, chunk_index=index
         )
+
+
+@given(vst.uuids, vst.uuids, vst.uuids)
+def test_an_upload_key_becomes_its_brief_key_and_back(user_id, owner_id, ref_id):
+    # (upload key, as written, the key it becomes, the prefix deleting its owner deletes)
+    cases = [
+        (
+            keys.job_upload_key(user_id, owner_id),
+            f"users/{user_id}/jobs/{owner_id}/upload.wav",
+            keys.job_input_key(user_id, owner_id),
+            keys.job_prefix(user_id, owner_id),
+        ),
+        (
+            keys.reference_upload_key(user_id, owner_id, ref_id),
+            f"users/{user_id}/profiles/{owner_id}/uploads/{ref_id}.wav",
+            keys.reference_key(user_id, owner_id, ref_id),
+            keys.profile_prefix(user_id, owner_id),
+        ),
+    ]
+    for upload_key, literal, target, owner_prefix in cases:
+        assert upload_key == literal
+        assert keys.upload_target(upload_key) == target
+        assert keys.upload_key_for(target) == upload_key
+        assert upload_key.startswith(owner_prefix)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        keys.chunk_key(uuid.UUID(int=1), uuid.UUID(int=2), 0),
+        keys.job_output_key(uuid.UUID(int=1), uuid.UUID(int=2)),
+        keys.feature_cache_key(uuid.UUID(int=1), "a" * 64, "v1"),
+        keys.job_upload_key(uuid.UUID(int=1), uuid.UUID(int=2)),
+    ],
+)
+def test_only_job_inputs_and_references_take_an_upload(key):
+    with pytest.raises(InvalidKeyError, match="takes no upload"):
+        keys.upload_key_for(key)
+    if parse_key(key).kind is not KeyKind.JOB_UPLOAD:
+        with pytest.raises(InvalidKeyError, match="not an upload key"):
+            keys.upload_target(key)
 
 
 @given(vst.uuids, vst.sha256_hex, vst.feature_versions)

@@ -4,11 +4,13 @@ references, prepare, commit and delete a reference.
 Every one is scoped by the caller's ``user_id``: another user's profile is a
 :class:`~voxregen_core.errors.NotFoundError`, exactly like a missing one.
 
-Committing a reference records it (once: committing it again only queues the build again),
-moves the profile to ``building`` and queues a profile build. A profile built before stays
-usable for renders meanwhile (:attr:`~voxregen_core.profiles.SingerProfile.usable_for_render`).
-A commit's duration is advisory: it is stored (0 if not given) until the build replaces it
-with the duration it measures from the clip.
+Committing a reference takes its upload (:func:`~voxregen_core.use_cases.uploads.take_upload`:
+from then on its upload URL changes nothing a build reads), records it (once: committing it
+again only queues the build again), moves the profile to ``building`` and queues a profile
+build. A profile built before stays usable for renders meanwhile
+(:attr:`~voxregen_core.profiles.SingerProfile.usable_for_render`). A commit's duration is
+advisory: it is stored (0 if not given) until the build replaces it with the duration it
+measures from the clip.
 """
 
 import uuid
@@ -22,7 +24,7 @@ from voxregen_core.errors import (
     ProfileInUseError,
 )
 from voxregen_core.jobs import IN_FLIGHT
-from voxregen_core.keys import profile_prefix, reference_key
+from voxregen_core.keys import profile_prefix, reference_key, upload_key_for
 from voxregen_core.pagination import Page, PageRequest, page_of, page_request
 from voxregen_core.ports import ServicePorts
 from voxregen_core.profiles import (
@@ -31,7 +33,7 @@ from voxregen_core.profiles import (
     SingerProfile,
     SingerReference,
 )
-from voxregen_core.use_cases.uploads import PreparedUpload, check_upload, prepare_upload
+from voxregen_core.use_cases.uploads import PreparedUpload, prepare_upload, take_upload
 
 PROFILES_LIST = "singer-profiles"
 REFERENCES_LIST = "singer-references"
@@ -123,10 +125,11 @@ def list_references(
 def delete_reference(
     ports: ServicePorts, *, user_id: uuid.UUID, profile_id: uuid.UUID, ref_id: uuid.UUID
 ) -> None:
-    """Delete a reference of the caller's profile, its clip and the exemplars cut from it, and
-    rebuild the profile from the rest: it is ``building`` meanwhile, still usable for renders
-    with the embedding it has. With no reference left there is nothing to build it from: it
-    is back to a new profile's state (``building``, no embedding, waiting for a reference).
+    """Delete a reference of the caller's profile, its clip (and what its upload URL got after
+    the commit) and the exemplars cut from it, and rebuild the profile from the rest: it is
+    ``building`` meanwhile, still usable for renders with the embedding it has. With no
+    reference left there is nothing to build it from: it is back to a new profile's state
+    (``building``, no embedding, waiting for a reference).
 
     Raises :class:`NotFoundError` for a missing or another user's profile or reference, and
     :class:`ProfileInUseError` for the last reference while a queued or running job renders
@@ -144,11 +147,12 @@ def delete_reference(
             f"reference {ref_id} is the last of singer profile {profile_id}, which a queued or "
             "running render job uses; cancel it or let it finish, or add a reference first"
         )
-    ports.references.delete(
-        user_id=user_id,
-        reference_id=ref_id,
-        delete_object=lambda deleted: ports.store.delete(deleted.object_key),
-    )
+
+    def delete_objects(deleted: SingerReference) -> None:
+        ports.store.delete(deleted.object_key)
+        ports.store.delete(upload_key_for(deleted.object_key))  # a PUT after the commit
+
+    ports.references.delete(user_id=user_id, reference_id=ref_id, delete_object=delete_objects)
     scope = {"user_id": user_id, "profile_id": profile_id}
     if ports.references.list_for_profile(**scope):
         ports.profiles.set_status(**scope, status=ProfileStatus.BUILDING)
@@ -228,7 +232,7 @@ def commit_reference(
             f"no upload of reference {ref_id} under {object_key}; "
             f"commit the object_key its prepare-upload returned, {key}"
         )
-    check_upload(ports.store, key)
+    take_upload(ports.store, key)
     reference = ports.references.get(user_id=user_id, reference_id=ref_id)
     if reference is None:
         reference = ports.references.add(

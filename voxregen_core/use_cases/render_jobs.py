@@ -12,10 +12,14 @@ Every one is scoped by the caller's ``user_id``: another user's job is a
   than :data:`~voxregen_core.use_cases.uploads.MAX_UPLOAD_BYTES`); it is stored ``queued`` and a
   render is queued. If the queue cannot take the message, the job is failed at once with the
   queue's error (it would otherwise stay ``queued`` forever) and the error is raised.
+- A new job takes its upload (:func:`~voxregen_core.use_cases.uploads.take_upload`): from then
+  on its upload URL changes nothing the job or its clones read.
 - A clone renders the same input (and, while cached, its features) with its original's
-  params, the given overrides applied over them; once the retention sweep deleted that input
-  (:mod:`voxregen_core.retention`), or it is gone from the store, the clone is refused with
-  ``input_expired``.
+  params, the given overrides applied over them, if the input still has its original's hash
+  (once the original has one: its worker hashed the input); else 409 ``input_changed``. The
+  worker checks the hash again when the clone runs (:func:`voxregen_core.stages.prepare`).
+  Once the retention sweep deleted that input (:mod:`voxregen_core.retention`), or it is gone
+  from the store, the clone is refused with ``input_expired``.
 - A job's output can be downloaded once it is ``done``, until it is deleted by the retention
   sweep (or gone from the store): ``output_expired`` then.
 - A queued or running job can be canceled: it moves to ``canceled`` by compare-and-set, so a
@@ -41,6 +45,7 @@ from voxregen_core.errors import (
     ProfileNotReadyError,
     QueueUnavailableError,
 )
+from voxregen_core.input_hash import check_unchanged, file_input_hash
 from voxregen_core.jobs import JobDeletion, JobStatus, RenderJob
 from voxregen_core.keys import chunks_prefix, job_input_key, job_prefix
 from voxregen_core.pagination import Page, page_of, page_request
@@ -55,6 +60,7 @@ from voxregen_core.use_cases.uploads import (
     download_link,
     prepare_upload,
     reserved_job_id,
+    take_upload,
 )
 from voxregen_core.use_cases.webhooks import checked_target, notify
 from voxregen_core.webhooks import WebhookEvent
@@ -114,6 +120,8 @@ def create_job(
     nothing uploaded; :class:`NotFoundError` or :class:`NotReadyError` for a profile missing
     or not usable; :class:`ConflictError` if the key's job exists already;
     :class:`~voxregen_core.errors.UploadTooLargeError`; :class:`QueueUnavailableError`.
+    Every check comes before the upload is taken, so that a refused create leaves the upload
+    URL open for another try.
     """
     try:
         job_id = reserved_job_id(input_object_key, user_id=user_id)
@@ -125,7 +133,7 @@ def create_job(
         raise ConflictError(
             f"render job {job_id} already exists for this input; clone it to render again"
         )
-    check_upload(ports.store, input_object_key)
+    take_upload(ports.store, input_object_key)
     job = RenderJob(
         id=job_id,
         user_id=user_id,
@@ -151,7 +159,9 @@ def clone_job(
 
     Raises :class:`NotFoundError` for a missing or another user's job (or profile),
     :class:`InvalidFieldError` (``params``) for overrides the params refuse,
-    :class:`InputExpiredError` once its input is deleted, and otherwise as :func:`create_job`.
+    :class:`InputExpiredError` once its input is deleted,
+    :class:`~voxregen_core.errors.InputChangedError` for an input that no longer has the
+    original's hash, and otherwise as :func:`create_job`.
     """
     original = get_job(ports, user_id=user_id, job_id=job_id)
     webhook = checked_target(ports.webhook_sender, webhook_url, webhook_events)
@@ -165,6 +175,13 @@ def clone_job(
         )
     _require_usable_profile(ports, user_id, original.singer_profile_id)
     _require_input_kept(ports, original)
+    if original.input_hash is not None:
+        with ports.store.open(original.input_object_key) as file:
+            check_unchanged(
+                file_input_hash(file),
+                expected=original.input_hash,
+                key=original.input_object_key,
+            )
     clone = RenderJob(
         id=uuid.uuid4(),
         user_id=user_id,

@@ -1,6 +1,17 @@
 """What an upload must be before a reference commit or a render job takes it: stored under a
-key the caller owns, and no larger than the largest stem the service accepts; and the
-presigned URLs that upload and download objects.
+key the caller owns, and no larger than the largest stem the service accepts; the presigned
+URLs that upload and download objects; and the rule that an upload URL writes once.
+
+**An upload URL writes until its job or reference is created, then never again.** A job input
+or reference key (the brief's keys, which the job or profile build reads) has an upload key
+beside it (:func:`~voxregen_core.keys.upload_key_for`), and prepare-upload's PUT URL writes the
+upload key only. Creating the job or committing the reference takes the upload
+(:func:`take_upload`): the object moves to the brief's key, which no URL writes. So a second
+PUT to the URL, whoever holds it, cannot change what a job, its clones or a profile build read.
+Before the create, PUTs overwrite one another (a user who uploaded the wrong file uploads
+again); after it, the local store's route refuses them (:func:`accept_upload`: 409
+``upload_sealed``), and S3, which serves its presigned URLs itself, stores them under the
+upload key, where nothing reads them (they are deleted with the job or profile).
 
 ``MAX_UPLOAD_BYTES`` is the size of an 8-minute stereo WAV at 192 kHz and 32 bits, plus 1 MiB
 for headers and metadata chunks: about 738 MB. Anything larger cannot be a stem the render
@@ -13,8 +24,13 @@ from datetime import datetime, timedelta
 import attrs
 
 from voxregen_core import spec
-from voxregen_core.errors import InvalidKeyError, ObjectNotFoundError, UploadTooLargeError
-from voxregen_core.keys import KeyKind, parse_key
+from voxregen_core.errors import (
+    InvalidKeyError,
+    ObjectNotFoundError,
+    UploadSealedError,
+    UploadTooLargeError,
+)
+from voxregen_core.keys import KeyKind, parse_key, upload_key_for, upload_target
 from voxregen_core.ports import Clock, ObjectStore
 
 MAX_UPLOAD_BYTES = int(spec.MAX_INPUT_S) * 192_000 * 4 * 2 + 2**20
@@ -46,11 +62,13 @@ class DownloadLink:
 def prepare_upload(
     store: ObjectStore, clock: Clock, object_id: uuid.UUID, key: str
 ) -> PreparedUpload:
-    """A PUT URL for ``key`` (which reserves ``object_id``), for ``UPLOAD_URL_EXPIRES_S``."""
+    """A PUT URL for the upload of ``key``, a job input or reference key (which reserves
+    ``object_id``), for ``UPLOAD_URL_EXPIRES_S``: it writes ``key``'s upload key, which the job
+    or reference created on ``key`` takes (module docstring)."""
     return PreparedUpload(
         id=object_id,
         object_key=key,
-        upload_url=store.presigned_put_url(key, expires_s=UPLOAD_URL_EXPIRES_S),
+        upload_url=store.presigned_put_url(upload_key_for(key), expires_s=UPLOAD_URL_EXPIRES_S),
         expires_at=clock.now() + timedelta(seconds=UPLOAD_URL_EXPIRES_S),
     )
 
@@ -72,6 +90,41 @@ def check_upload(store: ObjectStore, key: str) -> int:
             f"the upload under {key} is {size_bytes} bytes; the limit is {MAX_UPLOAD_BYTES} "
             "bytes (an 8-minute 192 kHz 32-bit stereo WAV)"
         )
+    return size_bytes
+
+
+def accept_upload(store: ObjectStore, upload_key: str, data: bytes) -> None:
+    """Store an upload URL's body under ``upload_key``, replacing an earlier upload, while no
+    job or reference was created on it. Raises :class:`UploadSealedError` once one was (its
+    key holds the object), :class:`InvalidKeyError` for a key that is not an upload key."""
+    key = upload_target(upload_key)
+    if store.exists(key):
+        raise UploadSealedError(
+            f"{key} was created from this upload already, and an upload URL writes only until "
+            "then; prepare a new upload to send another file"
+        )
+    store.put(upload_key, data)
+
+
+def take_upload(store: ObjectStore, key: str) -> int:
+    """Make the upload of ``key`` (a job input or reference key) the object under ``key``, once,
+    and return its size in bytes: what a create or commit calls last, after every other check.
+
+    If ``key`` holds an object already, the upload was taken before (or the service stored the
+    object there itself) and that object stays, whatever the upload key got since. Otherwise
+    the upload is checked (:func:`check_upload`) and moved to ``key``. Raises
+    :class:`ObjectNotFoundError` if nothing was uploaded, :class:`UploadTooLargeError`.
+    """
+    if store.exists(key):
+        return check_upload(store, key)
+    upload_key = upload_key_for(key)
+    try:
+        size_bytes = check_upload(store, upload_key)
+    except ObjectNotFoundError:
+        raise ObjectNotFoundError(
+            f"no object under {key}: nothing was uploaded to its upload URL"
+        ) from None
+    store.move(upload_key, key)
     return size_bytes
 
 

@@ -4,8 +4,10 @@
 (``{VOXREGEN_PUBLIC_URL}/storage/{key}?expires=…&signature=…``). A request is served only if
 the signature grants the request's own method (GET or PUT) on that key and has not expired
 (:func:`voxregen_adapters.url_signing.verify`); anything else is 403, whatever the key. A PUT
-stores its body through the store (at most ``MAX_UPLOAD_BYTES``, else 413); a GET answers the
-object's bytes. No ``X-User-Id`` is needed: the signature is the grant.
+stores its body as an upload (at most ``MAX_UPLOAD_BYTES``, else 413), only under an upload key
+(422 otherwise) and only until a job or reference is created on it (409 ``upload_sealed``
+after: :func:`~voxregen_core.use_cases.uploads.accept_upload`); a GET answers the object's
+bytes. No ``X-User-Id`` is needed: the signature is the grant.
 
 Mounted only when the service has a signing key (local storage); with S3, presigned URLs
 point at the S3 server itself.
@@ -20,7 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from voxregen_adapters import url_signing
-from voxregen_core.use_cases.uploads import MAX_UPLOAD_BYTES
+from voxregen_core.use_cases.uploads import MAX_UPLOAD_BYTES, accept_upload
 from voxregen_http.bodies import bounded_body
 from voxregen_http.endpoint import service_of
 from voxregen_http.errors import error_response
@@ -52,7 +54,7 @@ async def storage_object(request: Request) -> Response:
         return error_response(
             413, "upload_too_large", f"the upload is over the limit of {MAX_UPLOAD_BYTES} bytes"
         )
-    await run_in_threadpool(service.store.put, key, body)
+    await run_in_threadpool(accept_upload, service.store, key, body)
     return Response(status_code=204)
 
 
