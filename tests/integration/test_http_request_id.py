@@ -157,9 +157,9 @@ def test_the_queue_messages_a_request_sends_carry_its_request_id(api):
         headers=as_user(ALICE) | {"X-Request-Id": "commit-1"},
     )
     assert committed.status_code == 202, committed.text
-    queued = api.queued()
+    queued = api.queued()  # the queue's messages, then the render backlog's units
     assert [(type(message), message.request_id) for message in queued] == [
+        (ProfileBuildMessage, "commit-1"),
         (RenderJobMessage, "create-1"),
         (RenderJobMessage, cloned.headers["x-request-id"]),
-        (ProfileBuildMessage, "commit-1"),
     ]

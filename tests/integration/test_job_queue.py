@@ -180,13 +180,18 @@ def test_the_decoder_refuses_what_the_queue_never_sends(actor_name, args, match)
     [
         (
             {"user_id": str(USER)},
-            r"render_job takes only the keyword argument request_id, got \['u",
+            r"profile_build takes the keyword arguments \['request_id'\], got \['u",
         ),
-        ({"request_id": ""}, "RenderJobMessage.request_id must be None or 1 to 128 characters"),
+        ({"request_id": ""}, "ProfileBuildMessage.request_id must be None or 1 to 128 characters"),
         ({"request_id": "a b"}, r"of \[A-Za-z0-9._-\], got 'a b'"),
-        ({"request_id": 7}, "RenderJobMessage.request_id must be None or 1 to 128 char"),
+        ({"request_id": 7}, "ProfileBuildMessage.request_id must be None or 1 to 128 char"),
     ],
 )
 def test_the_decoder_refuses_keywords_the_queue_never_sends(kwargs, match):
     with pytest.raises(InvalidParamsError, match=match):
-        decode_message("render_job", (str(USER), str(JOB)), kwargs)
+        decode_message("profile_build", (str(USER), str(JOB)), kwargs)
+
+
+def test_a_render_turn_takes_no_request_id_its_unit_carries_its_own():
+    with pytest.raises(InvalidParamsError, match=r"render_turn takes the keyword arguments \[\]"):
+        decode_message("render_turn", (str(JOB),), {"request_id": "create-1"})
