@@ -1,18 +1,18 @@
 """Each answer counted and timed in :class:`~voxregen_http.metrics.ApiMetrics`, by method,
 route template and status.
 
-A pure ASGI middleware, so errors count too (a request that raises counts as a 500). The
+An :class:`~voxregen_http.observed_requests.ObservedRequests` middleware, so errors count too (a request that raises counts as a 500). The
 labels are bounded whatever clients send: the route is the template of the route that took
 the request (``/v1/render-jobs/{job_id}``, its convertors dropped) or ``unmatched``, and a
 method outside HTTP's usual ones is ``other``.
 """
 
 import re
-import time
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Scope
 
 from voxregen_http.metrics import ApiMetrics
+from voxregen_http.observed_requests import ObservedRequests
 
 UNMATCHED = "unmatched"
 """The route label of a request no route took (a 404 of Starlette's router)."""
@@ -21,33 +21,18 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 _CONVERTOR = re.compile(r"\{([^}:]+):[^}]+\}")
 
 
-class RequestMetricsMiddleware:
+class RequestMetricsMiddleware(ObservedRequests):
     def __init__(self, app: ASGIApp, *, metrics: ApiMetrics) -> None:
-        self.app = app
+        super().__init__(app)
         self.metrics = metrics
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started_s = time.perf_counter()
-        status = 500
-
-        async def send_with_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_status)
-        finally:
-            self.metrics.observe_request(
-                method=scope["method"] if scope["method"] in METHODS else OTHER_METHOD,
-                route=route_template(scope),
-                status=status,
-                elapsed_s=time.perf_counter() - started_s,
-            )
+    def observe(self, scope: Scope, *, status: int, elapsed_s: float) -> None:
+        self.metrics.observe_request(
+            method=scope["method"] if scope["method"] in METHODS else OTHER_METHOD,
+            route=route_template(scope),
+            status=status,
+            elapsed_s=elapsed_s,
+        )
 
 
 def route_template(scope: Scope) -> str:
