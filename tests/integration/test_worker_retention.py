@@ -17,7 +17,6 @@ import sqlalchemy as sa
 from tests.fakes import InMemoryJobQueue, SetClock
 from tests.integration.migrated_database import connected, engine_on
 from tests.integration.worker_world import (
-    STEM_WAV,
     SpyingStore,
     add_job,
     add_profile,
@@ -31,7 +30,7 @@ from voxregen_adapters.db import tables
 from voxregen_adapters.service import Service
 from voxregen_core.errors import InputExpiredError, StorageUnavailableError
 from voxregen_core.jobs import JobStatus, RenderJob
-from voxregen_core.keys import chunk_key, job_input_key, job_output_key
+from voxregen_core.keys import chunk_key, job_output_key
 from voxregen_core.profiles import SingerProfile
 from voxregen_core.retention import DAY_S, HOUR_S, RetentionPolicy
 from voxregen_worker.retention_sweep import RetentionOutcome
@@ -111,24 +110,6 @@ def job_with_objects(
     return service.jobs.get(user_id=job.user_id, job_id=job.id)
 
 
-def queued_job_on(
-    service: Service, profile: SingerProfile, *, input_hash: str | None = None
-) -> RenderJob:
-    """A queued job of ``profile`` on a new upload, its input hash known (a clone's is)."""
-    job_id = uuid.uuid4()
-    key = job_input_key(profile.user_id, job_id)
-    service.store.put(key, STEM_WAV)
-    return service.jobs.add(
-        RenderJob(
-            id=job_id,
-            user_id=profile.user_id,
-            singer_profile_id=profile.id,
-            input_object_key=key,
-            input_hash=input_hash,
-        )
-    )
-
-
 def objects_of(job: RenderJob) -> set[str]:
     """The keys of ``job``'s input, and of its chunks (unless it is queued) and output (if
     done), as these tests store them."""
@@ -167,7 +148,7 @@ def test_a_sweep_deletes_exactly_the_objects_past_their_retention(any_store_serv
     cloned = job_with_objects(service, profile, created_days_ago=40)
     clone = add_job(service, profile, data=None, input_object_key=cloned.input_object_key)
     same_audio = job_with_objects(service, profile, input_hash=HASH, created_days_ago=40)
-    rerender = queued_job_on(service, profile, input_hash=HASH)  # the same audio, uploaded again
+    rerender = add_job(service, profile, input_hash=HASH)  # the same audio, uploaded again
     before = stored(service)
     clock = now_clock()
     sweeper = make_sweeper(service, clock, RetentionPolicy())

@@ -99,8 +99,10 @@ def add_job(
     data: bytes | None = STEM_WAV,
     input_object_key: str | None = None,
     params: RenderParams | None = None,
+    input_hash: str | None = None,
 ) -> RenderJob:
-    """A queued job of ``profile``; ``data`` (if any) uploaded to its input key."""
+    """A queued job of ``profile``; ``data`` (if any) uploaded to its input key, its input hash
+    known if given (a clone's is)."""
     job_id = uuid.uuid4()
     key = input_object_key or job_input_key(profile.user_id, job_id)
     if data is not None:
@@ -112,6 +114,7 @@ def add_job(
             singer_profile_id=profile.id,
             input_object_key=key,
             params=params or RenderParams(),
+            input_hash=input_hash,
         )
     )
 
