@@ -41,3 +41,35 @@ def test_elsewhere_each_report_is_a_line_and_nothing_is_added_on_leaving():
         bar.report(Progress(chunks_done=0, chunks_total=2))
         raise GeneratorError("generator returned NaN or Inf in chunk 0")
     assert log.getvalue() == f"job [{'.' * 30}] 0/2 chunks\n"
+
+
+def test_on_a_terminal_a_transfer_is_redrawn_at_every_block_in_megabytes():
+    terminal = _Terminal()
+    with TerminalProgressBar(terminal, label="up") as bar:
+        for sent in (1_000_000, 2_000_000, 2_500_000):
+            bar.report_bytes(sent, 2_500_000)
+    assert terminal.getvalue() == (
+        f"\rup [{'#' * 12}{'.' * 18}] 1.0/2.5 MB"
+        f"\rup [{'#' * 24}{'.' * 6}] 2.0/2.5 MB"
+        f"\rup [{'#' * 30}] 2.5/2.5 MB\n"
+    )
+
+
+def test_elsewhere_a_transfer_is_a_line_per_tenth_so_a_long_upload_is_a_dozen_lines():
+    log = io.StringIO()
+    total = 300 * (1 << 20)  # 300 MiB in the client's 1 MiB blocks
+    with TerminalProgressBar(log, label="up") as bar:
+        for block in range(1, 301):
+            bar.report_bytes(block << 20, total)
+    lines = log.getvalue().splitlines()
+    assert len(lines) == 11  # the first block's, then one per tenth reached
+    assert lines[0] == f"up [{'.' * 30}] 1.0/314.6 MB"
+    assert lines[1] == f"up [{'#' * 3}{'.' * 27}] 31.5/314.6 MB"
+    assert lines[-1] == f"up [{'#' * 30}] 314.6/314.6 MB"
+
+
+def test_a_small_file_is_counted_in_kilobytes_or_bytes():
+    log = io.StringIO()
+    TerminalProgressBar(log, label="up").report_bytes(35, 35)
+    TerminalProgressBar(log, label="up").report_bytes(35_000, 70_000)
+    assert log.getvalue() == f"up [{'#' * 30}] 35/35 B\nup [{'#' * 15}{'.' * 15}] 35.0/70.0 kB\n"
