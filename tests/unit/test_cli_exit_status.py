@@ -5,6 +5,7 @@ command's function is replaced by one that fails; the real command's failures th
 real process are in tests/integration (test_cli.py, test_serve.py, test_schema.py)."""
 
 import importlib
+import uuid
 
 import pytest
 
@@ -18,6 +19,11 @@ COMMANDS = {
     "api": (("api",), "processes:api_command"),
     "worker": (("worker",), "processes:worker_command"),
     "serve": (("serve",), "processes:serve_command"),
+    "remote render": (
+        ("remote", "render", "in.wav", "--profile", str(uuid.UUID(int=1)), "-o", "out.wav"),
+        "remote:render_command",
+    ),
+    "remote jobs list": (("remote", "jobs", "list"), "remote:jobs_list_command"),
 }
 
 

@@ -1,11 +1,14 @@
 """The ``voxregen`` command line.
 
 ``voxregen render INPUT.wav -o OUTPUT.wav`` runs the whole render pipeline on local files;
-``voxregen migrate`` and ``voxregen seed`` manage the database, ``voxregen keys`` the API keys.
-Every command exits 0 on success, 2 with one line on stderr for bad input, arguments or configuration (:func:`fail`),
-1 with one line naming the error's code when it fails for any other reason (a generator that
-returns NaN, a bug: :func:`run` turns whatever escapes a command into that line) and 130 when
-interrupted; never with a traceback. Each command's module is imported only when that command
+``voxregen remote …`` does the same (and more) through a running service; ``voxregen migrate``
+and ``voxregen seed`` manage the database, ``voxregen keys`` the API keys. Every command exits
+0 on success, 2 with one line on stderr for bad input, arguments or configuration
+(:func:`fail`), 1 with one line naming the error's code when it fails for any other reason (a
+generator that returns NaN, a bug: :func:`run` turns whatever escapes a command into that
+line) and 130 when interrupted; never with a traceback. ``voxregen remote`` adds 3 (the job,
+or the profile's build, failed or was canceled) and 4 (the service could not be reached or
+did not answer as the API does). Each command's module is imported only when that command
 runs, so ``render`` does not pay for the database libraries.
 """
 
@@ -13,18 +16,22 @@ import argparse
 import importlib
 import sys
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
 from voxregen_adapters.malloc_tuning import return_freed_buffers_to_the_os
 from voxregen_core.errors import VoxregenError
-from voxregen_core.params import Quality, Style
+from voxregen_core.jobs import JobStatus
 
 EXIT_FAILED = 1
 """The command failed, and not because of its input, arguments or configuration."""
 EXIT_USAGE = 2
 """Bad input, arguments or configuration: the user can fix it."""
+EXIT_JOB_FAILED = 3
+"""``voxregen remote``: the job, or the profile's build, ended failed or canceled."""
+EXIT_UNREACHABLE = 4
+"""``voxregen remote``: the service could not be reached, or answered as no voxregen API does."""
 EXIT_INTERRUPTED = 130
 """Stopped by Ctrl-C (SIGINT), as a shell reports a process that SIGINT ended."""
 
@@ -40,8 +47,13 @@ class _Parser(argparse.ArgumentParser):
 
 def fail(message: str) -> NoReturn:
     """One line on stderr, exit 2: the user's input, arguments or configuration are wrong."""
+    exit_with(EXIT_USAGE, message)
+
+
+def exit_with(status: int, message: str) -> NoReturn:
+    """``voxregen: error: <message>`` as one line on stderr, and exit ``status``."""
     _say_error(message)
-    sys.exit(EXIT_USAGE)
+    sys.exit(status)
 
 
 def _say_error(message: str) -> None:
@@ -58,6 +70,8 @@ def _uuid(text: str) -> uuid.UUID:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from voxregen.cli.render_options import add_render_options  # it needs this module's fail
+
     parser = _Parser(prog="voxregen", description="Vocal regeneration.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     render_cmd = commands.add_parser(
@@ -68,9 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     render_cmd.set_defaults(handler="render:render_command")
     render_cmd.add_argument("input", type=Path, help="WAV stem, mono or stereo, up to 8 minutes")
     render_cmd.add_argument("-o", "--output", type=Path, required=True, help="WAV file to write")
-    render_cmd.add_argument("--style", choices=[style.value for style in Style])
-    render_cmd.add_argument("--intensity", type=float, help="0.0 to 1.0 (default 0.5)")
-    render_cmd.add_argument("--quality", choices=[quality.value for quality in Quality])
+    add_render_options(render_cmd)
     render_cmd.add_argument(
         "--job-id",
         type=_uuid,
@@ -129,6 +141,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve_cmd.set_defaults(handler="processes:serve_command")
     _add_keys_commands(commands)
+    _add_remote_commands(commands, add_render_options)
     migrate_cmd.set_defaults(handler="database:migrate_command")
     seed_cmd.set_defaults(handler="database:seed_command")
     return parser
@@ -169,6 +182,92 @@ def _add_keys_commands(commands: argparse._SubParsersAction) -> None:
     )
     revoke_cmd.add_argument("key_id", type=_uuid, metavar="KEY_ID")
     revoke_cmd.set_defaults(handler="keys:revoke_command")
+
+
+def _add_remote_commands(
+    commands: argparse._SubParsersAction,
+    add_render_options: Callable[[argparse.ArgumentParser], None],
+) -> None:
+    remote_cmd = commands.add_parser(
+        "remote",
+        help="render, and manage profiles and jobs, through a running service",
+        description="Talk to a running voxregen service (voxregen serve, or a deployment): "
+        "upload, render with progress, download. Progress bars on a terminal, plain lines "
+        "otherwise.",
+    )
+    remote_commands = remote_cmd.add_subparsers(
+        dest="remote_command", required=True, parser_class=_Parser
+    )
+    service = argparse.ArgumentParser(add_help=False)
+    service.add_argument("--url", help="the service's base URL (default: $VOXREGEN_URL)")
+    service.add_argument(
+        "--api-key",
+        help="an API key, vxr_… (default: $VOXREGEN_API_KEY, which keeps it out of ps)",
+    )
+    service.add_argument(
+        "--user-id",
+        help="development mode only: the X-User-Id to send (default: $VOXREGEN_USER_ID)",
+    )
+    render_cmd = remote_commands.add_parser(
+        "render",
+        parents=[service],
+        help="upload a stem, render it with a profile and download the result",
+    )
+    render_cmd.add_argument("stem", type=Path, metavar="STEM", help="WAV stem to upload")
+    render_cmd.add_argument("--profile", type=_uuid, required=True, help="singer profile id")
+    render_cmd.add_argument("-o", "--output", type=Path, help="WAV file to write")
+    add_render_options(render_cmd)
+    render_cmd.add_argument(
+        "--no-wait", action="store_true", help="print the new job's id and return"
+    )
+    render_cmd.add_argument(
+        "--json", action="store_true", help="print the finished job as JSON on stdout"
+    )
+    render_cmd.set_defaults(handler="remote:render_command")
+
+    profiles_cmd = remote_commands.add_parser("profiles", help="singer profiles")
+    profiles = profiles_cmd.add_subparsers(
+        dest="profiles_command", required=True, parser_class=_Parser
+    )
+    create_cmd = profiles.add_parser(
+        "create",
+        parents=[service],
+        help="make a profile from reference clips, wait until it is ready, print its id",
+    )
+    create_cmd.add_argument("name", metavar="NAME")
+    create_cmd.add_argument(
+        "--reference",
+        type=Path,
+        action="append",
+        required=True,
+        metavar="FILE",
+        help="a WAV clip of the singer (repeat for more)",
+    )
+    create_cmd.set_defaults(handler="remote:profiles_create_command")
+    profiles.add_parser(
+        "list", parents=[service], help="your profiles, newest first: id, status, name"
+    ).set_defaults(handler="remote:profiles_list_command")
+    show_profile = profiles.add_parser("show", parents=[service], help="a profile, as JSON")
+    show_profile.add_argument("profile_id", type=_uuid, metavar="PROFILE_ID")
+    show_profile.set_defaults(handler="remote:profiles_show_command")
+
+    jobs_cmd = remote_commands.add_parser("jobs", help="render jobs")
+    jobs = jobs_cmd.add_subparsers(dest="jobs_command", required=True, parser_class=_Parser)
+    list_cmd = jobs.add_parser(
+        "list", parents=[service], help="your jobs, newest first: id, status, chunks, created"
+    )
+    list_cmd.add_argument("--status", choices=[status.value for status in JobStatus])
+    list_cmd.set_defaults(handler="remote:jobs_list_command")
+    for name, help_text in (
+        ("show", "a job, as JSON"),
+        ("cancel", "stop a queued or running job"),
+        ("delete", "delete a job and its files (canceled first if it is going)"),
+        ("download", "download a done job's WAV"),
+    ):
+        job_cmd = jobs.add_parser(name, parents=[service], help=help_text)
+        job_cmd.add_argument("job_id", type=_uuid, metavar="JOB_ID")
+        job_cmd.set_defaults(handler=f"remote:jobs_{name}_command")
+    job_cmd.add_argument("-o", "--output", type=Path, required=True, help="WAV file to write")
 
 
 def _positive_int(value: str) -> int:

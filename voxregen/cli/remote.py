@@ -1,0 +1,252 @@
+"""`voxregen remote …`: a running service, through the Python client (:mod:`voxregen_client`).
+
+``render`` uploads a stem, waits with the job's chunk progress, downloads the delivery and
+prints the summary line of ``voxregen render``; ``profiles`` and ``jobs`` list, show and manage
+what the caller has. The service is ``--url`` (else ``VOXREGEN_URL``), the caller ``--api-key``
+or, in development mode, ``--user-id`` (else ``VOXREGEN_API_KEY`` or ``VOXREGEN_USER_ID``).
+
+Every failure is one line on stderr and an exit status (:mod:`voxregen.cli`): 2 for what the
+caller can fix (arguments, files, credentials, a refusal of the API, with its code in
+brackets), 3 for a job or a profile build that failed or was canceled, 4 for a service that
+could not be reached or did not answer as the API does.
+"""
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from voxregen.cli import (
+    EXIT_INTERRUPTED,
+    EXIT_JOB_FAILED,
+    EXIT_UNREACHABLE,
+    exit_with,
+    fail,
+)
+from voxregen.cli.files import check_input, check_output
+from voxregen.cli.progress_bar import TerminalProgressBar
+from voxregen.cli.render_options import chosen_params
+from voxregen.cli.summary import summary_line
+from voxregen_client import (
+    Client,
+    ConfigurationError,
+    Job,
+    ProfileBuildError,
+    RateLimitedError,
+    ServiceUnavailableError,
+    ServiceUnreachableError,
+    UnexpectedResponseError,
+    VoxregenApiError,
+    WaitTimeoutError,
+)
+
+POLL_S = 0.5
+"""How often a waiting command asks for the job's or the profile's state."""
+
+
+def render_command(args: argparse.Namespace) -> None:
+    """`voxregen remote render STEM --profile ID -o OUT`."""
+    params = chosen_params(args)
+    check_input(args.stem)
+    if args.no_wait:
+        if args.output is not None:
+            fail(
+                "-o cannot be used with --no-wait: download the render later with "
+                "voxregen remote jobs download JOB_ID -o OUT"
+            )
+    elif args.output is None:
+        fail("remote render: the following arguments are required: -o/--output")
+    else:
+        check_output("-o", args.output, not_over=args.stem)
+
+    with _service(args) as client:
+        client.profiles.get(str(args.profile))  # a wrong id is said before the upload
+        with _upload_bar(args.stem) as bar:
+            job = client.jobs.create(
+                args.stem, str(args.profile), params=params, on_upload_progress=bar.report_bytes
+            )
+        if args.no_wait:
+            print(_as_json(job) if args.json else job.id)
+            return
+        job = _wait(client, job)
+        if args.json:
+            print(_as_json(job))
+        _refuse_unfinished(job)
+        _download(client, job, args.output)
+
+
+def profiles_create_command(args: argparse.Namespace) -> None:
+    """`voxregen remote profiles create NAME --reference FILE …`: the profile's id, once
+    ready, as the last line of stdout."""
+    for reference in args.reference:
+        check_input(reference)
+    with _service(args) as client:
+        profile = client.profiles.create(args.name)
+        for reference in args.reference:
+            with _upload_bar(reference) as bar:
+                client.profiles.add_reference(
+                    profile.id, reference, on_upload_progress=bar.report_bytes
+                )
+        _say(f"profile {profile.id} building from {len(args.reference)} reference(s)")
+        try:
+            client.profiles.wait_ready(profile.id, poll_s=POLL_S)
+        except ProfileBuildError as error:
+            problem = error.stats.get("error") or {}
+            exit_with(
+                EXIT_JOB_FAILED,
+                f"profile {profile.id} failed to build: {problem.get('message', error.stats)} "
+                f"[{problem.get('code', 'profile_error')}]",
+            )
+        print(profile.id)
+
+
+def profiles_list_command(args: argparse.Namespace) -> None:
+    """`voxregen remote profiles list`: one line per profile, newest first."""
+    with _service(args) as client:
+        for profile in client.profiles.list():
+            print(f"{profile.id}\t{profile.status}\t{profile.name}")
+
+
+def profiles_show_command(args: argparse.Namespace) -> None:
+    with _service(args) as client:
+        print(_as_json(client.profiles.get(str(args.profile_id))))
+
+
+def jobs_list_command(args: argparse.Namespace) -> None:
+    """`voxregen remote jobs list [--status S]`: one line per job, newest first."""
+    with _service(args) as client:
+        for job in client.jobs.list(status=args.status):
+            chunks = f"{job.progress.chunks_done}/{job.progress.chunks_total}"
+            print(f"{job.id}\t{job.status}\t{chunks}\t{job.created_at.isoformat()}")
+
+
+def jobs_show_command(args: argparse.Namespace) -> None:
+    with _service(args) as client:
+        print(_as_json(client.jobs.get(str(args.job_id))))
+
+
+def jobs_cancel_command(args: argparse.Namespace) -> None:
+    with _service(args) as client:
+        job = client.jobs.cancel(str(args.job_id))
+        _say(f"job {job.id} {job.status}")
+
+
+def jobs_delete_command(args: argparse.Namespace) -> None:
+    with _service(args) as client:
+        client.jobs.delete(str(args.job_id))
+        _say(f"job {args.job_id} deleted")
+
+
+def jobs_download_command(args: argparse.Namespace) -> None:
+    """`voxregen remote jobs download JOB_ID -o OUT`: a done job's WAV, and its summary line."""
+    check_output("-o", args.output)
+    with _service(args) as client:
+        job = client.jobs.get(str(args.job_id))
+        _refuse_unfinished(job)
+        _download(client, job, args.output)
+
+
+@contextmanager
+def _service(args: argparse.Namespace) -> Iterator[Client]:
+    """The client of the service ``args`` (or the environment) name; what it raises becomes
+    the command's one line and exit status."""
+    try:
+        with _client(args) as client:
+            yield client
+    except ConfigurationError as error:
+        fail(str(error))
+    except (RateLimitedError, ServiceUnavailableError) as error:  # still so after the retries
+        exit_with(EXIT_UNREACHABLE, f"{error.message} [{error.code}]; try again later")
+    except VoxregenApiError as error:
+        if error.status >= 500:
+            exit_with(EXIT_UNREACHABLE, f"the service failed: {error.message} [{error.code}]")
+        fail(f"{error.message} [{error.code}]{_problems(error)}")
+    except (ServiceUnreachableError, UnexpectedResponseError, WaitTimeoutError) as error:
+        exit_with(EXIT_UNREACHABLE, str(error))
+    except OSError as error:  # a stem or reference that could not be read, an -o not written
+        fail(f"{error.filename}: {error.strerror or error}")
+
+
+def _client(args: argparse.Namespace) -> Client:
+    """``--url``, else ``VOXREGEN_URL``; the credentials given as options, else the
+    environment's (never one of each)."""
+    url = args.url or os.environ.get("VOXREGEN_URL")
+    if not url:
+        fail("no service URL: pass --url or set VOXREGEN_URL")
+    if args.api_key is not None or args.user_id is not None:
+        api_key, user_id = args.api_key, args.user_id
+    else:
+        api_key = os.environ.get("VOXREGEN_API_KEY") or None
+        user_id = os.environ.get("VOXREGEN_USER_ID") or None
+    return Client(url, api_key=api_key, user_id=user_id)
+
+
+def _problems(error: VoxregenApiError) -> str:
+    """An ``invalid_body``'s problems, after its message: ``: params.style: …; …``."""
+    said = "; ".join(f"{problem['path']}: {problem['message']}" for problem in error.problems)
+    return f": {said}" if said else ""
+
+
+def _wait(client: Client, job: Job) -> Job:
+    """The job once finished, its chunk progress drawn meanwhile; Ctrl-C leaves it running."""
+    bar = TerminalProgressBar(sys.stderr, label=f"voxregen: job {job.id}")
+
+    def show(seen: Job) -> None:
+        if seen.status == "queued":
+            _say(f"job {seen.id} queued")
+        elif seen.progress.chunks_total:
+            bar.report(seen.progress)
+
+    try:
+        with bar:
+            return client.jobs.wait(job.id, on_progress=show, poll_s=POLL_S)
+    except KeyboardInterrupt:
+        print(
+            f"voxregen: interrupted; job {job.id} goes on: "
+            f"voxregen remote jobs show {job.id} (or jobs cancel {job.id})",
+            file=sys.stderr,
+        )
+        sys.exit(EXIT_INTERRUPTED)
+
+
+def _refuse_unfinished(job: Job) -> None:
+    """Exit 3 for a job that failed or was canceled, 2 for one still going."""
+    if job.status == "failed" and job.error is not None:
+        exit_with(EXIT_JOB_FAILED, f"job {job.id} failed: {job.error.message} [{job.error.code}]")
+    if job.status == "canceled":
+        exit_with(EXIT_JOB_FAILED, f"job {job.id} was canceled")
+    if job.status != "done":
+        fail(f"job {job.id} is {job.status}, not done yet [not_ready]")
+
+
+def _download(client: Client, job: Job, path: Path) -> None:
+    """The job's WAV to ``path`` (which the user named with ``-o``), then the summary line."""
+    with TerminalProgressBar(sys.stderr, label=f"voxregen: downloading to {path}") as bar:
+        client.jobs.download(job.id, path, overwrite=True, on_download_progress=bar.report_bytes)
+    print(summary_line(path, job.metrics), file=sys.stderr)
+
+
+def _upload_bar(path: Path) -> TerminalProgressBar:
+    return TerminalProgressBar(sys.stderr, label=f"voxregen: uploading {path}")
+
+
+def _say(message: str) -> None:
+    print(f"voxregen: {message}", file=sys.stderr)
+
+
+def _as_json(model: Any) -> str:
+    """A client model (a job, a profile) as the API wrote it: JSON, times in ISO 8601."""
+    return json.dumps(attrs.asdict(model), default=_iso, indent=2)
+
+
+def _iso(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
