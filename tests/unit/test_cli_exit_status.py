@@ -101,3 +101,20 @@ def _replace(monkeypatch: pytest.MonkeyPatch, handler: str, function) -> None:
     module_name, function_name = handler.split(":")
     module = importlib.import_module(f"voxregen.cli.{module_name}")
     monkeypatch.setattr(module, function_name, function)
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        ((), "{render,migrate,seed,api,worker,serve,keys,remote}"),
+        (("keys",), "keys: the following arguments are required: {create,list,revoke}"),
+        (("remote", "jobs"), "remote jobs: the following arguments are required: "),
+    ],
+)
+def test_a_missing_subcommand_is_named_by_its_choices(argv, says, capsys):
+    with pytest.raises(SystemExit) as exited:
+        run(list(argv))
+    assert exited.value.code == EXIT_USAGE
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("voxregen: error: ") and says in line, line
+    assert line.endswith("}"), line

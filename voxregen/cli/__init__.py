@@ -73,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     from voxregen.cli.render_options import add_render_options  # it needs this module's fail
 
     parser = _Parser(prog="voxregen", description="Vocal regeneration.")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    commands = parser.add_subparsers(dest=argparse.SUPPRESS, required=True, parser_class=_Parser)
     render_cmd = commands.add_parser(
         "render",
         help="render a WAV stem to a mastered 48 kHz 16-bit dual-mono WAV",
@@ -155,7 +155,7 @@ def _add_keys_commands(commands: argparse._SubParsersAction) -> None:
         "VOXREGEN_DATABASE_URL (unset: the embedded one of voxregen serve's --data-dir).",
     )
     keys_commands = keys_cmd.add_subparsers(
-        dest="keys_command", required=True, parser_class=_Parser
+        dest=argparse.SUPPRESS, required=True, parser_class=_Parser
     )
     data_dir = argparse.ArgumentParser(add_help=False)
     data_dir.add_argument(
@@ -196,7 +196,7 @@ def _add_remote_commands(
         "otherwise.",
     )
     remote_commands = remote_cmd.add_subparsers(
-        dest="remote_command", required=True, parser_class=_Parser
+        dest=argparse.SUPPRESS, required=True, parser_class=_Parser
     )
     service = argparse.ArgumentParser(add_help=False)
     service.add_argument("--url", help="the service's base URL (default: $VOXREGEN_URL)")
@@ -227,7 +227,7 @@ def _add_remote_commands(
 
     profiles_cmd = remote_commands.add_parser("profiles", help="singer profiles")
     profiles = profiles_cmd.add_subparsers(
-        dest="profiles_command", required=True, parser_class=_Parser
+        dest=argparse.SUPPRESS, required=True, parser_class=_Parser
     )
     create_cmd = profiles.add_parser(
         "create",
@@ -252,7 +252,7 @@ def _add_remote_commands(
     show_profile.set_defaults(handler="remote:profiles_show_command")
 
     jobs_cmd = remote_commands.add_parser("jobs", help="render jobs")
-    jobs = jobs_cmd.add_subparsers(dest="jobs_command", required=True, parser_class=_Parser)
+    jobs = jobs_cmd.add_subparsers(dest=argparse.SUPPRESS, required=True, parser_class=_Parser)
     list_cmd = jobs.add_parser(
         "list", parents=[service], help="your jobs, newest first: id, status, chunks, created"
     )
