@@ -3,7 +3,8 @@
 
 Routes: the /v1 API (:mod:`.routes.profiles`, :mod:`.routes.render_jobs`), the local store's
 signed URLs (:mod:`.routes.storage`, when the service signs them), health
-(:mod:`.routes.health`), ``/metrics`` (:mod:`.routes.metrics`) and ``/openapi.yaml``. Errors
+(:mod:`.routes.health`), ``/metrics`` (:mod:`.routes.metrics`), ``/openapi.yaml`` and the
+web app's page and files (:mod:`.routes.web_app`). Errors
 answer through one table (:mod:`.errors`); every request has an ``X-Request-Id``
 (:mod:`.request_id`), is counted and timed (:mod:`.request_metrics`) and leaves one log line
 (:mod:`.access_log`).
@@ -23,7 +24,16 @@ from voxregen_http.errors import EXCEPTION_HANDLERS
 from voxregen_http.metrics import ApiMetrics
 from voxregen_http.request_id import RequestIdMiddleware
 from voxregen_http.request_metrics import RequestMetricsMiddleware
-from voxregen_http.routes import health, metrics, openapi, profiles, render_jobs, storage, webhooks
+from voxregen_http.routes import (
+    health,
+    metrics,
+    openapi,
+    profiles,
+    render_jobs,
+    storage,
+    web_app,
+    webhooks,
+)
 
 
 class _App(Starlette):
@@ -57,6 +67,7 @@ def create_app(service: Service) -> Starlette:
                 *health.ROUTES,
                 *metrics.ROUTES,
                 *openapi.routes(),
+                *web_app.ROUTES,
             ]
         ),
         middleware=[

@@ -1,0 +1,49 @@
+// #/profiles: the caller's singer profiles, newest first, and a new one from reference clips.
+
+import { call } from "./api.js";
+import { badge, errorBox, fill, h, uid, when } from "./dom.js";
+import { dropZone } from "./dropzone.js";
+import { pagedList } from "./paged_list.js";
+import { addReferences } from "./profile.js";
+
+function profileRow(profile) {
+  return h("a", { href: `#/profiles/${profile.id}`, class: "row-link" },
+    h("span", { class: "row-title" }, profile.name),
+    badge(profile.status),
+    h("span", { class: "muted" }, `${profile.references.length} reference(s) · ${when(profile.created_at)}`));
+}
+
+export async function show(main) {
+  const nameId = uid("profile-name");
+  const name = h("input", { id: nameId, name: "name", required: true, maxlength: 200, autocomplete: "off" });
+  const picker = dropZone({ label: "Reference clips", multiple: true, hint: "Drop WAV clips of the singer here, or choose them (several are better than one)" });
+  const create = h("button", { type: "submit" }, "Create profile");
+  const uploads = h("div", { class: "uploads" });
+  const form = h("form", { class: "card" },
+    h("h2", {}, "New profile"),
+    h("label", { for: nameId }, "Name"), name,
+    picker.element, create, uploads);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!picker.files().length) {
+      fill(uploads, h("p", { class: "error", role: "alert" }, "Choose at least one reference clip."));
+      return;
+    }
+    create.disabled = true;
+    fill(uploads);
+    try {
+      const profile = await call("POST", "/v1/singer-profiles", { body: { name: name.value } });
+      await addReferences(profile.id, picker.files(), uploads);
+      window.location.hash = `#/profiles/${profile.id}`;
+    } catch (error) {
+      uploads.append(errorBox(error));
+      create.disabled = false;
+    }
+  });
+  const list = pagedList({
+    path: "/v1/singer-profiles", row: profileRow, label: "Your profiles",
+    empty: "No profiles yet: make one from a few clips of the singer.",
+  });
+  fill(main, h("h1", {}, "Profiles"), form, h("h2", {}, "Your profiles"), list.element);
+  await list.reload();
+}
