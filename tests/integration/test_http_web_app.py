@@ -55,7 +55,12 @@ def test_each_file_has_its_type_and_an_unchanged_one_is_a_304(api, path, content
 
 @pytest.mark.parametrize(
     "path",
-    ["/static/js/nothing.js", "/static/%2e%2e/openapi.yaml", "/static/js/%2e%2e/app.css", "/static/"],
+    [
+        "/static/js/nothing.js",
+        "/static/%2e%2e/openapi.yaml",
+        "/static/js/%2e%2e/app.css",
+        "/static/",
+    ],
 )
 def test_a_file_that_is_not_the_apps_is_a_json_404(api, path):
     answer = api.client.get(path)
