@@ -7,6 +7,7 @@ is sent as ``X-User-Id`` instead. :meth:`Client.from_env` reads ``VOXREGEN_URL``
 """
 
 import os
+import re
 import uuid
 from collections.abc import Mapping
 from types import TracebackType
@@ -18,6 +19,10 @@ from voxregen_client.jobs import Jobs
 from voxregen_client.profiles import Profiles
 from voxregen_client.retries import RetryPolicy
 from voxregen_client.session import Session
+
+_API_KEY = re.compile(r"[!-~]+")
+"""What an Authorization header can carry: printable ASCII, no space (a key made by
+``voxregen keys create`` is ``vxr_`` and URL-safe base64)."""
 
 DEFAULT_TIMEOUT_S = 30.0
 """Per network operation (connect, each read or write), not per call: a long upload is fine."""
@@ -39,6 +44,15 @@ class Client:
     ) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise ConfigurationError(f"the base URL must be http(s)://…, got {base_url!r}")
+        try:
+            httpx.URL(base_url)
+        except httpx.InvalidURL as error:
+            raise ConfigurationError(f"the base URL {base_url!r} is not a URL: {error}") from None
+        if api_key is not None and not _API_KEY.fullmatch(api_key):
+            raise ConfigurationError(
+                "the API key must be the printable characters voxregen keys create printed "
+                "(vxr_…), without spaces"
+            )
         if api_key is not None and user_id is not None:
             raise ConfigurationError("give an API key or a user id (development mode), not both")
         headers = {"User-Agent": "voxregen-client"}

@@ -4,17 +4,36 @@ working against a newer service. Ids are strings (UUIDs as the API writes them),
 timezone-aware :class:`~datetime.datetime`.
 """
 
+import functools
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import attrs
 
+from voxregen_client.errors import UnexpectedResponseError
+
 T = TypeVar("T")
 
 PROFILE_STATUSES = ("building", "ready", "error")
 JOB_STATUSES = ("queued", "running", "done", "failed", "canceled")
 FINISHED_JOB_STATUSES = frozenset({"done", "failed", "canceled"})
+
+
+def _parser(from_json: Callable[..., T]) -> Callable[..., T]:
+    """A ``from_json`` whose answer not in the API's shape (a field missing or of another
+    type: a service that is not voxregen's) raises :class:`UnexpectedResponseError`."""
+
+    @functools.wraps(from_json)
+    def parse(cls: type, data: Any, *args: Any) -> T:
+        try:
+            return from_json(cls, data, *args)
+        except (KeyError, TypeError, ValueError) as error:
+            raise UnexpectedResponseError(
+                f"the service's answer is not a voxregen {cls.__name__}: {error!r}"
+            ) from None
+
+    return parse
 
 
 def _time(value: str | None) -> datetime | None:
@@ -33,6 +52,7 @@ class Reference:
     created_at: datetime
 
     @classmethod
+    @_parser
     def from_json(cls, data: dict[str, Any]) -> "Reference":
         return cls(
             id=data["id"],
@@ -58,6 +78,7 @@ class Profile:
     updated_at: datetime
 
     @classmethod
+    @_parser
     def from_json(cls, data: dict[str, Any]) -> "Profile":
         return cls(
             id=data["id"],
@@ -113,6 +134,7 @@ class Job:
         return self.status in FINISHED_JOB_STATUSES
 
     @classmethod
+    @_parser
     def from_json(cls, data: dict[str, Any]) -> "Job":
         error = data["error"]
         return cls(
@@ -146,6 +168,7 @@ class Page(Generic[T]):
     next_cursor: str | None
 
     @classmethod
+    @_parser
     def from_json(cls, data: dict[str, Any], item: Callable[[dict[str, Any]], T]) -> "Page[T]":
         return cls(
             items=tuple(item(each) for each in data["items"]), next_cursor=data["next_cursor"]

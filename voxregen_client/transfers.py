@@ -10,7 +10,7 @@ half-written under the target's name.
 """
 
 import os
-import tempfile
+import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -114,8 +114,10 @@ def _write(response: httpx.Response, path: Path, on_progress: ProgressCallback |
     """The body of ``response`` in a new temporary file beside ``path``; its path."""
     total_bytes = int(response.headers.get("Content-Length", 0))
     received = 0
-    descriptor, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    temporary = Path(name)
+    # Not tempfile.mkstemp, which makes the file 0600 whatever the umask: the download is the
+    # user's file, made as any program makes one (0666 less the umask; O_EXCL on a random name).
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.part")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(descriptor, "wb") as file:
             for block in response.iter_bytes(BLOCK_BYTES):

@@ -11,6 +11,7 @@ that failed or was canceled), 4 (no service)."""
 import json
 import os
 import re
+import signal
 import subprocess
 import uuid
 from pathlib import Path
@@ -19,7 +20,7 @@ import pytest
 
 from tests.e2e.stack import VOXREGEN, Stack, User, free_port, singing_wav, stem_s_for
 from tests.realistic_stems import BY_NAME, StemCorpus, check_delivery
-from voxregen.cli import EXIT_JOB_FAILED, EXIT_UNREACHABLE, EXIT_USAGE
+from voxregen.cli import EXIT_INTERRUPTED, EXIT_JOB_FAILED, EXIT_UNREACHABLE, EXIT_USAGE
 
 pytestmark = pytest.mark.slow
 
@@ -50,6 +51,12 @@ def remote(
         text=True,
         timeout=CLI_TIMEOUT_S,
     )
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def one_error_line(done: subprocess.CompletedProcess) -> str:
@@ -84,7 +91,7 @@ def test_a_profile_and_a_render_are_one_command_each(
     profile_id = made.stdout.splitlines()[-1]
     assert ada.client.profiles.get(profile_id).status == "ready"
     for reference in references:
-        assert f"voxregen: uploading {reference} [{'#' * 30}]" in made.stderr
+        assert f"voxregen: uploading {reference.name} [{'#' * 30}]" in made.stderr
     assert "\r" not in made.stderr  # not a terminal: plain lines
 
     rendered = remote(
@@ -96,7 +103,7 @@ def test_a_profile_and_a_render_are_one_command_each(
     assert rendered.stdout == ""
     lines = rendered.stderr.splitlines()
     assert "\r" not in rendered.stderr
-    uploads = [line for line in lines if line.startswith(f"voxregen: uploading {stem} ")]
+    uploads = [line for line in lines if line.startswith(f"voxregen: uploading {stem.name} ")]
     size_mb = stem.stat().st_size / 1e6
     assert uploads[-1].endswith(f"{size_mb:.1f}/{size_mb:.1f} MB") and len(uploads) <= 11
     chunk_lines = [line for line in lines if line.endswith(" chunks")]
@@ -120,6 +127,12 @@ def test_a_profile_and_a_render_are_one_command_each(
     assert len(json.loads(shown.stdout)["references"]) == 2
     shown = remote(ada, "jobs", "show", job.id, base_url=running.base_url)
     assert json.loads(shown.stdout)["metrics"] == job.metrics
+    again_out = tmp_path / "again.wav"
+    fetched = remote(ada, "jobs", "download", job.id, "-o", again_out, base_url=running.base_url)
+    assert fetched.returncode == 0, fetched.stderr
+    assert fetched.stderr.splitlines()[-1] == summary.group(0).replace(str(out), str(again_out))
+    assert again_out.read_bytes() == out.read_bytes()
+    assert again_out.stat().st_mode & 0o777 == 0o666 & ~_umask()  # as any program makes a file
 
     # --json: the finished job on stdout, the output named by -o replaced as asked
     again = remote(
@@ -143,6 +156,9 @@ def test_no_wait_returns_the_job_id_and_the_job_commands_manage_it(running: Stac
     assert queued.returncode == 0, queued.stderr
     (job_id,) = queued.stdout.splitlines()
     assert bob.client.jobs.get(job_id).status in ("queued", "running")
+    as_json = remote(bob, "render", stem, "--profile", profile_id, "--no-wait", "--json",
+                     base_url=running.base_url)  # fmt: skip
+    assert json.loads(as_json.stdout)["status"] == "queued", as_json.stderr
 
     canceled = remote(bob, "jobs", "cancel", job_id, base_url=running.base_url)
     assert canceled.returncode == 0, canceled.stderr
@@ -159,6 +175,67 @@ def test_no_wait_returns_the_job_id_and_the_job_commands_manage_it(running: Stac
     gone = remote(bob, "jobs", "show", job_id, base_url=running.base_url)
     assert gone.returncode == EXIT_USAGE
     assert one_error_line(gone).endswith("[not_found]")
+
+
+def test_ctrl_c_while_waiting_leaves_the_job_going_and_says_how_to_find_it(
+    running: Stack, tmp_path
+):
+    ada = running.user()
+    profile_id = ada.ready_profile()
+    stem = ada.file(singing_wav(stem_s_for(4)))
+    environment = {name: value for name, value in os.environ.items() if "VOXREGEN" not in name}
+    environment |= {"VOXREGEN_URL": running.base_url, "VOXREGEN_API_KEY": ada.api_key}
+    command = [
+        VOXREGEN,
+        "remote",
+        "render",
+        stem,
+        "--profile",
+        profile_id,
+        "-o",
+        tmp_path / "o.wav",
+    ]
+    seen = []
+    with subprocess.Popen(command, env=environment, stderr=subprocess.PIPE, text=True) as waiting:
+        for line in waiting.stderr:
+            seen.append(line)
+            if line.rstrip().endswith(" chunks"):  # rendering: the wait is under way
+                waiting.send_signal(signal.SIGINT)
+                break
+        seen.extend(waiting.stderr)
+    assert waiting.wait(timeout=CLI_TIMEOUT_S) == EXIT_INTERRUPTED
+
+    (job,) = ada.client.jobs.list()
+    assert seen[-1] == (
+        f"voxregen: interrupted; job {job.id} goes on: "
+        f"voxregen remote jobs show (or jobs cancel) {job.id}\n"
+    ), seen
+    assert "Traceback" not in "".join(seen)
+    assert ada.client.jobs.wait(job.id, poll_s=0.1).status == "done"
+    assert not (tmp_path / "o.wav").exists()
+
+
+def test_a_profile_says_which_clips_it_rejected_and_one_that_cannot_build_is_exit_3(
+    running: Stack, realistic_stems: StemCorpus
+):
+    ada = running.user()
+    good, notes = realistic_stems.path(REFERENCES[1]), ada.file(b"not audio", name="notes.wav")
+
+    some = remote(ada, "profiles", "create", "Some", "--reference", good, "--reference", notes,
+                  base_url=running.base_url)  # fmt: skip
+    none = remote(ada, "profiles", "create", "None", "--reference", notes,
+                  base_url=running.base_url)  # fmt: skip
+
+    assert some.returncode == 0, some.stderr
+    assert f"voxregen: reference {notes} was rejected: " in some.stderr, some.stderr
+    assert ada.client.profiles.get(some.stdout.splitlines()[-1]).status == "ready"
+    assert none.returncode == EXIT_JOB_FAILED, none.stderr
+    (failed,) = [profile for profile in ada.client.profiles.list() if profile.name == "None"]
+    error = failed.stats["error"]
+    assert one_error_line(none) == (
+        f"profile {failed.id} failed to build: {error['message']} [{error['code']}]"
+    )
+    assert none.stdout == ""
 
 
 def test_a_failed_job_is_exit_3_with_its_code_and_message(running: Stack, tmp_path):
@@ -239,6 +316,24 @@ def test_refusals_are_exit_2_in_one_line_before_anything_is_uploaded(
             remote(ada, "jobs", "list"),
             "no service URL: pass --url or set VOXREGEN_URL",
         ),
+        "a profile not built yet": (
+            remote(
+                ada,
+                "render",
+                stem,
+                "--profile",
+                ada.client.profiles.create("New").id,
+                "-o",
+                tmp_path / "o.wav",
+                base_url=base,
+            ),  # fmt: skip
+            "[not_ready]",
+        ),
+        "a key that no header can carry": (
+            remote(None, "jobs", "list", "--api-key", "vxr_\u00e9", "--url", base),
+            "the API key must be the printable characters voxregen keys create printed "
+            "(vxr_…), without spaces",
+        ),
         "no -o without --no-wait": (
             remote(ada, "render", stem, "--profile", profile_id, base_url=base),
             "remote render: the following arguments are required: -o/--output",
@@ -248,6 +343,7 @@ def test_refusals_are_exit_2_in_one_line_before_anything_is_uploaded(
         assert done.returncode == EXIT_USAGE, (name, done.stderr)
         line = one_error_line(done)
         assert line == says or (says.startswith("[") and line.endswith(says)), (name, line)
+        assert "uploading" not in done.stderr, (name, done.stderr)
     assert list(ada.client.jobs.list()) == [] and list(bob.client.jobs.list()) == []
     assert not (tmp_path / "o.wav").exists()
 

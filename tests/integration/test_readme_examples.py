@@ -30,13 +30,22 @@ def curl_example() -> str:
     return block
 
 
-def remote_example() -> str:
-    """The one ``sh`` block of the README's *Use the service from the command line* section."""
+def remote_example() -> tuple[str, str]:
+    """The ``sh`` block of the README's *Use the service from the command line* section, and
+    the ``text`` block of its output."""
     section = README.read_text().split("\n## Use the service from the command line\n", 1)[1]
-    (block,) = re.findall(
-        r"^```sh\n(.*?)^```$", section.split("\n## ", 1)[0], flags=re.MULTILINE | re.DOTALL
+    section = section.split("\n## ", 1)[0]
+    (block,) = re.findall(r"^```sh\n(.*?)^```$", section, flags=re.MULTILINE | re.DOTALL)
+    (output,) = re.findall(r"^```text\n(.*?)^```$", section, flags=re.MULTILINE | re.DOTALL)
+    return block, output
+
+
+def _shape(lines: str) -> list[str]:
+    """Output lines with ids (whole, or cut short with …) and numbers masked."""
+    ids = re.sub(
+        r"\b[0-9a-f]{8}(?:-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|-…)?", "ID", lines
     )
-    return block
+    return re.sub(r"-?\d+(?:\.\d+)?", "N", ids).splitlines()
 
 
 def python_example() -> str:
@@ -198,8 +207,9 @@ def test_the_readme_command_line_flow_renders_a_stem_with_voxregen_remote(served
     environment = {
         name: value for name, value in os.environ.items() if not name.startswith("VOXREGEN_")
     }
-    block = remote_example().replace("http://127.0.0.1:8000", served)
-    assert block != remote_example()  # the block names the URL make run serves
+    written, said = remote_example()
+    block = written.replace("http://127.0.0.1:8000", served)
+    assert block != written  # the block names the URL make run serves
     done = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", block],
         cwd=tmp_path,
@@ -210,6 +220,7 @@ def test_the_readme_command_line_flow_renders_a_stem_with_voxregen_remote(served
     )
 
     assert done.returncode == 0, f"{done.stdout}\n{done.stderr}"
+    assert _shape(done.stderr) == _shape(said), done.stderr  # the README shows what it says
     *progress, summary = done.stderr.splitlines()
     chunks = [line for line in progress if line.endswith(" chunks")]
     assert chunks[-1].endswith(f"[{'#' * 30}] 1/1 chunks"), progress

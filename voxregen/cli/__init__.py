@@ -258,16 +258,20 @@ def _add_remote_commands(
     )
     list_cmd.add_argument("--status", choices=[status.value for status in JobStatus])
     list_cmd.set_defaults(handler="remote:jobs_list_command")
-    for name, help_text in (
-        ("show", "a job, as JSON"),
-        ("cancel", "stop a queued or running job"),
-        ("delete", "delete a job and its files (canceled first if it is going)"),
-        ("download", "download a done job's WAV"),
-    ):
-        job_cmd = jobs.add_parser(name, parents=[service], help=help_text)
-        job_cmd.add_argument("job_id", type=_uuid, metavar="JOB_ID")
-        job_cmd.set_defaults(handler=f"remote:jobs_{name}_command")
-    job_cmd.add_argument("-o", "--output", type=Path, required=True, help="WAV file to write")
+    jobs_by_id = {
+        "show": "a job, as JSON",
+        "cancel": "stop a queued or running job",
+        "delete": "delete a job and its files (canceled first if it is going)",
+        "download": "download a done job's WAV",
+    }
+    job_cmds = {}
+    for name, help_text in jobs_by_id.items():
+        job_cmds[name] = jobs.add_parser(name, parents=[service], help=help_text)
+        job_cmds[name].add_argument("job_id", type=_uuid, metavar="JOB_ID")
+        job_cmds[name].set_defaults(handler=f"remote:jobs_{name}_command")
+    job_cmds["download"].add_argument(
+        "-o", "--output", type=Path, required=True, help="WAV file to write"
+    )
 
 
 def _positive_int(value: str) -> int:

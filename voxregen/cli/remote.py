@@ -13,13 +13,14 @@ could not be reached or did not answer as the API does.
 
 import argparse
 import json
+import math
 import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import attrs
 
@@ -38,13 +39,12 @@ from voxregen_client import (
     Client,
     ConfigurationError,
     Job,
+    Profile,
     ProfileBuildError,
     RateLimitedError,
     ServiceUnavailableError,
-    ServiceUnreachableError,
-    UnexpectedResponseError,
     VoxregenApiError,
-    WaitTimeoutError,
+    VoxregenClientError,
 )
 
 POLL_S = 0.5
@@ -67,8 +67,8 @@ def render_command(args: argparse.Namespace) -> None:
         check_output("-o", args.output, not_over=args.stem)
 
     with _service(args) as client:
-        client.profiles.get(str(args.profile))  # a wrong id is said before the upload
-        with _upload_bar(args.stem) as bar:
+        _check_usable(client.profiles.get(str(args.profile)))  # said before the upload
+        with _reading(args.stem), _upload_bar(args.stem) as bar:
             job = client.jobs.create(
                 args.stem, str(args.profile), params=params, on_upload_progress=bar.report_bytes
             )
@@ -89,14 +89,17 @@ def profiles_create_command(args: argparse.Namespace) -> None:
         check_input(reference)
     with _service(args) as client:
         profile = client.profiles.create(args.name)
+        _say(f"profile {profile.id} created")  # said at once: a later failure leaves it
+        files = {}
         for reference in args.reference:
-            with _upload_bar(reference) as bar:
-                client.profiles.add_reference(
+            with _reading(reference), _upload_bar(reference) as bar:
+                ref_id = client.profiles.add_reference(
                     profile.id, reference, on_upload_progress=bar.report_bytes
                 )
-        _say(f"profile {profile.id} building from {len(args.reference)} reference(s)")
+            files[ref_id] = reference
+        _say(f"profile {profile.id} building from {len(files)} reference(s)")
         try:
-            client.profiles.wait_ready(profile.id, poll_s=POLL_S)
+            built = client.profiles.wait_ready(profile.id, timeout_s=math.inf, poll_s=POLL_S)
         except ProfileBuildError as error:
             problem = error.stats.get("error") or {}
             exit_with(
@@ -104,6 +107,12 @@ def profiles_create_command(args: argparse.Namespace) -> None:
                 f"profile {profile.id} failed to build: {problem.get('message', error.stats)} "
                 f"[{problem.get('code', 'profile_error')}]",
             )
+        except KeyboardInterrupt:
+            _interrupted(f"profile {profile.id} goes on building: voxregen remote profiles show")
+        for reference in built.references:
+            if not reference.accepted:
+                problems = "; ".join(reference.quality_metrics.get("problems", [])) or "rejected"
+                _say(f"reference {files.get(reference.id, reference.id)} was rejected: {problems}")
         print(profile.id)
 
 
@@ -160,66 +169,93 @@ def _service(args: argparse.Namespace) -> Iterator[Client]:
     try:
         with _client(args) as client:
             yield client
+    except BrokenPipeError:  # stdout's reader left (`jobs list | head -1`): nothing to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)
     except ConfigurationError as error:
         fail(str(error))
     except (RateLimitedError, ServiceUnavailableError) as error:  # still so after the retries
-        exit_with(EXIT_UNREACHABLE, f"{error.message} [{error.code}]; try again later")
+        exit_with(EXIT_UNREACHABLE, f"{error.message}; try again later [{error.code}]")
     except VoxregenApiError as error:
         if error.status >= 500:
             exit_with(EXIT_UNREACHABLE, f"the service failed: {error.message} [{error.code}]")
-        fail(f"{error.message} [{error.code}]{_problems(error)}")
-    except (ServiceUnreachableError, UnexpectedResponseError, WaitTimeoutError) as error:
+        fail(f"{_said(error)} [{error.code}]")
+    except VoxregenClientError as error:  # unreachable, or not answering as the API does
         exit_with(EXIT_UNREACHABLE, str(error))
-    except OSError as error:  # a stem or reference that could not be read, an -o not written
-        fail(f"{error.filename}: {error.strerror or error}")
+
+
+@contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    """A file being uploaded that cannot be read is said in one line."""
+    try:
+        yield
+    except OSError as error:
+        if isinstance(error, BrokenPipeError):
+            raise
+        fail(f"cannot read {path}: {error.strerror or error}")
 
 
 def _client(args: argparse.Namespace) -> Client:
     """``--url``, else ``VOXREGEN_URL``; the credentials given as options, else the
     environment's (never one of each)."""
-    url = args.url or os.environ.get("VOXREGEN_URL")
-    if not url:
+    environ = dict(os.environ)
+    if args.url:
+        environ["VOXREGEN_URL"] = args.url
+    if not environ.get("VOXREGEN_URL"):
         fail("no service URL: pass --url or set VOXREGEN_URL")
     if args.api_key is not None or args.user_id is not None:
-        api_key, user_id = args.api_key, args.user_id
-    else:
-        api_key = os.environ.get("VOXREGEN_API_KEY") or None
-        user_id = os.environ.get("VOXREGEN_USER_ID") or None
-    return Client(url, api_key=api_key, user_id=user_id)
+        environ["VOXREGEN_API_KEY"] = args.api_key or ""
+        environ["VOXREGEN_USER_ID"] = args.user_id or ""
+    return Client.from_env(environ)
 
 
-def _problems(error: VoxregenApiError) -> str:
-    """An ``invalid_body``'s problems, after its message: ``: params.style: …; …``."""
-    said = "; ".join(f"{problem['path']}: {problem['message']}" for problem in error.problems)
-    return f": {said}" if said else ""
+def _said(error: VoxregenApiError) -> str:
+    """The refusal's message, or for an ``invalid_body`` each problem: ``$.name: …; …``."""
+    if error.problems:
+        return "; ".join(f"{problem['path']}: {problem['message']}" for problem in error.problems)
+    return error.message
+
+
+def _check_usable(profile: Profile) -> None:
+    """Refuse, before the upload, a profile the API would refuse a render with: one with no
+    embedding yet (its first build going) or whose build failed."""
+    if profile.status == "ready" or profile.embedding_version is not None:
+        return
+    fail(
+        f"profile {profile.id} is {profile.status} with no embedding yet: see voxregen remote "
+        f"profiles show {profile.id} [not_ready]"
+    )
 
 
 def _wait(client: Client, job: Job) -> Job:
     """The job once finished, its chunk progress drawn meanwhile; Ctrl-C leaves it running."""
-    bar = TerminalProgressBar(sys.stderr, label=f"voxregen: job {job.id}")
+    bar = TerminalProgressBar(sys.stderr, label=f"voxregen: job {_short(job.id)}")
+    drawn = []
 
     def show(seen: Job) -> None:
         if seen.status == "queued":
             _say(f"job {seen.id} queued")
-        elif seen.progress.chunks_total:
+        elif seen.progress.chunks_total and drawn[-1:] != [seen.progress]:
+            drawn.append(seen.progress)
             bar.report(seen.progress)
 
     try:
         with bar:
-            return client.jobs.wait(job.id, on_progress=show, poll_s=POLL_S)
+            return client.jobs.wait(job.id, on_progress=show, timeout_s=math.inf, poll_s=POLL_S)
     except KeyboardInterrupt:
-        print(
-            f"voxregen: interrupted; job {job.id} goes on: "
-            f"voxregen remote jobs show {job.id} (or jobs cancel {job.id})",
-            file=sys.stderr,
-        )
-        sys.exit(EXIT_INTERRUPTED)
+        _interrupted(f"job {job.id} goes on: voxregen remote jobs show (or jobs cancel) {job.id}")
+
+
+def _interrupted(message: str) -> NoReturn:
+    print(f"voxregen: interrupted; {message}", file=sys.stderr)
+    sys.exit(EXIT_INTERRUPTED)
 
 
 def _refuse_unfinished(job: Job) -> None:
     """Exit 3 for a job that failed or was canceled, 2 for one still going."""
-    if job.status == "failed" and job.error is not None:
-        exit_with(EXIT_JOB_FAILED, f"job {job.id} failed: {job.error.message} [{job.error.code}]")
+    if job.status == "failed":
+        said = f"{job.error.message} [{job.error.code}]" if job.error else "[internal_error]"
+        exit_with(EXIT_JOB_FAILED, f"job {job.id} failed: {said}")
     if job.status == "canceled":
         exit_with(EXIT_JOB_FAILED, f"job {job.id} was canceled")
     if job.status != "done":
@@ -228,13 +264,27 @@ def _refuse_unfinished(job: Job) -> None:
 
 def _download(client: Client, job: Job, path: Path) -> None:
     """The job's WAV to ``path`` (which the user named with ``-o``), then the summary line."""
-    with TerminalProgressBar(sys.stderr, label=f"voxregen: downloading to {path}") as bar:
-        client.jobs.download(job.id, path, overwrite=True, on_download_progress=bar.report_bytes)
+    try:
+        with TerminalProgressBar(sys.stderr, label=f"voxregen: downloading {path.name}") as bar:
+            client.jobs.download(
+                job.id, path, overwrite=True, on_download_progress=bar.report_bytes
+            )
+    except KeyboardInterrupt:
+        _interrupted(f"nothing written; voxregen remote jobs download {job.id} -o {path}")
+    except OSError as error:
+        if isinstance(error, BrokenPipeError):
+            raise
+        fail(f"cannot write -o {path}: {error.strerror or error}")
     print(summary_line(path, job.metrics), file=sys.stderr)
 
 
+def _short(job_id: str) -> str:
+    """A job id's first 8 characters: a progress line fits an 80-column terminal."""
+    return job_id[:8]
+
+
 def _upload_bar(path: Path) -> TerminalProgressBar:
-    return TerminalProgressBar(sys.stderr, label=f"voxregen: uploading {path}")
+    return TerminalProgressBar(sys.stderr, label=f"voxregen: uploading {path.name}")
 
 
 def _say(message: str) -> None:
