@@ -88,10 +88,38 @@ class Jobs:
         alone (:class:`FileExistsError`) unless ``overwrite``. A job not done is a
         :class:`~voxregen_client.errors.ConflictError`, one whose output expired a
         :class:`~voxregen_client.errors.GoneError`."""
+        return self._download(
+            f"/v1/render-jobs/{job_id}:download", path, overwrite, on_download_progress
+        )
+
+    def download_input(
+        self,
+        job_id: str,
+        path: str | os.PathLike[str],
+        *,
+        overwrite: bool = False,
+        on_download_progress: ProgressCallback | None = None,
+    ) -> Path:
+        """Stream the job's input WAV, the stem as uploaded, to ``path``, whatever the job's
+        status; its path. An existing file is left alone as by :meth:`download`. One whose
+        input expired is a :class:`~voxregen_client.errors.GoneError`."""
+        return self._download(
+            f"/v1/render-jobs/{job_id}:download-input", path, overwrite, on_download_progress
+        )
+
+    def _download(
+        self,
+        grant_path: str,
+        path: str | os.PathLike[str],
+        overwrite: bool,
+        on_download_progress: ProgressCallback | None,
+    ) -> Path:
+        """Ask ``grant_path`` (a ``:download`` verb) for a GET URL and stream its file to
+        ``path``."""
         path = Path(path)
         if path.exists() and not overwrite:  # before asking for the file; the move checks again
             raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
-        grant = self._session.call("POST", f"/v1/render-jobs/{job_id}:download")
+        grant = self._session.call("POST", grant_path)
         download_file(
             self._session.storage,
             grant["download_url"],

@@ -1,7 +1,8 @@
 """The Python client (voxregen_client) driving the real processes (tests/e2e/stack.py: the
 API in api_keys mode, a worker, PostgreSQL, Redis, moto's S3): a producer's whole flow from
-local files to a downloaded render, lists across pages, cancel and delete, the typed errors,
-a POST whose answer was lost retried into its first answer, and the rate limit waited out."""
+local files to a downloaded render (and the stem downloaded back), lists across pages, cancel
+and delete, the typed errors, a POST whose answer was lost retried into its first answer, and
+the rate limit waited out."""
 
 import threading
 import time
@@ -123,6 +124,15 @@ def test_a_producer_goes_from_local_files_to_a_downloaded_render_with_the_client
     output.write_bytes(b"stale")
     client.jobs.download(job.id, output, overwrite=True)
     check_delivered(output.read_bytes(), input_frames=sf.info(stem).frames)
+    # and the stem back beside it, byte for byte, as a player of both would fetch it
+    received: list[tuple[int, int]] = []
+    stem_back = client.jobs.download_input(
+        job.id, tmp_path / "lead.input.wav", on_download_progress=lambda *p: received.append(p)
+    )
+    assert stem_back.read_bytes() == stem.read_bytes()
+    assert received[-1] == (stem.stat().st_size,) * 2
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        client.jobs.download_input(job.id, stem_back)
 
     # a clone with other params reuses the stem's features; a POST whose answer was lost is
     # retried under its key and answered the first answer: still one clone
@@ -171,6 +181,8 @@ def test_a_producer_goes_from_local_files_to_a_downloaded_render_with_the_client
     assert (missing.value.status, missing.value.code) == (404, "not_found")
     with pytest.raises(NotFoundError):
         bob.client.jobs.download(job.id, tmp_path / "bob.wav")
+    with pytest.raises(NotFoundError):
+        bob.client.jobs.download_input(job.id, tmp_path / "bob.wav")
     assert not (tmp_path / "bob.wav").exists()
     stranger = Client(api_stack.base_url, api_key="vxr_" + "x" * 43)
     with stranger, pytest.raises(UnauthenticatedError) as refused:

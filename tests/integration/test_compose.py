@@ -1,11 +1,14 @@
 """docker-compose.yml and the Dockerfile: valid against the Compose specification's schema
 (the copy check-jsonschema ships, so no network), and wired as the README says: every
-long-running service has a healthcheck, everything waits for what it needs, and the services'
-settings are ones voxregen accepts and that match the servers' own credentials."""
+long-running service has a healthcheck, everything waits for what it needs, the services'
+settings are ones voxregen accepts and that match the servers' own credentials, and MinIO lets
+a page at the API's origin use its URLs."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
@@ -113,6 +116,19 @@ def test_the_settings_are_valid_and_match_the_servers_credentials(services):
     credentials = f"s3://{minio['MINIO_ROOT_USER']}:{minio['MINIO_ROOT_PASSWORD']}@minio:9000/"
     assert settings.storage_url.startswith(credentials)
     assert "local/voxregen" in services["minio-setup"]["command"][0]
+
+
+def test_minio_lets_a_page_at_the_apis_published_origin_use_its_urls(services):
+    """A page the API serves PUTs uploads and GETs inputs and outputs on MinIO's presigned URLs
+    from the API's origin: MinIO's CORS origins are, unless VOXREGEN_API_ORIGIN says otherwise,
+    exactly that origin (the scheme, host and port of VOXREGEN_PUBLIC_URL, which the api
+    service publishes), not MinIO's default of any origin."""
+    allowed = services["minio"]["environment"]["MINIO_API_CORS_ALLOW_ORIGIN"]
+    default = re.fullmatch(r"\$\{VOXREGEN_API_ORIGIN:-([^}]+)\}", allowed)
+    assert default, allowed
+    public = urlsplit(services["api"]["environment"]["VOXREGEN_PUBLIC_URL"])
+    assert default.group(1) == f"{public.scheme}://{public.netloc}"
+    assert f"{public.port}:8000" in services["api"]["ports"]
 
 
 def test_data_lives_in_declared_named_volumes():

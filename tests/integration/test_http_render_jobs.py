@@ -1,12 +1,14 @@
 """Render jobs over HTTP: reserve an id and upload the stem, create the job (a render_job lands
-on the real Redis queue), poll it, download once done, clone with new params; the colon verbs
-routed as such; every refusal with its status; another user's job answered like a missing one.
+on the real Redis queue), poll it, download once done, download its input back in any status,
+clone with new params; the colon verbs routed as such; every refusal with its status; another
+user's job answered like a missing one.
 
 The worker is not running here: where a test needs a built profile or a finished job it makes
 the same repository calls the worker makes (tests/integration/http_api.py).
 """
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -20,7 +22,8 @@ from voxregen_core.jobs import JobStatus, Progress
 from voxregen_core.keys import chunk_key, job_input_key, job_output_key, job_upload_key
 from voxregen_core.messages import ProfileBuildMessage, RenderJobMessage
 from voxregen_core.profiles import ProfileStatus
-from voxregen_core.use_cases.render_jobs import fail_job
+from voxregen_core.use_cases.render_jobs import cancel_job, fail_job
+from voxregen_core.use_cases.uploads import DOWNLOAD_URL_EXPIRES_S
 
 ALICE = uuid.UUID("a11ce000-0000-4000-8000-000000000001")
 BOB = uuid.UUID("b0b00000-0000-4000-8000-000000000002")
@@ -130,6 +133,57 @@ def test_the_whole_flow_up_to_a_queued_job_then_done_download_and_clone(api):
     assert api.queued()[-1] == RenderJobMessage(
         user_id=ALICE, job_id=uuid.UUID(cloned["id"]), request_id=clone.headers["x-request-id"]
     )
+
+
+def moved_to(api, job_id: uuid.UUID, status: str) -> None:
+    """Alice's queued job ``job_id`` moved to ``status`` as the worker or a cancel would."""
+    job = api.service.jobs.get(user_id=ALICE, job_id=job_id)
+    if status == "running":
+        assert api.service.jobs.transition(
+            user_id=ALICE, job_id=job_id, from_status=JobStatus.QUEUED, to_status=JobStatus.RUNNING
+        )
+    elif status == "done":
+        finish_job(api.service, ALICE, job_id, OUTPUT)
+    elif status == "failed":
+        assert fail_job(api.service, job, code="not_a_wav", message="not a RIFF/WAVE file")
+    elif status == "canceled":
+        cancel_job(api.service, user_id=ALICE, job_id=job_id)
+    assert api.service.jobs.get(user_id=ALICE, job_id=job_id).status.value == status
+
+
+@pytest.mark.parametrize("status", [status.value for status in JobStatus])
+def test_a_jobs_input_downloads_as_uploaded_whatever_its_status(api, status):
+    job_id = uuid.UUID(create_job(api)["id"])
+    moved_to(api, job_id, status)
+    before = datetime.now(UTC)
+
+    response = api.client.post(f"/v1/render-jobs/{job_id}:download-input", headers=as_user(ALICE))
+
+    assert response.status_code == 200, response.text
+    link = response.json()
+    assert set(link) == {"download_url", "expires_at"}  # the shape of :download's answer
+    expires_in = datetime.fromisoformat(link["expires_at"]) - before
+    assert timedelta(0) < expires_in <= timedelta(seconds=DOWNLOAD_URL_EXPIRES_S + 1)
+    fetched = api.client.get(link["download_url"])
+    assert (fetched.status_code, fetched.content) == (200, STEM)
+    assert fetched.headers["content-type"] == "audio/wav"
+
+
+def test_a_clones_input_is_its_originals_and_a_retried_download_is_replayed(api):
+    job_id = uuid.UUID(create_job(api)["id"])
+    finish_job(api.service, ALICE, job_id, OUTPUT)
+    clone = api.client.post(f"/v1/render-jobs/{job_id}:clone", json={}, headers=as_user(ALICE))
+    path = f"/v1/render-jobs/{clone.json()['id']}:download-input"
+    headers = as_user(ALICE) | {"Idempotency-Key": "input-of-the-clone"}
+
+    first = api.client.post(path, headers=headers)
+    again = api.client.post(path, headers=headers)
+
+    assert first.status_code == 200, first.text
+    assert api.client.get(first.json()["download_url"]).content == STEM
+    assert "idempotent-replayed" not in first.headers
+    assert (again.status_code, again.content) == (200, first.content)
+    assert again.headers["idempotent-replayed"] == "true"
 
 
 def test_a_clone_carries_the_originals_feature_cache_entry(api):
@@ -386,7 +440,8 @@ def test_another_users_job_is_a_404_on_every_job_endpoint(api):
     job = create_job(api, ALICE)
     finish_job(api.service, ALICE, uuid.UUID(job["id"]), OUTPUT)
     missing = str(uuid.uuid4())
-    for verb, body in [("", None), (":download", None), (":clone", {"params": {"intensity": 0.1}})]:
+    verbs = [("", None), (":download", None), (":download-input", None)]
+    for verb, body in [*verbs, (":clone", {"params": {"intensity": 0.1}})]:
         for job_id in (job["id"], missing):
             path = f"/v1/render-jobs/{job_id}{verb}"
             response = (
@@ -419,6 +474,7 @@ def test_colon_verbs_are_routed_as_verbs(api):
     job_id = create_job(api)["id"]
     base = f"/v1/render-jobs/{job_id}"
     assert api.client.get(base + ":download", headers=as_user(ALICE)).status_code == 405
+    assert api.client.get(base + ":download-input", headers=as_user(ALICE)).status_code == 405
     assert api.client.get(base + ":clone", headers=as_user(ALICE)).status_code == 405
     assert api.client.post(base, headers=as_user(ALICE)).status_code == 405
     unknown_verb = api.client.post(base + ":explode", headers=as_user(ALICE))
@@ -454,6 +510,7 @@ def test_every_v1_endpoint_needs_a_user_id(api, header):
         ("POST", "/v1/render-jobs"),
         ("GET", f"/v1/render-jobs/{job_id}"),
         ("POST", f"/v1/render-jobs/{job_id}:download"),
+        ("POST", f"/v1/render-jobs/{job_id}:download-input"),
         ("POST", f"/v1/render-jobs/{job_id}:clone"),
     ]
     for method, path in calls:

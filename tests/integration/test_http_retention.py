@@ -1,7 +1,7 @@
 """Jobs whose objects the retention sweep deleted, through the real HTTP app over a real service:
-the job says when its input and its output went, a clone is 410 ``input_expired`` (and queues
-nothing), a download 410 ``output_expired``; an object gone from the store without a sweep (a
-storage lifecycle rule) is answered the same way. The sweeper runs with a clock set days ahead.
+the job says when its input and its output went, a clone (which queues nothing) and a download
+of the input are 410 ``input_expired``, a download 410 ``output_expired``; an object gone from
+the store without a sweep (a storage lifecycle rule) is answered the same way. The sweeper runs with a clock set days ahead.
 """
 
 import uuid
@@ -73,10 +73,15 @@ def download(api, job_id: str):
     return api.client.post(f"/v1/render-jobs/{job_id}:download", headers=as_user(ALICE))
 
 
+def download_input(api, job_id: str):
+    return api.client.post(f"/v1/render-jobs/{job_id}:download-input", headers=as_user(ALICE))
+
+
 def test_a_job_whose_input_then_output_were_swept_says_so_and_refuses_clone_and_download(api):
     world = done_job(api)
     job = get(api, world.job_id)
     assert (job["input_expired_at"], job["output_expired_at"]) == (None, None)
+    assert download_input(api, world.job_id).status_code == 200
     queued_before = api.queued()
 
     world.clock.advance(31 * DAY_S)
@@ -91,6 +96,9 @@ def test_a_job_whose_input_then_output_were_swept_says_so_and_refuses_clone_and_
     message = refused.json()["error"]["message"]
     assert f"input was deleted on {world.clock.now():%Y-%m-%d}" in message
     assert "upload the stem again" in message
+    refused_download = download_input(api, world.job_id)
+    assert assert_error(refused_download, 410, {"input_expired"}) == "input_expired"
+    assert refused_download.json()["error"]["message"] == message
     assert api.queued() == queued_before  # the refused clone queued nothing
     listed = api.client.get("/v1/render-jobs", headers=as_user(ALICE)).json()["items"]
     assert [item["id"] for item in listed] == [world.job_id]  # and added no job
@@ -119,18 +127,22 @@ def test_a_clone_shares_its_originals_input_and_its_expiry(api):
 
     assert get(api, clone_id)["input_expired_at"] == world.clock.now().isoformat()
     assert_error(clone(api, clone_id), 410, {"input_expired"})
+    assert_error(download_input(api, clone_id), 410, {"input_expired"})
     assert download(api, clone_id).status_code == 200  # its own output is younger still
 
 
 def test_an_input_or_output_gone_from_the_store_without_a_sweep_is_410_too(api):
     """A storage lifecycle rule shorter than the service's deletes objects the rows still
-    name: a clone and a download say so rather than queue a job on nothing or sign a URL to
+    name: a clone and the downloads say so rather than queue a job on nothing or sign a URL to
     nothing."""
     world = done_job(api)
     job = get(api, world.job_id)
     api.service.store.delete(job["input_object_key"])
 
     refused = clone(api, world.job_id)
+    assert_error(refused, 410, {"input_expired"})
+    assert "input is no longer stored" in refused.json()["error"]["message"]
+    refused = download_input(api, world.job_id)
     assert_error(refused, 410, {"input_expired"})
     assert "input is no longer stored" in refused.json()["error"]["message"]
     queued = [attrs.evolve(message, request_id=None) for message in api.queued()]

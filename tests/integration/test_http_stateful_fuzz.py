@@ -1,7 +1,8 @@
 """Stateful fuzzing with schemathesis: sequences of calls chained by the OpenAPI ``links`` of
 voxregen_http/openapi.yaml (create profile → get it → prepare a reference upload → commit it → …,
-prepare an input upload → create the job → get, download, clone it …), against the app over
-a real service. No answer is a 5xx and every answer conforms to the document.
+prepare an input upload → create the job → get it, download its output and its input, clone it
+…), against the app over a real service. No answer is a 5xx and every answer conforms to the
+document.
 
 What happens outside the API between two calls is played by the state machine's
 ``after_call``: the client PUTs a clip to each ``upload_url`` it is given, the worker builds a
@@ -48,6 +49,7 @@ MUST_SUCCEED = {
     "getRenderJob": 200,
     "listRenderJobs": 200,
     "downloadRenderJob": 200,
+    "downloadRenderJobInput": 200,
     "cloneRenderJob": 201,
     "deleteRenderJob": 204,
 }

@@ -1,6 +1,6 @@
 """MinioObjectStore against a real S3 server (moto's, over HTTP): presigned URLs used by a plain
 HTTP client, lifecycle tags, bucket creation, an object opened as a file on disk and an
-unreachable endpoint."""
+unreachable endpoint; and the lifecycle and CORS rules docs/storage.md gives, installed."""
 
 import io
 import json
@@ -173,19 +173,31 @@ def test_an_unreachable_server_raises_storage_unavailable_quickly():
         pass
 
 
-def test_the_documented_lifecycle_rules_are_a_valid_s3_configuration_on_our_tag(
-    s3_endpoint, client, bucket
-):
-    document = (Path(__file__).parents[2] / "docs" / "storage.md").read_text()
-    rules = json.loads(re.search(r"```json\n(.*?)```", document, re.DOTALL).group(1))
-    client.make_bucket(bucket)
-    s3 = boto3.client(
+STORAGE_DOC = Path(__file__).parents[2] / "docs" / "storage.md"
+
+
+def _documented_json(heading: str):
+    """The first ``json`` block of docs/storage.md after ``heading``."""
+    section = STORAGE_DOC.read_text().split(f"\n{heading}\n", 1)[1]
+    return json.loads(re.search(r"```json\n(.*?)```", section, re.DOTALL).group(1))
+
+
+def _boto3(s3_endpoint: str):
+    return boto3.client(
         "s3",
         endpoint_url=f"http://{s3_endpoint}",
         aws_access_key_id=ACCESS_KEY,
         aws_secret_access_key=SECRET_KEY,
         region_name="us-east-1",
     )
+
+
+def test_the_documented_lifecycle_rules_are_a_valid_s3_configuration_on_our_tag(
+    s3_endpoint, client, bucket
+):
+    rules = _documented_json("### The rules")
+    client.make_bucket(bucket)
+    s3 = _boto3(s3_endpoint)
     s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration=rules)
     installed = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
     assert {rule["Filter"]["Tag"]["Value"]: rule["Expiration"]["Days"] for rule in installed} == {
@@ -194,3 +206,46 @@ def test_the_documented_lifecycle_rules_are_a_valid_s3_configuration_on_our_tag(
         "output": 60,
     }
     assert {rule["Filter"]["Tag"]["Key"] for rule in installed} == {CLASS_TAG}
+
+
+def test_the_documented_cors_rule_lets_the_apis_origin_upload_and_no_other(
+    s3_endpoint, store, client, bucket
+):
+    """A browser's preflight for an upload PUT with ``Content-Type``, the request a page at the
+    API's origin makes first, is allowed from that origin with the documented methods and
+    headers, and refused from another (moto, like S3, matches the rule's origins)."""
+    cors = _documented_json("## Browser access: CORS")
+    (rule,) = cors["CORSRules"]
+    (origin,) = rule["AllowedOrigins"]
+    client.make_bucket(bucket)
+    s3 = _boto3(s3_endpoint)
+    s3.put_bucket_cors(Bucket=bucket, CORSConfiguration=cors)
+    assert s3.get_bucket_cors(Bucket=bucket)["CORSRules"] == [rule]
+    assert (set(rule["AllowedMethods"]), rule["AllowedHeaders"], set(rule["ExposeHeaders"])) == (
+        {"PUT", "GET", "HEAD"},
+        ["Content-Type"],
+        {"ETag", "Content-Length"},
+    )
+    url = store.presigned_put_url(keys.job_upload_key(USER, JOB), expires_s=60)
+
+    def preflight(from_origin: str):
+        headers = {
+            "Origin": from_origin,
+            "Access-Control-Request-Method": "PUT",
+            "Access-Control-Request-Headers": "content-type",
+        }
+        request = urllib.request.Request(url, method="OPTIONS", headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                return response.status, response.headers
+        except urllib.error.HTTPError as error:
+            with error:
+                return error.code, error.headers
+
+    status, headers = preflight(origin)
+    assert status == 200
+    assert headers["Access-Control-Allow-Origin"] == origin
+    assert set(headers["Access-Control-Allow-Methods"].split(", ")) == {"PUT", "GET", "HEAD"}
+    assert headers["Access-Control-Allow-Headers"] == "Content-Type"
+    assert set(headers["Access-Control-Expose-Headers"].split(", ")) == {"ETag", "Content-Length"}
+    assert preflight("https://elsewhere.example")[0] == 403

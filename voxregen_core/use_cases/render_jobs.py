@@ -1,5 +1,5 @@
 """Render jobs' use cases: prepare a job's upload, create, get, list, clone, cancel and download
-a job; and, for the worker and its sweeper, fail a job and find the profile a running job may
+a job (its output, or its input back); and, for the worker and its sweeper, fail a job and find the profile a running job may
 render with.
 
 Every one is scoped by the caller's ``user_id``: another user's job is a
@@ -22,6 +22,8 @@ Every one is scoped by the caller's ``user_id``: another user's job is a
   from the store, the clone is refused with ``input_expired``.
 - A job's output can be downloaded once it is ``done``, until it is deleted by the retention
   sweep (or gone from the store): ``output_expired`` then.
+- A job's input can be downloaded back whatever the job's status (a client shows it beside the
+  output), while it is kept: ``input_expired`` once it is not, as for a clone.
 - A queued or running job can be canceled: it moves to ``canceled`` by compare-and-set, so a
   worker finishing it at the same moment either wins (the cancel is then refused: the job is
   done) or finds it canceled and delivers nothing.
@@ -288,6 +290,17 @@ def download_job(ports: ServicePorts, *, user_id: uuid.UUID, job_id: uuid.UUID) 
     return download_link(ports.store, ports.clock, job.output_object_key)
 
 
+def download_job_input(
+    ports: ServicePorts, *, user_id: uuid.UUID, job_id: uuid.UUID
+) -> DownloadLink:
+    """A GET URL for the caller's job's input, the stem it renders, in any status; raises
+    :class:`NotFoundError` for a missing or another user's job, :class:`InputExpiredError`
+    once its input is deleted."""
+    job = get_job(ports, user_id=user_id, job_id=job_id)
+    _require_input_kept(ports, job)
+    return download_link(ports.store, ports.clock, job.input_object_key)
+
+
 def fail_job(ports: ServicePorts, job: RenderJob, *, code: str, message: str) -> bool:
     """Move the job to failed from wherever it is (queued or running), with ``code`` and
     ``message``, and queue its ``completed`` webhook; True if this call moved it (False if it
@@ -332,23 +345,22 @@ def _require_usable_profile(ports: ServicePorts, user_id: uuid.UUID, profile_id:
         )
 
 
-def _require_input_kept(ports: ServicePorts, original: RenderJob) -> None:
-    """For a clone: :class:`InputExpiredError` if the original's input was deleted by the
-    retention sweep, or is gone from the store (a storage lifecycle rule); else as
-    :func:`~voxregen_core.use_cases.uploads.check_upload`."""
+def _require_input_kept(ports: ServicePorts, job: RenderJob) -> None:
+    """For a clone or an input download: :class:`InputExpiredError` if the job's input was
+    deleted by the retention sweep, or is gone from the store (a storage lifecycle rule); else
+    as :func:`~voxregen_core.use_cases.uploads.check_upload`."""
     advice = "upload the stem again and create a new job"
-    if original.input_expired_at is not None:
+    if job.input_expired_at is not None:
         raise InputExpiredError(
-            f"render job {original.id}'s input was deleted on "
-            f"{original.input_expired_at:%Y-%m-%d} (inputs are kept for a limited time after "
-            f"upload); {advice}"
+            f"render job {job.id}'s input was deleted on {job.input_expired_at:%Y-%m-%d} "
+            f"(inputs are kept for a limited time after upload); {advice}"
         )
     try:
-        check_upload(ports.store, original.input_object_key)
+        check_upload(ports.store, job.input_object_key)
     except ObjectNotFoundError:
         raise InputExpiredError(
-            f"render job {original.id}'s input is no longer stored (inputs are kept for a "
-            f"limited time after upload); {advice}"
+            f"render job {job.id}'s input is no longer stored (inputs are kept for a limited "
+            f"time after upload); {advice}"
         ) from None
 
 

@@ -18,6 +18,8 @@
   its objects and the feature-cache entries only it refers to are gone; it answers 404 after.
 - ``POST /v1/render-jobs/{job_id}:download`` → ``{download_url, expires_at}`` once ``done``
   (409 before, 410 ``output_expired`` once the output is deleted).
+- ``POST /v1/render-jobs/{job_id}:download-input`` → the same for the job's input, in any
+  status (410 ``input_expired`` once the input is deleted).
 - ``POST /v1/render-jobs/{job_id}:clone`` ``{params}`` → 201, a new job on the same input and
   cached features, its params the original's with ``params`` applied over them (410
   ``input_expired`` once the input is deleted).
@@ -83,6 +85,10 @@ def download_job(service: Service, user_id: uuid.UUID, job_id: uuid.UUID) -> dic
     return download_json(render_jobs.download_job(service, user_id=user_id, job_id=job_id))
 
 
+def download_job_input(service: Service, user_id: uuid.UUID, job_id: uuid.UUID) -> dict[str, Any]:
+    return download_json(render_jobs.download_job_input(service, user_id=user_id, job_id=job_id))
+
+
 def clone_job(
     service: Service, user_id: uuid.UUID, body: RenderJobClone, job_id: uuid.UUID
 ) -> dict[str, Any]:
@@ -106,5 +112,6 @@ ROUTES = [
     v1_route(JOB, delete_job, methods=("DELETE",), status_code=204),
     v1_route(JOB + ":cancel", cancel_job),
     v1_route(JOB + ":download", download_job),
+    v1_route(JOB + ":download-input", download_job_input),
     v1_route(JOB + ":clone", clone_job, body=RenderJobClone, status_code=201),
 ]
