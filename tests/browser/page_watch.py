@@ -53,6 +53,8 @@ class PageWatch:
         self.problems.append(f"uncaught exception: {error.error.stack or error.error.message}")
 
     def _request_failed(self, request: Request) -> None:
+        if request.resource_type == "media" and request.failure == "net::ERR_ABORTED":
+            return  # a player drops its own range request when it seeks or is let go
         self.problems.append(f"request failed: {request.method} {request.url}: {request.failure}")
 
     def _response(self, response: Response) -> None:

@@ -6,7 +6,7 @@ import { h, uid } from "./dom.js";
 /** {element, files(), clear()}; onChange(files) on each pick or drop. */
 export function dropZone({ label, hint, multiple = false, onChange = () => {} }) {
   const id = uid("file");
-  const input = h("input", { id, type: "file", accept: ".wav,audio/wav,audio/x-wav,audio/wave", multiple, class: "file-input" });
+  const input = h("input", { id, name: "file", type: "file", accept: ".wav,audio/wav,audio/x-wav,audio/wave", multiple, class: "file-input" });
   const chosen = h("p", { class: "chosen", "aria-live": "polite" });
   let files = [];
   function take(list) {
