@@ -87,14 +87,18 @@ def api_as() -> Iterator:
         each.close()
 
 
-def _both_widths(page: Page, phone_page: Page, screenshot, name: str) -> None:
-    """``page``'s screen photographed, and the same address on the phone, as the same user."""
+def _both_widths(
+    page: Page, phone_page: Page, screenshot, name: str, *, shown: str = "main h1"
+) -> None:
+    """``page``'s screen photographed, and the same address on the phone, as the same user,
+    once the phone shows the ``shown`` element(s) as many times as the page does."""
     screenshot(page, name, full_page=True)
     kept = page.evaluate("() => localStorage.getItem('voxregen.credentials')")
     phone_page.context.add_init_script(
         f"localStorage.setItem('voxregen.credentials', {json.dumps(kept)});"
     )
     phone_page.goto(page.url)
+    expect(phone_page.locator(shown)).to_have_count(page.locator(shown).count())
     phone_page.wait_for_load_state("networkidle")
     width = phone_page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 360, f"{name}: {width} px wide on a 360 px phone"
@@ -130,7 +134,7 @@ def test_a_producer_goes_from_clips_to_a_downloaded_render_in_the_page(
     shown = sorted(re.search(r"\d+\.\d s", text)[0] for text in rows.all_text_contents())
     assert shown == durations
     expect(rows.first).to_contain_text("RMS")
-    _both_widths(page, phone_page, screenshot, "profile")
+    _both_widths(page, phone_page, screenshot, "profile", shown=".reference")
 
     # the render form, the profile chosen; the stem's upload, then the job's progress to done
     page.get_by_role("link", name="Render with this profile").click()
@@ -170,7 +174,7 @@ def test_a_producer_goes_from_clips_to_a_downloaded_render_in_the_page(
     expect(metrics).to_contain_text(f"{job['metrics']['true_peak_db']:.2f} dBTP")
     expect(page.locator("canvas.waveform")).to_have_count(2)
     assert _unlabelled(page) == []
-    _both_widths(page, phone_page, screenshot, "job-done")
+    _both_widths(page, phone_page, screenshot, "job-done", shown="canvas.waveform")
 
     # play the output, then A/B to the input: it goes on from the same position
     output_player.click()  # the user's gesture, which lets the page play
@@ -215,7 +219,7 @@ def test_a_producer_goes_from_clips_to_a_downloaded_render_in_the_page(
     # the jobs list, newest first, each with its status
     page.get_by_role("link", name="Jobs", exact=True).click()
     expect(page.locator(".rows .badge")).to_have_text(["canceled", "done", "done"])
-    _both_widths(page, phone_page, screenshot, "jobs")
+    _both_widths(page, phone_page, screenshot, "jobs", shown=".rows .badge")
     page.goto(app.base_url + "/#/account")
     expect(page.get_by_text(f"Signed in as user {_user_id(page)}")).to_be_visible()
     _both_widths(page, phone_page, screenshot, "account")
