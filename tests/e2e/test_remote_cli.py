@@ -261,18 +261,10 @@ def test_refusals_are_exit_2_in_one_line_before_anything_is_uploaded(
     profile_id = ada.ready_profile()
     stem = realistic_stems.path(STEM)
     base = running.base_url
+    render = ("render", stem, "--profile", profile_id)
     cases = {
         "another user's profile": (
-            remote(
-                bob,
-                "render",
-                stem,
-                "--profile",
-                profile_id,
-                "-o",
-                tmp_path / "o.wav",
-                base_url=base,
-            ),  # fmt: skip
+            remote(bob, *render, "-o", tmp_path / "o.wav", base_url=base),
             f"no singer profile {profile_id} [not_found]",
         ),
         "a revoked or made-up key": (
@@ -280,41 +272,17 @@ def test_refusals_are_exit_2_in_one_line_before_anything_is_uploaded(
             "[invalid_api_key]",
         ),
         "an output folder that does not exist": (
-            remote(
-                ada,
-                "render",
-                stem,
-                "--profile",
-                profile_id,
-                "-o",
-                tmp_path / "nowhere" / "o.wav",
-                base_url=base,
-            ),  # fmt: skip
+            remote(ada, *render, "-o", tmp_path / "nowhere" / "o.wav", base_url=base),
             f"cannot write -o {tmp_path / 'nowhere' / 'o.wav'}: folder "
             f"{tmp_path / 'nowhere'} does not exist",
         ),
         "an output that is the stem": (
-            remote(ada, "render", stem, "--profile", profile_id, "-o", stem, base_url=base),
+            remote(ada, *render, "-o", stem, base_url=base),
             f"cannot write -o {stem}: it is the input stem; name another file",
         ),
         "an intensity out of range": (
-            remote(
-                ada,
-                "render",
-                stem,
-                "--profile",
-                profile_id,
-                "-o",
-                tmp_path / "o.wav",
-                "--intensity",
-                "1.5",
-                base_url=base,
-            ),  # fmt: skip
+            remote(ada, *render, "-o", tmp_path / "o.wav", "--intensity", "1.5", base_url=base),
             "--intensity must be from 0.0 to 1.0, got 1.5 [invalid_params]",
-        ),
-        "no service URL": (
-            remote(ada, "jobs", "list"),
-            "no service URL: pass --url or set VOXREGEN_URL",
         ),
         "a profile not built yet": (
             remote(
@@ -326,7 +294,7 @@ def test_refusals_are_exit_2_in_one_line_before_anything_is_uploaded(
                 "-o",
                 tmp_path / "o.wav",
                 base_url=base,
-            ),  # fmt: skip
+            ),
             "[not_ready]",
         ),
         "a key that no header can carry": (
@@ -334,8 +302,12 @@ def test_refusals_are_exit_2_in_one_line_before_anything_is_uploaded(
             "the API key must be the printable characters voxregen keys create printed "
             "(vxr_…), without spaces",
         ),
+        "no service URL": (
+            remote(ada, "jobs", "list"),
+            "no service URL: pass --url or set VOXREGEN_URL",
+        ),
         "no -o without --no-wait": (
-            remote(ada, "render", stem, "--profile", profile_id, base_url=base),
+            remote(ada, *render, base_url=base),
             "remote render: the following arguments are required: -o/--output",
         ),
     }

@@ -85,6 +85,15 @@ def a_stem() -> bytes:
     return wav_bytes(0.9 * stem / abs(stem).max(), fs=44_100)
 
 
+def write_example_files(folder: Path) -> None:
+    """The two files the README's Python and command-line blocks name: a reference of 24-bit
+    WAVE_FORMAT_EXTENSIBLE, and the stem."""
+    singing = synthetic_singing(8.0, seed=3, fs=44_100)
+    reference = wav_bytes(singing.audio, fs=44_100, subtype="PCM_24", container="WAVEX")
+    (folder / "ada-take-1.wav").write_bytes(reference)
+    (folder / "lead-vocal.wav").write_bytes(a_stem())
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory) -> Iterator[str]:
     """The base URL of one ``voxregen serve`` for this module's flows."""
@@ -166,10 +175,7 @@ def test_a_wrong_base_is_one_line_and_a_non_zero_exit(request, tmp_path, base, s
 def test_the_readme_python_flow_renders_a_stem_with_the_client(served, tmp_path):
     """The README's Python block, as written, in a folder holding its two files, with the
     development-mode variables it names."""
-    singing = synthetic_singing(8.0, seed=3, fs=44_100)
-    reference = wav_bytes(singing.audio, fs=44_100, subtype="PCM_24", container="WAVEX")
-    (tmp_path / "ada-take-1.wav").write_bytes(reference)
-    (tmp_path / "lead-vocal.wav").write_bytes(a_stem())
+    write_example_files(tmp_path)
     environment = {
         **os.environ,
         "VOXREGEN_URL": served,
@@ -199,10 +205,7 @@ def test_the_readme_python_flow_renders_a_stem_with_the_client(served, tmp_path)
 def test_the_readme_command_line_flow_renders_a_stem_with_voxregen_remote(served, tmp_path):
     """The README's command-line block, as written, in a folder holding its two files and the
     repository's ``.venv`` (the block names ``.venv/bin/voxregen``)."""
-    singing = synthetic_singing(8.0, seed=3, fs=44_100)
-    reference = wav_bytes(singing.audio, fs=44_100, subtype="PCM_24", container="WAVEX")
-    (tmp_path / "ada-take-1.wav").write_bytes(reference)
-    (tmp_path / "lead-vocal.wav").write_bytes(a_stem())
+    write_example_files(tmp_path)
     (tmp_path / ".venv").symlink_to(Path(sys.executable).parents[1])
     environment = {
         name: value for name, value in os.environ.items() if not name.startswith("VOXREGEN_")
