@@ -297,3 +297,63 @@ def test_with_api_keys_the_page_asks_for_a_key_and_sends_it(
     assert listing.value.headers["authorization"] == f"Bearer {key}"
     expect(page.get_by_text("No ready profile yet")).to_be_visible()
     expect(page.locator("#account-link")).to_have_text(f"Key …{key[-4:]}")
+
+
+def test_clips_dropped_on_the_page_a_failed_job_and_every_delete(
+    app: ServedApp, page: Page, realistic_stems, api_as, tmp_path
+):
+    page.set_default_timeout(TIMEOUT_MS)
+    page.on("dialog", lambda dialog: dialog.accept())  # "Delete this …?"
+    page.goto(app.base_url + "/#/profiles")
+    expect(page.get_by_text("No profiles yet")).to_be_visible()
+    api = api_as(app, page)
+
+    # two clips dropped on the drop area, as a file manager drops them
+    clips = [realistic_stems.path(case) for case in REFERENCES]
+    dropped = page.evaluate_handle(
+        """files => { const transfer = new DataTransfer();
+          for (const [name, bytes] of files) transfer.items.add(new File([new Uint8Array(bytes)], name, {type: "audio/wav"}));
+          return transfer; }""",
+        [[clip.name, list(clip.read_bytes())] for clip in clips],
+    )  # fmt: skip
+    page.get_by_label("Name").fill("Dropped")
+    page.locator(".dropzone").dispatch_event("drop", {"dataTransfer": dropped})
+    expect(page.locator(".chosen")).to_have_text(f"Chosen: {clips[0].name}, {clips[1].name}")
+    page.get_by_role("button", name="Create profile").click()
+    expect(page.locator("h1 .badge")).to_have_text("ready")
+    expect(page.locator(".reference")).to_have_count(2)
+    profile_id = page.url.rsplit("/", 1)[1]
+
+    # a reference deleted: the profile rebuilds from the other
+    page.locator(".reference").first.get_by_role("button", name=re.compile("^Delete")).click()
+    expect(page.locator(".reference")).to_have_count(1)
+    expect(page.locator("h1 .badge")).to_have_text("ready")
+    assert len(api.get(f"/v1/singer-profiles/{profile_id}").json()["references"]) == 1
+
+    # a stem that is no WAV: the job fails, its code and message on its page and in the list
+    notes = tmp_path / "notes.wav"
+    notes.write_text("lyrics, second verse")
+    page.get_by_role("link", name="Render with this profile").click()
+    page.get_by_label("Vocal stem").set_input_files(notes)
+    page.get_by_role("button", name="Upload and render").click()
+    page.wait_for_url(re.compile(r"#/jobs/[0-9a-f-]{36}$"))
+    job_id = page.url.rsplit("/", 1)[1]
+    expect(page.locator("h1 .badge")).to_have_text("failed")
+    error = api.get(f"/v1/render-jobs/{job_id}").json()["error"]
+    expect(page.get_by_role("alert")).to_have_text(
+        f"The render failed: {error['message']} {error['code']}"
+    )
+    page.get_by_role("link", name="Jobs", exact=True).click()
+    expect(page.locator(".rows .error-text")).to_have_text(f"{error['message']} ({error['code']})")
+
+    # the job deleted, then the profile
+    page.locator(".row-link").first.click()
+    page.get_by_role("button", name="Delete job").click()
+    page.wait_for_url(re.compile("#/jobs$"))
+    expect(page.get_by_text("No jobs here yet.")).to_be_visible()
+    assert api.get(f"/v1/render-jobs/{job_id}").status_code == 404
+    page.goto(f"{app.base_url}/#/profiles/{profile_id}")
+    page.get_by_role("button", name="Delete profile").click()
+    page.wait_for_url(re.compile("#/profiles$"))
+    expect(page.get_by_text("No profiles yet")).to_be_visible()
+    assert api.get(f"/v1/singer-profiles/{profile_id}").status_code == 404
