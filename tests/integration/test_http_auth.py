@@ -11,6 +11,7 @@ each operation is sent as Bob's own request (tests/integration/test_cross_user_m
 """
 
 import hashlib
+import re
 import uuid
 
 import pytest
@@ -40,8 +41,16 @@ GUARDED = [
     for path, method, operation in operations()
     if operation.get("security", DOCUMENT["security"])
 ]
+
+
+def _example_path(path: str, operation: dict) -> str:
+    """``path`` with each parameter the document's example (``/static/js/main.js``)."""
+    examples = {each["name"]: each.get("example") for each in operation.get("parameters", [])}
+    return re.sub(r"\{(\w+)\}", lambda found: examples[found.group(1)], path)
+
+
 PUBLIC = [
-    (path, method)
+    (_example_path(path, operation), method)
     for path, method, operation in operations()
     if operation.get("security") == [] and not path.startswith("/storage/")
 ]
