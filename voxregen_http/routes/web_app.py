@@ -3,9 +3,9 @@ icon, from the package's ``static`` folder (read once, at import: a handful of s
 
 The page is a client of the public ``/v1`` API like any other (it has no endpoint of its own),
 so these routes need no credentials; the page sends the caller's, as the API expects. The
-Content-Security-Policy lets the page run only its own scripts and styles, and fetch and play
-only its own origin's and the storage's URLs (``connect-src``/``media-src``: the presigned
-URLs may be another origin's, an S3 server's)."""
+Content-Security-Policy lets the page run only its own scripts and styles (no inline script,
+no framing); ``connect-src`` and ``media-src`` allow any http(s) origin besides its own, as
+the presigned URLs name the storage's host, which is the deployment's (an S3 server's)."""
 
 import hashlib
 import importlib.resources
@@ -31,10 +31,10 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-def _files() -> dict[str, tuple[bytes, str]]:
-    """Each file under ``static/`` by its path there: its bytes and content type."""
+def _files() -> dict[str, tuple[bytes, str, str]]:
+    """Each file under ``static/`` by its path there: its bytes, content type and ETag."""
     root = importlib.resources.files("voxregen_http") / "static"
-    found: dict[str, tuple[bytes, str]] = {}
+    found: dict[str, tuple[bytes, str, str]] = {}
     pending = [(root, "")]
     while pending:
         folder, prefix = pending.pop()
@@ -44,7 +44,9 @@ def _files() -> dict[str, tuple[bytes, str]]:
                 continue
             suffix = entry.name[entry.name.rfind(".") :]
             kind = _TYPES.get(suffix) or mimetypes.guess_type(entry.name)[0]
-            found[prefix + entry.name] = (entry.read_bytes(), kind or "application/octet-stream")
+            body = entry.read_bytes()
+            tag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+            found[prefix + entry.name] = (body, kind or "application/octet-stream", tag)
     return found
 
 
@@ -56,8 +58,7 @@ def _answer(request: Request, path: str) -> Response:
     the browser asks again each time, so a new release is never half-loaded from its cache."""
     if path not in FILES:
         raise NotFoundError(f"no file {path!r} in the web app")
-    body, content_type = FILES[path]
-    tag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+    body, content_type, tag = FILES[path]
     headers = {
         "ETag": tag,
         "Cache-Control": "no-cache",
@@ -65,7 +66,11 @@ def _answer(request: Request, path: str) -> Response:
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
     }
-    if request.headers.get("If-None-Match") == tag:
+    asked = {
+        each.strip().removeprefix("W/")
+        for each in request.headers.get("If-None-Match", "").split(",")
+    }
+    if tag in asked or "*" in asked:
         return Response(status_code=304, headers=headers)
     return Response(body, media_type=content_type, headers=headers)  # text/*: utf-8 added
 

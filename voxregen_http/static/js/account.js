@@ -5,6 +5,13 @@
 import { ApiError, call, credentials, forgetCredentials, keepCredentials, uuid4 } from "./api.js";
 import { errorBox, fill, h, shortId, uid } from "./dom.js";
 
+let firstVisitError = null;
+
+/** The first visit's sign-in could not ask the service (offline, a 5xx): said on this view. */
+export function sayFirstVisitFailed(error) {
+  firstVisitError = error;
+}
+
 export function showCaller(link) {
   const caller = credentials();
   if (!caller) link.textContent = "Sign in";
@@ -55,11 +62,18 @@ export function show(main) {
     h("div", { class: "actions" },
       h("button", { type: "submit" }, "Use this user id"),
       h("button", { type: "button", class: "secondary", onclick: () => { userInput.value = uuid4(); } }, "New user id")));
-  const signOut = caller
-    ? h("button", { type: "button", class: "secondary", onclick: () => { forgetCredentials(); window.location.reload(); } }, "Sign out")
-    : null;
+  function signOut() {
+    const warning = caller.kind === "user_id"
+      ? `Forget user ${caller.value}? Copy it first to come back to its profiles and jobs: the next visit makes a new one.`
+      : "Forget this API key in this browser?";
+    if (!window.confirm(warning)) return;
+    forgetCredentials();
+    window.location.reload();
+  }
+  const signOutButton = caller ? h("button", { type: "button", class: "secondary", onclick: signOut }, "Sign out") : null;
   const said = caller
-    ? h("p", {}, caller.kind === "api_key" ? `Signed in with key …${caller.value.slice(-4)}.` : `Signed in as user ${caller.value}.`, " ", signOut)
+    ? h("p", {}, caller.kind === "api_key" ? `Signed in with key …${caller.value.slice(-4)}.` : `Signed in as user ${caller.value}.`, " ", signOutButton)
     : h("p", {}, "Sign in to use this service.");
+  if (firstVisitError) fill(status, errorBox(firstVisitError));
   fill(main, h("h1", {}, "Account"), said, status, h("div", { class: "columns" }, keyForm, userForm));
 }

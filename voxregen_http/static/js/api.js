@@ -44,9 +44,14 @@ function authHeaders(caller) {
   return caller.kind === "api_key" ? { Authorization: `Bearer ${caller.value}` } : { "X-User-Id": caller.value };
 }
 
+/** The ApiError of a request the view stopped (its AbortSignal fired). */
+function aborted() {
+  return new ApiError(0, "aborted", "stopped: the page moved on");
+}
+
 /** The JSON answer of `method path` (null for a 204); an error answer throws ApiError. Every
- * POST carries an Idempotency-Key, as the API recommends. */
-export async function call(method, path, { body, query, caller = credentials() } = {}) {
+ * POST carries an Idempotency-Key, as the API recommends. `signal` stops it. */
+export async function call(method, path, { body, query, caller = credentials(), signal } = {}) {
   const url = new URL(path, window.location.origin);
   for (const [name, value] of Object.entries(query || {})) {
     if (value !== null && value !== undefined && value !== "") url.searchParams.set(name, value);
@@ -56,8 +61,9 @@ export async function call(method, path, { body, query, caller = credentials() }
   if (method === "POST") headers["Idempotency-Key"] = uuid4();
   let response;
   try {
-    response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    response = await fetch(url, { method, headers, signal, body: body === undefined ? undefined : JSON.stringify(body) });
   } catch (error) {
+    if (signal && signal.aborted) throw aborted();
     throw new ApiError(0, "unreachable", `the service did not answer (${error.message})`);
   }
   if (response.status === 204) return null;
@@ -79,10 +85,15 @@ export async function call(method, path, { body, query, caller = credentials() }
 
 
 /** PUT `file` to a presigned upload URL; onProgress(sentBytes, totalBytes). XMLHttpRequest,
- * because fetch reports no upload progress. */
-export function upload(url, file, onProgress) {
+ * because fetch reports no upload progress. `signal` stops it. */
+export function upload(url, file, onProgress, signal) {
   return new Promise((resolve, reject) => {
     const request = new XMLHttpRequest();
+    if (signal) {
+      if (signal.aborted) return reject(aborted());
+      signal.addEventListener("abort", () => request.abort());
+    }
+    request.addEventListener("abort", () => reject(aborted()));
     request.open("PUT", url);
     request.setRequestHeader("Content-Type", "audio/wav");
     request.upload.addEventListener("progress", (event) => onProgress(event.loaded, event.total || file.size));
@@ -108,12 +119,14 @@ export function upload(url, file, onProgress) {
   });
 }
 
-/** The bytes behind a presigned download URL, as a Blob of audio/wav; onProgress(got, total). */
-export async function download(url, onProgress = () => {}) {
+/** The bytes behind a presigned download URL, as a Blob of audio/wav; onProgress(got, total).
+ * `signal` stops it. */
+export async function download(url, onProgress, signal) {
   let response;
   try {
-    response = await fetch(url);
+    response = await fetch(url, { signal });
   } catch (error) {
+    if (signal && signal.aborted) throw aborted();
     throw new ApiError(0, "unreachable", `the storage could not be reached (${error.message})`);
   }
   if (!response.ok) throw new ApiError(response.status, `http_${response.status}`, `the storage answered HTTP ${response.status}`);
@@ -122,7 +135,14 @@ export async function download(url, onProgress = () => {}) {
   const parts = [];
   let got = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    let read;
+    try {
+      read = await reader.read();
+    } catch (error) {
+      if (signal && signal.aborted) throw aborted();
+      throw new ApiError(0, "unreachable", `the download was cut off (${error.message})`);
+    }
+    const { done, value } = read;
     if (done) break;
     parts.push(value);
     got += value.length;

@@ -45,9 +45,9 @@ export function db(value, unit) {
 
 export function seconds(value) {
   if (value === null || value === undefined) return "–";
-  if (value < 60) return `${value.toFixed(1)} s`;
-  const minutes = Math.floor(value / 60);
-  return `${minutes}:${String(Math.round(value - 60 * minutes)).padStart(2, "0")} min`;
+  if (value < 59.95) return `${value.toFixed(1)} s`;
+  const whole = Math.round(value);
+  return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, "0")} min`;
 }
 
 export function megabytes(bytes) {

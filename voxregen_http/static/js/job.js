@@ -2,11 +2,13 @@
 // chunks done so far, polled from the API, and Cancel. Once done: the input and the output side
 // by side (waveform and player each), an A/B switch that keeps the playback position, the
 // metrics, Download, and a clone with other settings. Failed: the error's code and message.
+// What the retention policy deleted (the input, the output) is said, and the rest still shown.
 
-import { call, download } from "./api.js";
+import { ApiError, call, download } from "./api.js";
 import { announce, badge, db, errorBox, fill, h, megabytes, progressBar, seconds, shortId, when } from "./dom.js";
 import { paramsFields } from "./render_params.js";
-import { decode, waveform } from "./waveform.js";
+import { backoffMs } from "./view_life.js";
+import { peaks, waveform } from "./waveform.js";
 
 const POLL_MS = 1000;
 const ACTIVE = new Set(["queued", "running"]);
@@ -21,17 +23,17 @@ export function stage(job) {
   return "Mastering and exporting";
 }
 
-/** Seconds left, from the rate of the chunks done since the first time this page saw the job
- * (null until a chunk has been done while watching). */
+/** Seconds left until the last chunk, from the rate of the chunks done since this page first
+ * saw them being rendered (null until one has been done while watching, and once all are). */
 export function etaTracker() {
   let first = null;
   return (job) => {
     const { chunks_done: done, chunks_total: total } = job.progress;
+    if (!total || done >= total) return null;
     const now = performance.now();
     if (first === null || done < first.done) first = { done, at: now };
-    if (done <= first.done || !total) return null;
-    const perChunkMs = (now - first.at) / (done - first.done);
-    return ((total - done) * perChunkMs) / 1000;
+    if (done <= first.done) return null;
+    return ((total - done) * (now - first.at)) / (done - first.done) / 1000;
   };
 }
 
@@ -50,38 +52,43 @@ function metricsTable(metrics) {
     h("tbody", {}, rows.map(([name, value]) => h("tr", {}, h("th", { scope: "row" }, name), h("td", {}, value)))));
 }
 
-/** The A/B comparison: `sides` are [{name, blob}], each drawn and playable; the switch moves
- * playback to the other side at the same position. Returns {element, stop()}. */
-async function comparison(sides) {
-  const urls = [];
+/** The sides ([{name, blob}]), each drawn and playable; with two, an A/B switch that moves
+ * playback to the other side at the same position. Their object URLs end with `life`. */
+async function comparison(sides, life) {
   const players = [];
   const columns = [];
   for (const side of sides) {
     const url = URL.createObjectURL(side.blob);
-    urls.push(url);
     const player = h("audio", { controls: true, preload: "auto", src: url, "aria-label": `${side.name} player` });
+    life.onStop(() => {
+      player.pause();
+      player.removeAttribute("src"); // the player lets the URL go before it is revoked
+      player.load();
+      URL.revokeObjectURL(url);
+    });
     players.push(player);
     let picture;
     try {
-      picture = waveform(await decode(side.blob), player, `Waveform of the ${side.name.toLowerCase()}`).element;
+      picture = waveform(await peaks(side.blob), player, `Waveform of the ${side.name.toLowerCase()}`, life).element;
     } catch {
       picture = h("p", { class: "hint" }, "This browser cannot decode this WAV to draw it.");
     }
     columns.push(h("section", { class: "side", "aria-label": side.name }, h("h3", {}, side.name), picture, player));
   }
+  const grid = h("div", { class: "sides" }, columns);
+  if (sides.length < 2) return grid;
   const choices = sides.map((side, index) => {
     const input = h("input", { type: "radio", name: "ab", value: String(index), checked: index === 1 });
     input.addEventListener("change", () => switchTo(index));
     return h("label", { class: "ab-choice" }, input, ` ${"AB"[index]}: ${side.name}`);
   });
   function switchTo(index) {
-    const from = players[1 - index];
-    const to = players[index];
+    const [from, to] = [players[1 - index], players[index]];
     const playing = !from.paused;
     to.currentTime = from.currentTime;
     from.pause();
-    if (playing) to.play();
-    announce(`Listening to ${sides[index].name.toLowerCase()}`);
+    if (playing) to.play().catch(() => {}); // a pause before it started: nothing to say
+    announce(`Listening to the ${sides[index].name.toLowerCase()}`);
   }
   for (const [index, player] of players.entries()) {
     player.addEventListener("play", () => {
@@ -90,24 +97,24 @@ async function comparison(sides) {
       choices[index].querySelector("input").checked = true;
     });
   }
-  const element = h("div", {},
-    h("fieldset", { class: "ab" }, h("legend", {}, "A/B: switch at the same position"), choices),
-    h("div", { class: "sides" }, columns));
-  return { element, stop: () => { for (const player of players) player.pause(); for (const url of urls) URL.revokeObjectURL(url); } };
+  return h("div", {}, h("fieldset", { class: "ab" }, h("legend", {}, "A/B: switch at the same position"), choices), grid);
 }
 
-async function fetchAudio(job, action, name, into) {
+async function fetchAudio(job, action, name, into, signal) {
   const bar = progressBar(`Loading the ${name}`);
   into.append(bar.element);
   try {
-    const grant = await call("POST", `/v1/render-jobs/${job.id}:${action}`);
-    return await download(grant.download_url, (got, total) => bar.set(got, total, `${name}: ${megabytes(got)} of ${megabytes(total)}`));
+    const grant = await call("POST", `/v1/render-jobs/${job.id}:${action}`, { signal });
+    return await download(grant.download_url, (got, total) => bar.set(got, total, `${name}: ${megabytes(got)} of ${megabytes(total)}`), signal);
   } finally {
     bar.element.remove();
   }
 }
 
-function cloneForm(job) {
+function cloneForm(job, life) {
+  if (job.input_expired_at) {
+    return h("p", { class: "card" }, `The stem was deleted on ${when(job.input_expired_at)} (retention): upload it again to render it with other settings.`);
+  }
   const fields = paramsFields(job.params);
   const submit = h("button", { type: "submit" }, "Render again");
   const status = h("div", {});
@@ -117,9 +124,10 @@ function cloneForm(job) {
     event.preventDefault();
     submit.disabled = true;
     try {
-      const clone = await call("POST", `/v1/render-jobs/${job.id}:clone`, { body: { params: fields.params() } });
+      const clone = await call("POST", `/v1/render-jobs/${job.id}:clone`, { body: { params: fields.params() }, signal: life.signal });
       window.location.hash = `#/jobs/${clone.id}`;
     } catch (error) {
+      if (life.stopped) return;
       fill(status, errorBox(error));
       submit.disabled = false;
     }
@@ -127,13 +135,48 @@ function cloneForm(job) {
   return form;
 }
 
-export async function show(main, jobId) {
-  let stopped = false;
-  let timer = null;
-  let stopComparison = () => {};
+/** The done job's result into `result`: what is still kept of its input and output, played
+ * and compared, Download, the metrics and the clone form. */
+async function showResult(job, result, life) {
+  fill(result, h("h2", {}, "Result"));
+  const sides = [];
+  const problems = [];
+  const wanted = [
+    ["download-input", "Input", job.input_expired_at, "The stem"],
+    ["download", "Output", job.output_expired_at, "The render"],
+  ];
+  for (const [action, name, expiredAt, what] of wanted) {
+    if (expiredAt) {
+      problems.push(h("p", { class: "warning" }, `${what} was deleted on ${when(expiredAt)} (retention).`));
+      continue;
+    }
+    try {
+      sides.push({ name, blob: await fetchAudio(job, action, name.toLowerCase(), result, life.signal) });
+    } catch (error) {
+      if (life.stopped) return;
+      problems.push(errorBox(error));
+    }
+  }
+  const compared = sides.length ? await comparison(sides, life) : null;
+  if (life.stopped) return;
+  const output = sides.find((side) => side.name === "Output");
+  let link = null;
+  if (output) {
+    const name = `${shortId(job.id)}.regen.wav`;
+    const url = URL.createObjectURL(output.blob);
+    life.onStop(() => URL.revokeObjectURL(url));
+    link = h("p", {}, h("a", { class: "button", href: url, download: name }, `Download ${name}`));
+  }
+  result.append(...problems, compared || "", link || "", metricsTable(job.metrics), cloneForm(job, life));
+}
+
+export async function show(main, jobId, life) {
+  let failures = 0;
+  let lastStage = null;
+  let asks = 0; // a refresh after a newer one (a cancel) ends its polling chain
   const eta = etaTracker();
   const header = h("div", {});
-  const live = h("div", { class: "card live", role: "status" });
+  const live = h("div", { class: "card live" });
   const bar = progressBar("Chunks rendered");
   const stageText = h("p", { class: "stage" });
   const cancel = h("button", { type: "button", class: "danger" }, "Cancel");
@@ -145,9 +188,10 @@ export async function show(main, jobId) {
   cancel.addEventListener("click", async () => {
     cancel.disabled = true;
     try {
-      await call("POST", `/v1/render-jobs/${jobId}:cancel`);
+      await call("POST", `/v1/render-jobs/${jobId}:cancel`, { signal: life.signal });
       announce("Job canceled");
     } catch (error) {
+      if (life.stopped) return;
       fill(status, errorBox(error));
     }
     refresh();
@@ -155,67 +199,62 @@ export async function show(main, jobId) {
   remove.addEventListener("click", async () => {
     if (!window.confirm("Delete this job and its files?")) return;
     try {
-      await call("DELETE", `/v1/render-jobs/${jobId}`);
+      await call("DELETE", `/v1/render-jobs/${jobId}`, { signal: life.signal });
       window.location.hash = "#/jobs";
     } catch (error) {
+      if (life.stopped) return;
       fill(status, errorBox(error));
     }
   });
 
-  async function showResult(job) {
-    fill(result, h("h2", {}, "Result"));
-    try {
-      const [input, output] = [await fetchAudio(job, "download-input", "input", result), await fetchAudio(job, "download", "output", result)];
-      if (stopped) return;
-      const compared = await comparison([{ name: "Input", blob: input }, { name: "Output", blob: output }]);
-      const name = `${shortId(job.id)}.regen.wav`;
-      const outputUrl = URL.createObjectURL(output);
-      stopComparison = () => { compared.stop(); URL.revokeObjectURL(outputUrl); };
-      const link = h("a", { class: "button", href: outputUrl, download: name }, `Download ${name}`);
-      result.append(compared.element, h("p", {}, link), metricsTable(job.metrics), cloneForm(job));
-    } catch (error) {
-      result.append(errorBox(error));
-    }
-  }
-
-  async function refresh() {
-    if (stopped) return;
-    window.clearTimeout(timer);
-    let job;
-    try {
-      job = await call("GET", `/v1/render-jobs/${jobId}`);
-    } catch (error) {
-      fill(status, errorBox(error));
-      return;
-    }
-    const wasShown = header.dataset.status;
-    header.dataset.status = job.status;
+  function draw(job) {
     fill(header,
       h("h1", {}, `Job ${shortId(job.id)} `, badge(job.status)),
       h("p", { class: "muted" }, `Created ${when(job.created_at)} · `,
         job.singer_profile_id ? h("a", { href: `#/profiles/${job.singer_profile_id}` }, "its profile") : "profile deleted",
         ` · ${job.params.style}, intensity ${job.params.intensity}, ${job.params.quality}`));
-    const { chunks_done: done, chunks_total: total } = job.progress;
+    const now = stage(job);
+    if (now !== lastStage) announce(now); // once per stage, not at each poll
+    lastStage = now;
     if (ACTIVE.has(job.status)) {
+      const { chunks_done: done, chunks_total: total } = job.progress;
       const left = eta(job);
       bar.set(done, total, total ? `${done} of ${total} chunks` : "");
-      stageText.textContent = left === null ? stage(job) : `${stage(job)} · about ${seconds(left)} left`;
-      live.hidden = false;
-      timer = window.setTimeout(refresh, POLL_MS);
-    } else {
-      live.hidden = true;
+      stageText.textContent = left === null ? now : `${now} · about ${seconds(left)} left`;
     }
+    live.hidden = !ACTIVE.has(job.status);
+  }
+
+  async function refresh() {
+    asks += 1;
+    const mine = asks;
+    let job;
+    try {
+      job = await call("GET", `/v1/render-jobs/${jobId}`, { signal: life.signal });
+    } catch (error) {
+      if (life.stopped || mine !== asks) return;
+      fill(status, errorBox(error));
+      if (!(error instanceof ApiError && error.status === 404)) {
+        failures += 1;
+        life.later(refresh, backoffMs(POLL_MS, failures));
+      }
+      return;
+    }
+    if (mine !== asks) return;
+    failures = 0;
+    fill(status);
+    const wasShown = header.dataset.status;
+    header.dataset.status = job.status;
+    draw(job);
+    if (ACTIVE.has(job.status)) life.later(refresh, POLL_MS);
+    if (job.status === wasShown) return;
     if (job.status === "failed" && job.error) {
       fill(result, h("p", { class: "error", role: "alert" }, "The render failed: ", job.error.message, " ", h("code", {}, job.error.code)));
     }
     if (job.status === "canceled") fill(result, h("p", {}, "This job was canceled."));
-    if (job.status === "done" && wasShown !== "done") {
-      announce("The render is done");
-      await showResult(job);
-    }
+    if (job.status === "done") await showResult(job, result, life);
   }
 
   fill(main, header, status, live, result, h("p", {}, remove));
   await refresh();
-  return () => { stopped = true; window.clearTimeout(timer); stopComparison(); };
 }

@@ -1,6 +1,7 @@
 // The web app's shell: who the caller is, and which view the address's #fragment names.
-// #/render, #/profiles, #/profiles/<id>, #/jobs, #/jobs/<id>, #/account. Each view's show()
-// fills <main> and returns a function that stops what it started (polling, players).
+// #/render, #/profiles, #/profiles/<id>, #/jobs, #/jobs/<id>, #/account. Each view's
+// show(main, id, life) fills <main>; `life` (view_life.js) is stopped when the address moves
+// on, which aborts the view's requests and ends its timers.
 
 import { ApiError, call, credentials, keepCredentials, uuid4 } from "./api.js";
 import * as account from "./account.js";
@@ -9,42 +10,52 @@ import * as jobs from "./jobs.js";
 import * as profile from "./profile.js";
 import * as profiles from "./profiles.js";
 import * as render from "./render.js";
+import { viewLife } from "./view_life.js";
 
 const ROUTES = [
-  [/^#\/render(?:\?.*)?$/, render, "render"],
-  [/^#\/profiles$/, profiles, "profiles"],
-  [/^#\/profiles\/([0-9a-f-]{36})$/, profile, "profiles"],
-  [/^#\/jobs$/, jobs, "jobs"],
-  [/^#\/jobs\/([0-9a-f-]{36})$/, job, "jobs"],
-  [/^#\/account$/, account, "account"],
+  [/^#\/render(?:\?.*)?$/, render, "render", "Render a stem"],
+  [/^#\/profiles$/, profiles, "profiles", "Profiles"],
+  [/^#\/profiles\/([0-9a-f-]{36})$/, profile, "profiles", "Profile"],
+  [/^#\/jobs$/, jobs, "jobs", "Jobs"],
+  [/^#\/jobs\/([0-9a-f-]{36})$/, job, "jobs", "Job"],
+  [/^#\/account$/, account, "account", "Account"],
 ];
 
-let stopCurrent = () => {};
+let current = viewLife();
+let firstRoute = true;
 
-async function route() {
-  stopCurrent();
-  stopCurrent = () => {};
+function route() {
+  current.stop();
   const hash = window.location.hash || "#/render";
   const found = ROUTES.find(([pattern]) => pattern.test(hash));
   if (!found) {
     window.location.replace("#/render");
     return;
   }
-  const [pattern, view, section] = found;
+  const [pattern, view, section, title] = found;
+  if (view !== account && !credentials()) {
+    window.location.replace("#/account");
+    return;
+  }
   for (const link of document.querySelectorAll("[data-nav]")) {
     if (link.dataset.nav === section) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
   }
   account.showCaller(document.getElementById("account-link"));
+  document.title = `${title} · voxregen`;
   const main = document.getElementById("view");
   main.replaceChildren();
-  const [, id] = hash.match(pattern);
-  if (view !== account && !credentials()) {
-    window.location.replace("#/account");
-    return;
+  if (!firstRoute) {
+    window.scrollTo(0, 0);
+    main.focus({ preventScroll: true }); // a screen reader starts from the new view
   }
-  stopCurrent = (await view.show(main, id)) || (() => {});
-  if (document.activeElement === document.body) main.focus({ preventScroll: true });
+  firstRoute = false;
+  const [, id] = hash.match(pattern);
+  const life = viewLife();
+  current = life;
+  Promise.resolve(view.show(main, id, life)).catch((error) => {
+    if (!(error instanceof ApiError && error.code === "aborted")) throw error;
+  });
 }
 
 /** A first visit: a development-mode service takes any user id, so one is made and kept; a
@@ -56,9 +67,16 @@ async function signInOnFirstVisit() {
     await call("GET", "/v1/singer-profiles", { query: { limit: 1 }, caller });
     keepCredentials(caller.kind, caller.value);
   } catch (error) {
-    if (!(error instanceof ApiError && error.status === 401)) throw error;
+    if (!(error instanceof ApiError && error.status === 401)) account.sayFirstVisitFailed(error);
   }
 }
 
+// The skip link moves focus, not the address (which would change the view).
+document.querySelector(".skip").addEventListener("click", (event) => {
+  event.preventDefault();
+  document.getElementById("view").focus();
+});
+// A file dropped outside a drop area would replace the app with the file.
+for (const type of ["dragover", "drop"]) document.addEventListener(type, (event) => event.preventDefault());
 window.addEventListener("hashchange", route);
-signInOnFirstVisit().finally(route);
+signInOnFirstVisit().then(route);

@@ -1,37 +1,46 @@
 // A list of the API's, newest first, a page at a time: "Show more" follows next_cursor.
 
-import { call } from "./api.js";
+import { ApiError, call } from "./api.js";
 import { errorBox, fill, h } from "./dom.js";
 
 export const PAGE_SIZE = 20;
 
-/** {element, reload(), items()}: rows made by row(item) in a <ul>, a "Show more" button while
- * the API has more, the error of a failed call in their place. */
-export function pagedList({ path, query = () => ({}), row, empty, label }) {
+/** {element, reload()}: rows made by row(item) in a <ul>, a "Show more" button while the API
+ * has more, the error of a failed call in their place. Only the newest load's answer is
+ * shown (a filter changed meanwhile, a double click); `life` aborts the loads. */
+export function pagedList({ path, query = () => ({}), row, empty, label, life }) {
   const list = h("ul", { class: "rows", "aria-label": label });
   const more = h("button", { type: "button", class: "secondary", hidden: true }, "Show more");
   const status = h("div", {});
   let cursor = null;
-  let items = [];
+  let count = 0;
+  let loads = 0;
 
   async function load(append) {
+    loads += 1;
+    const mine = loads;
+    more.disabled = true;
+    let answer;
     try {
-      const answer = await call("GET", path, { query: { ...query(), limit: PAGE_SIZE, cursor: append ? cursor : null } });
-      items = append ? [...items, ...answer.items] : answer.items;
-      cursor = answer.next_cursor;
-      fill(status);
-      if (!append) fill(list);
-      list.append(...answer.items.map((item) => h("li", {}, row(item))));
-      if (!items.length) fill(status, h("p", { class: "empty" }, empty));
-      more.hidden = cursor === null;
+      answer = await call("GET", path, {
+        query: { ...query(), limit: PAGE_SIZE, cursor: append ? cursor : null },
+        signal: life.signal,
+      });
     } catch (error) {
+      if (mine !== loads || (error instanceof ApiError && error.code === "aborted")) return;
       fill(status, errorBox(error));
+      more.disabled = false;
+      return;
     }
+    if (mine !== loads) return;
+    cursor = answer.next_cursor;
+    count = append ? count + answer.items.length : answer.items.length;
+    fill(status, count ? null : h("p", { class: "empty" }, empty));
+    if (!append) fill(list);
+    list.append(...answer.items.map((item) => h("li", {}, row(item))));
+    more.hidden = cursor === null;
+    more.disabled = false;
   }
   more.addEventListener("click", () => load(true));
-  return {
-    element: h("div", {}, status, list, more),
-    reload: () => load(false),
-    items: () => items,
-  };
+  return { element: h("div", {}, status, list, more), reload: () => load(false) };
 }

@@ -2,15 +2,22 @@
 // its references with their duration and quality metrics, more references (each uploaded
 // straight to its presigned URL with its own progress bar, then committed), and deletes.
 
-import { call, upload } from "./api.js";
+import { ApiError, call, upload } from "./api.js";
 import { announce, badge, errorBox, fill, h, megabytes, progressBar, seconds, when } from "./dom.js";
 import { dropZone } from "./dropzone.js";
+import { backoffMs } from "./view_life.js";
 
 const POLL_MS = 1000;
 
+/** Whether a render may use the profile: ready, or rebuilding with the embedding of its last
+ * build (the API's rule: a profile with no embedding yet is refused). */
+export function usable(profile) {
+  return profile.status === "ready" || (profile.status === "building" && profile.embedding_version !== null);
+}
+
 /** Upload each file as a reference of the profile and commit it; a progress bar per file in
  * `into`. Throws the first refusal (the files before it stay committed). */
-export async function addReferences(profileId, files, into) {
+export async function addReferences(profileId, files, into, signal) {
   const base = `/v1/singer-profiles/${profileId}/references`;
   const bars = files.map((file) => {
     const bar = progressBar(`Uploading ${file.name}`);
@@ -20,9 +27,9 @@ export async function addReferences(profileId, files, into) {
   });
   for (const [index, file] of files.entries()) {
     const bar = bars[index];
-    const grant = await call("POST", `${base}:prepare-upload`);
-    await upload(grant.upload_url, file, (sent, total) => bar.set(sent, total, `${file.name}: ${megabytes(sent)} of ${megabytes(total)}`));
-    await call("POST", `${base}:commit`, { body: { ref_id: grant.ref_id, object_key: grant.object_key } });
+    const grant = await call("POST", `${base}:prepare-upload`, { signal });
+    await upload(grant.upload_url, file, (sent, total) => bar.set(sent, total, `${file.name}: ${megabytes(sent)} of ${megabytes(total)}`), signal);
+    await call("POST", `${base}:commit`, { body: { ref_id: grant.ref_id, object_key: grant.object_key }, signal });
     bar.set(file.size, file.size, `${file.name}: uploaded`);
   }
 }
@@ -36,7 +43,7 @@ function metricsList(metrics) {
   return h("dl", { class: "inline" }, shown.flatMap(([name, value, unit]) => [h("dt", {}, name), h("dd", {}, `${value.toFixed(1)} ${unit}`)]));
 }
 
-function referenceRow(profileId, reference, onChange) {
+function referenceRow(profileId, reference, onChange, signal) {
   const metrics = reference.quality_metrics || {};
   const problems = metrics.problems || [];
   const remove = h("button", { type: "button", class: "secondary danger", "aria-label": `Delete reference ${reference.id}` }, "Delete");
@@ -44,7 +51,7 @@ function referenceRow(profileId, reference, onChange) {
   remove.addEventListener("click", async () => {
     remove.disabled = true;
     try {
-      await call("DELETE", `/v1/singer-profiles/${profileId}/references/${reference.id}`);
+      await call("DELETE", `/v1/singer-profiles/${profileId}/references/${reference.id}`, { signal });
       announce("Reference deleted");
       onChange();
     } catch (error) {
@@ -55,7 +62,7 @@ function referenceRow(profileId, reference, onChange) {
   return h("li", { class: "reference" },
     h("div", { class: "row-main" },
       h("span", {}, reference.accepted ? "✓ accepted" : "✗ rejected"),
-      h("span", {}, `${seconds(reference.duration_sec)}`),
+      h("span", {}, seconds(reference.duration_sec)),
       h("span", { class: "muted" }, `added ${when(reference.created_at)}`),
       remove),
     metricsList(metrics),
@@ -63,10 +70,20 @@ function referenceRow(profileId, reference, onChange) {
     status);
 }
 
-export async function show(main, profileId) {
-  let timer = null;
-  let stopped = false;
+function statusLine(profile) {
+  if (profile.status === "building" && !profile.references.length) return "Waiting for its first reference clip.";
+  if (profile.status === "building") return usable(profile)
+    ? "Rebuilding from its references; renders use its last build meanwhile."
+    : "Building the profile from its references…";
+  return "";
+}
+
+export async function show(main, profileId, life) {
+  let failures = 0;
+  let shown = null; // the profile as last drawn: redrawn only when it changes
+  let asks = 0; // a refresh after a newer one (a delete, an upload) ends its polling chain
   const header = h("div", {});
+  const said = h("p", { role: "status" }); // always there, so a change of its text is announced
   const references = h("ul", { class: "rows", "aria-label": "References" });
   const status = h("div", {});
   const uploads = h("div", { class: "uploads" });
@@ -74,30 +91,43 @@ export async function show(main, profileId) {
   const addButton = h("button", { type: "submit" }, "Upload and add");
   const deleteButton = h("button", { type: "button", class: "danger" }, "Delete profile");
 
-  async function refresh() {
-    if (stopped) return;
-    window.clearTimeout(timer);
-    let profile;
-    try {
-      profile = await call("GET", `/v1/singer-profiles/${profileId}`);
-    } catch (error) {
-      fill(status, errorBox(error));
-      return;
-    }
-    fill(status);
+  function draw(profile) {
     const reason = profile.status === "error" && profile.stats.error
       ? h("p", { class: "error", role: "alert" }, "The build failed: ", profile.stats.error.message, " ", h("code", {}, profile.stats.error.code))
       : null;
     fill(header,
       h("h1", {}, profile.name, " ", badge(profile.status)),
       h("p", { class: "muted" }, `Profile ${profile.id} · created ${when(profile.created_at)}`),
-      profile.status === "building" ? h("p", { role: "status" }, "Building the profile from its references…") : null,
-      profile.status === "ready" ? h("p", {}, h("a", { href: `#/render?profile=${profile.id}`, class: "button" }, "Render with this profile")) : null,
+      usable(profile) ? h("p", {}, h("a", { href: `#/render?profile=${profile.id}`, class: "button" }, "Render with this profile")) : null,
       reason);
+    said.textContent = statusLine(profile);
     fill(references, profile.references.length
-      ? profile.references.map((reference) => referenceRow(profile.id, reference, refresh))
+      ? profile.references.map((reference) => referenceRow(profile.id, reference, refresh, life.signal))
       : h("li", { class: "empty" }, "No references yet: add a clip of the singer below."));
-    if (profile.status === "building") timer = window.setTimeout(refresh, POLL_MS);
+  }
+
+  async function refresh() {
+    asks += 1;
+    const mine = asks;
+    let profile;
+    try {
+      profile = await call("GET", `/v1/singer-profiles/${profileId}`, { signal: life.signal });
+    } catch (error) {
+      if (life.stopped || mine !== asks) return;
+      fill(status, errorBox(error));
+      if (!(error instanceof ApiError && error.status === 404)) {
+        failures += 1;
+        life.later(refresh, backoffMs(POLL_MS, failures));
+      }
+      return;
+    }
+    if (mine !== asks) return;
+    failures = 0;
+    fill(status);
+    const drawn = JSON.stringify(profile);
+    if (drawn !== shown) draw(profile);
+    shown = drawn;
+    if (profile.status === "building" && profile.references.length) life.later(refresh, POLL_MS);
   }
 
   const addForm = h("form", { class: "card" }, h("h2", {}, "Add references"), picker.element, addButton, uploads);
@@ -110,10 +140,11 @@ export async function show(main, profileId) {
     addButton.disabled = true;
     fill(uploads);
     try {
-      await addReferences(profileId, picker.files(), uploads);
+      await addReferences(profileId, picker.files(), uploads, life.signal);
       picker.clear();
       announce("References added; the profile is building");
     } catch (error) {
+      if (life.stopped) return;
       uploads.append(errorBox(error));
     }
     addButton.disabled = false;
@@ -122,13 +153,12 @@ export async function show(main, profileId) {
   deleteButton.addEventListener("click", async () => {
     if (!window.confirm("Delete this profile, its references and their clips? Finished jobs stay.")) return;
     try {
-      await call("DELETE", `/v1/singer-profiles/${profileId}`);
+      await call("DELETE", `/v1/singer-profiles/${profileId}`, { signal: life.signal });
       window.location.hash = "#/profiles";
     } catch (error) {
       fill(status, errorBox(error));
     }
   });
-  fill(main, header, status, h("h2", {}, "References"), references, addForm, h("p", {}, deleteButton));
+  fill(main, header, said, status, h("h2", {}, "References"), references, addForm, h("p", {}, deleteButton));
   await refresh();
-  return () => { stopped = true; window.clearTimeout(timer); };
 }

@@ -13,7 +13,7 @@ function profileRow(profile) {
     h("span", { class: "muted" }, `${profile.references.length} reference(s) · ${when(profile.created_at)}`));
 }
 
-export async function show(main) {
+export function show(main, _, life) {
   const nameId = uid("profile-name");
   const name = h("input", { id: nameId, name: "name", required: true, maxlength: 200, autocomplete: "off" });
   const picker = dropZone({ label: "Reference clips", multiple: true, hint: "Drop WAV clips of the singer here, or choose them (several are better than one)" });
@@ -31,19 +31,27 @@ export async function show(main) {
     }
     create.disabled = true;
     fill(uploads);
+    let profile = null;
     try {
-      const profile = await call("POST", "/v1/singer-profiles", { body: { name: name.value } });
-      await addReferences(profile.id, picker.files(), uploads);
-      window.location.hash = `#/profiles/${profile.id}`;
+      profile = await call("POST", "/v1/singer-profiles", { body: { name: name.value }, signal: life.signal });
+      await addReferences(profile.id, picker.files(), uploads, life.signal);
     } catch (error) {
+      if (life.stopped) return;
       uploads.append(errorBox(error));
-      create.disabled = false;
+      if (!profile) {
+        create.disabled = false;
+        return;
+      }
+      // the profile exists: a second click would make another; its page takes more clips
+      create.replaceWith(h("a", { class: "button", href: `#/profiles/${profile.id}` }, `Open ${profile.name} to add its references`));
+      return;
     }
+    if (!life.stopped) window.location.hash = `#/profiles/${profile.id}`;
   });
   const list = pagedList({
-    path: "/v1/singer-profiles", row: profileRow, label: "Your profiles",
+    path: "/v1/singer-profiles", row: profileRow, label: "Your profiles", life,
     empty: "No profiles yet: make one from a few clips of the singer.",
   });
   fill(main, h("h1", {}, "Profiles"), form, h("h2", {}, "Your profiles"), list.element);
-  await list.reload();
+  list.reload();
 }
