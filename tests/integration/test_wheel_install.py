@@ -142,7 +142,7 @@ def test_render_from_the_wheel_delivers_the_mastered_file(installed, tmp_path):
     assert np.abs(samples).max() > 0
 
 
-def test_serve_from_the_wheel_is_ready_and_serves_the_packaged_openapi_document(
+def test_serve_from_the_wheel_is_ready_and_serves_the_packaged_document_and_web_app(
     installed, tmp_path
 ):
     data_dir, log, port = tmp_path / "data", tmp_path / "serve.log", _free_port()
@@ -152,5 +152,11 @@ def test_serve_from_the_wheel_is_ready_and_serves_the_packaged_openapi_document(
         document = httpx.get(f"http://127.0.0.1:{port}/openapi.yaml", timeout=10)
         assert document.status_code == 200
         assert document.content == (REPO / "voxregen_http" / "openapi.yaml").read_bytes()
+        static = REPO / "voxregen_http" / "static"
+        for path in sorted(static.rglob("*.*")):  # the page and every file it loads
+            name = path.relative_to(static).as_posix()
+            url = f"http://127.0.0.1:{port}/" + ("" if name == "index.html" else f"static/{name}")
+            served = httpx.get(url, timeout=10)
+            assert (served.status_code, served.content) == (200, path.read_bytes()), name
         _stop(serve, _family(serve.pid, data_dir), signal.SIGTERM)
     assert "voxregen: stopped" in log.read_text()
