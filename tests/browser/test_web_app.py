@@ -28,11 +28,13 @@ from tests.realistic_stems import BY_NAME, StemCorpus
 
 pytestmark = pytest.mark.slow
 
-SECONDS_PER_CHUNK = "0.6"
-"""The stub's time per chunk: long enough to see progress and to cancel mid-run."""
+SECONDS_PER_CHUNK = "1.5"
+"""The stub's time per chunk: a 1 s poll sees at least two chunk counts before the last (an
+ETA), and a cancel lands mid-run."""
 REFERENCES = (BY_NAME["espeak_22k_mono_16"], BY_NAME["speech_48k_mono_24"])
 VERSE = BY_NAME["speech_44k1_stereo_16"]
 TIMEOUT_MS = 60_000
+expect.set_options(timeout=TIMEOUT_MS)  # a render takes seconds: expect() waits as long
 LABELLED = """() => [...document.querySelectorAll("input, select, button, a[href], audio, textarea")]
   .filter((element) => element.offsetParent !== null || element.tagName === "AUDIO")
   .filter((element) => !(element.labels && element.labels.length)
