@@ -4,10 +4,10 @@
 // metrics, Download, and a clone with other settings. Failed: the error's code and message.
 // What the retention policy deleted (the input, the output) is said, and the rest still shown.
 
-import { ApiError, call, download } from "./api.js";
+import { call, download } from "./api.js";
 import { announce, badge, db, errorBox, fill, h, megabytes, progressBar, seconds, shortId, when } from "./dom.js";
 import { paramsFields } from "./render_params.js";
-import { backoffMs } from "./view_life.js";
+import { poller } from "./view_life.js";
 import { peaks, waveform } from "./waveform.js";
 
 const POLL_MS = 1000;
@@ -171,9 +171,7 @@ async function showResult(job, result, life) {
 }
 
 export async function show(main, jobId, life) {
-  let failures = 0;
   let lastStage = null;
-  let asks = 0; // a refresh after a newer one (a cancel) ends its polling chain
   const eta = etaTracker();
   const header = h("div", {});
   const live = h("div", { class: "card live" });
@@ -225,35 +223,24 @@ export async function show(main, jobId, life) {
     live.hidden = !ACTIVE.has(job.status);
   }
 
-  async function refresh() {
-    asks += 1;
-    const mine = asks;
-    let job;
-    try {
-      job = await call("GET", `/v1/render-jobs/${jobId}`, { signal: life.signal });
-    } catch (error) {
-      if (life.stopped || mine !== asks) return;
-      fill(status, errorBox(error));
-      if (!(error instanceof ApiError && error.status === 404)) {
-        failures += 1;
-        life.later(refresh, backoffMs(POLL_MS, failures));
+  let wasShown = null;
+  const refresh = poller(life, {
+    ask: (signal) => call("GET", `/v1/render-jobs/${jobId}`, { signal }),
+    async show(job) {
+      fill(status);
+      draw(job);
+      const changed = job.status !== wasShown;
+      wasShown = job.status;
+      if (changed && job.status === "failed" && job.error) {
+        fill(result, h("p", { class: "error", role: "alert" }, "The render failed: ", job.error.message, " ", h("code", {}, job.error.code)));
       }
-      return;
-    }
-    if (mine !== asks) return;
-    failures = 0;
-    fill(status);
-    const wasShown = header.dataset.status;
-    header.dataset.status = job.status;
-    draw(job);
-    if (ACTIVE.has(job.status)) life.later(refresh, POLL_MS);
-    if (job.status === wasShown) return;
-    if (job.status === "failed" && job.error) {
-      fill(result, h("p", { class: "error", role: "alert" }, "The render failed: ", job.error.message, " ", h("code", {}, job.error.code)));
-    }
-    if (job.status === "canceled") fill(result, h("p", {}, "This job was canceled."));
-    if (job.status === "done") await showResult(job, result, life);
-  }
+      if (changed && job.status === "canceled") fill(result, h("p", {}, "This job was canceled."));
+      if (changed && job.status === "done") await showResult(job, result, life);
+      return ACTIVE.has(job.status);
+    },
+    fail: (error) => fill(status, errorBox(error)),
+    everyMs: POLL_MS,
+  });
 
   fill(main, header, status, live, result, h("p", {}, remove));
   await refresh();

@@ -2,10 +2,10 @@
 // its references with their duration and quality metrics, more references (each uploaded
 // straight to its presigned URL with its own progress bar, then committed), and deletes.
 
-import { ApiError, call, upload } from "./api.js";
+import { call, upload } from "./api.js";
 import { announce, badge, errorBox, fill, h, megabytes, progressBar, seconds, when } from "./dom.js";
 import { dropZone } from "./dropzone.js";
-import { backoffMs } from "./view_life.js";
+import { poller } from "./view_life.js";
 
 const POLL_MS = 1000;
 
@@ -79,9 +79,7 @@ function statusLine(profile) {
 }
 
 export async function show(main, profileId, life) {
-  let failures = 0;
   let shown = null; // the profile as last drawn: redrawn only when it changes
-  let asks = 0; // a refresh after a newer one (a delete, an upload) ends its polling chain
   const header = h("div", {});
   const said = h("p", { role: "status" }); // always there, so a change of its text is announced
   const references = h("ul", { class: "rows", "aria-label": "References" });
@@ -106,29 +104,18 @@ export async function show(main, profileId, life) {
       : h("li", { class: "empty" }, "No references yet: add a clip of the singer below."));
   }
 
-  async function refresh() {
-    asks += 1;
-    const mine = asks;
-    let profile;
-    try {
-      profile = await call("GET", `/v1/singer-profiles/${profileId}`, { signal: life.signal });
-    } catch (error) {
-      if (life.stopped || mine !== asks) return;
-      fill(status, errorBox(error));
-      if (!(error instanceof ApiError && error.status === 404)) {
-        failures += 1;
-        life.later(refresh, backoffMs(POLL_MS, failures));
-      }
-      return;
-    }
-    if (mine !== asks) return;
-    failures = 0;
-    fill(status);
-    const drawn = JSON.stringify(profile);
-    if (drawn !== shown) draw(profile);
-    shown = drawn;
-    if (profile.status === "building" && profile.references.length) life.later(refresh, POLL_MS);
-  }
+  const refresh = poller(life, {
+    ask: (signal) => call("GET", `/v1/singer-profiles/${profileId}`, { signal }),
+    show(profile) {
+      fill(status);
+      const drawn = JSON.stringify(profile);
+      if (drawn !== shown) draw(profile);
+      shown = drawn;
+      return profile.status === "building" && profile.references.length;
+    },
+    fail: (error) => fill(status, errorBox(error)),
+    everyMs: POLL_MS,
+  });
 
   const addForm = h("form", { class: "card" }, h("h2", {}, "Add references"), picker.element, addButton, uploads);
   addForm.addEventListener("submit", async (event) => {

@@ -1,3 +1,5 @@
+import { ApiError } from "./api.js";
+
 // The life of one view: what the router stops when the address moves on. Its signal aborts
 // the view's requests, uploads and downloads; its timers and clean-ups (players, object URLs,
 // observers) end with it, so nothing of a view left behind keeps running or holding memory.
@@ -33,8 +35,37 @@ export function viewLife() {
   };
 }
 
-/** How long to wait before polling again after `failures` failed polls in a row (a 429's
- * Retry-After, when it gave one, is longer): 1 s, 2 s, 4 s … up to 30 s. */
+/** How long to wait before polling again after `failures` failed polls in a row: the base,
+ * doubled each time, up to 30 s. */
 export function backoffMs(baseMs, failures) {
   return Math.min(30_000, baseMs * 2 ** failures);
+}
+
+/** refresh(): ask(signal) for a resource's state now, and show(state) it; again every
+ * `everyMs` while show says so (returns true). A failure is fail(error)'s to say, and asked
+ * again later, backing off (a 404 ends it: the resource is gone). A refresh called meanwhile
+ * (after a delete, a cancel) takes over: the older chain ends at its answer. */
+export function poller(life, { ask, show, fail, everyMs }) {
+  let asks = 0;
+  let failures = 0;
+  async function refresh() {
+    asks += 1;
+    const mine = asks;
+    let state;
+    try {
+      state = await ask(life.signal);
+    } catch (error) {
+      if (life.stopped || mine !== asks) return;
+      fail(error);
+      if (!(error instanceof ApiError && error.status === 404)) {
+        failures += 1;
+        life.later(refresh, backoffMs(everyMs, failures));
+      }
+      return;
+    }
+    if (mine !== asks) return;
+    failures = 0;
+    if (await show(state)) life.later(refresh, everyMs);
+  }
+  return refresh;
 }
