@@ -50,6 +50,7 @@ def _serving(
     it started) if the test fails before stopping it. ``voxregen`` is the command (an installed
     wheel's, say), run in ``cwd``; ``settings`` are the only ``VOXREGEN_*`` it gets."""
     starts = log.read_text().count('"worker_started"') if log.exists() else 0
+    serving_said = log.read_text().count("voxregen: serving ") if log.exists() else 0
     arguments = ["--port", str(port), "--data-dir", str(data_dir), "--workers", str(workers)]
     with log.open("ab") as log_file:
         serve = subprocess.Popen(
@@ -65,6 +66,8 @@ def _serving(
             lambda: log.read_text().count('"worker_started"') >= starts + workers, serve, log
         )
         _wait_until(lambda: _status(f"http://127.0.0.1:{port}/healthz") == 200, serve, log)
+        # serve says where it serves once the API answers: the line a user opens the URL on
+        _wait_until(lambda: log.read_text().count("voxregen: serving ") > serving_said, serve, log)
         yield serve
     finally:
         if serve.poll() is None:

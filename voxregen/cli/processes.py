@@ -20,6 +20,7 @@ import signal
 import socket
 import sys
 import threading
+import urllib.request
 from pathlib import Path
 
 import structlog
@@ -104,12 +105,14 @@ def serve_command(args: argparse.Namespace) -> None:
             migrate.upgrade(env["VOXREGEN_DATABASE_URL"])
         except (VoxregenError, OSError) as error:
             fail(str(error))
-        print(
-            f"voxregen: serving {env['VOXREGEN_PUBLIC_URL']} ({_AUTH_SAID[auth_mode]}); "
-            "Ctrl-C stops it",
-            file=sys.stderr,
-        )
         print(f"voxregen: data: {_where_data_lives(settings, data_dir)}", file=sys.stderr)
+        serving = (
+            f"voxregen: serving {env['VOXREGEN_PUBLIC_URL']} ({_AUTH_SAID[auth_mode]}); "
+            "Ctrl-C stops it"
+        )
+        threading.Thread(
+            target=_say_when_answering, args=(args.host, args.port, serving, stop), daemon=True
+        ).start()
         command = (sys.executable, "-m", "voxregen")
         Supervisor(
             [
@@ -242,6 +245,20 @@ def _only_serve_on(data_dir: Path):
         except BlockingIOError:
             raise ConfigError(f"another voxregen serve is running on {data_dir}") from None
         yield
+
+
+def _say_when_answering(host: str, port: int, line: str, stop: threading.Event) -> None:
+    """Print ``line`` once the API answers ``GET /healthz`` (the user opens the URL on that
+    line: before it, a connection would be refused)."""
+    loopback = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    where = f"[{loopback}]" if ":" in loopback else loopback
+    while not stop.is_set():
+        try:
+            with urllib.request.urlopen(f"http://{where}:{port}/healthz", timeout=1.0):
+                print(line, file=sys.stderr, flush=True)
+                return
+        except OSError:  # not listening yet (refused), or not answering yet
+            stop.wait(0.1)
 
 
 def _check_port_is_free(host: str, port: int) -> None:
