@@ -348,6 +348,15 @@ def test_clips_dropped_on_the_page_a_failed_job_and_every_delete(
     page.get_by_role("link", name="Jobs", exact=True).click()
     expect(page.locator(".rows .error-text")).to_have_text(f"{error['message']} ({error['code']})")
 
+    # a job made elsewhere (a script, another tab) while the list is open appears in it
+    upload = api.post("/v1/render-jobs:prepare-upload").json()
+    httpx.put(upload["upload_url"], content=realistic_stems.path(VERSE).read_bytes())
+    made = {"singer_profile_id": profile_id, "input_object_key": upload["object_key"]}
+    elsewhere = api.post("/v1/render-jobs", json=made).json()
+    expect(page.locator(f"a[href='#/jobs/{elsewhere['id']}'] .badge")).to_have_text("done")
+    api.delete(f"/v1/render-jobs/{elsewhere['id']}")
+    page.reload()
+
     # the job deleted, then the profile
     page.locator(".row-link").first.click()
     page.get_by_role("button", name="Delete job").click()

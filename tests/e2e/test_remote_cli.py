@@ -232,8 +232,11 @@ def test_a_profile_says_which_clips_it_rejected_and_one_that_cannot_build_is_exi
     assert none.returncode == EXIT_JOB_FAILED, none.stderr
     (failed,) = [profile for profile in ada.client.profiles.list() if profile.name == "None"]
     error = failed.stats["error"]
+    (ref_id,) = [reference.id for reference in failed.references]
+    assert ref_id in error["message"]
     assert one_error_line(none) == (
-        f"profile {failed.id} failed to build: {error['message']} [{error['code']}]"
+        f"profile {failed.id} failed to build: "
+        f"{error['message'].replace(ref_id, notes.name)} [{error['code']}]"
     )
     assert none.stdout == ""
 

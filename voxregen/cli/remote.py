@@ -102,9 +102,12 @@ def profiles_create_command(args: argparse.Namespace) -> None:
             built = client.profiles.wait_ready(profile.id, timeout_s=math.inf, poll_s=POLL_S)
         except ProfileBuildError as error:
             problem = error.stats.get("error") or {}
+            said = str(problem.get("message", error.stats))
+            for ref_id, reference in files.items():  # the clips by the names the user gave
+                said = said.replace(ref_id, reference.name)
             exit_with(
                 EXIT_JOB_FAILED,
-                f"profile {profile.id} failed to build: {problem.get('message', error.stats)} "
+                f"profile {profile.id} failed to build: {said} "
                 f"[{problem.get('code', 'profile_error')}]",
             )
         except KeyboardInterrupt:

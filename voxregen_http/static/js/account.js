@@ -52,12 +52,12 @@ export function show(main) {
 
   const keyForm = h("form", { class: "card", onsubmit: (event) => { event.preventDefault(); check("api_key", keyInput.value.trim()); } },
     h("h2", {}, "API key"),
-    h("p", { class: "hint" }, "A deployed service: paste the key `voxregen keys create` printed. It is kept in this browser only."),
+    h("p", { class: "hint" }, "A deployed service: paste the key ", h("code", {}, "voxregen keys create"), " printed. It is kept in this browser only."),
     h("label", { for: keyId }, "API key"), keyInput,
     h("button", { type: "submit" }, "Use this key"));
   const userForm = h("form", { class: "card", onsubmit: (event) => { event.preventDefault(); check("user_id", userInput.value.trim()); } },
     h("h2", {}, "Development mode"),
-    h("p", { class: "hint" }, "`make run` trusts any user id (X-User-Id): keep this one to see your profiles and jobs again."),
+    h("p", { class: "hint" }, h("code", {}, "make run"), " trusts any user id (X-User-Id): keep this one to see your profiles and jobs again."),
     h("label", { for: userId }, "User id"), userInput,
     h("div", { class: "actions" },
       h("button", { type: "submit" }, "Use this user id"),

@@ -4,7 +4,7 @@
 import { ApiError, call } from "./api.js";
 import { badge, fill, h, shortId, when } from "./dom.js";
 import { stage } from "./job.js";
-import { pagedList } from "./paged_list.js";
+import { PAGE_SIZE, pagedList } from "./paged_list.js";
 import { backoffMs } from "./view_life.js";
 
 const POLL_MS = 1500;
@@ -47,6 +47,12 @@ export function show(main, _, life) {
   async function poll() {
     const polled = rows;
     let failed = false;
+    try { // a job made since (in another tab, by a script): the first page again, to show it
+      const first = await call("GET", "/v1/render-jobs", { query: { status: filter.value, limit: PAGE_SIZE }, signal: life.signal });
+      if (first.items.some((job) => !list.has(job.id))) list.reload();
+    } catch {
+      failed = true;
+    }
     for (const [id, update] of [...polled]) {
       try {
         update(await call("GET", `/v1/render-jobs/${id}`, { signal: life.signal }));

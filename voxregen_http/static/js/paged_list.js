@@ -5,7 +5,7 @@ import { errorBox, fill, h } from "./dom.js";
 
 export const PAGE_SIZE = 20;
 
-/** {element, reload()}: rows made by row(item) in a <ul>, a "Show more" button while the API
+/** {element, reload(), has(id)}: rows made by row(item) in a <ul>, a "Show more" button while the API
  * has more, the error of a failed call in their place. Only the newest load's answer is
  * shown (a filter changed meanwhile, a double click); `life` aborts the loads. */
 export function pagedList({ path, query = () => ({}), row, empty, label, life }) {
@@ -14,6 +14,7 @@ export function pagedList({ path, query = () => ({}), row, empty, label, life })
   const status = h("div", {});
   let cursor = null;
   let count = 0;
+  let shown = new Set(); // the ids of the items listed
   let loads = 0;
 
   async function load(append) {
@@ -35,6 +36,8 @@ export function pagedList({ path, query = () => ({}), row, empty, label, life })
     if (mine !== loads) return;
     cursor = answer.next_cursor;
     count = append ? count + answer.items.length : answer.items.length;
+    if (!append) shown = new Set();
+    for (const item of answer.items) shown.add(item.id);
     fill(status, count ? null : h("p", { class: "empty" }, empty));
     if (!append) fill(list);
     list.append(...answer.items.map((item) => h("li", {}, row(item))));
@@ -42,5 +45,5 @@ export function pagedList({ path, query = () => ({}), row, empty, label, life })
     more.disabled = false;
   }
   more.addEventListener("click", () => load(true));
-  return { element: h("div", {}, status, list, more), reload: () => load(false) };
+  return { element: h("div", {}, status, list, more), reload: () => load(false), has: (id) => shown.has(id) };
 }

@@ -43,6 +43,11 @@ function metricsList(metrics) {
   return h("dl", { class: "inline" }, shown.flatMap(([name, value, unit]) => [h("dt", {}, name), h("dd", {}, `${value.toFixed(1)} ${unit}`)]));
 }
 
+/** Whether the build has looked at the clip yet (its metrics and duration are its build's). */
+function analysed(reference) {
+  return Object.keys(reference.quality_metrics || {}).length > 0;
+}
+
 function referenceRow(profileId, reference, onChange, signal) {
   const metrics = reference.quality_metrics || {};
   const problems = metrics.problems || [];
@@ -61,8 +66,8 @@ function referenceRow(profileId, reference, onChange, signal) {
   });
   return h("li", { class: "reference" },
     h("div", { class: "row-main" },
-      h("span", {}, reference.accepted ? "✓ accepted" : "✗ rejected"),
-      h("span", {}, seconds(reference.duration_sec)),
+      analysed(reference) ? h("span", {}, reference.accepted ? "✓ accepted" : "✗ rejected") : h("span", {}, "analysing…"),
+      analysed(reference) ? h("span", {}, seconds(reference.duration_sec)) : null,
       h("span", { class: "muted" }, `added ${when(reference.created_at)}`),
       remove),
     metricsList(metrics),
