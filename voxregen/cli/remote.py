@@ -16,6 +16,7 @@ import json
 import math
 import os
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -99,7 +100,7 @@ def profiles_create_command(args: argparse.Namespace) -> None:
             files[ref_id] = reference
         _say(f"profile {profile.id} building from {len(files)} reference(s)")
         try:
-            built = client.profiles.wait_ready(profile.id, timeout_s=math.inf, poll_s=POLL_S)
+            built = _built(client, profile.id, set(files))
         except ProfileBuildError as error:
             problem = error.stats.get("error") or {}
             said = str(problem.get("message", error.stats))
@@ -210,6 +211,17 @@ def _client(args: argparse.Namespace) -> Client:
         environ["VOXREGEN_API_KEY"] = args.api_key or ""
         environ["VOXREGEN_USER_ID"] = args.user_id or ""
     return Client.from_env(environ)
+
+
+def _built(client: Client, profile_id: str, ref_ids: set[str]) -> Profile:
+    """The profile once ready with every one of ``ref_ids`` analysed by its build: a build of
+    the first clip can end (ready) after the second is committed, and its build is to come."""
+    while True:
+        built = client.profiles.wait_ready(profile_id, timeout_s=math.inf, poll_s=POLL_S)
+        analysed = {reference.id for reference in built.references if reference.quality_metrics}
+        if ref_ids <= analysed:
+            return built
+        time.sleep(POLL_S)
 
 
 def _said(error: VoxregenApiError) -> str:
