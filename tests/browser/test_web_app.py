@@ -128,6 +128,7 @@ def test_a_producer_goes_from_clips_to_a_downloaded_render_in_the_page(
     assert _unlabelled(page) == []
     page.get_by_role("button", name="Create profile").click()
     expect(page.locator("h1 .badge")).to_have_text("ready")
+    expect(page.get_by_text("analysing…")).to_have_count(0)  # both clips' builds are in
     (profile,) = api.get("/v1/singer-profiles").json()["items"]
     assert page.url.endswith(f"#/profiles/{profile['id']}")
     rows = page.locator(".reference")

@@ -116,7 +116,9 @@ export async function show(main, profileId, life) {
       const drawn = JSON.stringify(profile);
       if (drawn !== shown) draw(profile);
       shown = drawn;
-      return profile.status === "building" && profile.references.length;
+      // a clip not analysed yet has its build to come, even if an older build said ready
+      const pending = profile.references.some((reference) => !analysed(reference));
+      return (profile.status === "building" && profile.references.length) || pending;
     },
     fail: (error) => fill(status, errorBox(error)),
     everyMs: POLL_MS,
