@@ -35,7 +35,6 @@ import math
 
 import attrs
 import numpy as np
-import scipy.ndimage
 
 from voxregen_core.errors import InvalidParamsError, VoxregenError
 from voxregen_core.true_peak import BLOCK_SAMPLES, true_peak_envelope
@@ -227,13 +226,29 @@ def _attack_db(release_db: np.ndarray, *, lookahead_samples: int) -> np.ndarray:
     """Step 3: forward max then backward mean, both over ``La + 1`` samples; drops the first and
     last ``La`` samples of the span (they only feed the samples in between)."""
     window = lookahead_samples + 1
-    ahead = scipy.ndimage.maximum_filter1d(
-        release_db, window, mode="constant", origin=-(window // 2)
-    )
-    smoothed = scipy.ndimage.uniform_filter1d(
-        ahead[:-lookahead_samples], window, mode="constant", origin=(window - 1) // 2
-    )
+    ahead = _forward_max(release_db, window)
+    smoothed = _backward_mean(ahead[:-lookahead_samples], window)
     return smoothed[lookahead_samples:]
+
+
+def _forward_max(x: np.ndarray, window: int) -> np.ndarray:
+    """``max(x[i : i + window])`` for each ``i``, zeros past the end (``x >= 0``): van Herk and
+    Gil-Werman's running max, from running maxima within blocks of ``window`` forwards and
+    backwards (three passes, whatever the window)."""
+    n = x.shape[0]
+    blocks = np.zeros(-(-(n + window - 1) // window) * window, x.dtype).reshape(-1, window)
+    blocks.reshape(-1)[:n] = x
+    from_start = np.maximum.accumulate(blocks, axis=1).reshape(-1)
+    to_end = np.maximum.accumulate(blocks[:, ::-1], axis=1)[:, ::-1].reshape(-1)
+    return np.maximum(to_end[:n], from_start[window - 1 : window - 1 + n])
+
+
+def _backward_mean(x: np.ndarray, window: int) -> np.ndarray:
+    """The mean of ``x[i - window + 1 : i + 1]`` for each ``i``, zeros before the start; from
+    running sums in float64 (a span's sum of dB values loses nothing there)."""
+    sums = np.cumsum(x, dtype=np.float64)
+    sums[window:] -= sums[:-window].copy()
+    return (sums / window).astype(x.dtype)
 
 
 def _check(

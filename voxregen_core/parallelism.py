@@ -7,7 +7,9 @@ how many cores there are.
 """
 
 import os
-from collections.abc import Callable, Iterable
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
@@ -28,3 +30,44 @@ def map_on_cores(function: Callable[[T], R], items: Iterable[T]) -> list[R]:
         return [function(item) for item in items]
     with ThreadPoolExecutor(max_workers=min(len(items), usable_cores())) as pool:
         return list(pool.map(function, items))
+
+
+def in_background(items: Iterator[T], *, ahead: int = 4) -> Iterator[T]:
+    """The items of ``items``, produced on another thread up to ``ahead`` items ahead of the
+    caller's use of them: two stages of a stream (reading and converting a stem, say) run on two
+    cores. An exception ``items`` raises is raised here, in order; closing this iterator early
+    stops the producer at its next item.
+    """
+    handoff: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=ahead)
+    stopped = threading.Event()
+
+    def offer(entry: tuple[str, object]) -> bool:
+        """Queue ``entry`` unless the consumer has stopped first; False if it has."""
+        while not stopped.is_set():
+            try:
+                handoff.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not offer(("item", item)):
+                    return
+            offer(("end", None))
+        except BaseException as error:  # raised in the consumer's thread
+            offer(("error", error))
+
+    threading.Thread(target=produce, name="in_background", daemon=True).start()
+    try:
+        while True:
+            kind, value = handoff.get()
+            if kind == "error":
+                raise value
+            if kind == "end":
+                return
+            yield value
+    finally:
+        stopped.set()

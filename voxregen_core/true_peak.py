@@ -26,7 +26,6 @@ import functools
 
 import attrs
 import numpy as np
-import scipy.signal
 from numpy.lib.stride_tricks import sliding_window_view
 
 from voxregen_core.errors import InvalidParamsError, NonFiniteSamplesError
@@ -75,9 +74,14 @@ def _interpolator(oversample: int) -> _Interpolator:
     # Kaiser-windowed sinc with its cutoff at the base rate's Nyquist frequency; scaled by the
     # oversampling factor so every phase has unit gain, and zero at every other multiple of
     # `phases` so the phase that lands on a sample reproduces it.
-    h = phases * scipy.signal.firwin(
-        phases * _TAPS_PER_PHASE + 1, 1.0 / phases, window=("kaiser", _KAISER_BETA), scale=False
-    )
+    n_taps = phases * _TAPS_PER_PHASE + 1
+    cutoff = 1.0 / phases  # of the oversampled rate's Nyquist frequency
+    h = (
+        phases
+        * cutoff
+        * np.sinc(cutoff * (np.arange(n_taps) - (n_taps - 1) / 2))
+        * np.kaiser(n_taps, _KAISER_BETA)
+    )  # scipy.signal.firwin's design (scale=False), to 1e-16, without importing SciPy
     centre = phases * half_span
     offsets = np.arange(-(phases // 2), phases // 2 + 1)
     neighbours = np.arange(-half_span, half_span + 1)
