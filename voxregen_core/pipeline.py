@@ -43,7 +43,7 @@ class RenderPorts:
 
 @attrs.frozen(eq=False)
 class RenderOutcome:
-    output_wav: bytes
+    output_wav: bytearray
     """The delivered file: 48 kHz stereo dual-mono 16-bit PCM WAV."""
     input_hash: str
     feature_cache_entry: FeatureCacheEntry

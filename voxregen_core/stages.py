@@ -57,7 +57,7 @@ class PreparedStem:
 class Delivery:
     """The delivered file and what mastering measured."""
 
-    output_wav: bytes
+    output_wav: bytearray
     """48 kHz stereo dual-mono 16-bit PCM WAV."""
     mastered: MasterResult
 

@@ -34,6 +34,7 @@ interpolated linearly between.
 """
 
 import enum
+import math
 
 import attrs
 import numpy as np
@@ -171,7 +172,32 @@ def _compressor_gain(x: np.ndarray, *, intensity: float) -> np.ndarray:
         NOMINAL_RMS_DBFS, ratio=ratio
     )
     centers = starts + (counts - 1) / 2.0
-    return np.interp(np.arange(n_samples), centers, units.db_to_gain(gain_db)).astype(np.float32)
+    return _interpolated(units.db_to_gain(gain_db), centers, n_samples)
+
+
+def _interpolated(hop_gain: np.ndarray, centers: np.ndarray, n_samples: int) -> np.ndarray:
+    """The hops' gains, each at its hop's centre, linearly interpolated to every sample and held
+    before the first centre and after the last (``np.interp``), float32.
+
+    Between the centres of two full hops, one hop apart, sample ``j`` of the hop-long stretch
+    gets the same fraction of the step whatever the stretch: those are computed hop by hop as
+    one broadcast product. ``np.interp``'s search per sample took 70% of a chunk's time; it
+    still does the edges (a head shorter than a hop, a tail under two hops).
+    """
+    hop = LEVEL_HOP_SAMPLES
+    first = math.ceil(centers[0])  # the first sample at or after the first centre
+    n_uniform = max(hop_gain.shape[0] - 2, 0)  # stretches whose both ends are full hops' centres
+    stop = first + n_uniform * hop
+    gain = np.empty(n_samples, np.float32)
+    head = np.arange(min(first, n_samples))
+    gain[: head.shape[0]] = np.interp(head, centers, hop_gain)
+    fractions = ((np.arange(hop) + first - centers[0]) / hop).astype(np.float32)
+    steps = np.diff(hop_gain[: n_uniform + 1]).astype(np.float32)
+    body = gain[first:stop].reshape(n_uniform, hop)
+    np.multiply(steps[:, None], fractions[None, :], out=body)
+    body += hop_gain[:n_uniform, None].astype(np.float32)
+    gain[stop:] = np.interp(np.arange(stop, n_samples), centers, hop_gain)
+    return gain
 
 
 def _centered_mean(power: np.ndarray, window: int) -> np.ndarray:

@@ -122,3 +122,21 @@ def test_dither_refuses_bad_arguments(x, seed, message):
 def test_encoder_refuses_bad_arguments(pcm16, rate, message):
     with pytest.raises(InvalidParamsError, match=message):
         encode_dual_mono_wav16(pcm16, sample_rate_hz=rate)
+
+
+@pytest.mark.parametrize("n_samples", [1, 1000, (1 << 20) + 12_345, 3 << 20])
+def test_dither_into_the_inputs_own_memory_gives_the_same_pcm(n_samples: int) -> None:
+    """overwrite_x quantizes in place, segment after segment: the same samples as the copy."""
+    rng = np.random.default_rng(5)
+    x = (rng.uniform(-1.0, 1.0, n_samples) * 0.9).astype(np.float32)
+    expected = dither_to_pcm16(x, seed=3)
+    in_place = dither_to_pcm16(x, seed=3, overwrite_x=True)
+    assert np.shares_memory(in_place, x)
+    np.testing.assert_array_equal(in_place, expected)
+
+
+def test_dither_refuses_to_overwrite_an_input_it_cannot_quantize_in_place() -> None:
+    with pytest.raises(InvalidParamsError, match="overwrite_x"):
+        dither_to_pcm16(np.zeros(100, np.float64), seed=0, overwrite_x=True)
+    with pytest.raises(InvalidParamsError, match="overwrite_x"):
+        dither_to_pcm16(np.zeros(200, np.float32)[::2], seed=0, overwrite_x=True)
