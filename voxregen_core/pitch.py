@@ -35,8 +35,8 @@ RELATIVE_FLOOR_DB = 45.0
 ABSOLUTE_FLOOR_DB = -70.0
 """Frames quieter than this (dBFS mean square) are unvoiced whatever the stem's level."""
 
-_BATCH_FRAMES = 2048
-"""Frames per batched FFT: bounds the working memory to a few tens of megabytes."""
+_BATCH_FRAMES = 1024
+"""Frames per batched FFT: about 20 MB of working memory per core (2048 took 40 MB, no faster)."""
 
 
 @attrs.frozen(eq=False)
@@ -93,6 +93,7 @@ def estimate_f0(
     lead = (WINDOW_SAMPLES + round(np.sqrt(tau_min * tau_max))) // 2
     padded = np.zeros(lead + y.shape[0] + span, dtype=np.float32)
     padded[lead : lead + y.shape[0]] = y
+    del y  # 31 MB for 8 minutes: only the padded copy is read from here on
     windows = np.lib.stride_tricks.sliding_window_view(padded, span)
     starts = np.round(np.arange(n_frames) * hop_s * YIN_RATE_HZ).astype(np.int64)
 
