@@ -20,6 +20,11 @@ from voxregen_worker.sweeper import Sweeper
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
+IDLE_POLL_MS = 100
+"""An idle queue is asked for messages at least this often. Dramatiq's default (1 s, backing off
+up to it) made a new job, and each hop between a job's messages when the worker had gone idle,
+wait up to a second for a worker that was free; Redis answers these polls in microseconds."""
+
 
 def run_worker(
     service: Service, broker: RedisBroker, generator: Generator, *, threads: int = 1
@@ -60,7 +65,7 @@ def run_worker(
             feature_cache_max_idle_s=worker_settings.feature_cache_max_idle_s,
             retention=worker_settings.retention,
         )
-        worker = dramatiq.Worker(broker, worker_threads=threads)
+        worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=IDLE_POLL_MS)
         sweeping = threading.Thread(target=sweeper.run, args=(stop,), name="sweeper", daemon=True)
         worker.start()
         sweeping.start()
