@@ -14,7 +14,6 @@ import numpy as np
 import sqlalchemy as sa
 
 from voxregen_adapters.clock import SystemClock
-from voxregen_adapters.db.exemplar_repository import PostgresSingerExemplarRepository
 from voxregen_adapters.db.feature_cache_repository import PostgresFeatureCacheRepository
 from voxregen_adapters.db.profile_repository import PostgresSingerProfileRepository
 from voxregen_adapters.db.reference_repository import PostgresSingerReferenceRepository
@@ -96,18 +95,15 @@ def _seed_profile(engine: sa.Engine, profiles: PostgresSingerProfileRepository) 
         )
     )
     (exemplar,) = build.exemplars
-    PostgresSingerExemplarRepository(engine).replace_for_profile(
-        user_id=DEMO_USER_ID,
-        profile_id=DEMO_PROFILE_ID,
-        exemplars=[exemplar.to_exemplar(exemplar_id=DEMO_EXEMPLAR_ID, profile_id=DEMO_PROFILE_ID)],
-    )
     profiles.record_build(
         user_id=DEMO_USER_ID,
         profile_id=DEMO_PROFILE_ID,
+        built_from=[DEMO_REFERENCE_ID],
         embedding_version=build.embedding_version,
         profile_embedding=build.profile_embedding,
         cluster_embeddings=build.cluster_embeddings,
         stats=build.stats,
+        exemplars=[exemplar.to_exemplar(exemplar_id=DEMO_EXEMPLAR_ID, profile_id=DEMO_PROFILE_ID)],
     )
 
 

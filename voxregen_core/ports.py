@@ -5,7 +5,7 @@ in-memory fakes in ``tests/fakes.py``. A contract suite runs against every imple
 """
 
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, BinaryIO, Protocol, runtime_checkable
@@ -255,8 +255,8 @@ class SingerProfileRepository(Protocol):
         status: ProfileStatus,
         stats: Mapping[str, Any] | None = None,
     ) -> bool:
-        """Set the status (a build starting or failing) and, if given, replace the stats (why
-        a build failed); False if the user has no such profile."""
+        """Set the status (a reference committed again, a build given up on) and, if given,
+        replace the stats (why it was given up on); False if the user has no such profile."""
         ...
 
     def record_build(
@@ -264,13 +264,35 @@ class SingerProfileRepository(Protocol):
         *,
         user_id: uuid.UUID,
         profile_id: uuid.UUID,
+        built_from: Collection[uuid.UUID],
         embedding_version: str,
         profile_embedding: bytes,
         cluster_embeddings: bytes,
         stats: Mapping[str, Any],
+        exemplars: Sequence[SingerExemplar],
     ) -> bool:
-        """Store a finished build and mark the profile ready, in one statement; False if the
-        user has no such profile."""
+        """Store a finished build (its embeddings, its stats, and ``exemplars`` in place of
+        the profile's) and mark the profile ``ready``, in one transaction, if the profile's
+        references are still exactly ``built_from`` (the ids of those the build read). A
+        reference committed or deleted since marked the profile ``building`` and queued the
+        build that will see it: this one is out of date, and ``ready`` would speak for a clip
+        it never analysed. False, changing nothing, if it is out of date or the user has no
+        such profile. Raises :class:`~voxregen_core.errors.NotFoundError`, changing nothing,
+        if an exemplar is of another profile or cut from a reference not in ``built_from``."""
+        ...
+
+    def record_build_failure(
+        self,
+        *,
+        user_id: uuid.UUID,
+        profile_id: uuid.UUID,
+        built_from: Collection[uuid.UUID],
+        stats: Mapping[str, Any],
+    ) -> bool:
+        """Mark the profile ``error`` with ``stats`` (why its build failed) and no exemplars,
+        in one transaction, if its references are still exactly ``built_from``, as
+        :meth:`record_build`; False, changing nothing, if not or if the user has no such
+        profile."""
         ...
 
     def forget_build(self, *, user_id: uuid.UUID, profile_id: uuid.UUID) -> bool:
@@ -306,7 +328,9 @@ class SingerReferenceRepository(Protocol):
     """Rows of ``singer_references``; every method is scoped by ``user_id``."""
 
     def add(self, reference: SingerReference) -> SingerReference:
-        """Insert ``reference`` for ``reference.user_id``; return it as stored. Raises
+        """Insert ``reference`` for ``reference.user_id`` and mark its profile ``building``, in
+        one transaction (a profile is never ``ready`` with a reference no build has read:
+        :meth:`SingerProfileRepository.record_build`); return it as stored. Raises
         :class:`~voxregen_core.errors.NotFoundError` if that user has no profile
         ``reference.singer_profile_id``, :class:`~voxregen_core.errors.ConflictError` if the
         id is taken."""
@@ -336,9 +360,10 @@ class SingerReferenceRepository(Protocol):
         reference_id: uuid.UUID,
         delete_object: Callable[[SingerReference], None],
     ) -> SingerReference | None:
-        """Delete the user's reference and the exemplars built from it; the reference as it
-        was, or None if the user has no such reference. With the row locked,
-        ``delete_object`` is called first (as :meth:`RenderJobRepository.delete` does)."""
+        """Delete the user's reference and the exemplars built from it, and mark its profile
+        ``building``, in one transaction (as :meth:`add`); the reference as it was, or None if
+        the user has no such reference. With the row locked, ``delete_object`` is called
+        first (as :meth:`RenderJobRepository.delete` does)."""
         ...
 
     def record_quality(
@@ -357,20 +382,8 @@ class SingerReferenceRepository(Protocol):
 
 @runtime_checkable
 class SingerExemplarRepository(Protocol):
-    """Rows of ``singer_exemplars``, scoped by the ``user_id`` of the profile they belong to."""
-
-    def replace_for_profile(
-        self,
-        *,
-        user_id: uuid.UUID,
-        profile_id: uuid.UUID,
-        exemplars: Sequence[SingerExemplar],
-    ) -> None:
-        """Make ``exemplars`` the profile's only exemplars, atomically (so rebuilding a profile
-        is idempotent). Raises :class:`~voxregen_core.errors.NotFoundError`, changing
-        nothing, if the user has no such profile or an exemplar's ``singer_profile_id`` or
-        ``source_reference_id`` is not this profile or one of its references."""
-        ...
+    """Rows of ``singer_exemplars``, scoped by the ``user_id`` of the profile they belong to.
+    A build writes them with the profile (:meth:`SingerProfileRepository.record_build`)."""
 
     def list_for_profile(
         self, *, user_id: uuid.UUID, profile_id: uuid.UUID

@@ -1,6 +1,16 @@
 """The ``profile_build`` actor's work: a singer profile built from its references,
 ``building → ready``, or ``error`` with the reason in its stats.
 
+The build does not mark the profile ``building``: committing or deleting a reference does, in
+the transaction of the change, and then queues a build (a message delivered twice rebuilds a
+``ready`` profile as it is, ``ready`` all along). The build lists the references, builds from
+them, and records its result (``ready`` or ``error``, with the exemplars) only if they are
+still the profile's references, checked in the transaction of the write
+(:meth:`~voxregen_core.ports.SingerProfileRepository.record_build`). A build overtaken by a
+commit or a delete records nothing: the build that change queued lists after it and finishes
+the profile. So a profile never says ``ready`` with a clip no build analysed, and the last
+build of a profile always records (a message lost is queued again by the sweeper).
+
 Each reference is read from the store and decoded; one that cannot be (not a WAV, missing)
 is stored as not accepted with that reason, and the v1 stub build
 (:func:`voxregen_core.profile_stub.build_stub_profile`) judges the rest. Each decoded
@@ -17,6 +27,7 @@ Transient failures propagate for Dramatiq to retry; when it gives up,
 import time
 import uuid
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import structlog
 
@@ -51,12 +62,10 @@ def _profile_build(service: Service, user_id: uuid.UUID, profile_id: uuid.UUID) 
     started = time.perf_counter()
     scope = {"user_id": user_id, "profile_id": profile_id}
     references = service.references.list_for_profile(**scope)
-    if not references:  # nothing committed yet: the profile waits for its first reference
+    if not references:  # nothing committed yet (or no such profile): it waits for a reference
         log.info("profile_build_nothing_to_build")
         return
-    if not service.profiles.set_status(**scope, status=ProfileStatus.BUILDING):
-        log.warning("profile_build_missing")
-        return
+    built_from = [reference.id for reference in references]
     decoded, unreadable = _read_references(service, references)
     try:
         build = build_stub_profile(
@@ -64,25 +73,30 @@ def _profile_build(service: Service, user_id: uuid.UUID, profile_id: uuid.UUID) 
         )
     except InvalidInputError as error:
         _record_qualities(service, user_id, _assessed(decoded))
-        service.exemplars.replace_for_profile(**scope, exemplars=[])
-        _set_error(service, user_id, profile_id, error, n_rejected=len(references))
-        log.warning("profile_build_failed", error=error.message, elapsed_ms=ms_since(started))
-        return
-    _record_qualities(service, user_id, build.qualities)
-    service.exemplars.replace_for_profile(**scope, exemplars=_exemplars(profile_id, build))
-    service.profiles.record_build(
-        **scope,
-        embedding_version=build.embedding_version,
-        profile_embedding=build.profile_embedding,
-        cluster_embeddings=build.cluster_embeddings,
-        stats=build.stats,
-    )
-    log.info(
-        "profile_build_done",
-        n_references=build.stats["n_references"],
-        n_rejected=build.stats["n_rejected"],
-        elapsed_ms=ms_since(started),
-    )
+        stats = _error_stats(error, n_rejected=len(references))
+        if service.profiles.record_build_failure(**scope, built_from=built_from, stats=stats):
+            log.warning("profile_build_failed", error=error.message, elapsed_ms=ms_since(started))
+            return
+    else:
+        _record_qualities(service, user_id, build.qualities)
+        if service.profiles.record_build(
+            **scope,
+            built_from=built_from,
+            embedding_version=build.embedding_version,
+            profile_embedding=build.profile_embedding,
+            cluster_embeddings=build.cluster_embeddings,
+            stats=build.stats,
+            exemplars=_exemplars(profile_id, build),
+        ):
+            log.info(
+                "profile_build_done",
+                n_references=build.stats["n_references"],
+                n_rejected=build.stats["n_rejected"],
+                elapsed_ms=ms_since(started),
+            )
+            return
+    # a reference committed or deleted since the list (its build is queued), or no profile
+    log.info("profile_build_outdated", n_references=len(references), elapsed_ms=ms_since(started))
 
 
 def abandon_profile_build(
@@ -91,7 +105,12 @@ def abandon_profile_build(
     """Move the profile to ``error`` after Dramatiq gave up on its message."""
     profile = service.profiles.get(user_id=user_id, profile_id=profile_id)
     if profile is not None and profile.status is ProfileStatus.BUILDING:
-        _set_error(service, user_id, profile_id, error, n_rejected=0)
+        service.profiles.set_status(
+            user_id=user_id,
+            profile_id=profile_id,
+            status=ProfileStatus.ERROR,
+            stats=_error_stats(error, n_rejected=0),
+        )
         structlog.get_logger().warning(
             "profile_build_abandoned", profile_id=str(profile_id), user_id=str(user_id)
         )
@@ -148,21 +167,10 @@ def _exemplars(profile_id: uuid.UUID, build: ProfileBuild) -> list[SingerExempla
     ]
 
 
-def _set_error(
-    service: Service,
-    user_id: uuid.UUID,
-    profile_id: uuid.UUID,
-    error: BaseException,
-    *,
-    n_rejected: int,
-) -> None:
-    service.profiles.set_status(
-        user_id=user_id,
-        profile_id=profile_id,
-        status=ProfileStatus.ERROR,
-        stats={
-            "n_references": 0,
-            "n_rejected": n_rejected,
-            "error": {"code": error_code(error), "message": str(error)},
-        },
-    )
+def _error_stats(error: BaseException, *, n_rejected: int) -> dict[str, Any]:
+    """A profile in ``error``'s stats: no reference used, and why."""
+    return {
+        "n_references": 0,
+        "n_rejected": n_rejected,
+        "error": {"code": error_code(error), "message": str(error)},
+    }

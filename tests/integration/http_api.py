@@ -119,14 +119,18 @@ def as_user(user_id: uuid.UUID) -> dict[str, str]:
 
 
 def build_profile(service: Service, user_id: uuid.UUID, profile_id: uuid.UUID) -> None:
-    """What the worker's profile build does to the row: stub embeddings, ready."""
+    """What the worker's profile build does to the row, from the references it has now: stub
+    embeddings, no exemplars, ready."""
+    references = service.references.list_for_profile(user_id=user_id, profile_id=profile_id)
     assert service.profiles.record_build(
         user_id=user_id,
         profile_id=profile_id,
+        built_from=[reference.id for reference in references],
         embedding_version="stub-v1",
         profile_embedding=b"\x00" * 8,
         cluster_embeddings=b"\x00" * 8,
         stats={"references": 1},
+        exemplars=[],
     )
 
 

@@ -179,16 +179,27 @@ def test_profile_round_trip_with_server_timestamps(repos):
     assert repos.profiles.get(user_id=USER_A, profile_id=profile.id) == stored
 
 
+def _record_build(repos: Repositories, profile: SingerProfile, **fields) -> bool:
+    """``record_build`` of a stub build from ``built_from`` (default: no reference) with
+    ``exemplars`` (default: none)."""
+    return repos.profiles.record_build(
+        **{
+            "user_id": profile.user_id,
+            "profile_id": profile.id,
+            "built_from": [],
+            "embedding_version": "stub-v1",
+            "profile_embedding": b"\x01" * 8,
+            "cluster_embeddings": b"\x02" * 16,
+            "stats": {"n_references": 1, "total_duration_s": 12.5},
+            "exemplars": [],
+            **fields,
+        }
+    )
+
+
 def test_record_build_marks_ready_and_the_trigger_moves_updated_at(repos):
     stored = repos.profiles.add(_profile(USER_A))
-    assert repos.profiles.record_build(
-        user_id=USER_A,
-        profile_id=stored.id,
-        embedding_version="stub-v1",
-        profile_embedding=b"\x01" * 8,
-        cluster_embeddings=b"\x02" * 16,
-        stats={"n_references": 1, "total_duration_s": 12.5},
-    )
+    assert _record_build(repos, stored)
     built = repos.profiles.get(user_id=USER_A, profile_id=stored.id)
     assert (built.status, built.profile_embedding, built.cluster_embeddings) == (
         ProfileStatus.READY,
@@ -198,6 +209,111 @@ def test_record_build_marks_ready_and_the_trigger_moves_updated_at(repos):
     assert built.stats == {"n_references": 1, "total_duration_s": 12.5}
     assert built.created_at == stored.created_at
     assert built.updated_at > stored.updated_at
+
+
+def test_a_build_failure_marks_error_and_drops_the_exemplars(repos):
+    profile = repos.profiles.add(_profile(USER_A))
+    reference = repos.references.add(_reference(profile))
+    assert _record_build(
+        repos, profile, built_from=[reference.id], exemplars=[_exemplar(reference)]
+    )
+    failure = {"n_references": 0, "error": {"code": "invalid_input", "message": "too short"}}
+    assert repos.profiles.record_build_failure(
+        user_id=USER_A, profile_id=profile.id, built_from=[reference.id], stats=failure
+    )
+    failed = repos.profiles.get(user_id=USER_A, profile_id=profile.id)
+    assert (failed.status, failed.stats) == (ProfileStatus.ERROR, failure)
+    assert repos.exemplars.list_for_profile(user_id=USER_A, profile_id=profile.id) == []
+
+
+def test_adding_or_deleting_a_reference_marks_the_profile_building(repos):
+    profile = repos.profiles.add(_profile(USER_A))
+    first = repos.references.add(_reference(profile))
+    assert _record_build(repos, profile, built_from=[first.id])
+    second = repos.references.add(_reference(profile))
+    assert repos.profiles.get(user_id=USER_A, profile_id=profile.id).status is (
+        ProfileStatus.BUILDING
+    )
+    assert _record_build(repos, profile, built_from=[first.id, second.id])
+    repos.references.delete(user_id=USER_A, reference_id=second.id, delete_object=lambda _: None)
+    assert repos.profiles.get(user_id=USER_A, profile_id=profile.id).status is (
+        ProfileStatus.BUILDING
+    )
+
+
+def test_a_build_is_recorded_only_if_the_references_are_those_it_was_built_from(repos):
+    """A build that read ``first`` alone is out of date once ``second`` is committed, and one
+    that read both once ``second`` is deleted: nothing changes (the profile stays
+    ``building``, its exemplars and embedding those it had)."""
+    profile = repos.profiles.add(_profile(USER_A))
+    first = repos.references.add(_reference(profile))
+    second = repos.references.add(_reference(profile))
+    before = repos.profiles.get(user_id=USER_A, profile_id=profile.id)
+    failure = {"error": {"code": "invalid_input", "message": "too short"}}
+    for built_from in ([first.id], [first.id, second.id, uuid.uuid4()], []):
+        assert not _record_build(
+            repos, profile, built_from=built_from, exemplars=[_exemplar(first)]
+        )
+        assert not repos.profiles.record_build_failure(
+            user_id=USER_A, profile_id=profile.id, built_from=built_from, stats=failure
+        )
+    assert repos.profiles.get(user_id=USER_A, profile_id=profile.id) == before
+    assert repos.exemplars.list_for_profile(user_id=USER_A, profile_id=profile.id) == []
+
+    assert _record_build(repos, profile, built_from=[second.id, first.id])  # any order
+    repos.references.delete(user_id=USER_A, reference_id=second.id, delete_object=lambda _: None)
+    assert not _record_build(repos, profile, built_from=[first.id, second.id])
+    assert repos.profiles.get(user_id=USER_A, profile_id=profile.id).status is (
+        ProfileStatus.BUILDING
+    )
+    assert not _record_build(repos, _profile(USER_A), built_from=[])  # no such profile
+
+
+def test_a_build_recorded_while_a_reference_is_being_committed_waits_and_sees_it(repos, pg_engine):
+    """The check reads the references after taking the profile's row lock: a commit in
+    flight (holding that lock, its reference inserted, as ``references.add`` does) makes the
+    build wait, and once it commits the build sees its reference and records nothing. A
+    single conditional UPDATE would have kept its first snapshot and marked the profile
+    ``ready``."""
+    profile = repos.profiles.add(_profile(USER_A))
+    first = repos.references.add(_reference(profile))
+    second = _reference(profile)
+    owned = tables.singer_profiles.c.id == profile.id
+    with pg_engine.connect() as commit, ThreadPoolExecutor(max_workers=1) as pool:
+        with commit.begin():
+            commit.execute(sa.update(tables.singer_profiles).where(owned).values(status="building"))
+            commit.execute(
+                sa.insert(tables.singer_references).values(
+                    id=second.id,
+                    user_id=USER_A,
+                    singer_profile_id=profile.id,
+                    object_key=second.object_key,
+                    duration_sec=0.0,
+                    quality_metrics={},
+                )
+            )
+            recorded = pool.submit(_record_build, repos, profile, built_from=[first.id])
+            _wait_for_a_lock_wait(pg_engine)
+            assert not recorded.done()
+        assert not recorded.result(timeout=10)
+    assert repos.profiles.get(user_id=USER_A, profile_id=profile.id).status is (
+        ProfileStatus.BUILDING
+    )
+
+
+def _wait_for_a_lock_wait(engine: sa.Engine, timeout_s: float = 10.0) -> None:
+    """Return once a session of the database waits for a row lock (else fail)."""
+    waiting = sa.text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+    )
+    deadline = time.monotonic() + timeout_s
+    while True:
+        with engine.begin() as connection:  # pg_stat_activity is read once per transaction
+            if connection.execute(waiting).scalar_one():
+                return
+        assert time.monotonic() < deadline, "no session waited for the profile's row lock"
+        time.sleep(0.02)
 
 
 def test_set_status(repos):
@@ -247,22 +363,25 @@ def test_reference_of_a_missing_profile_is_refused(repos):
         repos.references.add(_reference(missing))
 
 
-def test_replacing_exemplars_is_atomic_and_idempotent(repos):
+def test_recording_a_build_replaces_its_exemplars_atomically_and_idempotently(repos):
     profile = repos.profiles.add(_profile(USER_A))
     reference = repos.references.add(_reference(profile))
+    built_from = [reference.id]
     exemplars = [_exemplar(reference), _exemplar(reference, energy_db=-30.0)]
-    repos.exemplars.replace_for_profile(user_id=USER_A, profile_id=profile.id, exemplars=exemplars)
+    assert _record_build(repos, profile, built_from=built_from, exemplars=exemplars)
     rebuilt = [_exemplar(reference, f0_p50_hz=110.0)]
-    repos.exemplars.replace_for_profile(user_id=USER_A, profile_id=profile.id, exemplars=rebuilt)
+    assert _record_build(repos, profile, built_from=built_from, exemplars=rebuilt)
     stored = repos.exemplars.list_for_profile(user_id=USER_A, profile_id=profile.id)
     assert [attrs.evolve(e, created_at=None) for e in stored] == rebuilt
 
+    built = repos.profiles.get(user_id=USER_A, profile_id=profile.id)
     unknown = attrs.evolve(rebuilt[0], id=uuid.uuid4(), source_reference_id=uuid.uuid4())
     with pytest.raises(NotFoundError, match=f"no reference {unknown.source_reference_id}"):
-        repos.exemplars.replace_for_profile(
-            user_id=USER_A, profile_id=profile.id, exemplars=[unknown]
+        _record_build(
+            repos, profile, built_from=built_from, exemplars=[unknown], stats={"changed": 1}
         )
     assert repos.exemplars.list_for_profile(user_id=USER_A, profile_id=profile.id) == stored
+    assert repos.profiles.get(user_id=USER_A, profile_id=profile.id) == built
 
 
 def test_an_exemplar_of_another_profile_is_refused(repos):
@@ -270,9 +389,7 @@ def test_an_exemplar_of_another_profile_is_refused(repos):
     other = repos.profiles.add(_profile(USER_A))
     exemplar = _exemplar(repos.references.add(_reference(other)))
     with pytest.raises(NotFoundError, match=f"is not of singer profile {profile.id}"):
-        repos.exemplars.replace_for_profile(
-            user_id=USER_A, profile_id=profile.id, exemplars=[exemplar]
-        )
+        _record_build(repos, profile, exemplars=[exemplar])
 
 
 # --- render jobs ------------------------------------------------------------------------------
@@ -516,7 +633,8 @@ def world(repos) -> World:
     profile = repos.profiles.add(_profile(USER_A, stats={"n_references": 1}))
     reference = repos.references.add(_reference(profile))
     exemplar = _exemplar(reference)
-    repos.exemplars.replace_for_profile(user_id=USER_A, profile_id=profile.id, exemplars=[exemplar])
+    _record_build(repos, profile, built_from=[reference.id], exemplars=[exemplar])
+    repos.profiles.set_status(user_id=USER_A, profile_id=profile.id, status=ProfileStatus.BUILDING)
     entry = repos.feature_cache.add(_entry(USER_A))
     job = repos.jobs.add(_job(profile))
     repos.jobs.transition(
@@ -569,14 +687,20 @@ def _b_deletes_as_reference(repos: Repositories, w: World) -> None:
 
 
 def _b_records_a_build_on_as_profile(repos: Repositories, w: World) -> None:
-    assert not repos.profiles.record_build(
-        user_id=USER_B,
-        profile_id=w.profile.id,
-        embedding_version="stub-v9",
-        profile_embedding=b"x",
-        cluster_embeddings=b"y",
-        stats={},
-    )
+    for built_from in ([], [w.reference.id]):
+        forged = attrs.evolve(w.profile, user_id=USER_B)
+        assert not _record_build(repos, forged, built_from=built_from, stats={})
+    stolen = attrs.evolve(_exemplar(w.reference), singer_profile_id=w.b_profile.id)
+    assert not _record_build(repos, w.b_profile, built_from=[w.reference.id], exemplars=[stolen])
+    with pytest.raises(NotFoundError, match=f"no reference {w.reference.id}"):
+        _record_build(repos, w.b_profile, exemplars=[stolen])
+
+
+def _b_records_a_build_failure_on_as_profile(repos: Repositories, w: World) -> None:
+    for built_from in ([], [w.reference.id]):
+        assert not repos.profiles.record_build_failure(
+            user_id=USER_B, profile_id=w.profile.id, built_from=built_from, stats={}
+        )
 
 
 def _b_adds_a_reference_to_as_profile(repos: Repositories, w: World) -> None:
@@ -596,16 +720,6 @@ def _b_records_quality_on_as_reference(repos: Repositories, w: World) -> None:
     assert not repos.references.record_quality(
         user_id=USER_B, reference_id=w.reference.id, quality_metrics={"x": 1}, accepted=False
     )
-
-
-def _b_replaces_as_exemplars(repos: Repositories, w: World) -> None:
-    with pytest.raises(NotFoundError, match=f"no singer profile {w.profile.id}"):
-        repos.exemplars.replace_for_profile(user_id=USER_B, profile_id=w.profile.id, exemplars=[])
-    stolen = attrs.evolve(_exemplar(w.reference), singer_profile_id=w.b_profile.id)
-    with pytest.raises(NotFoundError, match=f"no reference {w.reference.id}"):
-        repos.exemplars.replace_for_profile(
-            user_id=USER_B, profile_id=w.b_profile.id, exemplars=[stolen]
-        )
 
 
 def _b_lists_as_exemplars(repos: Repositories, w: World) -> None:
@@ -881,6 +995,7 @@ CROSS_USER_ATTEMPTS: dict[tuple[str, str], Callable[[Repositories, World], None]
     ("profiles", "get"): _b_gets_as_profile,
     ("profiles", "set_status"): _b_sets_as_profile_status,
     ("profiles", "record_build"): _b_records_a_build_on_as_profile,
+    ("profiles", "record_build_failure"): _b_records_a_build_failure_on_as_profile,
     ("profiles", "claim_stalled"): _the_sweep_claims_no_build_that_is_moving,
     ("profiles", "list_page"): _b_pages_through_as_profiles,
     ("profiles", "forget_build"): _b_forgets_as_build,
@@ -891,7 +1006,6 @@ CROSS_USER_ATTEMPTS: dict[tuple[str, str], Callable[[Repositories, World], None]
     ("references", "list_page"): _b_pages_through_as_references,
     ("references", "delete"): _b_deletes_as_reference,
     ("references", "record_quality"): _b_records_quality_on_as_reference,
-    ("exemplars", "replace_for_profile"): _b_replaces_as_exemplars,
     ("exemplars", "list_for_profile"): _b_lists_as_exemplars,
     ("jobs", "add"): _b_adds_a_job_on_as_rows,
     ("jobs", "get"): _b_gets_as_job,

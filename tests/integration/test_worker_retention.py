@@ -33,6 +33,7 @@ from voxregen_core.jobs import JobStatus, RenderJob
 from voxregen_core.keys import chunk_key, job_output_key
 from voxregen_core.profiles import SingerProfile
 from voxregen_core.retention import DAY_S, HOUR_S, RetentionPolicy
+from voxregen_worker.profile_build import profile_build
 from voxregen_worker.retention_sweep import RetentionOutcome
 from voxregen_worker.sweeper import Sweeper
 
@@ -133,6 +134,7 @@ def test_a_sweep_deletes_exactly_the_objects_past_their_retention(any_store_serv
     service = any_store_service
     profile = add_profile(service, USER)
     reference = add_reference(service, profile, reference_wav())
+    profile_build(service, USER, profile.id)  # the reference marked it building: for the renders
     with connected(service.settings.database_url) as connection, connection.begin():
         references = tables.singer_references
         connection.execute(

@@ -1,15 +1,15 @@
-"""``PostgresSingerExemplarRepository``: ``singer_exemplars`` rows.
+"""``PostgresSingerExemplarRepository``: ``singer_exemplars`` rows, read; and
+:func:`replace_exemplars`, with which the profile repository writes them as part of a build.
 
 The table has no ``user_id``: every query reaches it through the owning profile's.
 """
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import sqlalchemy as sa
 
-from voxregen_adapters.db.ownership import require_profile
-from voxregen_adapters.db.tables import singer_exemplars, singer_profiles, singer_references
+from voxregen_adapters.db.tables import singer_exemplars, singer_profiles
 from voxregen_adapters.db.timestamps import utc
 from voxregen_adapters.db.transaction import transaction
 from voxregen_core.errors import NotFoundError
@@ -19,35 +19,6 @@ from voxregen_core.profiles import SingerExemplar
 class PostgresSingerExemplarRepository:
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
-
-    def replace_for_profile(
-        self,
-        *,
-        user_id: uuid.UUID,
-        profile_id: uuid.UUID,
-        exemplars: Sequence[SingerExemplar],
-    ) -> None:
-        foreign = [e.id for e in exemplars if e.singer_profile_id != profile_id]
-        if foreign:
-            raise NotFoundError(f"exemplar {foreign[0]} is not of singer profile {profile_id}")
-        with transaction(self._engine) as connection:
-            # The row lock makes concurrent rebuilds of one profile take turns.
-            require_profile(connection, user_id=user_id, profile_id=profile_id, lock=True)
-            _require_references(
-                connection,
-                user_id=user_id,
-                profile_id=profile_id,
-                reference_ids={e.source_reference_id for e in exemplars},
-            )
-            connection.execute(
-                sa.delete(singer_exemplars).where(
-                    singer_exemplars.c.singer_profile_id == profile_id
-                )
-            )
-            if exemplars:
-                connection.execute(
-                    sa.insert(singer_exemplars), [_row(exemplar) for exemplar in exemplars]
-                )
 
     def list_for_profile(
         self, *, user_id: uuid.UUID, profile_id: uuid.UUID
@@ -62,21 +33,29 @@ class PostgresSingerExemplarRepository:
             return [_exemplar_from_row(row) for row in connection.execute(query)]
 
 
-def _require_references(
+def replace_exemplars(
     connection: sa.Connection,
     *,
-    user_id: uuid.UUID,
     profile_id: uuid.UUID,
-    reference_ids: set[uuid.UUID],
+    reference_ids: Collection[uuid.UUID],
+    exemplars: Sequence[SingerExemplar],
 ) -> None:
-    query = sa.select(singer_references.c.id).where(
-        singer_references.c.id.in_(reference_ids),
-        singer_references.c.singer_profile_id == profile_id,
-        singer_references.c.user_id == user_id,
+    """Make ``exemplars`` the only exemplars of ``profile_id``, whose references are
+    ``reference_ids`` (the caller holds the profile's row lock and has read them under it), in
+    the caller's transaction. Raises :class:`NotFoundError` for an exemplar of another profile
+    or cut from another reference, before writing anything."""
+    for exemplar in exemplars:
+        if exemplar.singer_profile_id != profile_id:
+            raise NotFoundError(f"exemplar {exemplar.id} is not of singer profile {profile_id}")
+        if exemplar.source_reference_id not in reference_ids:
+            raise NotFoundError(
+                f"no reference {exemplar.source_reference_id} in singer profile {profile_id}"
+            )
+    connection.execute(
+        sa.delete(singer_exemplars).where(singer_exemplars.c.singer_profile_id == profile_id)
     )
-    missing = reference_ids - set(connection.execute(query).scalars())
-    if missing:
-        raise NotFoundError(f"no reference {min(missing)} in singer profile {profile_id}")
+    if exemplars:
+        connection.execute(sa.insert(singer_exemplars), [_row(exemplar) for exemplar in exemplars])
 
 
 def _row(exemplar: SingerExemplar) -> dict[str, object]:

@@ -9,15 +9,12 @@ from voxregen_core.errors import NotFoundError
 
 
 def require_profile(
-    connection: sa.Connection, *, user_id: uuid.UUID, profile_id: uuid.UUID, lock: bool = False
+    connection: sa.Connection, *, user_id: uuid.UUID, profile_id: uuid.UUID
 ) -> None:
-    """Raise :class:`NotFoundError` unless the user has this singer profile; with ``lock``,
-    hold the profile's row lock until the transaction ends (serializing writers)."""
+    """Raise :class:`NotFoundError` unless the user has this singer profile."""
     query = sa.select(singer_profiles.c.id).where(
         singer_profiles.c.id == profile_id, singer_profiles.c.user_id == user_id
     )
-    if lock:
-        query = query.with_for_update(key_share=True)
     if connection.execute(query).first() is None:
         raise NotFoundError(f"no singer profile {profile_id}")
 

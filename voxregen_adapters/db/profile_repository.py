@@ -1,12 +1,13 @@
 """``PostgresSingerProfileRepository``: ``singer_profiles`` rows, scoped by user."""
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
+from voxregen_adapters.db.exemplar_repository import replace_exemplars
 from voxregen_adapters.db.keyset import newest_first_page
 from voxregen_adapters.db.reference_repository import reference_from_row
 from voxregen_adapters.db.stalled import claim_stalled_rows
@@ -15,7 +16,12 @@ from voxregen_adapters.db.timestamps import utc
 from voxregen_adapters.db.transaction import locked_row, transaction
 from voxregen_core.jobs import IN_FLIGHT
 from voxregen_core.pagination import PageRequest
-from voxregen_core.profiles import ProfileDeletion, ProfileStatus, SingerProfile
+from voxregen_core.profiles import (
+    ProfileDeletion,
+    ProfileStatus,
+    SingerExemplar,
+    SingerProfile,
+)
 
 
 class PostgresSingerProfileRepository:
@@ -70,19 +76,35 @@ class PostgresSingerProfileRepository:
         *,
         user_id: uuid.UUID,
         profile_id: uuid.UUID,
+        built_from: Collection[uuid.UUID],
         embedding_version: str,
         profile_embedding: bytes,
         cluster_embeddings: bytes,
         stats: Mapping[str, Any],
+        exemplars: Sequence[SingerExemplar],
     ) -> bool:
-        return self._update(
+        return self._record(
             user_id,
             profile_id,
+            built_from,
+            exemplars,
             status=ProfileStatus.READY.value,
             embedding_version=embedding_version,
             profile_embedding=profile_embedding,
             cluster_embeddings=cluster_embeddings,
             stats=dict(stats),
+        )
+
+    def record_build_failure(
+        self,
+        *,
+        user_id: uuid.UUID,
+        profile_id: uuid.UUID,
+        built_from: Collection[uuid.UUID],
+        stats: Mapping[str, Any],
+    ) -> bool:
+        return self._record(
+            user_id, profile_id, built_from, [], status=ProfileStatus.ERROR.value, stats=dict(stats)
         )
 
     def forget_build(self, *, user_id: uuid.UUID, profile_id: uuid.UUID) -> bool:
@@ -147,6 +169,44 @@ class PostgresSingerProfileRepository:
                 where=has_reference,
             )
         return [_profile_from_row(row) for row in rows]
+
+    def _record(
+        self,
+        user_id: uuid.UUID,
+        profile_id: uuid.UUID,
+        built_from: Collection[uuid.UUID],
+        exemplars: Sequence[SingerExemplar],
+        **values: object,
+    ) -> bool:
+        """A build's result, if the profile's references are still ``built_from``. They are
+        read under the profile's row lock, which adding or deleting a reference takes before
+        touching them, in the same transaction as marking the profile ``building``
+        (``reference_repository``): the change is seen whole or not at all, so no such change
+        can slip between the check and the write. (One conditional UPDATE would not do: under
+        READ COMMITTED its subquery keeps the statement's snapshot when the UPDATE waits for
+        the row.)"""
+        references = sa.select(singer_references.c.id).where(
+            singer_references.c.singer_profile_id == profile_id,
+            singer_references.c.user_id == user_id,
+        )
+        with transaction(self._engine) as connection:
+            locked = connection.execute(
+                sa.select(singer_profiles.c.id)
+                .where(_owned(user_id, profile_id))
+                .with_for_update(key_share=True)  # a job's insert (FOR KEY SHARE) need not wait
+            ).first()
+            if locked is None:
+                return False
+            current = set(connection.execute(references).scalars())
+            if current != set(built_from):
+                return False
+            replace_exemplars(
+                connection, profile_id=profile_id, reference_ids=current, exemplars=exemplars
+            )
+            connection.execute(
+                sa.update(singer_profiles).where(_owned(user_id, profile_id)).values(**values)
+            )
+            return True
 
     def _update(self, user_id: uuid.UUID, profile_id: uuid.UUID, **values: object) -> bool:
         statement = sa.update(singer_profiles).where(_owned(user_id, profile_id)).values(**values)

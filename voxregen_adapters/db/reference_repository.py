@@ -1,4 +1,5 @@
-"""``PostgresSingerReferenceRepository``: ``singer_references`` rows, scoped by user."""
+"""``PostgresSingerReferenceRepository``: ``singer_references`` rows, scoped by user. Adding or
+deleting one marks its profile ``building`` in the same transaction."""
 
 import uuid
 from collections.abc import Callable, Mapping
@@ -7,12 +8,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from voxregen_adapters.db.keyset import newest_first_page
-from voxregen_adapters.db.ownership import require_profile
-from voxregen_adapters.db.tables import singer_references
+from voxregen_adapters.db.tables import singer_profiles, singer_references
 from voxregen_adapters.db.timestamps import utc
 from voxregen_adapters.db.transaction import locked_row, transaction
+from voxregen_core.errors import NotFoundError
 from voxregen_core.pagination import PageRequest
-from voxregen_core.profiles import SingerReference
+from voxregen_core.profiles import ProfileStatus, SingerReference
 
 
 class PostgresSingerReferenceRepository:
@@ -33,10 +34,10 @@ class PostgresSingerReferenceRepository:
             )
             .returning(singer_references)
         )
+        profile_id = reference.singer_profile_id
         with transaction(self._engine) as connection:
-            require_profile(
-                connection, user_id=reference.user_id, profile_id=reference.singer_profile_id
-            )
+            if not _mark_building(connection, user_id=reference.user_id, profile_id=profile_id):
+                raise NotFoundError(f"no singer profile {profile_id}")
             return reference_from_row(connection.execute(statement).one())
 
     def get(self, *, user_id: uuid.UUID, reference_id: uuid.UUID) -> SingerReference | None:
@@ -77,9 +78,16 @@ class PostgresSingerReferenceRepository:
         reference_id: uuid.UUID,
         delete_object: Callable[[SingerReference], None],
     ) -> SingerReference | None:
+        profile_of_reference = sa.select(singer_references.c.singer_profile_id).where(
+            _owned(user_id, reference_id)
+        )
         with transaction(self._engine) as connection:
+            profile_id = connection.execute(profile_of_reference).scalar_one_or_none()
+            if profile_id is None:
+                return None
+            _mark_building(connection, user_id=user_id, profile_id=profile_id)  # locks first
             row = locked_row(connection, singer_references, _owned(user_id, reference_id))
-            if row is None:
+            if row is None:  # deleted meanwhile, by a delete that marked the profile too
                 return None
             reference = reference_from_row(row)
             delete_object(reference)
@@ -102,6 +110,20 @@ class PostgresSingerReferenceRepository:
         statement = sa.update(singer_references).where(_owned(user_id, reference_id)).values(values)
         with transaction(self._engine) as connection:
             return connection.execute(statement).rowcount == 1
+
+
+def _mark_building(connection: sa.Connection, *, user_id: uuid.UUID, profile_id: uuid.UUID) -> bool:
+    """Mark the user's profile ``building`` (its references are changing), taking its row lock
+    before the references are touched: a build records its result under that lock after
+    reading the references (``profile_repository``), so it sees this transaction's change
+    whole or not at all, and the locks are always taken in one order. False if the user has
+    no such profile."""
+    statement = (
+        sa.update(singer_profiles)
+        .where(singer_profiles.c.id == profile_id, singer_profiles.c.user_id == user_id)
+        .values(status=ProfileStatus.BUILDING.value)
+    )
+    return connection.execute(statement).rowcount == 1
 
 
 def _owned(user_id: uuid.UUID, reference_id: uuid.UUID) -> sa.ColumnElement[bool]:

@@ -5,9 +5,12 @@ Every one is scoped by the caller's ``user_id``: another user's profile is a
 :class:`~voxregen_core.errors.NotFoundError`, exactly like a missing one.
 
 Committing a reference takes its upload (:func:`~voxregen_core.use_cases.uploads.take_upload`:
-from then on its upload URL changes nothing a build reads), records it (once: committing it
-again only queues the build again), moves the profile to ``building`` and queues a profile
-build. A profile built before stays usable for renders meanwhile
+from then on its upload URL changes nothing a build reads), records it and moves the profile
+to ``building`` in one step (once: committing it again only does the move and queues the build
+again), and queues a profile build. A build that listed the references before the commit
+records nothing (:meth:`~voxregen_core.ports.SingerProfileRepository.record_build`), so the
+profile is not ``ready`` again before a build analysed the clip. A profile built before stays
+usable for renders meanwhile
 (:attr:`~voxregen_core.profiles.SingerProfile.usable_for_render`). A commit's duration is
 advisory: it is stored (0 if not given) until the build replaces it with the duration it
 measures from the clip.
@@ -152,10 +155,10 @@ def delete_reference(
         ports.store.delete(deleted.object_key)
         ports.store.delete(upload_key_for(deleted.object_key))  # a PUT after the commit
 
+    # marks the profile building with it: a build that read the reference records nothing
     ports.references.delete(user_id=user_id, reference_id=ref_id, delete_object=delete_objects)
     scope = {"user_id": user_id, "profile_id": profile_id}
     if ports.references.list_for_profile(**scope):
-        ports.profiles.set_status(**scope, status=ProfileStatus.BUILDING)
         ports.queue.enqueue_profile_build(**scope)
     else:
         ports.profiles.forget_build(**scope)
@@ -246,6 +249,9 @@ def commit_reference(
         )
     elif reference.object_key != key:
         raise ConflictError(f"reference {ref_id} is already committed elsewhere")
-    ports.profiles.set_status(user_id=user_id, profile_id=profile_id, status=ProfileStatus.BUILDING)
+    else:  # committed again: adding it would have marked the profile building
+        ports.profiles.set_status(
+            user_id=user_id, profile_id=profile_id, status=ProfileStatus.BUILDING
+        )
     ports.queue.enqueue_profile_build(user_id=user_id, profile_id=profile_id)
     return CommittedReference(reference=reference, profile_status=ProfileStatus.BUILDING)
