@@ -214,8 +214,9 @@ def _client(args: argparse.Namespace) -> Client:
 
 
 def _built(client: Client, profile_id: str, ref_ids: set[str]) -> Profile:
-    """The profile once ready with every one of ``ref_ids`` analysed by its build: a build of
-    the first clip can end (ready) after the second is committed, and its build is to come."""
+    """The profile once ready with every one of ``ref_ids`` analysed by its build. This service
+    never says ready before (a build overtaken by a commit records nothing), but a server from
+    before that fix could end a first clip's build ready with the second's still to come."""
     while True:
         built = client.profiles.wait_ready(profile_id, timeout_s=math.inf, poll_s=POLL_S)
         analysed = {reference.id for reference in built.references if reference.quality_metrics}

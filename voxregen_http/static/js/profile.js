@@ -116,7 +116,8 @@ export async function show(main, profileId, life) {
       const drawn = JSON.stringify(profile);
       if (drawn !== shown) draw(profile);
       shown = drawn;
-      // a clip not analysed yet has its build to come, even if an older build said ready
+      // a clip not analysed yet has its build to come (a server from before the build's
+      // guard could say ready in between)
       const pending = profile.references.some((reference) => !analysed(reference));
       return (profile.status === "building" && profile.references.length) || pending;
     },
