@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from voxregen_adapters.blas_threads import one_blas_thread
 from voxregen_adapters.malloc_tuning import return_freed_buffers_to_the_os
 from voxregen_core.errors import VoxregenError
 from voxregen_core.jobs import JobStatus
@@ -289,6 +290,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     module_name, function_name = args.handler.split(":")
     try:
         return_freed_buffers_to_the_os()
+        one_blas_thread()  # before NumPy's first import, which the command's module makes
         command = getattr(importlib.import_module(f"voxregen.cli.{module_name}"), function_name)
         command(args)
     except VoxregenError as error:
