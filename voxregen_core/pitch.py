@@ -35,8 +35,14 @@ RELATIVE_FLOOR_DB = 45.0
 ABSOLUTE_FLOOR_DB = -70.0
 """Frames quieter than this (dBFS mean square) are unvoiced whatever the stem's level."""
 
-_BATCH_FRAMES = 1024
-"""Frames per batched FFT: about 20 MB of working memory per core (2048 took 40 MB, no faster)."""
+_BATCH_FRAMES = 256
+"""Frames per batched FFT: about 5 MB of working memory per core, which a thread's heap keeps
+between batches (under the trim threshold of :mod:`voxregen_adapters.malloc_tuning`). At 1024
+(20 MB) each batch's temporaries were handed back and faulted in again: an 8-minute render's
+minor page faults 310k -> 115k, system time -0.5 s; 128 is no better."""
+
+_ENERGY_SEGMENT = 1 << 18
+"""Starts per running sum of the stretch energies (2 MB of float64 at a time)."""
 
 
 @attrs.frozen(eq=False)
@@ -96,13 +102,16 @@ def estimate_f0(
     del y  # 31 MB for 8 minutes: only the padded copy is read from here on
     windows = np.lib.stride_tricks.sliding_window_view(padded, span)
     starts = np.round(np.arange(n_frames) * hop_s * YIN_RATE_HZ).astype(np.int64)
+    stretch_energy = np.lib.stride_tricks.sliding_window_view(
+        _stretch_energies(padded, WINDOW_SAMPLES), tau_max + 2
+    )
 
     lag_s, aperiodicity, power = (np.empty(n_frames, np.float32) for _ in range(3))
 
     def yin_batch(first: int) -> None:
         batch = slice(first, first + _BATCH_FRAMES)
         lag_s[batch], aperiodicity[batch], power[batch] = _yin(
-            windows[starts[batch]], tau_min=tau_min, tau_max=tau_max
+            windows[starts[batch]], stretch_energy[starts[batch]], tau_min=tau_min
         )
 
     # Batches are independent, and NumPy's and pocketfft's loops release the GIL.
@@ -117,14 +126,31 @@ def estimate_f0(
     return PitchTrack(f0_hz=f0_hz, voiced=voiced, aperiodicity=aperiodicity)
 
 
+def _stretch_energies(x: np.ndarray, width: int) -> np.ndarray:
+    """``Σ x[s : s + width]²`` for every start ``s`` (float32), from running sums in float64
+    restarted every :data:`_ENERGY_SEGMENT` starts: digital silence sums to exactly 0, and a
+    quiet stretch after loud ones keeps its few significant digits."""
+    n = x.shape[0] - width + 1
+    energies = np.empty(n, np.float32)
+    for start in range(0, n, _ENERGY_SEGMENT):
+        stop = min(start + _ENERGY_SEGMENT, n)
+        running = np.zeros(stop - start + width, np.float64)
+        np.cumsum(np.square(x[start : stop + width - 1], dtype=np.float64), out=running[1:])
+        energies[start:stop] = running[width:] - running[:-width]
+    return energies
+
+
 def _yin(
-    frames: np.ndarray, *, tau_min: int, tau_max: int
+    frames: np.ndarray, window_energy: np.ndarray, *, tau_min: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Period (s), aperiodicity and mean-square power of each frame.
 
     frames : np.ndarray [shape=(n_frames, W + tau_max + 2)], float32, 16 kHz
+    window_energy : np.ndarray [shape=(n_frames, tau_max + 2)], float32; E(τ), the energy of
+        each frame's stretch [τ, τ + W)
     """
-    n_lags = tau_max + 2
+    n_lags = window_energy.shape[1]
+    tau_max = n_lags - 2
     n_fft = scipy.fft.next_fast_len(frames.shape[1], real=True)
 
     # Step 1–2 (eq. 6–7): d(τ) = Σ_{j<W} (x_j − x_{j+τ})² = E(0) + E(τ) − 2 r(τ), with the
@@ -132,9 +158,6 @@ def _yin(
     head = scipy.fft.rfft(frames[:, :WINDOW_SAMPLES], n=n_fft, axis=1)
     whole = scipy.fft.rfft(frames, n=n_fft, axis=1)
     r = scipy.fft.irfft(np.conj(head) * whole, n=n_fft, axis=1)[:, :n_lags]
-    energy = np.zeros((frames.shape[0], frames.shape[1] + 1), dtype=np.float32)
-    np.cumsum(np.square(frames), axis=1, out=energy[:, 1:])
-    window_energy = energy[:, WINDOW_SAMPLES : WINDOW_SAMPLES + n_lags] - energy[:, :n_lags]
     d = np.maximum(window_energy[:, :1] + window_energy - 2.0 * r, 0.0)
 
     # Step 3 (eq. 8): cumulative-mean-normalized difference d'(τ) = d(τ) / ((1/τ) Σ_{k≤τ} d(k)),
@@ -162,5 +185,5 @@ def _yin(
     curvature = before - 2.0 * at + after
     shift = np.divide(0.5 * (before - after), curvature, out=np.zeros_like(at), where=curvature > 0)
     lag_s = (tau + np.clip(shift, -0.5, 0.5)) / YIN_RATE_HZ
-    power = energy[:, -1] / frames.shape[1]
+    power = np.einsum("ij,ij->i", frames, frames) / frames.shape[1]
     return lag_s, cmndf[rows, tau], power
