@@ -15,6 +15,7 @@ docs/input.md.
 import io
 import struct
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from typing import BinaryIO
 
 import attrs
@@ -162,6 +163,13 @@ def read_stem(file: BinaryIO) -> tuple[Stem, str]:
         duration_s=header.duration_s,
     )
     return stem, hasher.hexdigest()
+
+
+def read_opened_stem(open_file: Callable[[], AbstractContextManager[BinaryIO]]) -> tuple[Stem, str]:
+    """:func:`read_stem` of the file ``open_file`` opens (``ObjectStore.open``, ``Path.open``),
+    closed once read; raises as :func:`read_stem` and as ``open_file``."""
+    with open_file() as file:
+        return read_stem(file)
 
 
 def load_stem(data: bytes) -> Stem:

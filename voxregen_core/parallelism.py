@@ -32,6 +32,30 @@ def map_on_cores(function: Callable[[T], R], items: Iterable[T]) -> list[R]:
         return list(pool.map(function, items))
 
 
+def started(function: Callable[[], R]) -> Callable[[], R]:
+    """Start ``function()`` on another thread now; the returned callable waits for its result
+    and returns it, or raises what it raised. Called once: nothing here keeps the result
+    alive after that (a decoded stem is 92 MB). The thread is a daemon, so a process that
+    stops early (Ctrl-C, a refusal) does not wait for it."""
+    handoff: queue.SimpleQueue[tuple[R | None, BaseException | None]] = queue.SimpleQueue()
+
+    def run() -> None:
+        try:
+            handoff.put((function(), None))
+        except BaseException as error:  # raised in the caller's thread
+            handoff.put((None, error))
+
+    threading.Thread(target=run, name="started", daemon=True).start()
+
+    def result() -> R:
+        value, error = handoff.get()
+        if error is not None:
+            raise error
+        return value
+
+    return result
+
+
 def in_background(items: Iterator[T], *, ahead: int = 4) -> Iterator[T]:
     """The items of ``items``, produced on another thread up to ``ahead`` items ahead of the
     caller's use of them: two stages of a stream (reading and converting a stem, say) run on two

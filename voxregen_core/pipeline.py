@@ -10,11 +10,10 @@ The core never logs: :func:`render` reports progress through its port and return
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager
-from typing import BinaryIO
 
 import attrs
 
+from voxregen_core.audio_input import Stem
 from voxregen_core.feature_cache import FeatureCacheEntry
 from voxregen_core.jobs import Progress, RenderJob
 from voxregen_core.metrics import RenderMetrics, render_metrics
@@ -53,16 +52,16 @@ class RenderOutcome:
 def render(
     job: RenderJob,
     *,
-    open_input: Callable[[], AbstractContextManager[BinaryIO]],
+    read_input: Callable[[], tuple[Stem, str]],
     profile: SingerProfile,
     ports: RenderPorts,
     threads: int = 1,
 ) -> RenderOutcome:
     """Render ``job`` in this process and return the delivered WAV with its metrics.
 
-    ``open_input`` opens the uploaded WAV as a seekable binary file; it is called once, and
-    the file is read in blocks (an 8-minute stem is up to 737 MB: only its 48 kHz mid, 92 MB,
-    is held whole). Raises an
+    ``read_input`` decodes the uploaded WAV and returns it with its input hash
+    (:func:`~voxregen_core.audio_input.read_opened_stem`: the file is read once, in blocks; an
+    8-minute stem is up to 737 MB, and only its 48 kHz mid, 92 MB, is held whole). Raises an
     :class:`~voxregen_core.errors.InvalidInputError` subclass for input that cannot be
     rendered, before any chunk is generated. ``threads`` chunks are generated at a time;
     the output does not depend on it.
@@ -70,7 +69,7 @@ def render(
     timer = StageTimer()
     prepared = prepare(
         job,
-        open_input=open_input,
+        read_input=read_input,
         store=ports.store,
         feature_cache=ports.feature_cache,
         clock=ports.clock,

@@ -14,14 +14,12 @@ message per chunk (on any worker), then ``deliver`` once all chunks are stored.
 """
 
 from collections.abc import Callable
-from contextlib import AbstractContextManager
-from typing import BinaryIO
 
 import attrs
 import numpy as np
 
 from voxregen_core import spec
-from voxregen_core.audio_input import Stem, read_stem
+from voxregen_core.audio_input import Stem
 from voxregen_core.chunk_codec import encode_chunk
 from voxregen_core.chunk_store import chunk_provenance, load_chunks, stored_chunk
 from voxregen_core.chunking import ChunkPlan, plan_chunks
@@ -66,7 +64,7 @@ class Delivery:
 def prepare(
     job: RenderJob,
     *,
-    open_input: Callable[[], AbstractContextManager[BinaryIO]],
+    read_input: Callable[[], tuple[Stem, str]],
     store: ObjectStore,
     feature_cache: FeatureCacheRepository,
     clock: Clock,
@@ -74,17 +72,17 @@ def prepare(
 ) -> PreparedStem:
     """Decode the job's input, find (or extract and cache) its features and plan its chunks.
 
-    ``open_input`` opens the uploaded WAV as a seekable binary file (``ObjectStore.open``), which
-    is read once, in blocks, decoded and hashed as it goes: only the 48 kHz mid is held whole.
-    Raises an :class:`~voxregen_core.errors.InvalidInputError` subclass for input that
+    ``read_input`` decodes the uploaded WAV and returns it with its input hash
+    (:func:`~voxregen_core.audio_input.read_opened_stem` of ``ObjectStore.open``: the file is
+    read once, in blocks, decoded and hashed as it goes, and only the 48 kHz mid is held whole;
+    the CLI starts it before the render's other libraries are loaded). Raises an :class:`~voxregen_core.errors.InvalidInputError` subclass for input that
     cannot be rendered, :class:`~voxregen_core.errors.InputChangedError` among them if the job
     has an input hash (a clone has its original's; a resumed job the one its first attempt
     computed) and the input no longer hashes to it. ``timer``, if given, gets the ``decode``
     and ``features`` laps.
     """
     timer = timer or StageTimer()
-    with open_input() as file:
-        stem, hash_hex = read_stem(file)
+    stem, hash_hex = read_input()
     check_unchanged(hash_hex, expected=job.input_hash, key=job.input_object_key)
     timer.lap("decode")
     found = lookup_features(

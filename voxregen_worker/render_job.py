@@ -43,6 +43,7 @@ import numpy as np
 import structlog
 
 from voxregen_adapters.service import Service
+from voxregen_core.audio_input import read_opened_stem
 from voxregen_core.errors import (
     ChunkMissingError,
     InvalidInputError,
@@ -383,7 +384,9 @@ class Renderer:
         try:
             prepared = prepare(
                 job,
-                open_input=lambda: self.service.store.open(job.input_object_key),
+                read_input=lambda: read_opened_stem(
+                    lambda: self.service.store.open(job.input_object_key)
+                ),
                 store=self.service.store,
                 feature_cache=self.service.feature_cache,
                 clock=self.service.clock,

@@ -68,6 +68,7 @@ from voxregen_adapters.service import Service
 from voxregen_adapters.settings import load_settings
 from voxregen_client import Client
 from voxregen_core import spec
+from voxregen_core.audio_input import read_opened_stem
 from voxregen_core.jobs import Progress
 from voxregen_core.pipeline import render
 
@@ -567,7 +568,8 @@ def uninterrupted_render(stack: Stack, user_id: uuid.UUID, job_id: str, work_dir
         profile = service.profiles.get(user_id=user_id, profile_id=job.singer_profile_id)
         ports = local_render_ports(work_dir / f"uninterrupted-{job_id}", progress=_NoProgress())
         open_input = functools.partial(service.store.open, job.input_object_key)
-        return render(job, open_input=open_input, profile=profile, ports=ports).output_wav
+        read_input = functools.partial(read_opened_stem, open_input)
+        return render(job, read_input=read_input, profile=profile, ports=ports).output_wav
 
 
 class _NoProgress:

@@ -1,11 +1,13 @@
 """The core's parallel helpers: results in order and independent of the threads."""
 
+import gc
 import threading
 import time
+import weakref
 
 import pytest
 
-from voxregen_core.parallelism import in_background, map_on_cores
+from voxregen_core.parallelism import in_background, map_on_cores, started
 
 
 def test_map_on_cores_keeps_the_order_of_its_items() -> None:
@@ -52,3 +54,35 @@ def test_closing_in_background_early_stops_the_producer() -> None:
     count = len(produced)
     time.sleep(0.3)
     assert len(produced) == count < 10
+
+
+def test_started_runs_at_once_on_another_thread_and_returns_its_result() -> None:
+    ran = threading.Event()
+    caller = threading.current_thread().name
+
+    def work() -> str:
+        ran.set()
+        return threading.current_thread().name
+
+    result = started(work)
+    assert ran.wait(timeout=10)  # before anyone asks for the result
+    assert result() not in {caller, ""}
+
+
+def test_started_raises_the_functions_error_in_the_caller() -> None:
+    def work() -> None:
+        raise ValueError("not a WAV")
+
+    result = started(work)
+    with pytest.raises(ValueError, match="not a WAV"):
+        result()
+
+
+def test_started_keeps_no_reference_to_the_result_once_taken() -> None:
+    class Stem:
+        pass
+
+    result = started(Stem)
+    taken = weakref.ref(result())
+    gc.collect()
+    assert taken() is None

@@ -20,6 +20,7 @@ from tests.fakes import (
 )
 from tests.meters import ffmpeg_ebur128
 from tests.signals import synthetic_singing, wav_bytes
+from voxregen_core.audio_input import read_stem
 from voxregen_core.errors import ChunkMissingError, GeneratorError, NotAWavError
 from voxregen_core.jobs import Progress, RenderJob
 from voxregen_core.keys import chunk_key, chunks_prefix, job_input_key
@@ -56,7 +57,7 @@ def _job(job_id: uuid.UUID | None = None, **params) -> RenderJob:
 
 
 def _render(job: RenderJob, ports: RenderPorts, data: bytes = INPUT_WAV):
-    return render(job, open_input=lambda: io.BytesIO(data), profile=PROFILE, ports=ports)
+    return render(job, read_input=lambda: read_stem(io.BytesIO(data)), profile=PROFILE, ports=ports)
 
 
 def test_delivers_48k_16bit_dual_mono_at_the_input_length_on_target():
@@ -86,7 +87,11 @@ def test_chunks_generated_on_several_threads_render_the_same_bytes_and_progress(
     one, three = _ports(), _ports()
     alone = _render(job, one).output_wav
     together = render(
-        job, open_input=lambda: io.BytesIO(INPUT_WAV), profile=PROFILE, ports=three, threads=3
+        job,
+        read_input=lambda: read_stem(io.BytesIO(INPUT_WAV)),
+        profile=PROFILE,
+        ports=three,
+        threads=3,
     )
     assert together.output_wav == alone
     assert three.progress.reports == one.progress.reports
@@ -97,7 +102,7 @@ def test_a_chunk_failing_on_one_thread_fails_the_render_and_keeps_the_chunks_sto
     with pytest.raises(GeneratorCrash):
         render(
             job,
-            open_input=lambda: io.BytesIO(INPUT_WAV),
+            read_input=lambda: read_stem(io.BytesIO(INPUT_WAV)),
             profile=PROFILE,
             ports=_ports(generator=CrashingGenerator(1), store=store),
             threads=2,
@@ -188,7 +193,7 @@ def test_chunks_made_before_the_profile_was_rebuilt_are_regenerated_not_reused()
     generator = IdentityGenerator()
     outcome = render(
         job,
-        open_input=lambda: io.BytesIO(INPUT_WAV),
+        read_input=lambda: read_stem(io.BytesIO(INPUT_WAV)),
         profile=REBUILT,
         ports=_ports(generator, store=store),
     )
@@ -202,7 +207,7 @@ def test_delivery_refuses_a_chunk_made_with_another_embedding():
     _render(job, ports)
     prepared = prepare(
         job,
-        open_input=lambda: io.BytesIO(INPUT_WAV),
+        read_input=lambda: read_stem(io.BytesIO(INPUT_WAV)),
         store=ports.store,
         feature_cache=ports.feature_cache,
         clock=ports.clock,

@@ -24,6 +24,7 @@ from tests.fakes import (
 from tests.meters import ffmpeg_ebur128
 from tests.signals import wav_bytes
 from voxregen_core import mastering, spec
+from voxregen_core.audio_input import read_stem
 from voxregen_core.chunking import plan_chunks
 from voxregen_core.features import extract_features
 from voxregen_core.generator import ChunkFeatures
@@ -83,7 +84,7 @@ def _render(stem: np.ndarray, *, subtype: str, params: RenderParams):
         clock=SteppingClock(),
     )
     data = wav_bytes(np.clip(stem, -1.0, 1.0), fs=FS, subtype=subtype)
-    return render(job, open_input=lambda: io.BytesIO(data), profile=PROFILE, ports=ports)
+    return render(job, read_input=lambda: read_stem(io.BytesIO(data)), profile=PROFILE, ports=ports)
 
 
 @pytest.mark.slow

@@ -1,4 +1,9 @@
-"""`voxregen render`: the render pipeline on local files, with the local adapters."""
+"""`voxregen render`: the render pipeline on local files, with the local adapters.
+
+The input starts decoding (NumPy, soundfile and soxr are all it needs) on another thread
+before this one imports the rest of the render: SciPy and the modules built on it take about
+0.8 s to load, which the decoding of an 8-minute stem now mostly hides (docs/benchmarks.md).
+"""
 
 import argparse
 import json
@@ -11,15 +16,13 @@ from voxregen.cli.files import check_input, check_output, same_file
 from voxregen.cli.progress_bar import TerminalProgressBar
 from voxregen.cli.render_options import chosen_params
 from voxregen.cli.summary import summary_line
-from voxregen.composition.local_render import local_render_ports
 from voxregen_adapters.atomic_file import write_atomically
-from voxregen_adapters.settings import Settings, load_settings
+from voxregen_core.audio_input import read_opened_stem
 from voxregen_core.errors import ConfigError, InvalidInputError
 from voxregen_core.jobs import RenderJob
 from voxregen_core.keys import chunks_prefix, job_input_key
-from voxregen_core.parallelism import usable_cores
+from voxregen_core.parallelism import started, usable_cores
 from voxregen_core.params import RenderParams
-from voxregen_core.pipeline import render
 from voxregen_core.profiles import ProfileStatus, SingerProfile
 
 LOCAL_USER_ID = uuid.UUID("00000000-0000-4000-8000-000000000001")
@@ -35,9 +38,14 @@ LOCAL_PROFILE = SingerProfile(
 """The CLI renders with a built-in placeholder profile: the v1 stub generator ignores it."""
 
 
-def _settings() -> Settings:
+def _cache_dir(args: argparse.Namespace) -> Path:
+    """``--cache-dir``, else the settings' (``VOXREGEN_CACHE_DIR``, the platform's default)."""
+    if args.cache_dir is not None:
+        return args.cache_dir
+    from voxregen_adapters.settings import load_settings  # loads SciPy: after decoding starts
+
     try:
-        return load_settings()
+        return load_settings().cache_dir
     except ConfigError as error:
         fail(str(error))
 
@@ -56,12 +64,17 @@ def render_command(args: argparse.Namespace) -> None:
         params=params,
     )
     progress = TerminalProgressBar(sys.stderr, label=f"voxregen: job {job_id}")
-    ports = local_render_ports(args.cache_dir or _settings().cache_dir, progress=progress)
     try:
+        decoded = started(lambda: read_opened_stem(lambda: args.input.open("rb")))
+        # Loaded while the input decodes (the module docstring):
+        from voxregen.composition.local_render import local_render_ports
+        from voxregen_core.pipeline import render
+
+        ports = local_render_ports(_cache_dir(args), progress=progress)
         with progress:  # a bar the render left part-drawn is ended before anything else is said
             outcome = render(
                 job,
-                open_input=lambda: args.input.open("rb"),
+                read_input=decoded,
                 profile=LOCAL_PROFILE,
                 ports=ports,
                 threads=usable_cores(),
