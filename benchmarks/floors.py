@@ -55,7 +55,10 @@ def floors(stem: Path) -> dict[str, float]:
 
     return {
         "start": process_s("pass"),
-        "imports": process_s("import voxregen.cli.render"),
+        # what `voxregen render` imports in all, part of it once the decode has started
+        "imports": process_s(
+            "import voxregen.cli.render, voxregen.composition.local_render, voxregen_core.pipeline"
+        ),
         "decode": best_s(lambda: sf.read(stem, dtype="float32")),
         "pass": best_s(lambda: np.multiply(mid, np.float32(0.5), out=out)),
         "encode": best_s(encode),
