@@ -3,6 +3,7 @@ tests/contracts run against these and the real adapters alike, so they cannot dr
 
 import io
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
@@ -36,6 +37,10 @@ class InMemoryObjectStore:
     def put(self, key: str, data: bytes) -> None:
         parse_key(key)
         self.objects[key] = bytes(data)
+
+    def put_stream(self, key: str, chunks: Iterable[bytes]) -> None:
+        parse_key(key)
+        self.objects[key] = b"".join(chunks)  # a chunk that raises stores nothing
 
     def get(self, key: str) -> bytes:
         parse_key(key)

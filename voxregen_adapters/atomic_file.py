@@ -2,6 +2,7 @@
 
 import os
 import secrets
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -9,6 +10,13 @@ def write_atomically(path: Path, data: bytes, *, mode: int = 0o666) -> None:
     """Replace ``path`` with ``data`` so that readers see the old file or the new one, never a
     part. The file gets ``mode`` less the umask: by default what ``open`` would give it (a
     user's output file); a store of users' audio passes 0o600."""
+    write_chunks_atomically(path, (data,), mode=mode)
+
+
+def write_chunks_atomically(path: Path, chunks: Iterable[bytes], *, mode: int = 0o666) -> None:
+    """:func:`write_atomically` of ``chunks`` end to end, each written as it comes (an upload
+    as it arrives: one chunk in memory at a time). If iterating ``chunks`` raises, ``path`` is
+    left as it was and the error propagates."""
     path.parent.mkdir(parents=True, exist_ok=True)
     # Not tempfile.mkstemp: it makes the file 0600 whatever the umask. O_EXCL on a random name
     # never opens a file that is already there; the kernel applies the umask to the mode.
@@ -16,7 +24,8 @@ def write_atomically(path: Path, data: bytes, *, mode: int = 0o666) -> None:
     handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
         with os.fdopen(handle, "wb") as file:
-            file.write(data)
+            for chunk in chunks:
+                file.write(chunk)
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, path)

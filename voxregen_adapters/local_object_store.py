@@ -10,13 +10,13 @@ which serves them after :func:`voxregen_adapters.url_signing.verify`; see that m
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
 from voxregen_adapters import url_signing
-from voxregen_adapters.atomic_file import write_atomically
+from voxregen_adapters.atomic_file import write_atomically, write_chunks_atomically
 from voxregen_core.errors import InvalidKeyError, ObjectNotFoundError
 from voxregen_core.keys import parse_key
 
@@ -33,6 +33,9 @@ class LocalObjectStore:
 
     def put(self, key: str, data: bytes) -> None:
         write_atomically(self._path(key), data, mode=0o600)  # users' audio: the owner's only
+
+    def put_stream(self, key: str, chunks: Iterable[bytes]) -> None:
+        write_chunks_atomically(self._path(key), chunks, mode=0o600)
 
     def get(self, key: str) -> bytes:
         try:

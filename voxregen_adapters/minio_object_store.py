@@ -19,7 +19,7 @@
 import io
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import BinaryIO, TypeVar
@@ -46,6 +46,9 @@ KEY_CLASSES = {
     KeyKind.REFERENCE_UPLOAD: "upload",
 }
 _MISSING = {"NoSuchKey", "NoSuchObject"}
+_STREAM_PART_BYTES = 16 << 20
+"""Part size of :meth:`MinioObjectStore.put_stream`: the SDK holds one part in memory (S3's
+smallest is 5 MiB; 10,000 parts of 16 MiB hold 160 GB)."""
 _SPOOL_BLOCK_BYTES = 1 << 20
 T = TypeVar("T")
 
@@ -117,6 +120,18 @@ class MinioObjectStore:
         self._call(
             key,
             lambda: self._client.put_object(self._bucket, key, _Reader(data), len(data), tags=tags),
+        )
+
+    def put_stream(self, key: str, chunks: Iterable[bytes]) -> None:
+        """A multipart upload of ``_STREAM_PART_BYTES`` parts (one PUT if it fits in one), which
+        the SDK aborts if reading ``chunks`` raises: S3 then keeps the object it had."""
+        tags = _class_tags(key)
+        reader = _ChunksReader(chunks)
+        self._call(
+            key,
+            lambda: self._client.put_object(
+                self._bucket, key, reader, -1, part_size=_STREAM_PART_BYTES, tags=tags
+            ),
         )
 
     def move(self, source_key: str, key: str) -> None:
@@ -242,4 +257,26 @@ class _Reader(io.RawIOBase):
         n_bytes = min(len(buffer), len(self._view) - self._position)
         buffer[:n_bytes] = self._view[self._position : self._position + n_bytes]
         self._position += n_bytes
+        return n_bytes
+
+
+class _ChunksReader(io.RawIOBase):
+    """A file reading an iterable of byte chunks end to end, one chunk held at a time."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks = iter(chunks)
+        self._view = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:
+        while not self._view:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._view = memoryview(chunk).cast("B")
+        n_bytes = min(len(buffer), len(self._view))
+        buffer[:n_bytes] = self._view[:n_bytes]
+        self._view = self._view[n_bytes:]
         return n_bytes

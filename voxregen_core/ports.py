@@ -5,7 +5,7 @@ in-memory fakes in ``tests/fakes.py``. A contract suite runs against every imple
 """
 
 import uuid
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, BinaryIO, Protocol, runtime_checkable
@@ -58,6 +58,12 @@ class ObjectStore(Protocol):
 
     def put(self, key: str, data: bytes) -> None:
         """Store ``data`` under ``key``, replacing any object there."""
+        ...
+
+    def put_stream(self, key: str, chunks: Iterable[bytes]) -> None:
+        """Store ``chunks``, end to end, under ``key``, replacing any object there once the
+        last is in, and holding one chunk in memory at a time (an upload as it arrives). If
+        iterating ``chunks`` raises, the error propagates and ``key`` keeps what it held."""
         ...
 
     def get(self, key: str) -> bytes:

@@ -17,14 +17,17 @@ import json
 import math
 import re
 import uuid
+from collections.abc import Iterator
 from typing import Any, NewType, TypeVar
 
+import anyio
 import attrs
 import cattrs
 from cattrs.errors import ClassValidationError
 from starlette.requests import Request
 
 from voxregen_core import spec
+from voxregen_core.errors import UploadTooLargeError
 from voxregen_core.params import RenderParams
 from voxregen_core.profiles import MAX_NAME_CHARS
 from voxregen_http.errors import (
@@ -37,6 +40,9 @@ from voxregen_http.errors import (
 
 MAX_JSON_BODY_BYTES = 64 * 1024
 """The largest /v1 request body: 64 times the largest legitimate one."""
+
+STREAMED_PIECE_BYTES = 1 << 20
+"""An upload's body goes to storage a MiB at a time (:func:`streamed_body`)."""
 
 ProfileName = NewType("ProfileName", str)
 """1 to ``MAX_NAME_CHARS`` characters, not blank, without control characters."""
@@ -189,6 +195,36 @@ async def bounded_body(request: Request, max_bytes: int) -> bytes | None:
             return None
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def streamed_body(request: Request, max_bytes: int) -> Iterator[bytes]:
+    """The request body in pieces of about :data:`STREAMED_PIECE_BYTES`, for a worker thread
+    (``run_in_threadpool``) to store while the event loop receives the rest: memory stays at a
+    piece whatever the body's size. Raises :class:`UploadTooLargeError` as soon as the body (or
+    its declared length) exceeds ``max_bytes``, and ``ClientDisconnect`` if the client goes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise _too_large(max_bytes)
+    chunks = request.stream()
+
+    async def next_piece() -> bytes:
+        piece = bytearray()
+        async for chunk in chunks:  # leaving the loop early does not close the stream
+            piece += chunk
+            if len(piece) >= STREAMED_PIECE_BYTES:
+                break
+        return bytes(piece)
+
+    size_bytes = 0
+    while piece := anyio.from_thread.run(next_piece):
+        size_bytes += len(piece)
+        if size_bytes > max_bytes:
+            raise _too_large(max_bytes)
+        yield piece
+
+
+def _too_large(max_bytes: int) -> UploadTooLargeError:
+    return UploadTooLargeError(f"the upload is over the limit of {max_bytes} bytes")
 
 
 async def read_raw_body(request: Request) -> bytes:

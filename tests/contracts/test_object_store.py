@@ -195,3 +195,42 @@ def test_presigning_refuses_an_expiry_outside_one_second_to_seven_days(store, ex
         store.presigned_put_url(job_input_key(USER, JOB), expires_s=expires_s)
     with pytest.raises(InvalidParamsError, match="expires_s"):
         store.presigned_get_url(job_input_key(USER, JOB), expires_s=expires_s)
+
+
+def test_put_stream_stores_the_chunks_end_to_end(store):
+    key = job_upload_key(USER, JOB)
+    # over one S3 part (16 MiB), in chunks of an HTTP body's size, one of them empty
+    chunks = [b"RIFF", b"", *(os.urandom(1 << 20) for _ in range(17)), b"tail"]
+    store.put_stream(key, iter(chunks))
+    assert store.get(key) == b"".join(chunks)
+    assert store.size(key) == sum(len(chunk) for chunk in chunks)
+
+
+def test_put_stream_replaces(store):
+    key = job_upload_key(USER, JOB)
+    store.put(key, b"old")
+    store.put_stream(key, iter([b"ne", b"w"]))
+    assert store.get(key) == b"new"
+
+
+class _CutShort(Exception):
+    pass
+
+
+def _cut_short(*chunks: bytes):
+    yield from chunks
+    raise _CutShort("the client went away")
+
+
+@pytest.mark.parametrize("before", [None, b"the earlier upload"])
+def test_put_stream_cut_short_stores_nothing_and_keeps_the_earlier_object(store, before):
+    key = job_upload_key(USER, JOB)
+    if before is not None:
+        store.put(key, before)
+    with pytest.raises(_CutShort):
+        store.put_stream(key, _cut_short(b"RIFF", os.urandom(1 << 20)))
+    if before is None:
+        assert not store.exists(key)
+    else:
+        assert store.get(key) == before
+    assert store.list(f"users/{USER}/") == ([] if before is None else [key])

@@ -2,6 +2,7 @@
 for its own method and key until it expires, and nothing else gets through (403); a PUT writes
 an upload key only, and only until a job or reference takes the upload."""
 
+import os
 import time
 import uuid
 from urllib.parse import parse_qs, urlsplit
@@ -113,6 +114,25 @@ def test_a_put_over_the_size_limit_is_a_413_and_stores_nothing(api, monkeypatch)
     response = api.client.put(signed("PUT"), content=b"RIFF+")
     assert (response.status_code, response.json()["error"]["code"]) == (413, "upload_too_large")
     assert not api.service.store.exists(KEY)
+
+
+def test_a_chunked_put_is_stored_as_it_arrives_whole(api):
+    pieces = [b"RIFF", *(os.urandom(700_000) for _ in range(5)), b"end"]  # crosses 1 MiB pieces
+    response = api.client.put(signed("PUT"), content=iter(pieces))  # no Content-Length
+    assert response.status_code == 204
+    assert api.service.store.get(KEY) == b"".join(pieces)
+
+
+def test_a_chunked_put_that_passes_the_limit_is_a_413_and_keeps_the_earlier_upload(
+    api, monkeypatch
+):
+    assert api.client.put(signed("PUT"), content=b"RIFF-earlier").status_code == 204
+    monkeypatch.setattr("voxregen_http.routes.storage.MAX_UPLOAD_BYTES", 3 << 20)
+    pieces = (os.urandom(1 << 19) for _ in range(8))  # 4 MiB, with no Content-Length
+    response = api.client.put(signed("PUT"), content=pieces)
+    assert (response.status_code, response.json()["error"]["code"]) == (413, "upload_too_large")
+    assert api.service.store.get(KEY) == b"RIFF-earlier"
+    assert api.service.store.list(f"users/{USER}/") == [KEY]
 
 
 def test_a_key_with_a_line_break_is_no_storage_route(api):

@@ -19,6 +19,7 @@ accepts at any common studio format, so it is refused before a worker downloads 
 """
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 import attrs
@@ -93,17 +94,19 @@ def check_upload(store: ObjectStore, key: str) -> int:
     return size_bytes
 
 
-def accept_upload(store: ObjectStore, upload_key: str, data: bytes) -> None:
-    """Store an upload URL's body under ``upload_key``, replacing an earlier upload, while no
-    job or reference was created on it. Raises :class:`UploadSealedError` once one was (its
-    key holds the object), :class:`InvalidKeyError` for a key that is not an upload key."""
+def accept_upload(store: ObjectStore, upload_key: str, body: Iterable[bytes]) -> None:
+    """Store an upload URL's body (its chunks as they arrive) under ``upload_key``, replacing an
+    earlier upload once the whole body is in, while no job or reference was created on it.
+    Raises :class:`UploadSealedError` once one was (its key holds the object), before any of
+    ``body`` is read; :class:`InvalidKeyError` for a key that is not an upload key; and what
+    reading ``body`` raises, with nothing stored."""
     key = upload_target(upload_key)
     if store.exists(key):
         raise UploadSealedError(
             f"{key} was created from this upload already, and an upload URL writes only until "
             "then; prepare a new upload to send another file"
         )
-    store.put(upload_key, data)
+    store.put_stream(upload_key, body)
 
 
 def take_upload(store: ObjectStore, key: str) -> int:

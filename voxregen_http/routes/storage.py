@@ -22,8 +22,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from voxregen_adapters import url_signing
+from voxregen_core.errors import UploadTooLargeError
 from voxregen_core.use_cases.uploads import MAX_UPLOAD_BYTES, accept_upload
-from voxregen_http.bodies import bounded_body
+from voxregen_http.bodies import streamed_body
 from voxregen_http.endpoint import service_of
 from voxregen_http.errors import error_response
 
@@ -49,12 +50,11 @@ async def storage_object(request: Request) -> Response:
     if request.method == "GET":
         data = await run_in_threadpool(service.store.get, key)
         return Response(data, media_type="audio/wav")
-    body = await bounded_body(request, MAX_UPLOAD_BYTES)
-    if body is None:
-        return error_response(
-            413, "upload_too_large", f"the upload is over the limit of {MAX_UPLOAD_BYTES} bytes"
-        )
-    await run_in_threadpool(accept_upload, service.store, key, body)
+    try:  # stored as it arrives: the API never holds a stem (up to 737 MB) in memory
+        body = streamed_body(request, MAX_UPLOAD_BYTES)
+        await run_in_threadpool(accept_upload, service.store, key, body)
+    except UploadTooLargeError as error:
+        return error_response(413, error.code, error.message)
     return Response(status_code=204)
 
 
