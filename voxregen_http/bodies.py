@@ -42,7 +42,8 @@ MAX_JSON_BODY_BYTES = 64 * 1024
 """The largest /v1 request body: 64 times the largest legitimate one."""
 
 STREAMED_PIECE_BYTES = 1 << 20
-"""An upload's body goes to storage a MiB at a time (:func:`streamed_body`)."""
+"""An upload's body goes to storage a MiB at a time (:func:`streamed_body`), and a download
+comes from it the same way."""
 
 ProfileName = NewType("ProfileName", str)
 """1 to ``MAX_NAME_CHARS`` characters, not blank, without control characters."""

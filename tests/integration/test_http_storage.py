@@ -116,6 +116,14 @@ def test_a_put_over_the_size_limit_is_a_413_and_stores_nothing(api, monkeypatch)
     assert not api.service.store.exists(KEY)
 
 
+def test_a_get_streams_a_large_object_with_its_length(api):
+    data = b"RIFF" + os.urandom(5 << 20)  # several of the route's 1 MiB pieces
+    api.service.store.put(KEY, data)
+    got = api.client.get(signed("GET"))
+    assert (got.status_code, got.headers["content-length"]) == (200, str(len(data)))
+    assert got.content == data
+
+
 def test_a_chunked_put_is_stored_as_it_arrives_whole(api):
     pieces = [b"RIFF", *(os.urandom(700_000) for _ in range(5)), b"end"]  # crosses 1 MiB pieces
     response = api.client.put(signed("PUT"), content=iter(pieces))  # no Content-Length

@@ -2,7 +2,7 @@
 
 The input starts decoding (NumPy, soundfile and soxr are all it needs) on another thread
 before this one imports the rest of the render: SciPy and the modules built on it take about
-0.8 s to load, which the decoding of an 8-minute stem now mostly hides (docs/benchmarks.md).
+0.8 s to load, and an 8-minute stem's decoding runs beside them (docs/decisions.md).
 """
 
 import argparse
