@@ -119,7 +119,9 @@ class MinioObjectStore:
         tags = _class_tags(key)
         self._call(
             key,
-            lambda: self._client.put_object(self._bucket, key, _Reader(data), len(data), tags=tags),
+            lambda: self._client.put_object(
+                self._bucket, key, _ChunksReader((data,)), len(data), tags=tags
+            ),
         )
 
     def put_stream(self, key: str, chunks: Iterable[bytes]) -> None:
@@ -242,26 +244,10 @@ class MinioObjectStore:
             ) from error
 
 
-class _Reader(io.RawIOBase):
-    """A file reading ``data`` in place: ``io.BytesIO`` copies anything but ``bytes``, and a
-    delivered 8-minute file (a ``bytearray``, 92 MB) would be held twice while it uploads."""
-
-    def __init__(self, data: bytes | bytearray | memoryview) -> None:
-        self._view = memoryview(data).cast("B")
-        self._position = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: memoryview) -> int:
-        n_bytes = min(len(buffer), len(self._view) - self._position)
-        buffer[:n_bytes] = self._view[self._position : self._position + n_bytes]
-        self._position += n_bytes
-        return n_bytes
-
-
 class _ChunksReader(io.RawIOBase):
-    """A file reading an iterable of byte chunks end to end, one chunk held at a time."""
+    """A file reading an iterable of byte chunks end to end, one chunk held at a time, each in
+    place: ``io.BytesIO`` copies anything but ``bytes``, and a delivered 8-minute file (a
+    ``bytearray``, 92 MB) would be held twice while it uploads."""
 
     def __init__(self, chunks: Iterable[bytes]) -> None:
         self._chunks = iter(chunks)

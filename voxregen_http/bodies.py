@@ -186,8 +186,7 @@ def structure(data: Any, body_type: type[Body]) -> Body:
 
 async def bounded_body(request: Request, max_bytes: int) -> bytes | None:
     """The request body, or None as soon as it (or its declared length) exceeds ``max_bytes``."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
+    if _declared_over(request, max_bytes):
         return None
     chunks, size_bytes = [], 0
     async for chunk in request.stream():
@@ -203,8 +202,7 @@ def streamed_body(request: Request, max_bytes: int) -> Iterator[bytes]:
     (``run_in_threadpool``) to store while the event loop receives the rest: memory stays at a
     piece whatever the body's size. Raises :class:`UploadTooLargeError` as soon as the body (or
     its declared length) exceeds ``max_bytes``, and ``ClientDisconnect`` if the client goes."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
+    if _declared_over(request, max_bytes):
         raise _too_large(max_bytes)
     chunks = request.stream()
 
@@ -222,6 +220,12 @@ def streamed_body(request: Request, max_bytes: int) -> Iterator[bytes]:
         if size_bytes > max_bytes:
             raise _too_large(max_bytes)
         yield piece
+
+
+def _declared_over(request: Request, max_bytes: int) -> bool:
+    """Whether the request's ``Content-Length`` says its body is over ``max_bytes``."""
+    declared = request.headers.get("content-length", "")
+    return declared.isdigit() and int(declared) > max_bytes
 
 
 def _too_large(max_bytes: int) -> UploadTooLargeError:
