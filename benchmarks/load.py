@@ -241,8 +241,8 @@ def spread_section(runs: dict[int, SpreadRun]) -> str:
 One job of an {LONG_STEM_S / 60:.0f}-minute stem (synthetic singing, 44.1 kHz 24-bit stereo,
 {chunks} chunks) with `VOXREGEN_STUB_SECONDS_PER_CHUNK={SECONDS_PER_CHUNK:g}`: each chunk takes
 at least {SECONDS_PER_CHUNK:g} s, standing in for GPU time. `render_job` prepares the stem
-(decode, features) and queues one `render_chunk` message per chunk; each worker process (one
-thread) generates the chunks it takes; the one that records the last chunk stitches, masters
+(decode, features) and queues one `render_chunk` message per chunk; each worker process
+generates the chunks it takes (two threads, its paced chunks one at a time, as on one GPU); the one that records the last chunk stitches, masters
 and uploads. Counted in the workers' JSON logs: chunks generated per process are its
 `render_chunk` lines with `generated: true`; deliveries are `render_job_done` lines and
 stitches `render_stage` lines with `stage: stitch`, over all processes. The phases come from

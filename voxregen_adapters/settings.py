@@ -57,6 +57,11 @@ class WorkerSettings:
 
     model_device: Device = Device.CPU
     """Where the generator runs; passed through the generator port (the stub ignores it)."""
+    threads: int = 2
+    """Messages one worker process runs at once. Two let one chunk's storage, database and
+    queue round trips overlap the next chunk's generation (and the stub use both cores);
+    a stem's preparation and delivery still run one at a time in a process (memory), and
+    the paced stub one chunk at a time, as one GPU would."""
     stub_seconds_per_chunk: float = 0.0
     """Least wall time the stub generator takes per chunk, standing in for GPU time."""
     heartbeat_timeout_s: float = DEFAULT_HEARTBEAT_TIMEOUT_S
@@ -162,6 +167,7 @@ def _worker_settings(environ: Mapping[str, str]) -> WorkerSettings:
     defaults = WorkerSettings()
     values = {
         "model_device": _read(environ, "VOXREGEN_MODEL_DEVICE", _choice(Device)),
+        "threads": _read(environ, "VOXREGEN_WORKER_THREADS", _whole_number(minimum=1)),
         "stub_seconds_per_chunk": _read(
             environ, "VOXREGEN_STUB_SECONDS_PER_CHUNK", _seconds(minimum_s=0.0)
         ),

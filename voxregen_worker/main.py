@@ -26,12 +26,10 @@ up to it) made a new job, and each hop between a job's messages when the worker 
 wait up to a second for a worker that was free; Redis answers these polls in microseconds."""
 
 
-def run_worker(
-    service: Service, broker: RedisBroker, generator: Generator, *, threads: int = 1
-) -> None:
-    """Consume profile builds, render jobs and their chunks from ``broker`` with ``threads``
-    worker threads, rendering with ``generator``, sweep for stalled jobs and serve the
-    worker's metrics on ``VOXREGEN_WORKER_METRICS_PORT`` if it is set, until SIGINT or
+def run_worker(service: Service, broker: RedisBroker, generator: Generator) -> None:
+    """Consume profile builds, render jobs and their chunks from ``broker`` on the settings'
+    worker threads (``VOXREGEN_WORKER_THREADS``), rendering with ``generator``, sweep for
+    stalled jobs and serve the worker's metrics on ``VOXREGEN_WORKER_METRICS_PORT`` if it is set, until SIGINT or
     SIGTERM; then finish or hand back the messages in hand, close ``service`` and return.
     Raises ConfigError, before anything starts, if the metrics port cannot be bound.
 
@@ -41,6 +39,7 @@ def run_worker(
     running restores its own handlers.
     """
     worker_settings = service.settings.worker
+    threads = worker_settings.threads
     log = structlog.get_logger()
     stop = threading.Event()
     worker = None

@@ -14,9 +14,9 @@ Idempotent and resumable, whatever message arrives twice or dies half-way:
   its ledger does not list (:class:`~voxregen_core.jobs.ChunkLedger`), and delivers at once if
   none is missing (the previous deliverer died).
 - ``render_chunk`` reuses a chunk already stored with this render's provenance (a killed
-  worker loses at most the chunk in flight), then records it in the job's ledger under a row
-  lock: exactly one call per job completes the ledger, and that one delivers. A duplicate
-  message finds its chunk stored and recorded, and stops there.
+  worker loses at most the chunks in flight, one per thread), then records it in the job's
+  ledger under a row lock: exactly one call per job completes the ledger, and that one
+  delivers. A duplicate message finds its chunk stored and recorded, and stops there.
 - Delivery is deterministic and ends in a ``running → done`` compare-and-set, so even two
   deliveries at once leave one output and one set of rows. The one that moves the job to
   ``done`` deletes its chunk objects (the storage lifecycle rule stays as the backstop).
@@ -34,6 +34,7 @@ Idempotent and resumable, whatever message arrives twice or dies half-way:
   are found by the :mod:`~voxregen_worker.sweeper`.
 """
 
+import threading
 import time
 import uuid
 from datetime import datetime
@@ -80,6 +81,11 @@ class Renderer:
     metrics: WorkerMetrics = attrs.field(factory=WorkerMetrics)
     """Where chunk generation and stage times are recorded (the worker's, served on its
     metrics port)."""
+    whole_stem: threading.Lock = attrs.field(factory=threading.Lock)
+    """Held while a stem is prepared or delivered: the worker's threads generate chunks side by
+    side, but only one of them holds a whole stem's working copies (decode buffers, features,
+    stitched, mastered and encoded samples) at a time, so a process's peak memory is one
+    stem's whatever its thread count."""
 
     def render_job(self, user_id: uuid.UUID, job_id: uuid.UUID) -> None:
         """Start or resume the job and queue its missing chunks (module docstring)."""
@@ -141,7 +147,9 @@ class Renderer:
         # the ledger before the profile: a pin that differs from the profile's is older
         ledger = None if job is None else self.service.jobs.ledger(user_id=user_id, job_id=job_id)
         profile = None if ledger is None else self._usable_profile(job)
-        prepared = None if profile is None else self.stems.get(job.id) or self._prepare(job)
+        prepared = (
+            None if profile is None else self.stems.get(job.id) or self._prepare(job, cached=True)
+        )
         if prepared is None:
             return
         embedding_fingerprint = profile.embedding_fingerprint
@@ -253,30 +261,33 @@ class Renderer:
         """Stitch, master, upload, move the job to done and delete its chunks."""
         log = structlog.get_logger()
         timer = StageTimer()
-        try:
-            delivery = deliver(
-                job,
-                prepared.plan,
-                input_hash=prepared.input_hash,
-                profile=profile,
-                store=self.service.store,
-                timer=timer,
-            )
-        except ChunkMissingError:
-            if self._unfinished(job.user_id, job.id, status=JobStatus.RUNNING) is not None:
-                raise
-            # another delivery of the job won, and deleted the chunks this one was reading
-            log.info("render_job_finished_elsewhere", stage="stitch")
-            return
         output_key = job_output_key(job.user_id, job.id)
-        self.service.store.put(output_key, delivery.output_wav)
+        with self.whole_stem:
+            try:
+                delivery = deliver(
+                    job,
+                    prepared.plan,
+                    input_hash=prepared.input_hash,
+                    profile=profile,
+                    store=self.service.store,
+                    timer=timer,
+                )
+            except ChunkMissingError:
+                if self._unfinished(job.user_id, job.id, status=JobStatus.RUNNING) is not None:
+                    raise
+                # another delivery of the job won, and deleted the chunks this one was reading
+                log.info("render_job_finished_elsewhere", stage="stitch")
+                return
+            self.service.store.put(output_key, delivery.output_wav)
+            mastered = delivery.mastered
+            del delivery  # the file's samples go before another stem's work may start
         timer.lap("upload")
         self._report_stages(timer)
         started_at = ledger.started_at or self.service.clock.now()
         metrics = render_metrics(
             prepared.plan,
             prepared.features,
-            delivery.mastered,
+            mastered,
             runtime_s=(self.service.clock.now() - started_at).total_seconds(),
             feature_cache_hit=bool(ledger.feature_cache_hit),
             chunks_reused=ledger.reused,
@@ -378,9 +389,17 @@ class Renderer:
         if fail_job(self.service, job, code=code, message=message):
             structlog.get_logger().warning("render_job_failed", error_code=code, error=message)
 
-    def _prepare(self, job: RenderJob, *, timer: StageTimer | None = None) -> PreparedStem | None:
-        """The job's stem prepared now (and kept in this process's cache); None (and the job
-        failed) if its input cannot be rendered."""
+    def _prepare(
+        self, job: RenderJob, *, timer: StageTimer | None = None, cached: bool = False
+    ) -> PreparedStem | None:
+        """The job's stem prepared now (and kept in this process's cache), or with ``cached``
+        the one another thread put in the cache while this one waited for its turn; None (and
+        the job failed) if its input cannot be rendered."""
+        with self.whole_stem:
+            prepared = self.stems.get(job.id) if cached else None
+            return prepared or self._prepare_now(job, timer=timer)
+
+    def _prepare_now(self, job: RenderJob, *, timer: StageTimer | None) -> PreparedStem | None:
         try:
             prepared = prepare(
                 job,

@@ -177,7 +177,7 @@ def test_run_worker_consumes_until_sigterm_then_stops(
     parts = build_worker(service.settings, broker=broker)
     previous = {number: signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGINT)}
     try:
-        run_worker(parts.service, parts.broker, parts.generator, threads=2)
+        run_worker(parts.service, parts.broker, parts.generator)
         stopper.join()
         assert service.jobs.get(user_id=USER, job_id=job.id).status is JobStatus.DONE
         # it returns with the stop signals ignored: a second one cannot kill an exiting worker

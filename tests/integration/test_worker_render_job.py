@@ -3,7 +3,10 @@ with its logs, metrics and the chunks deleted once delivered, redelivery, resume
 crash, invalid input, a profile that is not ready, clones reusing the feature cache, and
 giving up."""
 
+import concurrent.futures
 import io
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -462,3 +465,47 @@ def test_a_job_deleted_while_it_is_delivered_leaves_no_object(service, monkeypat
 
     assert service.jobs.get(user_id=USER, job_id=job.id) is None
     assert service.store.list(f"users/{USER}/jobs/") == []
+
+
+def test_one_workers_threads_hold_one_whole_stem_at_a_time(service):
+    """Two threads of one worker, each rendering a job of its own from the start: their chunks
+    may overlap, but a stem's preparation (the input read) and its delivery (the chunks read
+    back for stitching) never run beside the other job's, so the process holds one stem's
+    working copies at a time."""
+    profile = add_profile(service, USER)
+    jobs = [add_job(service, profile) for _ in range(2)]
+    whole_stem_reads = {job.input_object_key for job in jobs} | {
+        chunk_key(USER, job.id, 0) for job in jobs
+    }
+    store, queue = SpyingStore(service.store), InMemoryJobQueue()
+    renderer = Renderer(attrs.evolve(service, store=store, queue=queue), StubGenerator())
+    lock, reading, most_reading = threading.Lock(), [0], [0]
+
+    def slow_whole_stem_read(key: str) -> None:
+        if key not in whole_stem_reads or not store.inner.exists(key):
+            return  # not such a read, or a chunk looked for before it is made
+        with lock:
+            reading[0] += 1
+            most_reading[0] = max(most_reading[0], reading[0])
+        time.sleep(0.2)  # the other thread, unserialized, would reach its own read meanwhile
+        with lock:
+            reading[0] -= 1
+
+    store.on_get = slow_whole_stem_read
+    started = threading.Barrier(len(jobs))
+
+    def render(job_id: uuid.UUID) -> None:
+        started.wait()
+        renderer.render_job(USER, job_id)
+        for message in [m for m in queue.of_type(RenderChunkMessage) if m.job_id == job_id]:
+            renderer.render_chunk(USER, job_id, message.chunk_index)
+
+    with concurrent.futures.ThreadPoolExecutor(len(jobs)) as pool:
+        list(pool.map(render, [job.id for job in jobs]))
+
+    assert [service.jobs.get(user_id=USER, job_id=job.id).status for job in jobs] == [
+        JobStatus.DONE
+    ] * 2
+    read = [key for key, _ in store.gets] + [job.input_object_key for job in jobs]
+    assert whole_stem_reads <= set(read)  # each job's stem and stitch went through the hook
+    assert most_reading[0] == 1

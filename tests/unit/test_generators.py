@@ -1,8 +1,11 @@
 """The worker's generator as its settings build it: the device reaches the factory, and the
-stub's per-chunk time makes each chunk take at least that long without changing its audio."""
+stub's per-chunk time makes each chunk take at least that long without changing its audio, one
+chunk at a time in a process."""
 
+import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -55,3 +58,35 @@ def test_the_stub_time_paces_each_chunk_and_keeps_its_audio():
     audio = paced.generate_chunk(CHUNK, PROFILE, RenderParams())
     assert time.monotonic() - started >= 0.2
     assert np.array_equal(audio, StubGenerator().generate_chunk(CHUNK, PROFILE, RenderParams()))
+
+
+class _Watched(StubGenerator):
+    """The stub, counting how many of its calls run at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self.running = self.most_running = 0
+
+    def generate_chunk(self, features, singer_profile, params):
+        with self._lock:
+            self.running += 1
+            self.most_running = max(self.most_running, self.running)
+        try:
+            time.sleep(0.02)  # an unpaced caller would come in meanwhile
+            return super().generate_chunk(features, singer_profile, params)
+        finally:
+            with self._lock:
+                self.running -= 1
+
+
+def test_paced_chunks_asked_for_by_several_threads_run_one_at_a_time_as_on_one_gpu():
+    inner = _Watched()
+    paced = PacedGenerator(inner, seconds_per_chunk=0.05)
+    with ThreadPoolExecutor(4) as pool:
+        outputs = list(
+            pool.map(lambda _: paced.generate_chunk(CHUNK, PROFILE, RenderParams()), range(8))
+        )
+    assert inner.most_running == 1
+    expected = StubGenerator().generate_chunk(CHUNK, PROFILE, RenderParams())
+    assert all(np.array_equal(audio, expected) for audio in outputs)

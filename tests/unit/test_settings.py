@@ -57,6 +57,7 @@ def test_every_variable_is_read_and_cast():
 def test_the_worker_settings_have_defaults_and_are_read_and_cast():
     assert load_settings({}).worker == WorkerSettings(
         model_device=Device.CPU,
+        threads=2,
         stub_seconds_per_chunk=0.0,
         heartbeat_timeout_s=10.0,
         stall_timeout_s=300.0,
@@ -72,6 +73,7 @@ def test_the_worker_settings_have_defaults_and_are_read_and_cast():
     worker = load_settings(
         {
             "VOXREGEN_MODEL_DEVICE": "cuda",
+            "VOXREGEN_WORKER_THREADS": "4",
             "VOXREGEN_STUB_SECONDS_PER_CHUNK": "1.5",
             "VOXREGEN_WORKER_HEARTBEAT_TIMEOUT_S": "5",
             "VOXREGEN_STALL_TIMEOUT_S": "30",
@@ -85,6 +87,7 @@ def test_the_worker_settings_have_defaults_and_are_read_and_cast():
     ).worker
     assert worker == WorkerSettings(
         model_device=Device.CUDA,
+        threads=4,
         stub_seconds_per_chunk=1.5,
         heartbeat_timeout_s=5.0,
         stall_timeout_s=30.0,
@@ -156,6 +159,8 @@ def test_a_unix_socket_redis_and_a_socket_postgres_are_accepted():
         ("VOXREGEN_FEATURE_CACHE_MAX_IDLE_S", "", "set but empty"),
         ("VOXREGEN_AUTH_MODE", "none", "expected one of api_keys, dev_header"),
         ("VOXREGEN_AUTH_MODE", "API_KEYS", "expected one of api_keys, dev_header"),
+        ("VOXREGEN_WORKER_THREADS", "0", "whole number >= 1"),
+        ("VOXREGEN_WORKER_THREADS", "two", "whole number >= 1"),
         ("VOXREGEN_MAX_ACTIVE_JOBS_PER_USER", "0", "whole number >= 1"),
         ("VOXREGEN_MAX_ACTIVE_JOBS_PER_USER", "2.5", "whole number >= 1"),
         ("VOXREGEN_RATE_LIMIT_PER_MIN", "1_000", "whole number >= 1"),
