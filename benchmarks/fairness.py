@@ -55,7 +55,8 @@ Written by `python -m benchmarks.fairness` (`make load` runs it) on {datetime.no
   shared).
 - The real `voxregen api` and `voxregen worker` processes over PostgreSQL and Redis on
   localhost and moto's S3 server (as `make load`), the stub paced to
-  `VOXREGEN_STUB_SECONDS_PER_CHUNK={SECONDS_PER_CHUNK:g}`. User A creates {BACKLOG_JOBS} jobs
+  `VOXREGEN_STUB_SECONDS_PER_CHUNK={SECONDS_PER_CHUNK:g}` (each worker's two threads run its
+  paced chunks one at a time, as one GPU would, and prepare or deliver beside them). User A creates {BACKLOG_JOBS} jobs
   at once, of {BACKLOG_STEM_S:g} s stems (one chunk each); once the first of them is done (the
   workers busy with the rest), user B creates one job of a {stem_s_for(NEWCOMER_CHUNKS):g} s stem
   ({NEWCOMER_CHUNKS} chunks).

@@ -28,6 +28,9 @@ DEFAULT_HEARTBEAT_TIMEOUT_S = 10.0
 """Ten of a worker's heartbeats (its delay-queue consumer polls Redis at least once a second,
 however busy its actor threads are): see :mod:`voxregen_adapters.broker`."""
 MAX_TCP_PORT = 65_535
+MAX_WORKER_THREADS = 8
+"""A worker's threads share its database connection pool (SQLAlchemy's 5, and 10 more at need)
+with its sweeper: at most 8, so that a thread never waits for a connection."""
 _POSTGRES_DRIVER = "postgresql+psycopg"
 _REDIS_SCHEMES = ("redis", "rediss", "unix")
 _STORAGE_SCHEMES = ("file", "s3")
@@ -58,10 +61,11 @@ class WorkerSettings:
     model_device: Device = Device.CPU
     """Where the generator runs; passed through the generator port (the stub ignores it)."""
     threads: int = 2
-    """Messages one worker process runs at once. Two let one chunk's storage, database and
-    queue round trips overlap the next chunk's generation (and the stub use both cores);
-    a stem's preparation and delivery still run one at a time in a process (memory), and
-    the paced stub one chunk at a time, as one GPU would."""
+    """Messages one worker process runs at once (1 to ``MAX_WORKER_THREADS``). Two let one
+    chunk's storage, database and queue round trips overlap the next chunk's generation (and
+    the stub use both cores); a stem's preparation and delivery, and a profile's build, still
+    run one at a time in a process (memory), and the paced stub one chunk at a time, as one GPU
+    would."""
     stub_seconds_per_chunk: float = 0.0
     """Least wall time the stub generator takes per chunk, standing in for GPU time."""
     heartbeat_timeout_s: float = DEFAULT_HEARTBEAT_TIMEOUT_S
@@ -167,7 +171,11 @@ def _worker_settings(environ: Mapping[str, str]) -> WorkerSettings:
     defaults = WorkerSettings()
     values = {
         "model_device": _read(environ, "VOXREGEN_MODEL_DEVICE", _choice(Device)),
-        "threads": _read(environ, "VOXREGEN_WORKER_THREADS", _whole_number(minimum=1)),
+        "threads": _read(
+            environ,
+            "VOXREGEN_WORKER_THREADS",
+            _whole_number(minimum=1, maximum=MAX_WORKER_THREADS),
+        ),
         "stub_seconds_per_chunk": _read(
             environ, "VOXREGEN_STUB_SECONDS_PER_CHUNK", _seconds(minimum_s=0.0)
         ),
@@ -217,10 +225,13 @@ def _limit_settings(environ: Mapping[str, str]) -> LimitSettings:
     return attrs.evolve(LimitSettings(), **{n: v for n, v in values.items() if v is not None})
 
 
-def _whole_number(*, minimum: int) -> Callable[[str], int]:
+def _whole_number(*, minimum: int, maximum: int | None = None) -> Callable[[str], int]:
     def cast(value: str) -> int:
         # decimal ASCII digits only, as for a TCP port (int() would take 1_000 or "٣")
-        if not (value.isascii() and value.isdigit()) or int(value) < minimum:
+        digits = value.isascii() and value.isdigit()
+        if maximum is not None and not (digits and minimum <= int(value) <= maximum):
+            raise ValueError(f"expected a whole number from {minimum} to {maximum}")
+        if not digits or int(value) < minimum:
             raise ValueError(f"expected a whole number >= {minimum}")
         return int(value)
 

@@ -97,7 +97,8 @@ def declare_actors(
     def run(message: Message) -> None:
         match message:
             case ProfileBuildMessage():
-                profile_build(service, message.user_id, message.profile_id)
+                with renderer.whole_audio:  # its references are decoded whole, not beside a stem
+                    profile_build(service, message.user_id, message.profile_id)
             case RenderTurn():
                 work = backlog.claim(message.turn_id)
                 if work is None:  # a spare turn, or one whose unit another turn took

@@ -81,11 +81,12 @@ class Renderer:
     metrics: WorkerMetrics = attrs.field(factory=WorkerMetrics)
     """Where chunk generation and stage times are recorded (the worker's, served on its
     metrics port)."""
-    whole_stem: threading.Lock = attrs.field(factory=threading.Lock)
-    """Held while a stem is prepared or delivered: the worker's threads generate chunks side by
-    side, but only one of them holds a whole stem's working copies (decode buffers, features,
-    stitched, mastered and encoded samples) at a time, so a process's peak memory is one
-    stem's whatever its thread count."""
+    whole_audio: threading.Lock = attrs.field(factory=threading.Lock)
+    """Held while a stem is prepared or delivered, and while a profile is built (its references
+    decoded whole: :mod:`~voxregen_worker.actors`): the worker's threads generate chunks side
+    by side, but only one of them holds a whole recording's working copies (decode buffers,
+    features, stitched, mastered and encoded samples) at a time, so a process's peak memory is
+    what one thread's would be."""
 
     def render_job(self, user_id: uuid.UUID, job_id: uuid.UUID) -> None:
         """Start or resume the job and queue its missing chunks (module docstring)."""
@@ -262,8 +263,8 @@ class Renderer:
         log = structlog.get_logger()
         timer = StageTimer()
         output_key = job_output_key(job.user_id, job.id)
-        with self.whole_stem:
-            try:
+        try:
+            with self.whole_audio:
                 delivery = deliver(
                     job,
                     prepared.plan,
@@ -272,15 +273,15 @@ class Renderer:
                     store=self.service.store,
                     timer=timer,
                 )
-            except ChunkMissingError:
-                if self._unfinished(job.user_id, job.id, status=JobStatus.RUNNING) is not None:
-                    raise
-                # another delivery of the job won, and deleted the chunks this one was reading
-                log.info("render_job_finished_elsewhere", stage="stitch")
-                return
-            self.service.store.put(output_key, delivery.output_wav)
-            mastered = delivery.mastered
-            del delivery  # the file's samples go before another stem's work may start
+                self.service.store.put(output_key, delivery.output_wav)
+                mastered = delivery.mastered
+                del delivery  # the file's samples go before another stem's work may start
+        except ChunkMissingError:
+            if self._unfinished(job.user_id, job.id, status=JobStatus.RUNNING) is not None:
+                raise
+            # another delivery of the job won, and deleted the chunks this one was reading
+            log.info("render_job_finished_elsewhere", stage="stitch")
+            return
         timer.lap("upload")
         self._report_stages(timer)
         started_at = ledger.started_at or self.service.clock.now()
@@ -395,26 +396,24 @@ class Renderer:
         """The job's stem prepared now (and kept in this process's cache), or with ``cached``
         the one another thread put in the cache while this one waited for its turn; None (and
         the job failed) if its input cannot be rendered."""
-        with self.whole_stem:
-            prepared = self.stems.get(job.id) if cached else None
-            return prepared or self._prepare_now(job, timer=timer)
-
-    def _prepare_now(self, job: RenderJob, *, timer: StageTimer | None) -> PreparedStem | None:
         try:
-            prepared = prepare(
-                job,
-                read_input=lambda: read_opened_stem(
-                    lambda: self.service.store.open(job.input_object_key)
-                ),
-                store=self.service.store,
-                feature_cache=self.service.feature_cache,
-                clock=self.service.clock,
-                timer=timer,
-            )
+            with self.whole_audio:
+                prepared = self.stems.get(job.id) if cached else None
+                if prepared is None:
+                    prepared = prepare(
+                        job,
+                        read_input=lambda: read_opened_stem(
+                            lambda: self.service.store.open(job.input_object_key)
+                        ),
+                        store=self.service.store,
+                        feature_cache=self.service.feature_cache,
+                        clock=self.service.clock,
+                        timer=timer,
+                    )
+                    self.stems.put(job.id, prepared)
         except (InvalidInputError, ObjectNotFoundError) as error:
             self._fail(job, error.code, error.message)
             return None
-        self.stems.put(job.id, prepared)
         return prepared
 
 

@@ -27,7 +27,7 @@ from tests.e2e.stack import (
     wait_for,
 )
 from tests.integration.migrated_database import connected
-from voxregen_adapters.settings import DEFAULT_HEARTBEAT_TIMEOUT_S, WorkerSettings
+from voxregen_adapters.settings import DEFAULT_HEARTBEAT_TIMEOUT_S
 from voxregen_core.keys import job_input_key, job_output_key, job_prefix
 
 CHUNKS = 7
@@ -36,7 +36,10 @@ KILLS = 5
 SECONDS_PER_CHUNK = "1.5"
 """The stub's time per chunk: long enough that a kill lands inside a chunk, short enough that
 a job of seven takes seconds."""
+WORKER_THREADS = 2
+"""As by default (pinned: a kill costs at most one chunk per thread)."""
 WORKER_ENV = {
+    "VOXREGEN_WORKER_THREADS": str(WORKER_THREADS),
     "VOXREGEN_STUB_SECONDS_PER_CHUNK": SECONDS_PER_CHUNK,
     "VOXREGEN_WORKER_HEARTBEAT_TIMEOUT_S": "3",
     "VOXREGEN_STALL_TIMEOUT_S": "6",
@@ -92,7 +95,7 @@ def test_five_kill_9s_mid_chunk_cost_only_the_chunks_in_flight_and_change_no_byt
         assert chunk_index in in_hand, (
             f"{process.name} recorded chunk {chunk_index} before it was killed"
         )
-        assert len(in_hand) <= WorkerSettings().threads, (process.name, in_hand)
+        assert len(in_hand) <= WORKER_THREADS, (process.name, in_hand)
         lost.update(in_hand)
     generations = _generations(stack, job_id)
     assert set(generations) == set(range(CHUNKS)), generations
@@ -178,7 +181,7 @@ def test_a_worker_busy_longer_than_its_heartbeat_timeout_keeps_its_messages(api_
     busy = stack.start_worker(BUSY_ENV)
     ada = stack.user()
     job_id = ada.submit(ada.ready_profile(), singing_wav(stem_s_for(RECOVERY_CHUNKS), seed=5))
-    _wait(  # both chunks' messages in the busy worker's hands: one generating, one prefetched
+    _wait(  # both chunks' messages in the busy worker's hands: one generating, one waiting on the second thread
         lambda: (
             busy.events("render_chunk_generating")
             and stack.queued_and_in_hand() == (0, RECOVERY_CHUNKS)

@@ -218,3 +218,32 @@ def test_a_unit_whose_turn_was_lost_is_rendered_after_the_sweepers_spare_turn(
     finally:
         worker.stop()
         service.close()
+
+
+def test_a_profile_build_waits_while_another_thread_holds_a_whole_stem(
+    broker, fresh_database_url, redis_url, tmp_path
+):
+    """A build decodes its references whole: it takes the renderer's ``whole_audio`` lock, as a
+    stem's preparation and delivery do, so it never runs beside them in one process."""
+    service = attrs.evolve(
+        make_service(fresh_database_url, redis_url, tmp_path), queue=DramatiqJobQueue(broker)
+    )
+    profile = add_profile(service, USER, status=ProfileStatus.BUILDING)
+    add_reference(service, profile, reference_wav())
+    renderer = Renderer(service, StubGenerator())
+    declare_actors(broker, service, renderer)
+    worker = dramatiq.Worker(broker, worker_threads=2, worker_timeout=50)
+
+    def status() -> ProfileStatus:
+        return service.profiles.get(user_id=USER, profile_id=profile.id).status
+
+    try:
+        with renderer.whole_audio:  # another thread preparing a stem, say
+            worker.start()
+            DramatiqJobQueue(broker).enqueue_profile_build(user_id=USER, profile_id=profile.id)
+            time.sleep(3.0)  # a build of one short reference takes well under a second
+            assert status() is ProfileStatus.BUILDING
+        _wait_for(lambda: status() is ProfileStatus.READY)
+    finally:
+        worker.stop()
+        service.close()

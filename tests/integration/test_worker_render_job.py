@@ -6,7 +6,6 @@ giving up."""
 import concurrent.futures
 import io
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -467,45 +466,59 @@ def test_a_job_deleted_while_it_is_delivered_leaves_no_object(service, monkeypat
     assert service.store.list(f"users/{USER}/jobs/") == []
 
 
-def test_one_workers_threads_hold_one_whole_stem_at_a_time(service):
-    """Two threads of one worker, each rendering a job of its own from the start: their chunks
-    may overlap, but a stem's preparation (the input read) and its delivery (the chunks read
-    back for stitching) never run beside the other job's, so the process holds one stem's
-    working copies at a time."""
+@pytest.mark.parametrize("first_holds", ["preparation", "delivery"])
+def test_a_workers_second_thread_does_not_prepare_a_stem_while_the_first_holds_one(
+    service, first_holds
+):
+    """Two threads of one worker: while one prepares or delivers job A (held inside its read
+    of A's input, or of A's first chunk for stitching), the other, starting job B, does not get
+    as far as reading B's input until A's is done with: a process holds one stem's working
+    copies at a time."""
     profile = add_profile(service, USER)
-    jobs = [add_job(service, profile) for _ in range(2)]
-    whole_stem_reads = {job.input_object_key for job in jobs} | {
-        chunk_key(USER, job.id, 0) for job in jobs
-    }
+    job_a, job_b = add_job(service, profile), add_job(service, profile)
     store, queue = SpyingStore(service.store), InMemoryJobQueue()
     renderer = Renderer(attrs.evolve(service, store=store, queue=queue), StubGenerator())
-    lock, reading, most_reading = threading.Lock(), [0], [0]
 
-    def slow_whole_stem_read(key: str) -> None:
-        if key not in whole_stem_reads or not store.inner.exists(key):
-            return  # not such a read, or a chunk looked for before it is made
-        with lock:
-            reading[0] += 1
-            most_reading[0] = max(most_reading[0], reading[0])
-        time.sleep(0.2)  # the other thread, unserialized, would reach its own read meanwhile
-        with lock:
-            reading[0] -= 1
+    def chunks_of(job_id: uuid.UUID) -> list[int]:
+        return [m.chunk_index for m in queue.of_type(RenderChunkMessage) if m.job_id == job_id]
 
-    store.on_get = slow_whole_stem_read
-    started = threading.Barrier(len(jobs))
+    if first_holds == "delivery":  # A prepared and all but its last chunk made, in this thread
+        renderer.render_job(USER, job_a.id)
+        for chunk_index in chunks_of(job_a.id)[:-1]:
+            renderer.render_chunk(USER, job_a.id, chunk_index)
+    holding_key = (
+        job_a.input_object_key if first_holds == "preparation" else chunk_key(USER, job_a.id, 0)
+    )
+    holding, release, b_read = threading.Event(), threading.Event(), threading.Event()
 
-    def render(job_id: uuid.UUID) -> None:
-        started.wait()
-        renderer.render_job(USER, job_id)
-        for message in [m for m in queue.of_type(RenderChunkMessage) if m.job_id == job_id]:
-            renderer.render_chunk(USER, job_id, message.chunk_index)
+    def watch(key: str) -> None:
+        if key == holding_key and not holding.is_set():
+            holding.set()
+            assert release.wait(timeout=30.0)
+        elif key == job_b.input_object_key:
+            b_read.set()
 
-    with concurrent.futures.ThreadPoolExecutor(len(jobs)) as pool:
-        list(pool.map(render, [job.id for job in jobs]))
+    store.on_get = watch
 
-    assert [service.jobs.get(user_id=USER, job_id=job.id).status for job in jobs] == [
-        JobStatus.DONE
-    ] * 2
-    read = [key for key, _ in store.gets] + [job.input_object_key for job in jobs]
-    assert whole_stem_reads <= set(read)  # each job's stem and stitch went through the hook
-    assert most_reading[0] == 1
+    def first() -> None:
+        if first_holds == "preparation":
+            renderer.render_job(USER, job_a.id)
+        else:
+            renderer.render_chunk(USER, job_a.id, chunks_of(job_a.id)[-1])
+
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        a_done = pool.submit(first)
+        assert holding.wait(timeout=30.0)
+        b_done = pool.submit(renderer.render_job, USER, job_b.id)
+        read_beside = b_read.wait(timeout=1.0)  # unserialized, B reads its input at once
+        release.set()
+        a_done.result(timeout=60.0)
+        b_done.result(timeout=60.0)
+
+    assert not read_beside, f"B's input was read while A's {first_holds} held its stem"
+    assert b_read.is_set()  # once A's was done with, B was prepared
+    store.on_get = None
+    for job in (job_a, job_b):
+        for chunk_index in chunks_of(job.id):
+            renderer.render_chunk(USER, job.id, chunk_index)
+        assert service.jobs.get(user_id=USER, job_id=job.id).status is JobStatus.DONE
