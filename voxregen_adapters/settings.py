@@ -229,10 +229,9 @@ def _whole_number(*, minimum: int, maximum: int | None = None) -> Callable[[str]
     def cast(value: str) -> int:
         # decimal ASCII digits only, as for a TCP port (int() would take 1_000 or "٣")
         digits = value.isascii() and value.isdigit()
-        if maximum is not None and not (digits and minimum <= int(value) <= maximum):
-            raise ValueError(f"expected a whole number from {minimum} to {maximum}")
-        if not digits or int(value) < minimum:
-            raise ValueError(f"expected a whole number >= {minimum}")
+        if not digits or int(value) < minimum or (maximum is not None and int(value) > maximum):
+            bounds = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+            raise ValueError(f"expected a whole number {bounds}")
         return int(value)
 
     return cast

@@ -29,8 +29,8 @@ wait up to a second for a worker that was free; Redis answers these polls in mic
 def run_worker(service: Service, broker: RedisBroker, generator: Generator) -> None:
     """Consume profile builds, render jobs and their chunks from ``broker`` on the settings'
     worker threads (``VOXREGEN_WORKER_THREADS``), rendering with ``generator``, sweep for
-    stalled jobs and serve the worker's metrics on ``VOXREGEN_WORKER_METRICS_PORT`` if it is set, until SIGINT or
-    SIGTERM; then finish or hand back the messages in hand, close ``service`` and return.
+    stalled jobs and serve the worker's metrics on ``VOXREGEN_WORKER_METRICS_PORT`` if it is
+    set, until SIGINT or SIGTERM; then finish or hand back the messages in hand, close ``service`` and return.
     Raises ConfigError, before anything starts, if the metrics port cannot be bound.
 
     Must run on the main thread: it installs the stop signals' handlers, and returns with
@@ -39,7 +39,6 @@ def run_worker(service: Service, broker: RedisBroker, generator: Generator) -> N
     running restores its own handlers.
     """
     worker_settings = service.settings.worker
-    threads = worker_settings.threads
     log = structlog.get_logger()
     stop = threading.Event()
     worker = None
@@ -64,13 +63,15 @@ def run_worker(service: Service, broker: RedisBroker, generator: Generator) -> N
             feature_cache_max_idle_s=worker_settings.feature_cache_max_idle_s,
             retention=worker_settings.retention,
         )
-        worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=IDLE_POLL_MS)
+        worker = dramatiq.Worker(
+            broker, worker_threads=worker_settings.threads, worker_timeout=IDLE_POLL_MS
+        )
         sweeping = threading.Thread(target=sweeper.run, args=(stop,), name="sweeper", daemon=True)
         worker.start()
         sweeping.start()
         log.info(
             "worker_started",
-            threads=threads,
+            threads=worker_settings.threads,
             actors=sorted(broker.get_declared_actors()),
             model_device=generator.device.value,
             stub_seconds_per_chunk=worker_settings.stub_seconds_per_chunk,

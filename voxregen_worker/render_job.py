@@ -148,9 +148,7 @@ class Renderer:
         # the ledger before the profile: a pin that differs from the profile's is older
         ledger = None if job is None else self.service.jobs.ledger(user_id=user_id, job_id=job_id)
         profile = None if ledger is None else self._usable_profile(job)
-        prepared = (
-            None if profile is None else self.stems.get(job.id) or self._prepare(job, cached=True)
-        )
+        prepared = None if profile is None else self._prepare(job, cached=True)
         if prepared is None:
             return
         embedding_fingerprint = profile.embedding_fingerprint
@@ -395,7 +393,10 @@ class Renderer:
     ) -> PreparedStem | None:
         """The job's stem prepared now (and kept in this process's cache), or with ``cached``
         the one another thread put in the cache while this one waited for its turn; None (and
-        the job failed) if its input cannot be rendered."""
+        the job failed) if its input cannot be rendered. A cached stem is taken without
+        waiting for the lock, so a chunk never waits behind another thread's delivery."""
+        if cached and (hit := self.stems.get(job.id)) is not None:
+            return hit
         try:
             with self.whole_audio:
                 prepared = self.stems.get(job.id) if cached else None
