@@ -102,4 +102,6 @@ def test_one_users_backlog_holds_back_another_users_job_by_no_more_than_a_chunk(
     # and went on at its share (every other turn): done long before the backlog drained
     share_s = 2 * NEWCOMER_CHUNKS * FAIR_SECONDS_PER_CHUNK / 2 + 2 * PREPARE_ALLOWANCE_S
     assert newcomer.wait_to_done_s <= newcomer.wait_to_start_s + share_s, run
-    assert run.backlog_left_at_newcomer_done >= BACKLOG_JOBS // 2, run
+    # (a third, not half: a worker's second thread prepares and delivers A's one-chunk jobs
+    # beside its paced chunks, so A's backlog drains faster than with one thread)
+    assert run.backlog_left_at_newcomer_done >= BACKLOG_JOBS // 3, run
