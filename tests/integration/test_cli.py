@@ -52,6 +52,8 @@ def test_render_writes_the_delivered_file_metrics_and_progress(stem, tmp_path):
     done = _run("render", str(stem), "-o", str(out), "--metrics", str(metrics), cache_dir=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "2/2 chunks" in done.stderr
+    # the process ends without the interpreter's teardown: its last line is still said
+    assert done.stderr.splitlines()[-1].startswith(f"voxregen: wrote {out} (20.0 s, -18.00 LUFS")
     info = sf.info(out)
     assert (info.samplerate, info.channels, info.subtype, info.frames) == (
         48_000,

@@ -14,6 +14,7 @@ runs, so ``render`` does not pay for the database libraries.
 
 import argparse
 import importlib
+import os
 import sys
 import uuid
 from collections.abc import Callable, Sequence
@@ -35,6 +36,11 @@ EXIT_UNREACHABLE = 4
 """``voxregen remote``: the service could not be reached, or answered as no voxregen API does."""
 EXIT_INTERRUPTED = 130
 """Stopped by Ctrl-C (SIGINT), as a shell reports a process that SIGINT ended."""
+
+_NO_TEARDOWN_HANDLERS = frozenset({"render:render_command"})
+"""Commands whose process ends as soon as they return, without the interpreter's teardown: a
+render has written and fsynced its files by then, and unloading SciPy's modules and freeing the
+render's objects one by one costs 0.15-0.3 s of an 8-minute render's 2-3 s (docs/decisions.md)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -286,7 +292,10 @@ def run(argv: Sequence[str] | None = None) -> int:
     """Run the command ``argv`` names; its exit status (see the module docstring). What a
     command does not turn into :func:`fail` itself is reported here in one line: a voxregen
     error with its code, anything else as an internal error with its type."""
-    args = _parser().parse_args(argv)
+    return _run(_parser().parse_args(argv))
+
+
+def _run(args: argparse.Namespace) -> int:
     module_name, function_name = args.handler.split(":")
     try:
         return_freed_buffers_to_the_os()
@@ -307,4 +316,11 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 
 def main() -> None:
-    sys.exit(run())
+    """The ``voxregen`` process: :func:`run` on ``sys.argv``, then exit with its status."""
+    args = _parser().parse_args()
+    status = _run(args)
+    if args.handler in _NO_TEARDOWN_HANDLERS:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    sys.exit(status)
