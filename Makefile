@@ -23,8 +23,14 @@ lint: install
 	$(BIN)/lint-imports
 	$(BIN)/ruff check .
 
+# Every test but the end-to-end and browser ones runs TEST_WORKERS at a time (pytest-xdist: each
+# test has a database, a Redis index and folders of its own); those two, whose services are
+# timed against deadlines, then run one at a time.
+SERIAL_TESTS = tests/e2e tests/browser
+TEST_WORKERS ?= 2
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(SERIAL_TESTS:%=--ignore=%)
+	$(BIN)/python -m pytest $(SERIAL_TESTS)
 
 # constraints.txt: the newest versions pyproject.toml's ranges allow, dev tools included, for this
 # platform (Linux, Python 3.11), resolved by pip-compile (pip-tools); the next `make install`
