@@ -35,11 +35,14 @@ RELATIVE_FLOOR_DB = 45.0
 ABSOLUTE_FLOOR_DB = -70.0
 """Frames quieter than this (dBFS mean square) are unvoiced whatever the stem's level."""
 
-_BATCH_FRAMES = 512
-"""Frames per batched FFT: about 10 MB of working memory per core, which a thread's heap keeps
-between batches (the trim threshold the CLI sets, voxregen_adapters.malloc_tuning). At 1024
-(20 MB) each batch's temporaries went back to the OS and were faulted in again: 206k -> 11k
-minor page faults for an 8-minute stem, YIN's CPU time 1.17 -> 0.64 s; 256 is no faster."""
+_BATCH_FRAMES = 256
+"""Frames per batched FFT: about 5 MB of working memory, which the heap keeps between batches
+(under the 8 MiB trim threshold the CLI sets, voxregen_adapters.malloc_tuning), so no batch
+faults its temporaries in again. At 1024 (20 MB) they went back to the OS after every batch:
+206k minor page faults for an 8-minute stem against 11k, YIN's CPU time 1.17 s against 0.64 s.
+At 512 (10 MB) a pool thread's heap still kept them, but on one core the batches run on the
+main thread, whose heap was trimmed after each: 219k faults, 0.71-0.80 s against 0.35-0.38 s
+at 256 (`taskset -c 0`); on two cores 256 and 512 take the same time (0.30-0.34 s)."""
 
 _ENERGY_SEGMENT = 1 << 18
 """Starts per running sum of the stretch energies (2 MB of float64 at a time)."""
