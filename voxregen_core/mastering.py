@@ -120,19 +120,26 @@ def master_in_place(
     ceiling_dbtp: float,
     seed: int,
 ) -> MasterResult:
-    """:func:`master` of ``x``, which it overwrites (band-limited in place, then gained,
-    limited and quantized): no second full-length copy of the signal is held, 92 MB less for 8
-    minutes. ``again()`` returns a new array of ``x``'s original samples (the stitched chunks,
-    read again from the store) for each round after the first, since each round overwrites its
-    own. The result is :func:`master`'s, sample for sample. ``x`` and what ``again`` returns are
-    contiguous, writeable float32 mono arrays.
+    """:func:`master` of ``x``, whose first round works in ``x``'s own memory (band-limited in
+    place, then gained, limited and quantized): a render that reads the target in one round,
+    as most do, never holds a second full-length copy of the signal (92 MB for 8 minutes).
+    If a second round is needed, ``again()`` is called once for a new array of ``x``'s original
+    samples (the stitched chunks, read again from the store), and each further round
+    band-limits a copy of that, as :func:`master` does. The result is :func:`master`'s, sample
+    for sample. ``x`` and what ``again`` returns are contiguous, writeable float32 mono arrays.
     """
     n_samples = _consumable(x).shape[0]
-    signals = [x]  # the first round's; each further round asks ``again``
+    first: list[np.ndarray] = [x]
+    source: np.ndarray | None = None
 
     def band_limited() -> np.ndarray:
-        signal = _consumable(signals.pop() if signals else again())
-        return _band_limit(signal, sample_rate_hz=sample_rate_hz, out=signal)
+        nonlocal source
+        if first:
+            signal = _consumable(first.pop())
+            return _band_limit(signal, sample_rate_hz=sample_rate_hz, out=signal)
+        if source is None:
+            source = _consumable(again())
+        return _band_limit(source, sample_rate_hz=sample_rate_hz)
 
     return _master(
         band_limited,

@@ -149,7 +149,7 @@ def deliver(
 
     signal = stitched()
     timer.lap("stitch")
-    mastered = master_in_place(  # a round after the first stitches the stored chunks again
+    mastered = master_in_place(  # a second round, if any, stitches the stored chunks again
         signal,
         again=stitched,
         sample_rate_hz=spec.SAMPLE_RATE_HZ,

@@ -187,7 +187,9 @@ def test_input_is_not_changed():
     [lambda: synthetic_singing(6.0, seed=3).audio, _sparse_transients, _tone_and_3k_bursts],
     ids=["one round", "four rounds", "three rounds"],
 )
-def test_mastering_in_place_delivers_the_same_samples_and_asks_again_once_a_further_round(make):
+def test_mastering_in_place_delivers_the_same_samples_and_asks_again_once_if_a_round_follows(
+    make,
+):
     x = np.asarray(make(), dtype=np.float32)
     expected = mastered(x)
     asked = []
@@ -207,7 +209,7 @@ def test_mastering_in_place_delivers_the_same_samples_and_asks_again_once_a_furt
     )
     np.testing.assert_array_equal(result.pcm16, expected.pcm16)
     assert (result.gain_db, result.iterations) == (expected.gain_db, expected.iterations)
-    assert len(asked) == expected.iterations - 1
+    assert len(asked) == min(1, expected.iterations - 1)
     assert not np.array_equal(signal, x), "the first round works in the given array"
 
 
