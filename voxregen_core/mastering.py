@@ -8,7 +8,6 @@ the reasoning behind the numbers.
 """
 
 import math
-from collections.abc import Callable
 
 import attrs
 import numpy as np
@@ -90,7 +89,7 @@ def master(
 
     Parameters
     ----------
-    x : np.ndarray [shape=(n_samples,)], float32, mono; not changed
+    x : np.ndarray [shape=(n_samples,)], float32, mono
     sample_rate_hz : rate of ``x`` (and of the delivered file)
     target_lufs : integrated loudness of the delivered stereo dual-mono file (-60 to -5)
     ceiling_dbtp : no true peak of the delivered file above this (-20 to 0)
@@ -101,83 +100,14 @@ def master(
     digital silence comes out as digital silence (no dither), with ``true_peak_dbtp=None``.
     """
     x = checked_mono_float(x)
-    return _master(
-        lambda: _band_limit(x, sample_rate_hz=sample_rate_hz),
-        n_samples=x.shape[0],
-        sample_rate_hz=sample_rate_hz,
-        target_lufs=target_lufs,
-        ceiling_dbtp=ceiling_dbtp,
-        seed=seed,
-    )
-
-
-def master_in_place(
-    x: np.ndarray,
-    *,
-    again: Callable[[], np.ndarray],
-    sample_rate_hz: int,
-    target_lufs: float,
-    ceiling_dbtp: float,
-    seed: int,
-) -> MasterResult:
-    """:func:`master` of ``x``, whose first round works in ``x``'s own memory (band-limited in
-    place, then gained, limited and quantized): a render that reads the target in one round,
-    as most do, never holds a second full-length copy of the signal (92 MB for 8 minutes).
-    If a second round is needed, ``again()`` is called once for a new array of ``x``'s original
-    samples (the stitched chunks, read again from the store), and each further round
-    band-limits a copy of that, as :func:`master` does. The result is :func:`master`'s, sample
-    for sample. ``x`` and what ``again`` returns are contiguous, writeable float32 mono arrays.
-    """
-    n_samples = _consumable(x).shape[0]
-    first: list[np.ndarray] = [x]
-    source: np.ndarray | None = None
-
-    def band_limited() -> np.ndarray:
-        nonlocal source
-        if first:
-            signal = _consumable(first.pop())
-            return _band_limit(signal, sample_rate_hz=sample_rate_hz, out=signal)
-        if source is None:
-            source = _consumable(again())
-        return _band_limit(source, sample_rate_hz=sample_rate_hz)
-
-    return _master(
-        band_limited,
-        n_samples=n_samples,
-        sample_rate_hz=sample_rate_hz,
-        target_lufs=target_lufs,
-        ceiling_dbtp=ceiling_dbtp,
-        seed=seed,
-    )
-
-
-def _consumable(x: np.ndarray) -> np.ndarray:
-    """``x`` if mastering may overwrite it: a contiguous, writeable float32 mono array."""
-    x = checked_mono_float(x)
-    if x.dtype != np.float32 or not x.flags.c_contiguous or not x.flags.writeable:
-        raise InvalidParamsError("mastering in place needs contiguous, writeable float32 arrays")
-    return x
-
-
-def _master(
-    band_limited: Callable[[], np.ndarray],
-    *,
-    n_samples: int,
-    sample_rate_hz: int,
-    target_lufs: float,
-    ceiling_dbtp: float,
-    seed: int,
-) -> MasterResult:
-    """:func:`master`'s rounds; ``band_limited()`` gives each round the band-limited signal,
-    its own array to overwrite."""
-    if n_samples == 0:
+    if x.shape[0] == 0:
         raise EmptyInputError("x holds no samples")
     if not -60.0 <= target_lufs <= -5.0:
         raise InvalidParamsError(f"target_lufs must be in [-60, -5], got {target_lufs!r}")
     if not -20.0 <= ceiling_dbtp <= 0.0:
         raise InvalidParamsError(f"ceiling_dbtp must be in [-20, 0], got {ceiling_dbtp!r}")
 
-    audio = band_limited()
+    audio = _band_limit(x, sample_rate_hz=sample_rate_hz)
     if not audio.any():
         silence = np.zeros(audio.shape[0], np.int16)
         return MasterResult(silence, 0.0, 0.0, None, None, iterations=1)
@@ -190,8 +120,8 @@ def _master(
     iterations = 0
     while iterations < MAX_ITERATIONS:
         iterations += 1
-        if audio is None:  # each round starts from the input again, so gains never compound
-            audio = band_limited()
+        if audio is None:  # each round starts from x again, so gains never compound
+            audio = _band_limit(x, sample_rate_hz=sample_rate_hz)
         result = _render(
             audio, gain_db=gain_db, limit_dbtp=limit_dbtp, seed=seed, rate_hz=sample_rate_hz
         )
@@ -274,14 +204,14 @@ def _next_gain_db(tried: list[tuple[float, float]], *, target_lufs: float) -> fl
     return gain_db + min(max(step_db, -_MAX_STEP_DB), _MAX_STEP_DB)
 
 
-def _band_limit(x: np.ndarray, *, sample_rate_hz: int, out: np.ndarray | None = None) -> np.ndarray:
+def _band_limit(x: np.ndarray, *, sample_rate_hz: int) -> np.ndarray:
     """High-pass at 5 Hz (2nd-order Butterworth) and low-pass at 20 kHz (7th-order elliptic,
     0.01 dB ripple), run forward and then backward over the whole stem: zero phase, so the
     delivered file stays sample-aligned and phase-coherent with the input (a producer nulls it
     against the input and lays it against the song's other stems). The two passes square the
     magnitude response: -6 dB at 5 Hz, within 0.02 dB from 40 Hz to 20 kHz, -71 dB at 21 kHz,
-    -120 dB from 21.5 kHz (docs/mastering.md). float32 out (into ``out``, which may be ``x``
-    itself, else a new array), the filter state carried across chunks in both directions.
+    -120 dB from 21.5 kHz (docs/mastering.md). float32 out, the filter state carried across
+    chunks in both directions.
 
     DC adds to the true peak without adding loudness (K-weighting removes it), so it would cost
     headroom for nothing. Content in the last few kHz below Nyquist is inaudible, and it is where
@@ -301,7 +231,7 @@ def _band_limit(x: np.ndarray, *, sample_rate_hz: int, out: np.ndarray | None = 
         "warm_up_samples": round(_WARM_UP_S * sample_rate_hz),
         "segment_samples": round(_SEGMENT_S * sample_rate_hz),
     }
-    audio = np.empty(x.shape[0], np.float32) if out is None else out
+    audio = np.empty(x.shape[0], np.float32)
     _filter_pass(sos, x, out=audio, **samples)
     _filter_pass(sos, audio[::-1], out=audio[::-1], **samples)
     return audio

@@ -33,7 +33,7 @@ from voxregen_core.generator import ChunkFeatures
 from voxregen_core.input_hash import check_unchanged
 from voxregen_core.jobs import RenderJob
 from voxregen_core.keys import chunk_key
-from voxregen_core.mastering import MasterResult, master_in_place
+from voxregen_core.mastering import MasterResult, master
 from voxregen_core.ports import Clock, FeatureCacheRepository, Generator, ObjectStore
 from voxregen_core.profiles import SingerProfile
 from voxregen_core.stage_timer import StageTimer
@@ -143,21 +143,16 @@ def deliver(
     laps.
     """
     timer = timer or StageTimer()
-
-    def stitched() -> np.ndarray:
-        return stitch(load_chunks(job, plan, input_hash, profile, store), plan)
-
-    signal = stitched()
+    stitched = stitch(load_chunks(job, plan, input_hash, profile, store), plan)
     timer.lap("stitch")
-    mastered = master_in_place(  # a second round, if any, stitches the stored chunks again
-        signal,
-        again=stitched,
+    mastered = master(
+        stitched,
         sample_rate_hz=spec.SAMPLE_RATE_HZ,
         target_lufs=job.params.target_lufs,
         ceiling_dbtp=job.params.true_peak_db,
         seed=ChunkFeatures.seed_for(job.id, plan.chunks_total, job.params),
     )
-    del signal  # its memory holds mastered.pcm16
+    del stitched
     timer.lap("master")
     output_wav = encode_dual_mono_wav16(mastered.pcm16, sample_rate_hz=spec.SAMPLE_RATE_HZ)
     timer.lap("export")

@@ -13,7 +13,7 @@ from tests.signals import sine, synthetic_singing
 from voxregen_core import mastering, parallelism
 from voxregen_core.errors import EmptyInputError, InvalidParamsError, NonFiniteSamplesError
 from voxregen_core.export import encode_dual_mono_wav16
-from voxregen_core.mastering import MasterResult, master, master_in_place
+from voxregen_core.mastering import MasterResult, master
 
 FS = 48_000
 TARGET_LUFS = -18.0
@@ -180,60 +180,6 @@ def test_input_is_not_changed():
     before = x.copy()
     mastered(x)
     np.testing.assert_array_equal(x, before)
-
-
-@pytest.mark.parametrize(
-    "make",
-    [lambda: synthetic_singing(6.0, seed=3).audio, _sparse_transients, _tone_and_3k_bursts],
-    ids=["one round", "four rounds", "three rounds"],
-)
-def test_mastering_in_place_delivers_the_same_samples_and_asks_again_once_if_a_round_follows(
-    make,
-):
-    x = np.asarray(make(), dtype=np.float32)
-    expected = mastered(x)
-    asked = []
-
-    def again() -> np.ndarray:
-        asked.append(1)
-        return x.copy()
-
-    signal = x.copy()
-    result = master_in_place(
-        signal,
-        again=again,
-        sample_rate_hz=FS,
-        target_lufs=TARGET_LUFS,
-        ceiling_dbtp=CEILING_DBTP,
-        seed=1,
-    )
-    np.testing.assert_array_equal(result.pcm16, expected.pcm16)
-    assert (result.gain_db, result.iterations) == (expected.gain_db, expected.iterations)
-    assert len(asked) == min(1, expected.iterations - 1)
-    assert not np.array_equal(signal, x), "the first round works in the given array"
-
-
-def _read_only(n_samples: int) -> np.ndarray:
-    x = np.zeros(n_samples, np.float32)
-    x.flags.writeable = False
-    return x
-
-
-@pytest.mark.parametrize(
-    "x",
-    [np.zeros(4800, np.float64), np.zeros(9600, np.float32)[::2], _read_only(4800)],
-    ids=["float64", "strided", "read-only"],
-)
-def test_mastering_in_place_refuses_an_array_it_cannot_overwrite(x):
-    with pytest.raises(InvalidParamsError, match="contiguous, writeable float32"):
-        master_in_place(
-            x,
-            again=x.copy,
-            sample_rate_hz=FS,
-            target_lufs=TARGET_LUFS,
-            ceiling_dbtp=CEILING_DBTP,
-            seed=1,
-        )
 
 
 @pytest.mark.parametrize(
