@@ -41,8 +41,8 @@ def machine() -> str:
     if host_takes_back_freed_memory():
         described += (
             "; a VM whose host takes back the memory its kernel frees (virtio-balloon free page"
-            " reporting), so memory a process touches for the first time faults in from the host: system time"
-            " here is far above a bare machine's, for voxregen and ffmpeg alike"
+            " reporting), so memory a process touches for the first time faults in from the"
+            " host: system time here is far above a bare machine's, for voxregen and ffmpeg alike"
         )
     return described
 

@@ -30,7 +30,8 @@ def run_worker(service: Service, broker: RedisBroker, generator: Generator) -> N
     """Consume profile builds, render jobs and their chunks from ``broker`` on the settings'
     worker threads (``VOXREGEN_WORKER_THREADS``), rendering with ``generator``, sweep for
     stalled jobs and serve the worker's metrics on ``VOXREGEN_WORKER_METRICS_PORT`` if it is
-    set, until SIGINT or SIGTERM; then finish or hand back the messages in hand, close ``service`` and return.
+    set, until SIGINT or SIGTERM; then finish or hand back the messages in hand, close
+    ``service`` and return.
     Raises ConfigError, before anything starts, if the metrics port cannot be bound.
 
     Must run on the main thread: it installs the stop signals' handlers, and returns with

@@ -37,11 +37,6 @@ EXIT_UNREACHABLE = 4
 EXIT_INTERRUPTED = 130
 """Stopped by Ctrl-C (SIGINT), as a shell reports a process that SIGINT ended."""
 
-_NO_TEARDOWN_HANDLERS = frozenset({"render:render_command"})
-"""Commands whose process ends as soon as they return, without the interpreter's teardown: a
-render has written and fsynced its files by then, and unloading SciPy's modules and freeing the
-render's objects one by one costs 0.15-0.3 s of an 8-minute render's 2-3 s (docs/decisions.md)."""
-
 
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line on stderr and exit 2, naming the command
@@ -86,7 +81,10 @@ def _parser() -> argparse.ArgumentParser:
         help="render a WAV stem to a mastered 48 kHz 16-bit dual-mono WAV",
         description="Regenerate a vocal stem and master it to -18 LUFS, -1 dBTP.",
     )
-    render_cmd.set_defaults(handler="render:render_command")
+    # its process ends once it returns, without the interpreter's teardown: the files are
+    # written and fsynced by then, and unloading SciPy's modules and freeing the render's
+    # objects one by one cost 0.15-0.3 s of an 8-minute render's 2-3 s (docs/decisions.md)
+    render_cmd.set_defaults(handler="render:render_command", skip_teardown=True)
     render_cmd.add_argument("input", type=Path, help="WAV stem, mono or stereo, up to 8 minutes")
     render_cmd.add_argument("-o", "--output", type=Path, required=True, help="WAV file to write")
     add_render_options(render_cmd)
@@ -316,10 +314,11 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def main() -> None:
-    """The ``voxregen`` process: :func:`run` on ``sys.argv``, then exit with its status."""
+    """The ``voxregen`` process: :func:`run` on ``sys.argv``, then exit with its status (at
+    once, for a command that sets ``skip_teardown``)."""
     args = _parser().parse_args()
     status = _run(args)
-    if args.handler in _NO_TEARDOWN_HANDLERS:
+    if getattr(args, "skip_teardown", False):
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(status)
