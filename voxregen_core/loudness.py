@@ -11,8 +11,8 @@ import math
 
 import attrs
 import numpy as np
-import scipy.signal
 
+from voxregen_core import iir
 from voxregen_core.errors import InvalidParamsError, NonFiniteSamplesError
 from voxregen_core.export import float_scale
 from voxregen_core.parallelism import map_on_cores
@@ -155,7 +155,7 @@ def _subblock_powers(x: np.ndarray, *, sample_rate_hz: int) -> np.ndarray:
     to nothing (the slowest pole, the 38 Hz high-pass's, takes it below 1e-100 in a second), so
     the powers are the one-pass powers to within rounding.
     """
-    sos = k_weighting_sos(sample_rate_hz=sample_rate_hz)  # checks the rate
+    k_weighting = iir.cascade(k_weighting_sos(sample_rate_hz=sample_rate_hz))  # checks the rate
     length = _sub_block_samples(sample_rate_hz)
     n_sub_blocks = x.shape[0] // length
     powers = np.empty(n_sub_blocks)
@@ -163,15 +163,12 @@ def _subblock_powers(x: np.ndarray, *, sample_rate_hz: int) -> np.ndarray:
 
     def segment(first: int) -> None:
         stop = min(first + _SEGMENT_SUB_BLOCKS, n_sub_blocks)
-        state = np.zeros((sos.shape[0], 2))  # at rest
-        if first:
-            lead_in = x[(first - _WARM_UP_SUB_BLOCKS) * length : first * length]
-            _, state = scipy.signal.sosfilt(sos, lead_in.astype(np.float64), zi=state)
+        lead_in = x[max(0, first - _WARM_UP_SUB_BLOCKS) * length : first * length]
+        _, state = k_weighting.filter(lead_in, np.zeros(k_weighting.n_states))  # from rest
         for step in range(first, stop, _SUB_BLOCKS_PER_STEP):
             step_stop = min(step + _SUB_BLOCKS_PER_STEP, stop)
-            chunk = x[step * length : step_stop * length].astype(np.float64)
-            weighted, state = scipy.signal.sosfilt(sos, chunk, zi=state)
-            weighted = weighted.reshape(-1, length)
+            weighted, state = k_weighting.filter(x[step * length : step_stop * length], state)
+            weighted = weighted.reshape(-1, length).astype(np.float64)
             powers[step:step_stop] = np.einsum("ij,ij->i", weighted, weighted) * (
                 scale * scale / length
             )

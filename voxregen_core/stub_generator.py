@@ -26,7 +26,7 @@ without drawing on ``chunk.seed``. It ignores ``params.quality``, the chunk's fe
 singer profile. It never changes the length and returns float32.
 
 Continuity across chunks (chunks overlap by 2 s and are crossfaded): the EQ starts from the
-steady state of the chunk's first sample (``sosfilt_zi``), and the compressor's level window
+steady state of the chunk's first sample (:meth:`~voxregen_core.iir.Cascade.steady_state`), and the compressor's level window
 is centered and mirrored at the chunk edges, so there is no start transient, and away from
 the edges both renders of an overlap compute the same gain. The gain is computed every
 2.5 ms (a hop that divides the 16 s stride, so overlapping chunks share the grid) and
@@ -38,9 +38,8 @@ import math
 
 import attrs
 import numpy as np
-import scipy.signal
 
-from voxregen_core import spec, units
+from voxregen_core import iir, spec, units
 from voxregen_core.errors import InvalidParamsError
 from voxregen_core.generator import ChunkFeatures, Device
 from voxregen_core.params import RenderParams, Style
@@ -124,8 +123,8 @@ def _equalize(x: np.ndarray, params: RenderParams) -> np.ndarray:
     sos = np.stack(
         [_biquad(band, gain_db=params.intensity * band.gain_db) for band in EQ_BANDS[params.style]]
     )
-    zi = scipy.signal.sosfilt_zi(sos) * float(x[0])
-    equalized, _ = scipy.signal.sosfilt(sos.astype(np.float32), x, zi=zi.astype(np.float32))
+    eq = iir.cascade(sos)
+    equalized, _ = eq.filter(x, eq.steady_state(float(x[0])))
     return equalized
 
 

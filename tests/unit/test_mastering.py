@@ -191,6 +191,7 @@ def test_input_is_not_changed():
         (np.zeros(100, np.float32), {"target_lufs": 3.0}, InvalidParamsError, "target_lufs"),
         (np.zeros(100, np.float32), {"ceiling_dbtp": 1.0}, InvalidParamsError, "ceiling_dbtp"),
         (np.zeros(100, np.float32), {"sample_rate_hz": 100}, InvalidParamsError, "sample_rate_hz"),
+        (np.zeros(100, np.float32), {"sample_rate_hz": 44_100}, InvalidParamsError, "48000"),
     ],
 )
 def test_bad_arguments_are_refused(x, kwargs, error, message):
