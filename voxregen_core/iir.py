@@ -30,6 +30,9 @@ BLOCK_SAMPLES = 128
 GROUP_BLOCKS = 32
 """Blocks whose start states one product gives from their group's start state."""
 
+PIECE_SAMPLES = 1 << 16
+"""Samples filtered at a time: their temporaries (1.2 MB) stay small."""
+
 
 @attrs.frozen(eq=False)
 class Cascade:
@@ -73,27 +76,36 @@ class Cascade:
 
         Returns ``(y, state)``: y [shape=(n_samples,)], float32; the state as given.
         """
+        y = np.empty(x.shape[0], np.float32)
+        state = np.asarray(state, np.float64)
+        for start in range(0, x.shape[0], PIECE_SAMPLES):  # pieces that stay in the caches
+            piece = slice(start, start + PIECE_SAMPLES)
+            state = self._filter_piece(x[piece], state, out=y[piece])
+        return y, state
+
+    def _filter_piece(self, x: np.ndarray, state: np.ndarray, *, out: np.ndarray) -> np.ndarray:
+        """:meth:`filter` of one piece, its outputs into ``out``; returns the state after it."""
         n = x.shape[0]
         L, G, N = BLOCK_SAMPLES, GROUP_BLOCKS, self.n_states
         n_full, tail = divmod(n, L)
-        n_groups = -(-(n_full + 1) // G)
+        n_groups = -(-(n_full + (tail > 0)) // G)
         blocks = np.zeros((n_groups * G, L), np.float32)
         blocks.reshape(-1)[:n] = x
         shares = (blocks @ self.block_shares).reshape(n_groups, G * N)  # float64
         within = shares @ self.group_inputs  # (groups, (G + 1) N)
         group_starts = np.empty((n_groups, N))
-        start = np.asarray(state, np.float64)
+        start = state
         for g in range(n_groups):
             group_starts[g] = start
             start = self.group_step @ start + within[g, G * N :]
         starts = (group_starts @ self.group_states + within[:, : G * N]).reshape(-1, N)
         y = blocks @ self.block_impulse
         y += starts @ self.block_states
-        y = y.reshape(-1)[:n]
-        final = starts[n_full]
+        out[:] = y.reshape(-1)[:n]
+        final = starts[n_full] if n_full < starts.shape[0] else start  # after the last group
         if tail:  # the state after the last, partial block's inputs
             final = self.powers[tail] @ final + x[n_full * L :] @ self.block_shares[L - tail :]
-        return y, final
+        return final
 
 
 def cascade(sos: np.ndarray) -> Cascade:
