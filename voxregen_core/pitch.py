@@ -8,16 +8,20 @@ Step 6 (best local estimate) is left out.
 
 Frame ``i`` is centred at ``t = i * hop_s``; a signal of ``n`` samples has
 ``n // hop_samples + 1`` frames, as in :mod:`voxregen_core.features`.
+
+SciPy's FFT is loaded by the first estimate, on another thread while the signal resamples:
+a render whose features are cached never loads it (0.2-0.25 s of its start).
 """
+
+from types import ModuleType
 
 import attrs
 import numpy as np
-import scipy.fft
 import soxr
 
 from voxregen_core import units
 from voxregen_core.errors import InvalidParamsError
-from voxregen_core.parallelism import map_on_cores
+from voxregen_core.parallelism import map_on_cores, started
 from voxregen_core.validation import checked_mono_float, checked_sample_rate_hz
 
 YIN_RATE_HZ = 16_000
@@ -90,6 +94,7 @@ def estimate_f0(
             f"got fmin_hz={fmin_hz}, fmax_hz={fmax_hz}"
         )
     n_frames = x.shape[0] // units.seconds_to_samples(hop_s, sample_rate_hz=sample_rate_hz) + 1
+    loaded_fft = started(_scipy_fft)  # the module docstring
     y = np.asarray(x, dtype=np.float32)
     if sample_rate_hz != YIN_RATE_HZ:
         y = soxr.resample(y, sample_rate_hz, YIN_RATE_HZ, quality="HQ")
@@ -110,11 +115,12 @@ def estimate_f0(
     )
 
     lag_s, aperiodicity, power = (np.empty(n_frames, np.float32) for _ in range(3))
+    fft = loaded_fft()
 
     def yin_batch(first: int) -> None:
         batch = slice(first, first + _BATCH_FRAMES)
         lag_s[batch], aperiodicity[batch], power[batch] = _yin(
-            windows[starts[batch]], stretch_energy[starts[batch]], tau_min=tau_min
+            windows[starts[batch]], stretch_energy[starts[batch]], tau_min=tau_min, fft=fft
         )
 
     # Batches are independent, and NumPy's and pocketfft's loops release the GIL.
@@ -132,35 +138,46 @@ def estimate_f0(
 def _stretch_energies(x: np.ndarray, width: int) -> np.ndarray:
     """``Σ x[s : s + width]²`` for every start ``s`` (float32), from running sums in float64
     restarted every :data:`_ENERGY_SEGMENT` starts: digital silence sums to exactly 0, and a
-    quiet stretch after loud ones keeps its few significant digits."""
+    quiet stretch after loud ones keeps its few significant digits. The segments run on all
+    cores."""
     n = x.shape[0] - width + 1
     energies = np.empty(n, np.float32)
-    for start in range(0, n, _ENERGY_SEGMENT):
+
+    def segment(start: int) -> None:
         stop = min(start + _ENERGY_SEGMENT, n)
         running = np.zeros(stop - start + width, np.float64)
         np.cumsum(np.square(x[start : stop + width - 1], dtype=np.float64), out=running[1:])
         energies[start:stop] = running[width:] - running[:-width]
+
+    map_on_cores(segment, range(0, n, _ENERGY_SEGMENT))
     return energies
 
 
+def _scipy_fft() -> ModuleType:
+    import scipy.fft  # not at the top: the module docstring
+
+    return scipy.fft
+
+
 def _yin(
-    frames: np.ndarray, window_energy: np.ndarray, *, tau_min: int
+    frames: np.ndarray, window_energy: np.ndarray, *, tau_min: int, fft: ModuleType
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Period (s), aperiodicity and mean-square power of each frame.
 
     frames : np.ndarray [shape=(n_frames, W + tau_max + 2)], float32, 16 kHz
     window_energy : np.ndarray [shape=(n_frames, tau_max + 2)], float32; E(τ), the energy of
         each frame's stretch [τ, τ + W)
+    fft : the ``scipy.fft`` module (:func:`_scipy_fft`)
     """
     n_lags = window_energy.shape[1]
     tau_max = n_lags - 2
-    n_fft = scipy.fft.next_fast_len(frames.shape[1], real=True)
+    n_fft = fft.next_fast_len(frames.shape[1], real=True)
 
     # Step 1–2 (eq. 6–7): d(τ) = Σ_{j<W} (x_j − x_{j+τ})² = E(0) + E(τ) − 2 r(τ), with the
     # cross-correlation r(τ) = Σ_{j<W} x_j x_{j+τ} from one FFT product (no wrap: n_fft ≥ span).
-    head = scipy.fft.rfft(frames[:, :WINDOW_SAMPLES], n=n_fft, axis=1)
-    whole = scipy.fft.rfft(frames, n=n_fft, axis=1)
-    r = scipy.fft.irfft(np.conj(head) * whole, n=n_fft, axis=1)[:, :n_lags]
+    head = fft.rfft(frames[:, :WINDOW_SAMPLES], n=n_fft, axis=1)
+    whole = fft.rfft(frames, n=n_fft, axis=1)
+    r = fft.irfft(np.conj(head) * whole, n=n_fft, axis=1)[:, :n_lags]
     d = np.maximum(window_energy[:, :1] + window_energy - 2.0 * r, 0.0)
 
     # Step 3 (eq. 8): cumulative-mean-normalized difference d'(τ) = d(τ) / ((1/τ) Σ_{k≤τ} d(k)),

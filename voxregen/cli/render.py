@@ -1,8 +1,8 @@
 """`voxregen render`: the render pipeline on local files, with the local adapters.
 
-The input starts decoding (NumPy, soundfile and soxr are all it needs) on another thread
-before this one imports the rest of the render: SciPy and the modules built on it take about
-0.8 s to load, and an 8-minute stem's decoding runs beside them (docs/decisions.md).
+The input starts decoding (NumPy and soxr are all it needs) on another thread before this one
+imports the rest of the render, about 0.3 s of modules, and an 8-minute stem's decoding runs
+beside them (docs/decisions.md).
 """
 
 import argparse
@@ -42,7 +42,7 @@ def _cache_dir(args: argparse.Namespace) -> Path:
     """``--cache-dir``, else the settings' (``VOXREGEN_CACHE_DIR``, the platform's default)."""
     if args.cache_dir is not None:
         return args.cache_dir
-    from voxregen_adapters.settings import load_settings  # loads SciPy: after decoding starts
+    from voxregen_adapters.settings import load_settings  # after decoding starts
 
     try:
         return load_settings().cache_dir
