@@ -48,9 +48,10 @@ RESAMPLE_QUALITY = "HQ"
 _BLOCK_FRAMES = 1 << 20
 """Frames read, converted and resampled per step (24 s at 44.1 kHz): bounds the temporaries to
 12 MB a block at most (192 kHz stereo float). Each step takes the GIL a dozen times, and the
-CLI decodes while its other thread imports SciPy, which holds the GIL as it goes: at 1 << 16
-the decode of an 8-minute stem waited out 5000 hand-overs and ended 0.16 s later (the render
-started 1.35 s after the process, now 1.19 s; alone, decoding is 0.03 s slower)."""
+CLI decodes while its other thread imports the rest of the render, which holds the GIL as it
+goes: at 1 << 16 the decode of an 8-minute stem waited out 5000 hand-overs and ended 0.16 s
+later (measured when SciPy's modules loaded beside it: the render started 1.35 s after the
+process, 1.19 s with 1 << 20; alone, decoding is 0.03 s slower)."""
 _OTHER_BLOCK_BYTES = 1 << 20
 """Bytes read per step outside the frames (other chunks, a trailing tag), only to be hashed."""
 _FMT_BYTES = 40

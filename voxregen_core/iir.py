@@ -14,15 +14,19 @@ Over a block of ``L`` = :data:`BLOCK_SAMPLES` inputs that is exact in closed for
 So two matrix products over all the blocks at once give the outputs, once the start states are
 known. Those follow the recursion ``s[j + 1] = A^L s[j] + share[j]``, which the same closed form
 solves :data:`GROUP_BLOCKS` blocks at a time; only the groups are a Python loop, one step per
-``L * G`` = 4096 samples. The Toeplitz product is float32 (a block's outputs from its own inputs:
-an error of about 1e-7 of the block's level, -140 dB); the shares and the states, which carry
-the recursion across the whole stream, are float64.
+``L * G`` = 4096 samples. The input is read as float32 and the Toeplitz product is float32 (a
+block's outputs from its own inputs: an error of about 1e-7 of the signal's level, -140 dB); the
+shares and the states, which carry the recursion across the whole stream, are float64. A NaN or
+Inf makes its whole group (up to 4095 samples before it) and everything after it non-finite,
+where ``sosfilt``'s output turns non-finite from the sample on: callers refuse such input.
 """
 
 import functools
 
 import attrs
 import numpy as np
+
+from voxregen_core.errors import InvalidParamsError
 
 BLOCK_SAMPLES = 128
 """Samples per block: the Toeplitz product costs this many multiply-adds per sample."""
@@ -31,7 +35,7 @@ GROUP_BLOCKS = 32
 """Blocks whose start states one product gives from their group's start state."""
 
 PIECE_SAMPLES = 1 << 16
-"""Samples filtered at a time: their temporaries (1.2 MB) stay small."""
+"""Samples filtered at a time: their temporaries (about 2 MB for 10 states) stay small."""
 
 
 @attrs.frozen(eq=False)
@@ -39,26 +43,29 @@ class Cascade:
     """A cascade of second-order sections as block matrices (build with :func:`cascade`)."""
 
     n_states: int
+    """Two per section: the transposed direct form II's, in ``scipy.signal.sosfilt_zi``'s order."""
     a: np.ndarray
-    """[shape=(n_states, n_states)]: one sample's state transition."""
+    """[shape=(n_states, n_states)], float64: one sample's state transition."""
     b: np.ndarray
-    """[shape=(n_states,)]: one sample's input into the state."""
+    """[shape=(n_states,)], float64: one sample's input into the state."""
     block_impulse: np.ndarray
     """[shape=(L, L)], float32: a block's inputs into its outputs (the Toeplitz matrix of the
     impulse response)."""
     block_shares: np.ndarray
-    """[shape=(L, n_states)]: a block's inputs into the next block's start state."""
+    """[shape=(L, n_states)], float64: a block's inputs into the next block's start state."""
     block_states: np.ndarray
-    """[shape=(n_states, L)]: a block's start state into its outputs."""
+    """[shape=(n_states, L)], float64: a block's start state into its outputs."""
     group_inputs: np.ndarray
-    """[shape=(G * n_states, (G + 1) * n_states)]: each block's input share of the next state into
-    the start states of the group's later blocks and of the next group."""
+    """[shape=(G * n_states, (G + 1) * n_states)], float64: each block's input share of the next
+    state into the start states of the group's later blocks and of the next group."""
     group_states: np.ndarray
-    """[shape=(n_states, G * n_states)]: a group's start state into its blocks' start states."""
+    """[shape=(n_states, G * n_states)], float64: a group's start state into its blocks' start
+    states."""
     group_step: np.ndarray
-    """[shape=(n_states, n_states)]: ``A^(L G)``, a group's start state into the next one's."""
+    """[shape=(n_states, n_states)], float64: ``A^(L G)``, a group's start state into the next
+    one's."""
     powers: np.ndarray
-    """[shape=(L, n_states, n_states)]: ``A^r`` for ``r < L``."""
+    """[shape=(L, n_states, n_states)], float64: ``A^r`` for ``r < L``."""
 
     def steady_state(self, level: float) -> np.ndarray:
         """The state of the cascade after a constant input of ``level`` forever (what
@@ -71,13 +78,21 @@ class Cascade:
 
         Parameters
         ----------
-        x : np.ndarray [shape=(n_samples,)], float or integer (read as its values)
-        state : np.ndarray [shape=(n_states,)], float64: zeros for a cascade at rest
+        x : np.ndarray [shape=(n_samples,)], float32 or int16 (read as its values); float64 is
+            read as float32
+        state : np.ndarray [shape=(n_states,)], float64: zeros for a cascade at rest,
+            :meth:`steady_state` for one that has seen a constant
 
-        Returns ``(y, state)``: y [shape=(n_samples,)], float32; the state as given.
+        Returns ``(y, state)``: y [shape=(n_samples,)], float32; state [shape=(n_states,)],
+        float64, a new array. Raises InvalidParamsError for other shapes.
         """
+        if x.ndim != 1 or np.shape(state) != (self.n_states,):
+            raise InvalidParamsError(
+                f"need x of shape (n_samples,) and a state of shape ({self.n_states},), "
+                f"got {x.shape} and {np.shape(state)}"
+            )
         y = np.empty(x.shape[0], np.float32)
-        state = np.asarray(state, np.float64)
+        state = np.array(state, np.float64)
         for start in range(0, x.shape[0], PIECE_SAMPLES):  # pieces that stay in the caches
             piece = slice(start, start + PIECE_SAMPLES)
             state = self._filter_piece(x[piece], state, out=y[piece])
@@ -104,18 +119,26 @@ class Cascade:
         out[:] = y.reshape(-1)[:n]
         final = starts[n_full] if n_full < starts.shape[0] else start  # after the last group
         if tail:  # the state after the last, partial block's inputs
-            final = self.powers[tail] @ final + x[n_full * L :] @ self.block_shares[L - tail :]
+            inputs = blocks.reshape(-1)[n_full * L : n]
+            final = self.powers[tail] @ final + inputs @ self.block_shares[L - tail :]
         return final
 
 
 def cascade(sos: np.ndarray) -> Cascade:
-    """The block matrices of the second-order sections ``sos``.
+    """The block matrices of the second-order sections ``sos`` (built once for each ``sos``
+    among the last 16, and read-only).
 
     Parameters
     ----------
-    sos : np.ndarray [shape=(n_sections, 6)], rows ``[b0, b1, b2, 1, a1, a2]`` (scipy's layout)
+    sos : np.ndarray [shape=(n_sections, 6)], rows ``[b0, b1, b2, 1, a1, a2]`` (SciPy's layout,
+        normalized: ``a0 = 1``). Raises InvalidParamsError for another shape or ``a0``.
     """
-    return _cascade(tuple(map(tuple, np.asarray(sos, np.float64))))
+    sos = np.asarray(sos, np.float64)
+    if sos.ndim != 2 or sos.shape[0] == 0 or sos.shape[1] != 6 or not np.all(sos[:, 3] == 1.0):
+        raise InvalidParamsError(
+            f"sos must be (n_sections >= 1, 6) with a0 = 1 in each row, got shape {sos.shape}"
+        )
+    return _cascade(tuple(map(tuple, sos)))
 
 
 @functools.lru_cache(maxsize=16)  # a worker sees many EQ settings: bounded
@@ -146,18 +169,20 @@ def _cascade(sos: tuple[tuple[float, ...], ...]) -> Cascade:
         for j in range(i + 1, G + 1):
             group_inputs[i * n : (i + 1) * n, j * n : (j + 1) * n] = step_powers[j - 1 - i].T
     group_states = np.hstack(list(step_powers[:G].transpose(0, 2, 1)))
-    return Cascade(
-        n_states=n,
-        a=a,
-        b=b,
-        block_impulse=toeplitz.T.astype(np.float32),
-        block_shares=to_state,
-        block_states=block_states,
-        group_inputs=group_inputs,
-        group_states=group_states,
-        group_step=step_powers[G],
-        powers=powers[:L],
-    )
+    matrices = {
+        "a": a,
+        "b": b,
+        "block_impulse": toeplitz.T.astype(np.float32),
+        "block_shares": to_state,
+        "block_states": block_states,
+        "group_inputs": group_inputs,
+        "group_states": group_states,
+        "group_step": step_powers[G],
+        "powers": powers[:L],
+    }
+    for matrix in matrices.values():  # shared by every caller of the cache
+        matrix.setflags(write=False)
+    return Cascade(n_states=n, **matrices)
 
 
 def _step(

@@ -1,7 +1,8 @@
 """Integrated loudness (ITU-R BS.1770-4), vectorized and streaming.
 
-K-weighting (a high shelf then a high-pass, §2.1) is applied in float64 blocks with the filter
-state carried between them; only the mean square of each complete 100 ms sub-block is kept, and
+K-weighting (a high shelf then a high-pass, §2.1) is applied in 4 s steps
+(:mod:`voxregen_core.iir`: float32 block products, float64 state) with the filter state carried
+between them; only the mean square of each complete 100 ms sub-block is kept, and
 four consecutive sub-blocks make one 400 ms gating block (75 % overlap, §2.4). Memory stays a few
 MB whatever the length. int16 arrays are read as PCM (value / 32768, see
 :mod:`voxregen_core.export`).
@@ -38,7 +39,7 @@ _SUB_BLOCKS_PER_BLOCK = 4
 """400 ms gating blocks with a 100 ms step: each block is 4 consecutive 100 ms sub-blocks."""
 
 _SUB_BLOCKS_PER_STEP = 40
-"""Sub-blocks filtered per step (4 s): bounds the float64 temporaries."""
+"""Sub-blocks filtered per step (4 s): bounds the temporaries."""
 
 _SEGMENT_SUB_BLOCKS = 300
 """Sub-blocks per segment filtered on its own thread (30 s)."""

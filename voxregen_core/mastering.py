@@ -12,7 +12,7 @@ import math
 import attrs
 import numpy as np
 
-from voxregen_core import iir
+from voxregen_core import iir, spec
 from voxregen_core.errors import EmptyInputError, InvalidParamsError, NonFiniteSamplesError
 from voxregen_core.export import dither_to_pcm16
 from voxregen_core.limiter import limit_in_place
@@ -40,8 +40,6 @@ ROBUST_READING_LU = 0.05
 :data:`~voxregen_core.loudness.GATE_JITTER_LU` has a block on a gate: when no round reads the
 target, such a round is delivered only if no other is left (another meter may read it LUs away)."""
 
-_RATE_HZ = 48_000
-"""The rate the band limit is designed for: the delivery rate, the only one mastered."""
 _HIGH_PASS_HZ = 5.0
 _LOW_PASS_SOS = np.array(
     [
@@ -52,7 +50,8 @@ _LOW_PASS_SOS = np.array(
     ]
 )
 """7th-order elliptic low-pass, 0.01 dB ripple, 60 dB stopband, edge 20 kHz at 48 kHz:
-``scipy.signal.ellip(7, 0.01, 60.0, 20_000.0, fs=48_000, output="sos")``, tabulated (a test
+``scipy.signal.ellip(7, 0.01, 60.0, 20_000.0, fs=48_000, output="sos")`` (the delivery rate,
+:data:`~voxregen_core.spec.SAMPLE_RATE_HZ`, the only one mastered), tabulated (a test
 checks it against SciPy) so that a render never imports ``scipy.signal`` (0.3-0.6 s)."""
 _SETTLE_S = 0.1
 """Each filter pass starts in the steady state of its first 100 ms's mean: no start transient."""
@@ -118,8 +117,13 @@ def master(
         raise InvalidParamsError(f"target_lufs must be in [-60, -5], got {target_lufs!r}")
     if not -20.0 <= ceiling_dbtp <= 0.0:
         raise InvalidParamsError(f"ceiling_dbtp must be in [-20, 0], got {ceiling_dbtp!r}")
+    if sample_rate_hz != spec.SAMPLE_RATE_HZ:  # the band limit's filters are designed for it
+        raise InvalidParamsError(
+            f"sample_rate_hz must be {spec.SAMPLE_RATE_HZ} (the delivery rate), "
+            f"got {sample_rate_hz!r}"
+        )
 
-    audio = _band_limit(x, sample_rate_hz=sample_rate_hz)
+    audio = _band_limit(x)
     if not audio.any():
         silence = np.zeros(audio.shape[0], np.int16)
         return MasterResult(silence, 0.0, 0.0, None, None, iterations=1)
@@ -133,7 +137,7 @@ def master(
     while iterations < MAX_ITERATIONS:
         iterations += 1
         if audio is None:  # each round starts from x again, so gains never compound
-            audio = _band_limit(x, sample_rate_hz=sample_rate_hz)
+            audio = _band_limit(x)
         result = _render(
             audio, gain_db=gain_db, limit_dbtp=limit_dbtp, seed=seed, rate_hz=sample_rate_hz
         )
@@ -216,7 +220,7 @@ def _next_gain_db(tried: list[tuple[float, float]], *, target_lufs: float) -> fl
     return gain_db + min(max(step_db, -_MAX_STEP_DB), _MAX_STEP_DB)
 
 
-def _band_limit(x: np.ndarray, *, sample_rate_hz: int) -> np.ndarray:
+def _band_limit(x: np.ndarray) -> np.ndarray:
     """High-pass at 5 Hz (2nd-order Butterworth) and low-pass at 20 kHz (7th-order elliptic,
     0.01 dB ripple), run forward and then backward over the whole stem: zero phase, so the
     delivered file stays sample-aligned and phase-coherent with the input (a producer nulls it
@@ -231,15 +235,11 @@ def _band_limit(x: np.ndarray, *, sample_rate_hz: int) -> np.ndarray:
     finite one bounds the ideal reconstruction of full-band noise. Without it the limiter's
     ceiling holds on every meter, ideal band-limited interpolation included.
     """
-    if sample_rate_hz != _RATE_HZ:
-        raise InvalidParamsError(
-            f"sample_rate_hz must be {_RATE_HZ} (the delivery rate), got {sample_rate_hz!r}"
-        )
     filters = iir.cascade(np.vstack([_high_pass_sos(), _LOW_PASS_SOS]))
     samples = {
-        "settle_samples": max(1, round(_SETTLE_S * sample_rate_hz)),
-        "warm_up_samples": round(_WARM_UP_S * sample_rate_hz),
-        "segment_samples": round(_SEGMENT_S * sample_rate_hz),
+        "settle_samples": max(1, round(_SETTLE_S * spec.SAMPLE_RATE_HZ)),
+        "warm_up_samples": round(_WARM_UP_S * spec.SAMPLE_RATE_HZ),
+        "segment_samples": round(_SEGMENT_S * spec.SAMPLE_RATE_HZ),
     }
     audio = np.empty(x.shape[0], np.float32)
     _filter_pass(filters, x, out=audio, **samples)
@@ -250,7 +250,7 @@ def _band_limit(x: np.ndarray, *, sample_rate_hz: int) -> np.ndarray:
 def _high_pass_sos() -> np.ndarray:
     """2nd-order Butterworth high-pass at :data:`_HIGH_PASS_HZ` (bilinear transform, prewarped:
     ``scipy.signal.butter``'s design), one row ``[b0, b1, b2, 1, a1, a2]``."""
-    k = math.tan(math.pi * _HIGH_PASS_HZ / _RATE_HZ)
+    k = math.tan(math.pi * _HIGH_PASS_HZ / spec.SAMPLE_RATE_HZ)
     a0 = 1.0 + math.sqrt(2.0) * k + k * k
     return np.array(
         [

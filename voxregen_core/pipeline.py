@@ -2,8 +2,8 @@
 
 decode → features (cache) → chunks → stitch → master → export, with progress reported after
 each chunk (the ``voxregen render`` CLI). The chunks are independent, so ``threads`` of them are
-generated at once (NumPy and SciPy release the GIL in their loops). The worker runs the same stages fanned out across
-processes instead (``voxregen_worker.render_job``).
+generated at once (NumPy releases the GIL in its loops). The worker runs the same stages fanned
+out across processes instead (``voxregen_worker.render_job``).
 
 The core never logs: :func:`render` reports progress through its port and returns the metrics.
 """

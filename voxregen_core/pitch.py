@@ -9,8 +9,9 @@ Step 6 (best local estimate) is left out.
 Frame ``i`` is centred at ``t = i * hop_s``; a signal of ``n`` samples has
 ``n // hop_samples + 1`` frames, as in :mod:`voxregen_core.features`.
 
-SciPy's FFT is loaded by the first estimate, on another thread while the signal resamples:
-a render whose features are cached never loads it (0.2-0.25 s of its start).
+SciPy's FFT is imported when an estimate starts (the first one loads it; later ones find it
+loaded), on another thread while the signal resamples: a render whose features are cached
+never loads it (0.2-0.25 s of its start).
 """
 
 from types import ModuleType
@@ -94,7 +95,7 @@ def estimate_f0(
             f"got fmin_hz={fmin_hz}, fmax_hz={fmax_hz}"
         )
     n_frames = x.shape[0] // units.seconds_to_samples(hop_s, sample_rate_hz=sample_rate_hz) + 1
-    loaded_fft = started(_scipy_fft)  # the module docstring
+    loaded_fft = started(_scipy_fft)  # imported while the signal resamples
     y = np.asarray(x, dtype=np.float32)
     if sample_rate_hz != YIN_RATE_HZ:
         y = soxr.resample(y, sample_rate_hz, YIN_RATE_HZ, quality="HQ")
@@ -154,7 +155,8 @@ def _stretch_energies(x: np.ndarray, width: int) -> np.ndarray:
 
 
 def _scipy_fft() -> ModuleType:
-    import scipy.fft  # not at the top: the module docstring
+    """The ``scipy.fft`` module, imported here rather than at the top (the module docstring)."""
+    import scipy.fft
 
     return scipy.fft
 

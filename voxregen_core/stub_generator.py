@@ -26,9 +26,9 @@ without drawing on ``chunk.seed``. It ignores ``params.quality``, the chunk's fe
 singer profile. It never changes the length and returns float32.
 
 Continuity across chunks (chunks overlap by 2 s and are crossfaded): the EQ starts from the
-steady state of the chunk's first sample (:meth:`~voxregen_core.iir.Cascade.steady_state`), and the compressor's level window
-is centered and mirrored at the chunk edges, so there is no start transient, and away from
-the edges both renders of an overlap compute the same gain. The gain is computed every
+steady state of the chunk's first sample (:meth:`~voxregen_core.iir.Cascade.steady_state`),
+and the compressor's level window is centered and mirrored at the chunk edges, so there is no
+start transient, and away from the edges both renders of an overlap compute the same gain. The gain is computed every
 2.5 ms (a hop that divides the 16 s stride, so overlapping chunks share the grid) and
 interpolated linearly between.
 """

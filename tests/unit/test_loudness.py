@@ -127,8 +127,9 @@ def test_agrees_with_ffmpeg_on_synthetic_singing_mono_and_dual_mono():
 def test_the_k_weighting_does_not_depend_on_the_core_count_and_matches_one_pass(monkeypatch):
     """The sub-block powers come from 30 s segments filtered at once, each after the first with a
     1 s lead-in from rest: the same on 1 core or 3, and within float32 rounding (1e-5 of a
-    power: 4e-5 dB) of SciPy's float64 pass from rest over the whole signal. The signal is a DAW's: exact digital silence, then singing that starts
-    on a hard cut just before a segment boundary, with a DC offset."""
+    power: 4e-5 dB) of SciPy's float64 pass from rest over the whole signal. The signal is a
+    DAW's: exact digital silence, then singing that starts on a hard cut just before a segment
+    boundary, with a DC offset."""
     singing = synthetic_singing(70.0, seed=5).audio + 0.05
     x = np.concatenate([np.zeros(25 * FS), singing]).astype(np.float32)  # 95 s: 4 segments
     powers = []

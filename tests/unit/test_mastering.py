@@ -215,7 +215,7 @@ def test_the_band_limit_does_not_depend_on_the_core_count_and_matches_one_pass(m
     outputs = []
     for cores in (1, 3):
         monkeypatch.setattr(parallelism, "usable_cores", lambda cores=cores: cores)
-        outputs.append(mastering._band_limit(x, sample_rate_hz=FS))
+        outputs.append(mastering._band_limit(x))
     assert np.array_equal(outputs[0], outputs[1])
     high_pass = scipy.signal.butter(2, 5.0, btype="highpass", fs=FS, output="sos")
     low_pass = scipy.signal.ellip(7, 0.01, 60.0, 20_000.0, fs=FS, output="sos")

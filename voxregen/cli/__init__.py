@@ -82,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Regenerate a vocal stem and master it to -18 LUFS, -1 dBTP.",
     )
     # its process ends once it returns, without the interpreter's teardown: the files are
-    # written and fsynced by then, and unloading SciPy's modules and freeing the render's
+    # written and fsynced by then, and unloading its modules and freeing the render's
     # objects one by one cost 0.15-0.3 s of an 8-minute render's 2-3 s (docs/decisions.md)
     render_cmd.set_defaults(handler="render:render_command", skip_teardown=True)
     render_cmd.add_argument("input", type=Path, help="WAV stem, mono or stereo, up to 8 minutes")
