@@ -50,6 +50,11 @@ class PreparedStem:
     feature_cache_hit: bool
     plan: ChunkPlan
 
+    def without_audio(self) -> "PreparedStem":
+        """This stem with no samples (92 MB for 8 minutes): what a delivery needs, since it
+        reads the stored chunks; dropping the samples first leaves their memory to it."""
+        return attrs.evolve(self, stem=attrs.evolve(self.stem, audio=np.zeros(0, np.float32)))
+
 
 @attrs.frozen(eq=False)
 class Delivery:

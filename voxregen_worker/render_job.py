@@ -138,6 +138,8 @@ class Renderer:
         if ledger is None:
             log.info("render_job_finished_elsewhere", stage="start")
         elif ledger.complete:
+            self.stems.drop(job.id)
+            prepared = prepared.without_audio()  # its samples go before delivery's arrays come
             self._deliver(job, prepared, profile, ledger)
         else:
             self._queue_chunks(job, ledger, ledger.missing())
@@ -216,6 +218,8 @@ class Renderer:
             elapsed_ms=ms_since(started),
         )
         if completed:
+            self.stems.drop(job.id)
+            prepared = prepared.without_audio()  # its samples go before delivery's arrays come
             self._deliver(job, prepared, profile, ledger)
 
     def _begin_chunks(
