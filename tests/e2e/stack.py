@@ -572,6 +572,20 @@ def uninterrupted_render(stack: Stack, user_id: uuid.UUID, job_id: str, work_dir
         return render(job, read_input=read_input, profile=profile, ports=ports).output_wav
 
 
+def assert_same_bytes(delivered: bytes, expected: bytes) -> None:
+    """``delivered == expected``, failing with the sizes and the first byte that differs:
+    pytest's own report of two unequal WAVs is a diff that runs for many minutes."""
+    if delivered != expected:
+        first = next(
+            (i for i, (a, b) in enumerate(zip(delivered, expected, strict=False)) if a != b),
+            min(len(delivered), len(expected)),
+        )
+        raise AssertionError(
+            f"{len(delivered)} bytes delivered, {len(expected)} expected: they differ from "
+            f"byte {first} on"
+        )
+
+
 class _NoProgress:
     def report(self, progress: Progress) -> None:
         pass

@@ -20,6 +20,7 @@ from benchmarks.load_scenarios import logged_at, run_kill_recovery
 from tests.e2e.stack import (
     ServiceProcess,
     Stack,
+    assert_same_bytes,
     check_done,
     singing_wav,
     stem_s_for,
@@ -106,7 +107,7 @@ def test_five_kill_9s_mid_chunk_cost_only_the_chunks_in_flight_and_change_no_byt
     with stack.service() as service:
         ledger = service.jobs.ledger(user_id=ada.id, job_id=uuid.UUID(job_id))
         assert ledger.generated <= CHUNKS + lost.total(), ledger
-    assert ada.download(job_id) == uninterrupted_render(stack, ada.id, job_id, tmp_path)
+    assert_same_bytes(ada.download(job_id), uninterrupted_render(stack, ada.id, job_id, tmp_path))
     assert stack.stored_input(ada.id, job_id) == stem
 
 
@@ -151,7 +152,7 @@ def test_every_message_twice_to_two_workers_gives_one_output_and_one_set_of_rows
             assert _count(connection, "render_jobs") == 1
             assert _count(connection, "render_jobs WHERE status = 'done'") == 1
             assert _count(connection, "stem_feature_cache") == 1
-    assert ada.download(job_id) == uninterrupted_render(stack, ada.id, job_id, tmp_path)
+    assert_same_bytes(ada.download(job_id), uninterrupted_render(stack, ada.id, job_id, tmp_path))
 
 
 @pytest.mark.slow

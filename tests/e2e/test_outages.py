@@ -20,6 +20,7 @@ import pytest
 from tests.e2e.stack import (
     Stack,
     User,
+    assert_same_bytes,
     check_done,
     s3_storage_url,
     singing_wav,
@@ -77,8 +78,9 @@ class Outages:
         states = self.user.finished(job_id, timeout_s=JOB_TIMEOUT_S)
         check_done(states, chunks=CHUNKS, context=self.stack.logs)
         assert self.stack.stored_input(self.user.id, job_id) == singing_wav(STEM_S, seed=5)
-        assert self.user.download(job_id) == uninterrupted_render(
-            self.stack, self.user.id, job_id, self.work_dir
+        assert_same_bytes(
+            self.user.download(job_id),
+            uninterrupted_render(self.stack, self.user.id, job_id, self.work_dir),
         )
         assert all(process.alive for process in self.stack.processes), self.stack.logs()
 
