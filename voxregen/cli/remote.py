@@ -244,14 +244,16 @@ def _check_usable(profile: Profile) -> None:
 
 
 def _wait(client: Client, job: Job) -> Job:
-    """The job once finished, its chunk progress drawn meanwhile; Ctrl-C leaves it running."""
+    """The job once finished, its chunk progress drawn meanwhile; Ctrl-C leaves it running.
+    ``job`` is as created, so its ``queued`` is said once, whether or not a poll still finds
+    the job waiting (a short one may be running by the first)."""
     bar = TerminalProgressBar(sys.stderr, label=f"voxregen: job {_short(job.id)}")
     drawn = []
+    if job.status == "queued":
+        _say(f"job {job.id} queued")
 
     def show(seen: Job) -> None:
-        if seen.status == "queued":
-            _say(f"job {seen.id} queued")
-        elif seen.progress.chunks_total and drawn[-1:] != [seen.progress]:
+        if seen.status != "queued" and seen.progress.chunks_total and drawn[-1:] != [seen.progress]:
             drawn.append(seen.progress)
             bar.report(seen.progress)
 
