@@ -138,8 +138,7 @@ class Renderer:
         if ledger is None:
             log.info("render_job_finished_elsewhere", stage="start")
         elif ledger.complete:
-            self.stems.drop(job.id)
-            prepared = prepared.without_audio()  # its samples go before delivery's arrays come
+            prepared = self._released(job, prepared)
             self._deliver(job, prepared, profile, ledger)
         else:
             self._queue_chunks(job, ledger, ledger.missing())
@@ -218,8 +217,7 @@ class Renderer:
             elapsed_ms=ms_since(started),
         )
         if completed:
-            self.stems.drop(job.id)
-            prepared = prepared.without_audio()  # its samples go before delivery's arrays come
+            prepared = self._released(job, prepared)
             self._deliver(job, prepared, profile, ledger)
 
     def _begin_chunks(
@@ -331,6 +329,12 @@ class Renderer:
             self.service.store.delete(output_key)
             self._delete_chunks(job)
             log.info("render_job_canceled", stage="done", output_deleted=True)
+
+    def _released(self, job: RenderJob, prepared: PreparedStem) -> PreparedStem:
+        """``prepared`` without its samples, and out of the stem cache: rebind the caller's name
+        to it before delivering, so the samples' memory goes to the delivery's own arrays."""
+        self.stems.drop(job.id)
+        return prepared.without_audio()
 
     def _report_stages(self, timer: StageTimer) -> None:
         """One ``render_stage`` line per lap of ``timer``, each observed in the metrics."""
