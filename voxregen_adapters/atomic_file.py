@@ -1,4 +1,5 @@
-"""Atomic file replacement: write a temporary file beside the target, fsync, rename."""
+"""Atomic file replacement: write a temporary file beside the target, fsync it (unless it can be
+made again), rename it over the target."""
 
 import os
 import secrets
@@ -6,14 +7,22 @@ from collections.abc import Iterable
 from pathlib import Path
 
 
-def write_atomically(path: Path, data: bytes, *, mode: int = 0o666) -> None:
+def write_atomically(path: Path, data: bytes, *, mode: int = 0o666, durable: bool = True) -> None:
     """Replace ``path`` with ``data`` so that readers see the old file or the new one, never a
     part. The file gets ``mode`` less the umask: by default what ``open`` would give it (a
-    user's output file); a store of users' audio passes 0o600."""
-    write_chunks_atomically(path, (data,), mode=mode)
+    user's output file); a store of users' audio passes 0o600.
+
+    ``durable``: the data reaches the disk before the rename, so the new file survives a power
+    cut too. Without it (a file that can be made again, whose readers check it: a chunk) the
+    rename still holds against a killed process, but a power cut can leave the new file empty,
+    short or zeroed; it saves a wait for the disk per file (for an 8-minute render's 30
+    chunks, 0.1 s)."""
+    write_chunks_atomically(path, (data,), mode=mode, durable=durable)
 
 
-def write_chunks_atomically(path: Path, chunks: Iterable[bytes], *, mode: int = 0o666) -> None:
+def write_chunks_atomically(
+    path: Path, chunks: Iterable[bytes], *, mode: int = 0o666, durable: bool = True
+) -> None:
     """:func:`write_atomically` of ``chunks`` end to end, each written as it comes (an upload
     as it arrives: one chunk in memory at a time). If iterating ``chunks`` raises, ``path`` is
     left as it was and the error propagates."""
@@ -26,8 +35,9 @@ def write_chunks_atomically(path: Path, chunks: Iterable[bytes], *, mode: int = 
         with os.fdopen(handle, "wb") as file:
             for chunk in chunks:
                 file.write(chunk)
-            file.flush()
-            os.fsync(file.fileno())
+            if durable:
+                file.flush()
+                os.fsync(file.fileno())
         os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)

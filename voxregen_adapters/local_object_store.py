@@ -18,7 +18,7 @@ from typing import BinaryIO
 from voxregen_adapters import url_signing
 from voxregen_adapters.atomic_file import write_atomically, write_chunks_atomically
 from voxregen_core.errors import InvalidKeyError, ObjectNotFoundError
-from voxregen_core.keys import parse_key
+from voxregen_core.keys import KeyKind, parse_key
 
 
 class LocalObjectStore:
@@ -32,7 +32,9 @@ class LocalObjectStore:
         return self._root / key
 
     def put(self, key: str, data: bytes) -> None:
-        write_atomically(self._path(key), data, mode=0o600)  # users' audio: the owner's only
+        # users' audio: the owner's only; a chunk is made again if a crash spoils it (its CRC)
+        durable = parse_key(key).kind is not KeyKind.CHUNK
+        write_atomically(self._path(key), data, mode=0o600, durable=durable)
 
     def put_stream(self, key: str, chunks: Iterable[bytes]) -> None:
         write_chunks_atomically(self._path(key), chunks, mode=0o600)

@@ -228,6 +228,21 @@ def test_a_damaged_stored_chunk_is_regenerated():
     assert generator.calls == [1]
 
 
+def test_a_stored_chunk_whose_samples_a_crash_zeroed_is_regenerated():
+    """What an unsynced chunk file can hold after a power cut: its header and comment, and
+    zeros where the samples were."""
+    job = _job()
+    store = InMemoryObjectStore()
+    _render(job, _ports(store=store))
+    key = chunk_key(USER, job.id, 1)
+    stored = store.objects[key]
+    samples_at = stored.index(b"data") + 8
+    store.objects[key] = stored[:samples_at] + bytes(len(stored) - samples_at)
+    generator = IdentityGenerator()
+    _render(job, _ports(generator, store=store))
+    assert generator.calls == [1]
+
+
 def test_bad_input_fails_before_any_chunk_is_generated():
     generator = IdentityGenerator()
     ports = _ports(generator)
