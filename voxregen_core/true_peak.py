@@ -180,6 +180,45 @@ def true_peak_envelope(
     return envelope[start - lo : stop - lo]
 
 
+def samples_over(x: np.ndarray, *, oversample: int, above: float) -> tuple[np.ndarray, np.ndarray]:
+    """The samples whose true-peak envelope (:func:`true_peak_envelope`) exceeds ``above``, and
+    the envelope there, without a full-length envelope: only the blocks whose bound exceeds
+    ``above`` are oversampled, and only their samples over it are kept.
+
+    Parameters
+    ----------
+    x : np.ndarray [shape=(n_samples,)], float or int16 PCM
+    oversample : interpolation factor
+    above : linear threshold
+
+    Returns ``(positions, peaks)``: np.ndarray [shape=(k,)], int64, ascending sample indices;
+    np.ndarray [shape=(k,)], float32, the envelope there (each over ``above``).
+    """
+    interp = _interpolator(_checked_oversample(oversample))
+    (x,) = _checked_signal(x, allow_channels=False)
+    n = x.shape[0]
+    n_blocks = -(-n // BLOCK_SAMPLES)
+    flagged = np.flatnonzero(_bounds(x, 0, n_blocks, interp) > above)
+    inner = flagged[(flagged > 0) & (flagged < n_blocks - 1)]
+    found = []
+    for first_flagged in range(0, inner.size, _BATCH_BLOCKS):
+        batch = inner[first_flagged : first_flagged + _BATCH_BLOCKS]
+        envelope = _peaks_around(x, batch * BLOCK_SAMPLES, BLOCK_SAMPLES, interp)
+        rows, columns = np.nonzero(envelope > above)
+        found.append((batch[rows] * BLOCK_SAMPLES + columns, envelope[rows, columns]))
+    for edge in sorted({0, n_blocks - 1} & set(flagged.tolist())):  # the lead-in and the tail
+        start = edge * BLOCK_SAMPLES
+        envelope = true_peak_envelope(
+            x, oversample=oversample, above=above, start=start, stop=min(start + BLOCK_SAMPLES, n)
+        )
+        (columns,) = np.nonzero(envelope > above)
+        found.insert(0 if edge == 0 else len(found), (start + columns, envelope[columns]))
+    if not found:
+        return np.zeros(0, np.int64), np.zeros(0, np.float32)
+    positions, peaks = (np.concatenate(parts) for parts in zip(*found, strict=True))
+    return positions.astype(np.int64), peaks
+
+
 def _peak(x: np.ndarray, interp: _Interpolator) -> float:
     """Largest |interpolated value| of a 1-D signal, oversampling only blocks that could hold it."""
     n = x.shape[0]

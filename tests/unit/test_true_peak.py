@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from tests.meters import reference_true_peak_dbtp
 from tests.signals import sine
 from voxregen_core.errors import InvalidParamsError, NonFiniteSamplesError
-from voxregen_core.true_peak import true_peak_dbtp, true_peak_envelope
+from voxregen_core.true_peak import samples_over, true_peak_dbtp, true_peak_envelope
 
 FS = 48_000
 
@@ -152,6 +152,40 @@ def test_envelope_of_a_stretch_reads_the_context_around_it():
         rtol=1e-6,
         atol=0,
     )
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int16])
+def test_samples_over_are_where_the_envelope_exceeds_the_threshold(dtype):
+    """Hard cuts at both ends (the lead-in, the tail and the mirrored views count), a burst of
+    inter-sample peaks (fs/4 at 45 degrees) inside, quiet blocks between them, and a length that
+    is no whole number of blocks."""
+    rng = np.random.default_rng(8)
+    burst = np.tile(np.float32([1.0, 1.0, -1.0, -1.0]) * 0.6, 64)
+    x = np.concatenate(
+        [
+            0.7 * np.ones(300),
+            0.01 * rng.standard_normal(5_000),
+            burst,
+            0.01 * rng.standard_normal(7_321),
+            [0.2, -0.75],
+        ]
+    )
+    if dtype == np.int16:
+        x = np.round(x * 32768).astype(np.int16)
+    above = 0.74
+    envelope = true_peak_envelope(x, oversample=8, above=above)
+    positions, peaks = samples_over(x, oversample=8, above=above)
+    expected = np.flatnonzero(envelope > above)
+    assert {0, 5_300, x.shape[0] - 1} <= set(expected.tolist())  # both ends and the burst
+    np.testing.assert_array_equal(positions, expected)
+    np.testing.assert_allclose(peaks, envelope[expected], rtol=1e-6, atol=0)
+    assert positions.dtype == np.int64 and peaks.dtype == np.float32
+
+
+def test_no_sample_is_over_in_silence_or_an_empty_signal():
+    for x in (np.zeros(5_000, np.float32), np.zeros(0, np.float32)):
+        positions, peaks = samples_over(x, oversample=8, above=0.0)
+        assert positions.shape == peaks.shape == (0,)
 
 
 def test_int16_is_read_as_pcm_and_channels_take_the_louder():
