@@ -41,8 +41,9 @@ def dither_to_pcm16(x: np.ndarray, *, seed: int, overwrite_x: bool = False) -> n
     seed : non-negative integer; the same seed and input give the same output, bit for bit
     overwrite_x : quantize into ``x``'s own memory (``x`` contiguous float32, and garbage
         after): the result is a view of its first half, and no second full-length array is
-        made (46 MB for 8 minutes). The segments then run one after another on one core, each
-        overwriting only samples that the ones before it have read. Same output either way.
+        made (46 MB for 8 minutes). The segments then run in waves (22 segments in 6 for
+        8 minutes), each overwriting only samples that the waves before it have read. Same
+        output either way.
 
     Returns
     -------
@@ -71,11 +72,15 @@ def dither_to_pcm16(x: np.ndarray, *, seed: int, overwrite_x: bool = False) -> n
             pcm16[chunk_start:chunk_stop] = _dithered(x[chunk_start:chunk_stop], rng)
 
     starts = range(0, x.shape[0], _SEGMENT_SAMPLES)
-    if overwrite_x:
-        for start in starts:
-            segment(start)
-    else:
+    if not overwrite_x:
         map_on_cores(segment, starts)
+        return pcm16
+    # In place, segment j writes the bytes that held samples [j S / 2, (j + 1) S / 2): samples
+    # of segment j // 2 (and of j itself for j = 0, which reads each step before writing it).
+    # So segments run in waves by bit length, {0}, {1}, {2, 3}, {4..7}, ..., each on all cores
+    # once the wave before it, which holds the samples it overwrites, is read.
+    for wave in range(len(starts).bit_length() + 1):  # j < len(starts) has at most as many bits
+        map_on_cores(segment, [start for j, start in enumerate(starts) if j.bit_length() == wave])
     return pcm16
 
 

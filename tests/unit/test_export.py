@@ -124,9 +124,10 @@ def test_encoder_refuses_bad_arguments(pcm16, rate, message):
         encode_dual_mono_wav16(pcm16, sample_rate_hz=rate)
 
 
-@pytest.mark.parametrize("n_samples", [1, 1000, (1 << 20) + 12_345, 3 << 20])
+@pytest.mark.parametrize("n_samples", [1, 1000, (1 << 20) + 12_345, 3 << 20, (5 << 20) + 7])
 def test_dither_into_the_inputs_own_memory_gives_the_same_pcm(n_samples: int) -> None:
-    """overwrite_x quantizes in place, segment after segment: the same samples as the copy."""
+    """overwrite_x quantizes in place, in waves of segments on all cores (6 segments: 4 waves):
+    the same samples as the copy."""
     rng = np.random.default_rng(5)
     x = (rng.uniform(-1.0, 1.0, n_samples) * 0.9).astype(np.float32)
     expected = dither_to_pcm16(x, seed=3)
