@@ -22,6 +22,19 @@ def sine(
     return 10 ** (peak_dbfs / 20) * np.sin(2 * np.pi * freq_hz * t + np.deg2rad(phase_deg))
 
 
+def noise_bursts_over_a_quiet_tone(*, seed: int = 7) -> np.ndarray:
+    """8 s of float32: 60 full-band noise bursts (4 ms, Hann-shaped, up to -1 dBFS) over a
+    220 Hz tone at -50 dBFS. Mastered to -18 LUFS, the limiter takes off over 10 dB and the
+    gain takes several rounds to find."""
+    rng = np.random.default_rng(seed)
+    x = 0.003 * sine(220, peak_dbfs=0, duration_s=8.0)
+    for start in rng.integers(0, x.size - 200, 60):
+        x[start : start + 200] += (
+            rng.uniform(0.3, 0.9) * np.hanning(200) * rng.choice([-1.0, 1.0], 200)
+        )
+    return x.astype(np.float32)
+
+
 def wav_bytes(
     audio: np.ndarray, *, fs: int = FS, subtype: str = "PCM_24", container: str = "WAV"
 ) -> bytes:

@@ -33,7 +33,7 @@ from voxregen_core.generator import ChunkFeatures
 from voxregen_core.input_hash import check_unchanged
 from voxregen_core.jobs import RenderJob
 from voxregen_core.keys import chunk_key
-from voxregen_core.mastering import MasterResult, master
+from voxregen_core.mastering import MasterResult, master_rounds
 from voxregen_core.ports import Clock, FeatureCacheRepository, Generator, ObjectStore
 from voxregen_core.profiles import SingerProfile
 from voxregen_core.stage_timer import StageTimer
@@ -148,16 +148,26 @@ def deliver(
     laps.
     """
     timer = timer or StageTimer()
-    stitched = stitch(load_chunks(job, plan, input_hash, profile, store), plan)
+    stitched = [stitch(load_chunks(job, plan, input_hash, profile, store), plan)]
     timer.lap("stitch")
-    mastered = master(
-        stitched,
+
+    def fresh() -> np.ndarray:
+        """Mastering's first round takes the stitch above and works in its memory; a later one
+        (the limiter moved the loudness) stitches the stored chunks again rather than keep a
+        second 92 MB copy through every render."""
+        return (
+            stitched.pop()
+            if stitched
+            else stitch(load_chunks(job, plan, input_hash, profile, store), plan)
+        )
+
+    mastered = master_rounds(
+        fresh,
         sample_rate_hz=spec.SAMPLE_RATE_HZ,
         target_lufs=job.params.target_lufs,
         ceiling_dbtp=job.params.true_peak_db,
         seed=ChunkFeatures.seed_for(job.id, plan.chunks_total, job.params),
     )
-    del stitched
     timer.lap("master")
     output_wav = encode_dual_mono_wav16(mastered.pcm16, sample_rate_hz=spec.SAMPLE_RATE_HZ)
     timer.lap("export")

@@ -9,7 +9,7 @@ import pytest
 import scipy.signal
 
 from tests.meters import ffmpeg_ebur128, reference_true_peak_dbtp
-from tests.signals import sine, synthetic_singing
+from tests.signals import noise_bursts_over_a_quiet_tone, sine, synthetic_singing
 from voxregen_core import mastering, parallelism
 from voxregen_core.errors import EmptyInputError, InvalidParamsError, NonFiniteSamplesError
 from voxregen_core.export import encode_dual_mono_wav16
@@ -67,14 +67,7 @@ def test_singing_with_plosives_is_limited_under_the_ceiling_on_both_meters():
 
 
 def test_a_very_peaky_signal_still_reaches_the_target_within_0_2_lu():
-    # Full-band noise bursts over a quiet tone: the limiter has to take off well over 10 dB.
-    rng = np.random.default_rng(7)
-    x = 0.003 * sine(220, peak_dbfs=0, duration_s=8.0)
-    for start in rng.integers(0, x.size - 200, 60):
-        x[start : start + 200] += (
-            rng.uniform(0.3, 0.9) * np.hanning(200) * rng.choice([-1.0, 1.0], 200)
-        )
-    result = mastered(x)
+    result = mastered(noise_bursts_over_a_quiet_tone())
     reading = delivered(result)
     assert result.limiter_gain_reduction_db > 10.0
     assert reading.integrated_lufs == pytest.approx(TARGET_LUFS, abs=0.2)
@@ -175,6 +168,35 @@ def test_input_shorter_than_one_loudness_block_gets_no_gain_but_is_still_limited
     assert not np.isnan(result.pcm16).any()
 
 
+def test_each_round_masters_the_signal_anew_in_its_own_memory():
+    """master_rounds asks for the signal once per round and works in the array it gets: what
+    master() delivers for the same samples, bit for bit."""
+    x = noise_bursts_over_a_quiet_tone()
+    made = []
+
+    def fresh() -> np.ndarray:
+        made.append(x.copy())
+        return made[-1]
+
+    result = mastering.master_rounds(
+        fresh, sample_rate_hz=FS, target_lufs=TARGET_LUFS, ceiling_dbtp=CEILING_DBTP, seed=1
+    )
+    assert result.iterations > 1
+    assert len(made) == result.iterations
+    assert any(np.shares_memory(result.pcm16, array) for array in made)
+    np.testing.assert_array_equal(result.pcm16, mastered(x).pcm16)
+
+
+def test_a_signal_to_master_in_place_must_be_contiguous_writeable_float32():
+    read_only = np.zeros(100, np.float32)
+    read_only.flags.writeable = False
+    for x in (np.zeros(100), np.zeros(200, np.float32)[::2], read_only):
+        with pytest.raises(InvalidParamsError, match="contiguous, writeable float32"):
+            mastering.master_rounds(
+                lambda x=x: x, sample_rate_hz=FS, target_lufs=TARGET_LUFS, ceiling_dbtp=-1.0, seed=0
+            )
+
+
 def test_input_is_not_changed():
     x = synthetic_singing(1.0, seed=10).audio.astype(np.float32)
     before = x.copy()
@@ -215,7 +237,7 @@ def test_the_band_limit_does_not_depend_on_the_core_count_and_matches_one_pass(m
     outputs = []
     for cores in (1, 3):
         monkeypatch.setattr(parallelism, "usable_cores", lambda cores=cores: cores)
-        outputs.append(mastering._band_limit(x))
+        outputs.append(mastering._band_limit(x.copy()))  # in place
     assert np.array_equal(outputs[0], outputs[1])
     high_pass = scipy.signal.butter(2, 5.0, btype="highpass", fs=FS, output="sos")
     low_pass = scipy.signal.ellip(7, 0.01, 60.0, 20_000.0, fs=FS, output="sos")

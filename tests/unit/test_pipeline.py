@@ -19,11 +19,16 @@ from tests.fakes import (
     SteppingClock,
 )
 from tests.meters import ffmpeg_ebur128
-from tests.signals import synthetic_singing, wav_bytes
+from tests.signals import noise_bursts_over_a_quiet_tone, synthetic_singing, wav_bytes
 from voxregen_core.audio_input import read_stem
+from voxregen_core.chunk_store import load_chunks
+from voxregen_core.crossfade import stitch
 from voxregen_core.errors import ChunkMissingError, GeneratorError, NotAWavError
+from voxregen_core.export import encode_dual_mono_wav16
+from voxregen_core.generator import ChunkFeatures
 from voxregen_core.jobs import Progress, RenderJob
 from voxregen_core.keys import chunk_key, chunks_prefix, job_input_key
+from voxregen_core.mastering import master
 from voxregen_core.params import RenderParams
 from voxregen_core.pipeline import RenderPorts, render
 from voxregen_core.profiles import ProfileStatus, SingerProfile
@@ -241,6 +246,42 @@ def test_a_stored_chunk_whose_samples_a_crash_zeroed_is_regenerated():
     generator = IdentityGenerator()
     _render(job, _ports(generator, store=store))
     assert generator.calls == [1]
+
+
+def test_each_mastering_round_stitches_the_stored_chunks_again():
+    """A stem whose mastering takes several rounds: each after the first stitches the chunks
+    again instead of keeping a copy, and the delivery is what mastering one stitch gives."""
+    job = _job()
+    ports = _ports()
+    data = wav_bytes(noise_bursts_over_a_quiet_tone(), fs=48_000, subtype="FLOAT")
+    _render(job, ports, data)
+    prepared = prepare(
+        job,
+        read_input=lambda: read_stem(io.BytesIO(data)),
+        store=ports.store,
+        feature_cache=ports.feature_cache,
+        clock=ports.clock,
+    )
+    reads = []
+    real_get = ports.store.get
+    ports.store.get = lambda key: reads.append(key) or real_get(key)
+    delivery = deliver(
+        job, prepared.plan, input_hash=prepared.input_hash, profile=PROFILE, store=ports.store
+    )
+    rounds = delivery.mastered.iterations
+    assert rounds > 1
+    assert len(reads) == rounds * prepared.plan.chunks_total
+    once = master(
+        stitch(
+            load_chunks(job, prepared.plan, prepared.input_hash, PROFILE, ports.store),
+            prepared.plan,
+        ),
+        sample_rate_hz=48_000,
+        target_lufs=job.params.target_lufs,
+        ceiling_dbtp=job.params.true_peak_db,
+        seed=ChunkFeatures.seed_for(job.id, prepared.plan.chunks_total, job.params),
+    )
+    assert delivery.output_wav == encode_dual_mono_wav16(once.pcm16, sample_rate_hz=48_000)
 
 
 def test_bad_input_fails_before_any_chunk_is_generated():
