@@ -34,6 +34,7 @@ from voxregen_core.input_hash import check_unchanged
 from voxregen_core.jobs import RenderJob
 from voxregen_core.keys import chunk_key
 from voxregen_core.mastering import MasterResult, master_rounds
+from voxregen_core.parallelism import in_background
 from voxregen_core.ports import Clock, FeatureCacheRepository, Generator, ObjectStore
 from voxregen_core.profiles import SingerProfile
 from voxregen_core.stage_timer import StageTimer
@@ -148,18 +149,19 @@ def deliver(
     laps.
     """
     timer = timer or StageTimer()
-    stitched = [stitch(load_chunks(job, plan, input_hash, profile, store), plan)]
+
+    def stitched_again() -> np.ndarray:
+        # the chunks read and checked on another core while this one crossfades them
+        return stitch(in_background(load_chunks(job, plan, input_hash, profile, store)), plan)
+
+    stitched = [stitched_again()]
     timer.lap("stitch")
 
     def fresh() -> np.ndarray:
         """Mastering's first round takes the stitch above and works in its memory; a later one
         (the limiter moved the loudness) stitches the stored chunks again rather than keep a
         second 92 MB copy through every render."""
-        return (
-            stitched.pop()
-            if stitched
-            else stitch(load_chunks(job, plan, input_hash, profile, store), plan)
-        )
+        return stitched.pop() if stitched else stitched_again()
 
     mastered = master_rounds(
         fresh,
