@@ -30,6 +30,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from voxregen_core.errors import InvalidParamsError, NonFiniteSamplesError
 from voxregen_core.export import float_scale
+from voxregen_core.parallelism import map_on_cores
 from voxregen_core.units import gain_to_db
 from voxregen_core.validation import checked_sample_rate_hz
 
@@ -42,6 +43,9 @@ _ROWS = 32
 """Base samples per row of the Toeplitz product (a divisor of BLOCK_SAMPLES)."""
 _BATCH_BLOCKS = 64
 """Blocks oversampled per matrix product (bounds the temporaries to a few MB)."""
+_SEARCH_BLOCKS = 2048
+"""Blocks :func:`samples_over` searches per task, as many tasks at once as there are cores
+(cut by the length alone: the answer does not depend on the core count)."""
 
 
 @attrs.frozen(eq=False)
@@ -198,21 +202,33 @@ def samples_over(x: np.ndarray, *, oversample: int, above: float) -> tuple[np.nd
     (x,) = _checked_signal(x, allow_channels=False)
     n = x.shape[0]
     n_blocks = -(-n // BLOCK_SAMPLES)
-    flagged = np.flatnonzero(_bounds(x, 0, n_blocks, interp) > above)
-    inner = flagged[(flagged > 0) & (flagged < n_blocks - 1)]
-    found = []
-    for first_flagged in range(0, inner.size, _BATCH_BLOCKS):
-        batch = inner[first_flagged : first_flagged + _BATCH_BLOCKS]
-        envelope = _peaks_around(x, batch * BLOCK_SAMPLES, BLOCK_SAMPLES, interp)
-        rows, columns = np.nonzero(envelope > above)
-        found.append((batch[rows] * BLOCK_SAMPLES + columns, envelope[rows, columns]))
-    for edge in sorted({0, n_blocks - 1} & set(flagged.tolist())):  # the lead-in and the tail
-        start = edge * BLOCK_SAMPLES
-        envelope = true_peak_envelope(
-            x, oversample=oversample, above=above, start=start, stop=min(start + BLOCK_SAMPLES, n)
-        )
-        (columns,) = np.nonzero(envelope > above)
-        found.insert(0 if edge == 0 else len(found), (start + columns, envelope[columns]))
+
+    def search(first: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The samples over in blocks ``[first, first + _SEARCH_BLOCKS)``, in order."""
+        stop = min(first + _SEARCH_BLOCKS, n_blocks)
+        flagged = first + np.flatnonzero(_bounds(x, first, stop, interp) > above)
+        inner = flagged[(flagged > 0) & (flagged < n_blocks - 1)]
+        found = []
+        for first_flagged in range(0, inner.size, _BATCH_BLOCKS):
+            batch = inner[first_flagged : first_flagged + _BATCH_BLOCKS]
+            envelope = _peaks_around(x, batch * BLOCK_SAMPLES, BLOCK_SAMPLES, interp)
+            rows, columns = np.nonzero(envelope > above)
+            found.append((batch[rows] * BLOCK_SAMPLES + columns, envelope[rows, columns]))
+        for edge in sorted({0, n_blocks - 1} & set(flagged.tolist())):  # lead-in and tail
+            start = edge * BLOCK_SAMPLES
+            envelope = true_peak_envelope(
+                x,
+                oversample=oversample,
+                above=above,
+                start=start,
+                stop=min(start + BLOCK_SAMPLES, n),
+            )
+            (columns,) = np.nonzero(envelope > above)
+            found.insert(0 if edge == 0 else len(found), (start + columns, envelope[columns]))
+        return found
+
+    searches = map_on_cores(search, range(0, n_blocks, _SEARCH_BLOCKS))
+    found = [part for parts in searches for part in parts]
     if not found:
         return np.zeros(0, np.int64), np.zeros(0, np.float32)
     positions, peaks = (np.concatenate(parts) for parts in zip(*found, strict=True))

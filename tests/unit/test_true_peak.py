@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from tests.meters import reference_true_peak_dbtp
 from tests.signals import sine
+from voxregen_core import parallelism
 from voxregen_core.errors import InvalidParamsError, NonFiniteSamplesError
 from voxregen_core.true_peak import samples_over, true_peak_dbtp, true_peak_envelope
 
@@ -180,6 +181,25 @@ def test_samples_over_are_where_the_envelope_exceeds_the_threshold(dtype):
     np.testing.assert_array_equal(positions, expected)
     np.testing.assert_allclose(peaks, envelope[expected], rtol=1e-6, atol=0)
     assert positions.dtype == np.int64 and peaks.dtype == np.float32
+
+
+def test_samples_over_do_not_depend_on_the_core_count_across_searches(monkeypatch):
+    """Blocks are searched 2048 at a time (2,097,152 samples): inter-sample peaks on both sides
+    of that edge, found alike on 1 core or 3."""
+    x = np.zeros(2_200_000, np.float32)
+    burst = np.tile(np.float32([1.0, 1.0, -1.0, -1.0]) * 0.6, 32)
+    for start in (2_097_152 - 200, 2_097_152 + 72, 1_000_000):
+        x[start : start + burst.size] = burst
+    envelope = true_peak_envelope(x, oversample=8, above=0.74)
+    expected = np.flatnonzero(envelope > 0.74)
+    answers = []
+    for cores in (1, 3):
+        monkeypatch.setattr(parallelism, "usable_cores", lambda cores=cores: cores)
+        answers.append(samples_over(x, oversample=8, above=0.74))
+    for positions, peaks in answers:
+        np.testing.assert_array_equal(positions, expected)
+        np.testing.assert_array_equal(peaks, answers[0][1])
+    assert (expected < 2_097_152).any() and (expected >= 2_097_152).any()
 
 
 def test_no_sample_is_over_in_silence_or_an_empty_signal():
