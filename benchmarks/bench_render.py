@@ -26,7 +26,7 @@ from benchmarks.load import render_streamed, running_stack
 from benchmarks.report import machine, write_preamble
 from tests.meters import ffmpeg_ebur128
 
-RUNS = 3
+RUNS = 5
 STEM_S = 480.0
 REPORT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 VOXREGEN = str(Path(sys.executable).with_name("voxregen"))
