@@ -8,7 +8,6 @@ the reasoning behind the numbers.
 """
 
 import math
-from collections.abc import Callable
 
 import attrs
 import numpy as np
@@ -94,52 +93,40 @@ class MasterResult:
 
 
 def master(
-    x: np.ndarray, *, sample_rate_hz: int, target_lufs: float, ceiling_dbtp: float, seed: int
+    x: np.ndarray,
+    *,
+    sample_rate_hz: int,
+    target_lufs: float,
+    ceiling_dbtp: float,
+    seed: int,
+    overwrite_x: bool = False,
 ) -> MasterResult:
     """Loudness-normalize, true-peak limit and quantize the stitched vocal for delivery.
 
     Parameters
     ----------
-    x : np.ndarray [shape=(n_samples,)], float32, mono; left as it is (each round works on a
-        copy; :func:`master_rounds` is for a caller that can make the signal again instead)
+    x : np.ndarray [shape=(n_samples,)], float32, mono
     sample_rate_hz : rate of ``x`` and of the delivered file: 48000, the only rate the band
         limit is designed for
     target_lufs : integrated loudness of the delivered stereo dual-mono file (-60 to -5)
     ceiling_dbtp : no true peak of the delivered file above this (-20 to 0)
     seed : seeds the dither; the same input and seed give the same samples
+    overwrite_x : band-limit in ``x``'s own memory (``x`` contiguous, writeable float32, and the
+        band-limited signal after): no full-length copy of the input is made (92 MB for
+        8 minutes). ``x`` is left as it is otherwise.
+
+    The band-limited signal is kept for the rounds: each gain → limit → measure round scales,
+    limits and quantizes a copy of it, so gains never compound, and a later round (the limiter
+    moved the loudness) costs no second band limit.
 
     Input whose loudness is gated out (digital silence, level below -70 LUFS, or shorter than
     400 ms) gets 0 dB of gain, is still limited and dithered, and reports ``loudness_lufs=None``;
     digital silence comes out as digital silence (no dither), with ``true_peak_dbtp=None``.
     """
     x = checked_mono_float(x)
-    return master_rounds(
-        lambda: np.array(x, np.float32),
-        sample_rate_hz=sample_rate_hz,
-        target_lufs=target_lufs,
-        ceiling_dbtp=ceiling_dbtp,
-        seed=seed,
-    )
-
-
-def master_rounds(
-    fresh: Callable[[], np.ndarray],
-    *,
-    sample_rate_hz: int,
-    target_lufs: float,
-    ceiling_dbtp: float,
-    seed: int,
-) -> MasterResult:
-    """:func:`master` of the signal that ``fresh()`` returns, worked on in that array's memory.
-
-    Each gain → limit → measure round calls ``fresh()`` for the signal anew (the same samples
-    each time: float32, contiguous, writeable, and the caller's no longer) and band-limits,
-    scales, limits and quantizes it in place, so that gains never compound. A caller that can
-    make the signal again (stitch it from the stored chunks) so holds one full-length buffer
-    while mastering, not two: 92 MB less for 8 minutes, and no fresh pages to fault in.
-    """
-    audio = _owned(fresh())
-    if audio.shape[0] == 0:
+    if overwrite_x and (x.dtype != np.float32 or not x.flags.c_contiguous or not x.flags.writeable):
+        raise InvalidParamsError("overwrite_x needs a contiguous, writeable float32 x")
+    if x.shape[0] == 0:
         raise EmptyInputError("x holds no samples")
     if not -60.0 <= target_lufs <= -5.0:
         raise InvalidParamsError(f"target_lufs must be in [-60, -5], got {target_lufs!r}")
@@ -151,11 +138,13 @@ def master_rounds(
             f"got {sample_rate_hz!r}"
         )
 
-    audio = _band_limit(audio)
-    if not audio.any():
-        silence = np.zeros(audio.shape[0], np.int16)
+    band_limited = _band_limit(x if overwrite_x else np.array(x, np.float32))
+    if not band_limited.any():
+        silence = np.zeros(band_limited.shape[0], np.int16)
         return MasterResult(silence, 0.0, 0.0, None, None, iterations=1)
-    measured_lufs = integrated_loudness_lufs(audio, sample_rate_hz=sample_rate_hz, dual_mono=True)
+    measured_lufs = integrated_loudness_lufs(
+        band_limited, sample_rate_hz=sample_rate_hz, dual_mono=True
+    )
     limit_dbtp = ceiling_dbtp - METER_MARGIN_DB
     # gated out: the defined output is the 0 dB render (its delivered reading is gated out too)
     gain_db = target_lufs - measured_lufs if math.isfinite(measured_lufs) else 0.0
@@ -164,12 +153,13 @@ def master_rounds(
     iterations = 0
     while iterations < MAX_ITERATIONS:
         iterations += 1
-        if audio is None:  # each round starts from the signal again
-            audio = _band_limit(_owned(fresh()))
         result = _render(
-            audio, gain_db=gain_db, limit_dbtp=limit_dbtp, seed=seed, rate_hz=sample_rate_hz
+            band_limited.copy(),
+            gain_db=gain_db,
+            limit_dbtp=limit_dbtp,
+            seed=seed,
+            rate_hz=sample_rate_hz,
         )
-        audio = None
         peak_dbtp = result.true_peak_dbtp
         if peak_dbtp is not None and peak_dbtp > ceiling_dbtp - METER_MARGIN_DB / 2:
             # Dither can move a peak by a few thousandths of a dB: redo, aiming that much lower.
@@ -185,16 +175,6 @@ def master_rounds(
     return attrs.evolve(best or result, iterations=iterations)
 
 
-def _owned(x: np.ndarray) -> np.ndarray:
-    """What ``fresh()`` returned, checked: a 1-D contiguous, writeable float32 array."""
-    x = checked_mono_float(x)
-    if x.dtype != np.float32 or not x.flags.c_contiguous or not x.flags.writeable:
-        raise InvalidParamsError(
-            "the signal to master must be a contiguous, writeable float32 array"
-        )
-    return x
-
-
 def _rank(result: MasterResult, target_lufs: float) -> tuple[bool, float]:
     """Which round to deliver when none reads the target: a reading other meters agree with
     first, then the closest (its loudness is not None here)."""
@@ -205,9 +185,9 @@ def _rank(result: MasterResult, target_lufs: float) -> tuple[bool, float]:
 def _render(
     audio: np.ndarray, *, gain_db: float, limit_dbtp: float, seed: int, rate_hz: int
 ) -> MasterResult:
-    """One gain → limit → dither → measure round. Scales, limits and quantizes ``audio`` in
-    place (``pcm16`` is a view of its memory): a next round makes the signal again rather than
-    keep a copy (92 MB less for 8 min), and no second array holds the PCM (46 MB)."""
+    """One gain → limit → dither → measure round. Scales, limits and quantizes ``audio`` (a
+    copy of the band-limited signal) in place: ``pcm16`` is a view of its memory, and no second
+    array holds the PCM (46 MB for 8 minutes)."""
     audio *= np.float32(db_to_gain(gain_db))
     reduction_db = limit_in_place(
         audio, sample_rate_hz=rate_hz, ceiling_dbtp=limit_dbtp, ceiling_on_grid=True

@@ -33,7 +33,7 @@ from voxregen_core.generator import ChunkFeatures
 from voxregen_core.input_hash import check_unchanged
 from voxregen_core.jobs import RenderJob
 from voxregen_core.keys import chunk_key
-from voxregen_core.mastering import MasterResult, master_rounds
+from voxregen_core.mastering import MasterResult, master
 from voxregen_core.parallelism import in_background
 from voxregen_core.ports import Clock, FeatureCacheRepository, Generator, ObjectStore
 from voxregen_core.profiles import SingerProfile
@@ -149,27 +149,18 @@ def deliver(
     laps.
     """
     timer = timer or StageTimer()
-
-    def stitched_again() -> np.ndarray:
-        # the chunks read and checked on another core while this one crossfades them
-        return stitch(in_background(load_chunks(job, plan, input_hash, profile, store)), plan)
-
-    stitched = [stitched_again()]
+    # the chunks read and checked on another core while this one crossfades them
+    stitched = stitch(in_background(load_chunks(job, plan, input_hash, profile, store)), plan)
     timer.lap("stitch")
-
-    def fresh() -> np.ndarray:
-        """Mastering's first round takes the stitch above and works in its memory; a later one
-        (the limiter moved the loudness) stitches the stored chunks again rather than keep a
-        second 92 MB copy through every render."""
-        return stitched.pop() if stitched else stitched_again()
-
-    mastered = master_rounds(
-        fresh,
+    mastered = master(
+        stitched,
         sample_rate_hz=spec.SAMPLE_RATE_HZ,
         target_lufs=job.params.target_lufs,
         ceiling_dbtp=job.params.true_peak_db,
         seed=ChunkFeatures.seed_for(job.id, plan.chunks_total, job.params),
+        overwrite_x=True,  # band-limited in the stitch's own memory, not in a copy of it
     )
+    del stitched
     timer.lap("master")
     output_wav = encode_dual_mono_wav16(mastered.pcm16, sample_rate_hz=spec.SAMPLE_RATE_HZ)
     timer.lap("export")

@@ -168,32 +168,48 @@ def test_input_shorter_than_one_loudness_block_gets_no_gain_but_is_still_limited
     assert not np.isnan(result.pcm16).any()
 
 
-def test_each_round_masters_the_signal_anew_in_its_own_memory():
-    """master_rounds asks for the signal once per round and works in the array it gets: what
-    master() delivers for the same samples, bit for bit."""
-    x = noise_bursts_over_a_quiet_tone()
-    made = []
-
-    def fresh() -> np.ndarray:
-        made.append(x.copy())
-        return made[-1]
-
-    result = mastering.master_rounds(
-        fresh, sample_rate_hz=FS, target_lufs=TARGET_LUFS, ceiling_dbtp=CEILING_DBTP, seed=1
+@pytest.mark.parametrize("make", [noise_bursts_over_a_quiet_tone, lambda: _tone_and_3k_bursts()])
+def test_overwrite_x_band_limits_in_place_and_delivers_the_same_samples(make):
+    """Each round works on a copy of the band-limited signal, wherever that is kept: several
+    rounds (the noise bursts take the limiter over 30 dB) deliver what the copying path does."""
+    x = make().astype(np.float32)
+    copying = mastered(x)
+    owned = x.copy()
+    in_place = master(
+        owned,
+        sample_rate_hz=FS,
+        target_lufs=TARGET_LUFS,
+        ceiling_dbtp=CEILING_DBTP,
+        seed=1,
+        overwrite_x=True,
     )
+    np.testing.assert_array_equal(in_place.pcm16, copying.pcm16)
+    assert in_place.iterations == copying.iterations
+    assert not np.array_equal(owned, x)  # band-limited where it was
+    assert not np.shares_memory(in_place.pcm16, owned)  # the rounds worked on copies
+
+
+def test_several_rounds_band_limit_once(monkeypatch):
+    calls = []
+    band_limit = mastering._band_limit
+    monkeypatch.setattr(mastering, "_band_limit", lambda x: calls.append(1) or band_limit(x))
+    result = mastered(noise_bursts_over_a_quiet_tone())
     assert result.iterations > 1
-    assert len(made) == result.iterations
-    assert any(np.shares_memory(result.pcm16, array) for array in made)
-    np.testing.assert_array_equal(result.pcm16, mastered(x).pcm16)
+    assert calls == [1]
 
 
-def test_a_signal_to_master_in_place_must_be_contiguous_writeable_float32():
+def test_a_signal_to_overwrite_must_be_contiguous_writeable_float32():
     read_only = np.zeros(100, np.float32)
     read_only.flags.writeable = False
     for x in (np.zeros(100), np.zeros(200, np.float32)[::2], read_only):
-        with pytest.raises(InvalidParamsError, match="contiguous, writeable float32"):
-            mastering.master_rounds(
-                lambda x=x: x, sample_rate_hz=FS, target_lufs=TARGET_LUFS, ceiling_dbtp=-1.0, seed=0
+        with pytest.raises(InvalidParamsError, match="overwrite_x"):
+            master(
+                x,
+                sample_rate_hz=FS,
+                target_lufs=TARGET_LUFS,
+                ceiling_dbtp=CEILING_DBTP,
+                seed=0,
+                overwrite_x=True,
             )
 
 
