@@ -187,7 +187,10 @@ def true_peak_envelope(
 def samples_over(x: np.ndarray, *, oversample: int, above: float) -> tuple[np.ndarray, np.ndarray]:
     """The samples whose true-peak envelope (:func:`true_peak_envelope`) exceeds ``above``, and
     the envelope there, without a full-length envelope: only the blocks whose bound exceeds
-    ``above`` are oversampled, and only their samples over it are kept.
+    ``above`` are oversampled, and only their samples over it are kept. The same positions and
+    values as ``true_peak_envelope(x, ...) > above`` selects, to float32 rounding: BLAS sums a
+    block's products in an order that depends on the batch it is in, so a value can differ in
+    its last bit (and a sample within a bit of ``above`` be found by one and not the other).
 
     Parameters
     ----------
@@ -202,9 +205,15 @@ def samples_over(x: np.ndarray, *, oversample: int, above: float) -> tuple[np.nd
     (x,) = _checked_signal(x, allow_channels=False)
     n = x.shape[0]
     n_blocks = -(-n // BLOCK_SAMPLES)
+    # The ends are read by true_peak_envelope itself, which adds the lead-in, the tail and the
+    # mirrored views: the first block, and the last one with at least _ROWS samples before the
+    # end (the mirrored tail's reach, which a short last block does not hold).
+    head_stop = min(BLOCK_SAMPLES, n)
+    tail_start = max(0, min((n_blocks - 1) * BLOCK_SAMPLES, n - _ROWS))
+    ends = [(0, n)] if tail_start <= head_stop else [(0, head_stop), (tail_start, n)]
 
     def search(first: int) -> list[tuple[np.ndarray, np.ndarray]]:
-        """The samples over in blocks ``[first, first + _SEARCH_BLOCKS)``, in order."""
+        """The samples over in blocks ``[first, first + _SEARCH_BLOCKS)`` between the ends."""
         stop = min(first + _SEARCH_BLOCKS, n_blocks)
         flagged = first + np.flatnonzero(_bounds(x, first, stop, interp) > above)
         inner = flagged[(flagged > 0) & (flagged < n_blocks - 1)]
@@ -213,24 +222,22 @@ def samples_over(x: np.ndarray, *, oversample: int, above: float) -> tuple[np.nd
             batch = inner[first_flagged : first_flagged + _BATCH_BLOCKS]
             envelope = _peaks_around(x, batch * BLOCK_SAMPLES, BLOCK_SAMPLES, interp)
             rows, columns = np.nonzero(envelope > above)
-            found.append((batch[rows] * BLOCK_SAMPLES + columns, envelope[rows, columns]))
-        for edge in sorted({0, n_blocks - 1} & set(flagged.tolist())):  # lead-in and tail
-            start = edge * BLOCK_SAMPLES
-            envelope = true_peak_envelope(
-                x,
-                oversample=oversample,
-                above=above,
-                start=start,
-                stop=min(start + BLOCK_SAMPLES, n),
-            )
-            (columns,) = np.nonzero(envelope > above)
-            found.insert(0 if edge == 0 else len(found), (start + columns, envelope[columns]))
+            positions = batch[rows] * BLOCK_SAMPLES + columns
+            between = (positions >= head_stop) & (positions < tail_start)
+            found.append((positions[between], envelope[rows, columns][between]))
         return found
 
+    def end(start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        first, last = start // BLOCK_SAMPLES, (stop - 1) // BLOCK_SAMPLES + 1
+        if not (_bounds(x, first, last, interp) > above).any():
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)  # nothing there can be over
+        envelope = true_peak_envelope(x, oversample=oversample, above=above, start=start, stop=stop)
+        (columns,) = np.nonzero(envelope > above)
+        return start + columns, envelope[columns]
+
     searches = map_on_cores(search, range(0, n_blocks, _SEARCH_BLOCKS))
-    found = [part for parts in searches for part in parts]
-    if not found:
-        return np.zeros(0, np.int64), np.zeros(0, np.float32)
+    found = [end(*ends[0]), *(part for parts in searches for part in parts)]
+    found += [end(*span) for span in ends[1:]]
     positions, peaks = (np.concatenate(parts) for parts in zip(*found, strict=True))
     return positions.astype(np.int64), peaks
 

@@ -13,6 +13,7 @@ from tests.meters import ffmpeg_ebur128_array, reference_true_peak_dbtp
 from tests.signals import sine
 from voxregen_core.errors import InvalidParamsError
 from voxregen_core.limiter import LimiterResult, limit_true_peak
+from voxregen_core.true_peak import true_peak_dbtp
 
 FS = 48_000
 CEILING_DBTP = -1.0
@@ -221,3 +222,17 @@ def test_a_ceiling_on_the_grid_is_reached_on_that_grid_and_not_passed(oversample
     allowance_db = -20 * math.log10(1 - (math.pi / (2 * oversample)) ** 2 / 2)
     allowed_dbtp = reference_true_peak_dbtp(allowed.audio, fs=FS, oversample=oversample)
     assert allowed_dbtp <= CEILING_DBTP - allowance_db + 0.001
+
+
+@pytest.mark.parametrize("tail_samples", [1, 17, 31])
+def test_a_stem_ending_on_a_cut_through_peaks_stays_under_the_ceiling(tail_samples):
+    """The last 60 samples an fs/4 pattern cut off mid-cycle, in a last block too short to hold
+    the mirrored tail's reach (32 samples): the ends count as the meters read them, on the 8x
+    grid the limiter holds."""
+    rng = np.random.default_rng(tail_samples)
+    x = (0.01 * rng.standard_normal(4 * 1024 + tail_samples)).astype(np.float32)
+    x[-60:] = np.tile(np.float32([1.0, 1.0, -1.0, -1.0]), 15) * np.float32(0.9)
+    x[-1] = np.float32(-0.3)
+    result = limited(x, oversample=8, ceiling_on_grid=True)
+    assert result.max_gain_reduction_db > 2.0
+    assert true_peak_dbtp(result.audio, sample_rate_hz=FS, oversample=8) <= CEILING_DBTP

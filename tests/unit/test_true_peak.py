@@ -156,7 +156,8 @@ def test_envelope_of_a_stretch_reads_the_context_around_it():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.int16])
-def test_samples_over_are_where_the_envelope_exceeds_the_threshold(dtype):
+@pytest.mark.parametrize("tail_samples", [0, 1, 31, 32, 591])
+def test_samples_over_are_where_the_envelope_exceeds_the_threshold(dtype, tail_samples):
     """Hard cuts at both ends (the lead-in, the tail and the mirrored views count), a burst of
     inter-sample peaks (fs/4 at 45 degrees) inside, quiet blocks between them, and a length that
     is no whole number of blocks."""
@@ -167,8 +168,8 @@ def test_samples_over_are_where_the_envelope_exceeds_the_threshold(dtype):
             0.7 * np.ones(300),
             0.01 * rng.standard_normal(5_000),
             burst,
-            0.01 * rng.standard_normal(7_321),
-            [0.2, -0.75],
+            0.01 * rng.standard_normal(6_692 + tail_samples),
+            0.7 * np.tile([1.0, 1.0, -1.0, -1.0], 10),  # read mirrored as well as zero-padded
         ]
     )
     if dtype == np.int16:
@@ -177,7 +178,9 @@ def test_samples_over_are_where_the_envelope_exceeds_the_threshold(dtype):
     envelope = true_peak_envelope(x, oversample=8, above=above)
     positions, peaks = samples_over(x, oversample=8, above=above)
     expected = np.flatnonzero(envelope > above)
-    assert {0, 5_300, x.shape[0] - 1} <= set(expected.tolist())  # both ends and the burst
+    # both ends (the last block's tail_samples too short for the mirrored tail) and the burst
+    assert {0, 5_300, x.shape[0] - 1} <= set(expected.tolist())
+    assert x.shape[0] % 1024 == tail_samples
     np.testing.assert_array_equal(positions, expected)
     np.testing.assert_allclose(peaks, envelope[expected], rtol=1e-6, atol=0)
     assert positions.dtype == np.int64 and peaks.dtype == np.float32
