@@ -13,10 +13,10 @@ def write_atomically(path: Path, data: bytes, *, mode: int = 0o666, durable: boo
     user's output file); a store of users' audio passes 0o600.
 
     ``durable``: the data reaches the disk before the rename, so the new file survives a power
-    cut too. Without it (a file that can be made again, whose readers check it: a chunk) the
-    rename still holds against a killed process, but a power cut can leave the new file empty,
-    short or zeroed; it saves a wait for the disk per file (for an 8-minute render's 30
-    chunks, 0.1 s)."""
+    cut too. Without it (a file that can be made again, whose every reader checks it: the
+    CLI's chunks) the rename still holds against a killed process, but a power cut can leave
+    the new file empty, short or zeroed; it saves a wait for the disk per file (for an
+    8-minute render's 30 chunks, 0.1 s)."""
     write_chunks_atomically(path, (data,), mode=mode, durable=durable)
 
 

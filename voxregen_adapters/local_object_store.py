@@ -22,19 +22,26 @@ from voxregen_core.keys import KeyKind, parse_key
 
 
 class LocalObjectStore:
-    def __init__(self, root: Path, *, public_url: str, signing_key: bytes) -> None:
+    def __init__(
+        self, root: Path, *, public_url: str, signing_key: bytes, sync_chunks: bool = True
+    ) -> None:
+        """``sync_chunks=False`` writes chunks without waiting for the disk (each other object
+        is fsynced): for a reader that checks every stored chunk before it reuses it and
+        makes it again otherwise, as ``voxregen render`` does (its CRC, chunk_codec). A worker
+        records a chunk in its ledger once stored and trusts the record, so its store keeps
+        the default."""
         self._root = Path(root).resolve()
         self._public_url = public_url
         self._signing_key = url_signing.check_signing_key(signing_key)
+        self._sync_chunks = sync_chunks
 
     def _path(self, key: str) -> Path:
         parse_key(key)  # raises InvalidKeyError for anything but a template's key
         return self._root / key
 
     def put(self, key: str, data: bytes) -> None:
-        # users' audio: the owner's only; a chunk is made again if a crash spoils it (its CRC)
-        durable = parse_key(key).kind is not KeyKind.CHUNK
-        write_atomically(self._path(key), data, mode=0o600, durable=durable)
+        durable = self._sync_chunks or parse_key(key).kind is not KeyKind.CHUNK
+        write_atomically(self._path(key), data, mode=0o600, durable=durable)  # the owner's only
 
     def put_stream(self, key: str, chunks: Iterable[bytes]) -> None:
         write_chunks_atomically(self._path(key), chunks, mode=0o600)

@@ -4,7 +4,7 @@ A stored chunk is reused (resume, redelivery) only if its provenance matches the
 asking for it, so a chunk made from other params, another input or another job is never
 stitched into an output by mistake. The provenance travels in the WAV's INFO comment, after
 the CRC-32 of the samples' bytes: a chunk whose samples do not match it (a file cut short or
-zeroed by a crash: a chunk is temporary, so a local store does not fsync it) reads as no chunk,
+zeroed by a crash, where ``voxregen render``'s store does not fsync chunks) reads as no chunk,
 and is generated again.
 """
 

@@ -1,10 +1,11 @@
 """A job's stored chunks: the provenance a chunk must carry to be reused, and reading them back.
 
 Each chunk is stored under :func:`~voxregen_core.keys.chunk_key` as soon as it is generated
-(:mod:`voxregen_core.chunk_codec`: a float32 WAV whose comment names its provenance). A stored
-chunk counts only if its provenance (job, index, params, input, profile and the fingerprint of
-the profile's embedding) and its length match this render's: a chunk made from other params,
-another input or an embedding since rebuilt is never reused nor stitched.
+(:mod:`voxregen_core.chunk_codec`: a float32 WAV whose comment names its provenance after the
+CRC-32 of its samples). A stored chunk counts only if its samples match that CRC and its
+provenance (job, index, params, input, profile and the fingerprint of the profile's embedding)
+and its length match this render's: a chunk made from other params, another input or an
+embedding since rebuilt is never reused nor stitched.
 """
 
 from collections.abc import Iterator

@@ -46,16 +46,23 @@ def test_only_a_durable_write_waits_for_the_disk(tmp_path, monkeypatch) -> None:
     assert sorted(os.listdir(tmp_path)) == ["0.wav", "output.wav"]
 
 
-def test_a_local_store_fsyncs_users_files_but_not_chunks(tmp_path, monkeypatch) -> None:
-    store = LocalObjectStore(tmp_path, public_url="http://127.0.0.1:8000", signing_key=b"k" * 32)
+@pytest.mark.parametrize(("sync_chunks", "synced_chunks"), [(True, 1), (False, 0)])
+def test_a_local_store_fsyncs_users_files_and_chunks_unless_told(
+    tmp_path, monkeypatch, sync_chunks, synced_chunks
+) -> None:
+    """A worker's store (the default) fsyncs chunks too: its ledger trusts a recorded chunk.
+    The CLI's skips them: its render checks every stored chunk before reusing it."""
+    store = LocalObjectStore(
+        tmp_path, public_url="http://127.0.0.1:8000", signing_key=b"k" * 32, sync_chunks=sync_chunks
+    )
     synced = []
     monkeypatch.setattr(os, "fsync", synced.append)
     user, job = uuid.uuid4(), uuid.uuid4()
     store.put(chunk_key(user, job, 0), b"chunk")
-    assert synced == []
+    assert len(synced) == synced_chunks
     store.put(job_output_key(user, job), b"output")
     store.put_stream(job_input_key(user, job), [b"in", b"put"])
-    assert len(synced) == 2
+    assert len(synced) == synced_chunks + 2
     assert store.get(chunk_key(user, job, 0)) == b"chunk"
 
 

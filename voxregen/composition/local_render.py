@@ -36,7 +36,10 @@ def local_render_ports(
     return RenderPorts(
         store=store
         or LocalObjectStore(
-            cache_dir / "objects", public_url=CLI_PUBLIC_URL, signing_key=secrets.token_bytes(32)
+            cache_dir / "objects",
+            public_url=CLI_PUBLIC_URL,
+            signing_key=secrets.token_bytes(32),
+            sync_chunks=False,  # the render checks each stored chunk before it reuses it
         ),
         feature_cache=feature_cache
         or LocalFeatureCacheRepository(cache_dir / "feature-cache-index"),
