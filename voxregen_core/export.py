@@ -10,7 +10,11 @@ import numpy as np
 
 from voxregen_core.errors import InvalidParamsError
 from voxregen_core.parallelism import map_on_cores
-from voxregen_core.validation import checked_mono_float, checked_sample_rate_hz
+from voxregen_core.validation import (
+    check_overwritable,
+    checked_mono_float,
+    checked_sample_rate_hz,
+)
 
 PCM16_FULL_SCALE = 32768.0
 """PCM value of a float sample of 1.0."""
@@ -58,8 +62,8 @@ def dither_to_pcm16(x: np.ndarray, *, seed: int, overwrite_x: bool = False) -> n
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise InvalidParamsError(f"seed must be a non-negative integer, got {seed!r}")
     x = checked_mono_float(x)
-    if overwrite_x and (x.dtype != np.float32 or not x.flags.c_contiguous or not x.flags.writeable):
-        raise InvalidParamsError("overwrite_x needs a contiguous, writeable float32 x")
+    if overwrite_x:
+        check_overwritable(x)
     pcm16 = x.view(np.int16)[: x.shape[0]] if overwrite_x else np.empty(x.shape[0], np.int16)
 
     def segment(start: int) -> None:

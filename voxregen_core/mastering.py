@@ -20,7 +20,7 @@ from voxregen_core.loudness import integrated_loudness, integrated_loudness_lufs
 from voxregen_core.parallelism import map_on_cores
 from voxregen_core.true_peak import true_peak_dbtp
 from voxregen_core.units import db_to_gain
-from voxregen_core.validation import checked_mono_float
+from voxregen_core.validation import check_overwritable, checked_mono_float
 
 METER_MARGIN_DB = 0.004
 """The limiter aims this far under the ceiling on its 8x grid, which it verifies (the limiter's
@@ -124,8 +124,8 @@ def master(
     digital silence comes out as digital silence (no dither), with ``true_peak_dbtp=None``.
     """
     x = checked_mono_float(x)
-    if overwrite_x and (x.dtype != np.float32 or not x.flags.c_contiguous or not x.flags.writeable):
-        raise InvalidParamsError("overwrite_x needs a contiguous, writeable float32 x")
+    if overwrite_x:
+        check_overwritable(x)
     if x.shape[0] == 0:
         raise EmptyInputError("x holds no samples")
     if not -60.0 <= target_lufs <= -5.0:

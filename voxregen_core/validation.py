@@ -26,3 +26,10 @@ def checked_mono_float(x: np.ndarray, *, name: str = "x") -> np.ndarray:
             f"{name} must be a 1-D float array, got {x.dtype} of shape {x.shape}"
         )
     return x
+
+
+def check_overwritable(x: np.ndarray) -> None:
+    """InvalidParamsError unless ``x`` can be worked on in its own memory (``overwrite_x``):
+    a contiguous, writeable float32 array."""
+    if x.dtype != np.float32 or not x.flags.c_contiguous or not x.flags.writeable:
+        raise InvalidParamsError("overwrite_x needs a contiguous, writeable float32 x")
