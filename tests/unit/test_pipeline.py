@@ -65,6 +65,18 @@ def _render(job: RenderJob, ports: RenderPorts, data: bytes = INPUT_WAV):
     return render(job, read_input=lambda: read_stem(io.BytesIO(data)), profile=PROFILE, ports=ports)
 
 
+def _rendered_and_prepared(job: RenderJob, ports: RenderPorts, data: bytes = INPUT_WAV):
+    """``job`` rendered (its chunks stay stored), then prepared again, ready to deliver."""
+    _render(job, ports, data)
+    return prepare(
+        job,
+        read_input=lambda: read_stem(io.BytesIO(data)),
+        store=ports.store,
+        feature_cache=ports.feature_cache,
+        clock=ports.clock,
+    )
+
+
 def test_delivers_48k_16bit_dual_mono_at_the_input_length_on_target():
     outcome = _render(_job(), _ports())
     with sf.SoundFile(io.BytesIO(outcome.output_wav)) as wav:
@@ -209,14 +221,7 @@ def test_chunks_made_before_the_profile_was_rebuilt_are_regenerated_not_reused()
 def test_delivery_refuses_a_chunk_made_with_another_embedding():
     job = _job()
     ports = _ports()
-    _render(job, ports)
-    prepared = prepare(
-        job,
-        read_input=lambda: read_stem(io.BytesIO(INPUT_WAV)),
-        store=ports.store,
-        feature_cache=ports.feature_cache,
-        clock=ports.clock,
-    )
+    prepared = _rendered_and_prepared(job, ports)
     with pytest.raises(ChunkMissingError, match=r"chunk 0 vanished or changed before stitching"):
         deliver(
             job, prepared.plan, input_hash=prepared.input_hash, profile=REBUILT, store=ports.store
@@ -254,14 +259,7 @@ def test_a_delivery_that_takes_several_mastering_rounds_is_what_mastering_its_st
     job = _job()
     ports = _ports()
     data = wav_bytes(noise_bursts_over_a_quiet_tone(), fs=48_000, subtype="FLOAT")
-    _render(job, ports, data)
-    prepared = prepare(
-        job,
-        read_input=lambda: read_stem(io.BytesIO(data)),
-        store=ports.store,
-        feature_cache=ports.feature_cache,
-        clock=ports.clock,
-    )
+    prepared = _rendered_and_prepared(job, ports, data)
     plan = prepared.plan
     delivery = deliver(
         job, plan, input_hash=prepared.input_hash, profile=PROFILE, store=ports.store
