@@ -23,6 +23,7 @@ int16 arrays are read as PCM (value / 32768), the convention of :mod:`voxregen_c
 """
 
 import functools
+from collections.abc import Iterator
 
 import attrs
 import numpy as np
@@ -162,10 +163,8 @@ def true_peak_envelope(
         float_scale(x.dtype)
     )
     blocks = envelope.reshape(-1, BLOCK_SAMPLES)
-    flagged = np.flatnonzero(bounds > above)
-    for first_flagged in range(0, flagged.size, _BATCH_BLOCKS):
-        batch = flagged[first_flagged : first_flagged + _BATCH_BLOCKS]
-        blocks[batch] = _peaks_around(x, (first + batch) * BLOCK_SAMPLES, BLOCK_SAMPLES, interp)
+    for batch, values in _oversampled_blocks(x, first + np.flatnonzero(bounds > above), interp):
+        blocks[batch - first] = values
     if start == 0 or stop == n:
         lead, tail = _edge_peaks(x, interp)
         mirrored_head, mirrored_tail = _mirrored_edge_peaks(x, interp)
@@ -218,9 +217,7 @@ def samples_over(x: np.ndarray, *, oversample: int, above: float) -> tuple[np.nd
         flagged = first + np.flatnonzero(_bounds(x, first, stop, interp) > above)
         inner = flagged[(flagged > 0) & (flagged < n_blocks - 1)]
         found = []
-        for first_flagged in range(0, inner.size, _BATCH_BLOCKS):
-            batch = inner[first_flagged : first_flagged + _BATCH_BLOCKS]
-            envelope = _peaks_around(x, batch * BLOCK_SAMPLES, BLOCK_SAMPLES, interp)
+        for batch, envelope in _oversampled_blocks(x, inner, interp):
             rows, columns = np.nonzero(envelope > above)
             positions = batch[rows] * BLOCK_SAMPLES + columns
             between = (positions >= head_stop) & (positions < tail_start)
@@ -240,6 +237,17 @@ def samples_over(x: np.ndarray, *, oversample: int, above: float) -> tuple[np.nd
     found += [end(*span) for span in ends[1:]]
     positions, peaks = (np.concatenate(parts) for parts in zip(*found, strict=True))
     return positions.astype(np.int64), peaks
+
+
+def _oversampled_blocks(
+    x: np.ndarray, blocks: np.ndarray, interp: _Interpolator
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The block indices ``blocks`` in batches of up to :data:`_BATCH_BLOCKS`, each with its
+    blocks' envelopes (np.ndarray [shape=(len(batch), BLOCK_SAMPLES)], float32): one matrix
+    product per batch."""
+    for first in range(0, blocks.size, _BATCH_BLOCKS):
+        batch = blocks[first : first + _BATCH_BLOCKS]
+        yield batch, _peaks_around(x, batch * BLOCK_SAMPLES, BLOCK_SAMPLES, interp)
 
 
 def _peak(x: np.ndarray, interp: _Interpolator) -> float:
